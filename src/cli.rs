@@ -1,0 +1,111 @@
+//! The whole command-line surface. Help text is in the doc comments; logic lives elsewhere.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::shell::Shell;
+
+const EXAMPLES: &str = "\
+Examples:
+  eval \"$(mfa-env dev)\"                   bash, zsh: ask for the code, export the session
+  mfa-env dev | source                    fish
+  eval \"$(mfa-env dev --code 123456)\"     the code on the command line
+  eval \"$(mfa-env dev -d 8h)\"             an 8-hour session
+  mfa-env export list                     a profile named like a subcommand
+
+mfa-env reads the profile from ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE and
+AWS_SHARED_CREDENTIALS_FILE): its aws_access_key_id, aws_secret_access_key, mfa_serial, region
+and duration_seconds. It writes nothing to disk: the session lives only in the shell that
+evaluates the output.";
+
+/// Export an MFA-authenticated AWS session into the current shell, and write nothing to disk.
+///
+/// Prints shell statements on stdout for `eval`; everything else goes to stderr.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mfa-env",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Export a session (what `mfa-env PROFILE` does); reaches a profile named like a subcommand
+    #[command(after_help = EXAMPLES)]
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
+    #[arg(required = true, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The one-time code from the MFA device; without it mfa-env asks on the terminal
+    #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code)]
+    pub code: Option<String>,
+
+    /// The shell that evaluates the output [default: the parent process, else $SHELL, else bash]
+    #[arg(short, long, value_enum, value_name = "SHELL")]
+    pub shell: Option<Shell>,
+
+    /// How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds, from 15m to 36h
+    /// [default: the profile's duration_seconds, else 12h]
+    #[arg(short, long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub duration: Option<Duration>,
+
+    /// The region whose STS endpoint is called and that the session exports
+    /// [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// The MFA device's ARN, instead of the profile's mfa_serial
+    #[arg(long, value_name = "ARN")]
+    pub serial_number: Option<String>,
+}
+
+fn parse_code(text: &str) -> Result<String, String> {
+    crate::prompt::normalize_code(text).ok_or_else(|| "the MFA code is 6 digits".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shorthand_and_subcommand_reach_the_same_arguments() {
+        let cli = Cli::try_parse_from(["mfa-env", "dev", "-c", "123 456"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.export.profile.as_deref(), Some("dev"));
+        assert_eq!(cli.export.code.as_deref(), Some("123456"));
+        let cli =
+            Cli::try_parse_from(["mfa-env", "export", "export", "--mfa-token", "123456"]).unwrap();
+        let Some(Command::Export(args)) = cli.command else {
+            panic!("not export")
+        };
+        assert_eq!(args.profile.as_deref(), Some("export"));
+        assert!(Cli::try_parse_from(["mfa-env"]).is_err());
+        assert!(Cli::try_parse_from(["mfa-env", "export"]).is_err());
+        assert!(Cli::try_parse_from(["mfa-env", "dev", "-c", "12345"]).is_err());
+        let cli = Cli::try_parse_from(["mfa-env", "dev", "-s", "pwsh", "-d", "90m"]).unwrap();
+        assert_eq!(cli.export.shell, Some(Shell::Powershell));
+        assert_eq!(cli.export.duration, Some(Duration::from_secs(5400)));
+    }
+}

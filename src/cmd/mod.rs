@@ -1,0 +1,27 @@
+//! One module per subcommand.
+
+pub mod export;
+
+use std::io::Write;
+
+use crate::error::{Error, Result};
+
+/// Write the shell code in one piece. A closed stdout (`mfa-env dev | head -0`) is a quiet
+/// failure: nothing can be said on a pipe nobody reads.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::quiet()),
+        Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Say something to the person on stderr, prefixed like every other line we print there.
+pub fn say(text: &str) {
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "mfa-env: {}",
+        crate::error::printable(text)
+    );
+}

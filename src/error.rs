@@ -1,0 +1,130 @@
+//! One error type for the whole program: what happened, and what to do about it.
+//!
+//! Every message is printed once, by `main`, on stderr, each line prefixed `mfa-env:`.
+//! Nothing that reaches an `Error` may hold a secret: callers redact first.
+
+use std::fmt;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    hint: Option<String>,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Failure,
+    /// Ctrl-C or end of input at the prompt.
+    Cancelled,
+    /// stdout was closed before we could write to it (EPIPE): nothing to say.
+    Quiet,
+}
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            hint: None,
+            kind: Kind::Failure,
+        }
+    }
+
+    /// The second line: what the user can do about it.
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn cancelled() -> Self {
+        Error {
+            message: "cancelled; nothing was exported".into(),
+            hint: None,
+            kind: Kind::Cancelled,
+        }
+    }
+
+    pub fn quiet() -> Self {
+        Error {
+            message: String::new(),
+            hint: None,
+            kind: Kind::Quiet,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self.kind {
+            Kind::Failure | Kind::Quiet => ExitCode::FAILURE,
+            Kind::Cancelled => ExitCode::from(130),
+        }
+    }
+
+    /// Print the error on stderr, one `mfa-env:` line per line of text.
+    pub fn report(&self) {
+        if self.kind == Kind::Quiet {
+            return;
+        }
+        // A failing stderr leaves us nothing better to do than exit with the code.
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(self.to_string().as_bytes());
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for line in self
+            .message
+            .lines()
+            .chain(self.hint.iter().flat_map(|h| h.lines()))
+        {
+            writeln!(f, "mfa-env: {}", printable(line))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Text that came from a file or a server may hold terminal escape sequences; show them
+/// escaped instead of letting them drive the user's terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() && c != '\t' {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_is_prefixed() {
+        let err = Error::new("profile 'x' not found").hint("add it");
+        assert_eq!(
+            err.to_string(),
+            "mfa-env: profile 'x' not found\nmfa-env: add it\n"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\u{1b}[31mb\u{7}"), "a\\u{1b}[31mb\\u{7}");
+        assert_eq!(printable("é\tx"), "é\tx");
+    }
+}

@@ -1,0 +1,652 @@
+//! Reading `~/.aws/config` and `~/.aws/credentials` into a resolved profile.
+//!
+//! Pure data and no network. The files are read here (so that a missing, unreadable or
+//! non-UTF-8 file gets a clear message) and parsed by aws-config's own parser, which merges
+//! both files into one set of profiles exactly as the AWS SDKs do.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use aws_config::profile::{Profile, ProfileFileLoadError, ProfileSet};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_runtime::env_config::property::PropertiesKey;
+use aws_types::os_shim_internal;
+
+use crate::duration;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// One of the two files, as found on disk.
+#[derive(Debug, Clone)]
+pub struct File {
+    pub path: PathBuf,
+    /// `None` when the file does not exist.
+    pub contents: Option<String>,
+}
+
+impl File {
+    fn read(path: PathBuf) -> Result<File> {
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(File {
+                    path,
+                    contents: None,
+                });
+            }
+            Err(e) if path.is_dir() => {
+                return Err(Error::new(format!(
+                    "cannot read {}: it is a directory ({e})",
+                    path.display()
+                ))
+                .hint("point AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE at a file"));
+            }
+            Err(e) => {
+                return Err(Error::new(format!("cannot read {}: {e}", path.display()))
+                    .hint("check the file's permissions (the AWS CLI needs to read it too)"));
+            }
+        };
+        let mut text = String::from_utf8(bytes).map_err(|e| {
+            Error::new(format!(
+                "cannot read {}: it is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+            .hint("save the file as UTF-8 text")
+        })?;
+        // Editors on Windows start files with a byte-order mark; the AWS parsers would take it
+        // for part of the first line.
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        Ok(File {
+            path,
+            contents: Some(text),
+        })
+    }
+
+    fn exists(&self) -> bool {
+        self.contents.is_some()
+    }
+}
+
+/// Every profile of both files.
+#[derive(Debug)]
+pub struct Profiles {
+    set: ProfileSet,
+    pub config: File,
+    pub credentials: File,
+}
+
+/// Where a file is: the environment variable's path (with `~/` expanded), else the default.
+fn file_path(env: &Env, var: &str, default: &str) -> PathBuf {
+    let raw = env.get(var).unwrap_or(default);
+    match (raw.strip_prefix("~/"), env.home()) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ if raw == "~" => env.home().map(PathBuf::from).unwrap_or_default(),
+        _ => PathBuf::from(raw),
+    }
+}
+
+impl Profiles {
+    pub fn load(env: &Env) -> Result<Profiles> {
+        let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config"))?;
+        let credentials = File::read(file_path(
+            env,
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "~/.aws/credentials",
+        ))?;
+        let set = parse(&config, &credentials)?;
+        Ok(Profiles {
+            set,
+            config,
+            credentials,
+        })
+    }
+
+    /// Profile names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.set.profiles().collect();
+        names.sort_unstable();
+        names
+    }
+
+    fn files_read(&self) -> String {
+        [&self.config, &self.credentials]
+            .iter()
+            .map(|f| {
+                if f.exists() {
+                    f.path.display().to_string()
+                } else {
+                    format!("{} (missing)", f.path.display())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Profile> {
+        if let Some(profile) = self.set.get_profile(name) {
+            return Ok(profile);
+        }
+        if !self.config.exists() && !self.credentials.exists() {
+            return Err(Error::new(format!(
+                "no AWS config files: {} and {} do not exist",
+                self.config.path.display(),
+                self.credentials.path.display()
+            ))
+            .hint(format!(
+                "create the profile with `aws configure --profile {name}`, or set AWS_CONFIG_FILE"
+            )));
+        }
+        let names = self.names();
+        let hint = match closest(name, &names) {
+            Some(near) => format!("did you mean '{near}'? `mfa-env list` shows every profile"),
+            None if names.is_empty() => {
+                format!("the files hold no profile; add one with `aws configure --profile {name}`")
+            }
+            None => format!("the profiles there are: {}", names.join(", ")),
+        };
+        Err(Error::new(format!(
+            "profile '{name}' not found in {}",
+            self.files_read()
+        ))
+        .hint(hint))
+    }
+
+    /// A key of the `[services NAME]` section the profile names, for one service.
+    fn service_setting(&self, profile: &Profile, service: &str, key: &str) -> Option<&str> {
+        let section = profile.get("services")?;
+        let properties_key = PropertiesKey::builder()
+            .section_key("services")
+            .section_name(section)
+            .property_name(service)
+            .sub_property_name(key)
+            .build()
+            .ok()?;
+        self.set
+            .other_sections()
+            .get(&properties_key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Parse both files with aws-config's parser. On a syntax error, parse each file alone to
+/// name the one at fault (the parser reports files given as text without their path).
+fn parse(config: &File, credentials: &File) -> Result<ProfileSet> {
+    let both = [
+        (EnvConfigFileKind::Config, config),
+        (EnvConfigFileKind::Credentials, credentials),
+    ];
+    load_set(&both).map_err(|err| {
+        let culprit = both
+            .iter()
+            .find(|one| load_set(std::slice::from_ref(one)).is_err())
+            .map_or_else(|| "the AWS config files".to_owned(), |(_, f)| f.path.display().to_string());
+        // The parse error reads "error parsing <path> on line N:\n  message": keep the
+        // line number and the message; the path is the text we passed, not the file's.
+        let detail = std::error::Error::source(&err).map_or_else(
+            || err.to_string(),
+            |cause| {
+                let text = cause.to_string();
+                text.split_once(" on ")
+                    .map_or(text.as_str(), |(_, rest)| rest)
+                    .replace(":\n  ", ": ")
+            },
+        );
+        Error::new(format!("cannot parse {culprit}: {detail}"))
+            .hint("fix that line; the format is described at https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html")
+    })
+}
+
+fn load_set(
+    files: &[(EnvConfigFileKind, &File)],
+) -> std::result::Result<ProfileSet, ProfileFileLoadError> {
+    let mut builder = EnvConfigFiles::builder();
+    for (kind, file) in files {
+        builder = builder.with_contents(*kind, file.contents.clone().unwrap_or_default());
+    }
+    let files = builder.build();
+    // Pass no variables: the files are already read, and AWS_PROFILE must not matter here.
+    let no_env = os_shim_internal::Env::from_slice(&[]);
+    let fs = os_shim_internal::Fs::from_slice(&[]);
+    let load = aws_config::profile::load(&fs, &no_env, &files, Some(Cow::Borrowed("default")));
+    ready(load).expect("profile parsing from text does no I/O and never waits")
+}
+
+/// The value of a future that is ready on its first poll.
+fn ready<F: Future>(future: F) -> Option<F::Output> {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(value) => Some(value),
+        Poll::Pending => None,
+    }
+}
+
+/// The closest name by edit distance, if it is close enough to be a likely typo.
+fn closest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
+    let (best, distance) = names
+        .iter()
+        .map(|n| (*n, edit_distance(&name.to_lowercase(), &n.to_lowercase())))
+        .min_by_key(|(_, d)| *d)?;
+    let limit = (name.chars().count() / 3).max(2);
+    (distance <= limit).then_some(best)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The long-term keys of an IAM user.
+#[derive(Debug, Clone)]
+pub struct LongTermKeys {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+}
+
+/// What the command line can override.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides<'a> {
+    pub region: Option<&'a str>,
+    pub serial_number: Option<&'a str>,
+}
+
+/// A profile ready for GetSessionToken.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub name: String,
+    pub keys: LongTermKeys,
+    pub mfa_serial: String,
+    pub region: String,
+    pub endpoint_url: Option<String>,
+    /// The profile's `duration_seconds`.
+    pub duration: Option<Duration>,
+}
+
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "credential_process",
+        "its keys come from credential_process",
+    ),
+    ("credential_source", "its keys come from credential_source"),
+    ("sso_session", "it signs in with IAM Identity Center (SSO)"),
+    (
+        "sso_start_url",
+        "it signs in with IAM Identity Center (SSO)",
+    ),
+    ("web_identity_token_file", "it uses a web identity token"),
+    (
+        "role_arn",
+        "it assumes a role (role profiles are not supported yet)",
+    ),
+];
+
+pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> Result<Resolved> {
+    let profile = profiles.get(name)?;
+    if profile.get("role_arn").is_some() {
+        return Err(unsupported(profile).unwrap_or_else(|| Error::new("role profile")));
+    }
+    let keys = long_term_keys(profile, profiles)?;
+    let mfa_serial = match over.serial_number.or_else(|| profile.get("mfa_serial")) {
+        Some(serial) => check_serial(serial)?.to_owned(),
+        None => {
+            return Err(Error::new(format!(
+                "profile '{name}' has no mfa_serial: mfa-env needs the ARN of your MFA device"
+            ))
+            .hint(format!(
+                "find it in the IAM console > Users > Security credentials > Assigned MFA device, then add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` under [{}] in {} (or pass --serial-number ARN)",
+                section_name(name),
+                profiles.config.path.display()
+            )));
+        }
+    };
+    let region = region(over.region, profile, env)?;
+    let endpoint_url = endpoint_url(profiles, profile, env, "sts", "STS");
+    let duration = match profile.get("duration_seconds") {
+        Some(text) => Some(duration::parse(text).map_err(|e| {
+            Error::new(format!(
+                "profile '{name}' has duration_seconds = {text}: {e}"
+            ))
+            .hint("duration_seconds is a number of seconds, such as 43200")
+        })?),
+        None => None,
+    };
+    Ok(Resolved {
+        name: name.to_owned(),
+        keys,
+        mfa_serial,
+        region,
+        endpoint_url,
+        duration,
+    })
+}
+
+fn section_name(name: &str) -> String {
+    if name == "default" {
+        "default".into()
+    } else {
+        format!("profile {name}")
+    }
+}
+
+/// Why a profile that gets its credentials another way is not for mfa-env, if it does.
+fn unsupported(profile: &Profile) -> Option<Error> {
+    UNSUPPORTED
+        .iter()
+        .find(|(key, _)| profile.get(key).is_some())
+        .map(|(_, why)| {
+            Error::new(format!(
+                "profile '{}' is not supported by mfa-env: {why}",
+                profile.name()
+            ))
+            .hint("mfa-env works with profiles that hold an IAM user's long-term keys (aws_access_key_id) and an mfa_serial")
+        })
+}
+
+fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTermKeys> {
+    let name = profile.name();
+    let id = profile.get("aws_access_key_id");
+    let secret = profile.get("aws_secret_access_key");
+    let (id, secret) = match (id, secret) {
+        (Some(id), Some(secret)) => (id.trim(), secret.trim()),
+        (None, None) => {
+            if let Some(err) = unsupported(profile) {
+                return Err(err);
+            }
+            return Err(Error::new(format!(
+                "profile '{name}' has no long-term keys (aws_access_key_id and aws_secret_access_key) in {}",
+                profiles.credentials.path.display()
+            ))
+            .hint(format!("add them with `aws configure --profile {name}`")));
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            let missing = if id.is_none() {
+                "aws_access_key_id"
+            } else {
+                "aws_secret_access_key"
+            };
+            return Err(
+                Error::new(format!("profile '{name}' has no {missing}")).hint(format!(
+                    "set both keys with `aws configure --profile {name}`"
+                )),
+            );
+        }
+    };
+    if profile.get("aws_session_token").is_some() || id.starts_with("ASIA") {
+        return Err(Error::new(format!(
+            "profile '{name}' holds temporary session credentials, and GetSessionToken cannot be called with session credentials"
+        ))
+        .hint(format!(
+            "put the IAM user's long-term keys (they start with AKIA) in profile '{name}', e.g. with `aws configure --profile {name}`"
+        )));
+    }
+    Ok(LongTermKeys {
+        access_key_id: id.to_owned(),
+        secret_access_key: Secret::new(secret),
+    })
+}
+
+/// An MFA device's ARN, `arn:PARTITION:iam::ACCOUNT:mfa/NAME`, or a hardware token's serial
+/// (letters and digits, such as GAHT12345678).
+pub fn check_serial(serial: &str) -> Result<&str> {
+    let serial = serial.trim();
+    if is_mfa_arn(serial) || is_hardware_serial(serial) {
+        return Ok(serial);
+    }
+    Err(Error::new(format!("'{serial}' is not an MFA device ARN"))
+        .hint("it looks like arn:aws:iam::123456789012:mfa/alice; copy it from the IAM console > Users > Security credentials > Assigned MFA device"))
+}
+
+pub fn is_mfa_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    arn == "arn"
+        && !partition.is_empty()
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.strip_prefix("mfa/").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+        })
+}
+
+fn is_hardware_serial(s: &str) -> bool {
+    (9..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The region: `--region`, the profile's `region`, AWS_REGION, AWS_DEFAULT_REGION, us-east-1.
+fn region(cli: Option<&str>, profile: &Profile, env: &Env) -> Result<String> {
+    let (region, from) = if let Some(r) = cli {
+        (r, "--region".to_owned())
+    } else if let Some(r) = profile.get("region") {
+        (r, format!("the region of profile '{}'", profile.name()))
+    } else if let Some(r) = env.get("AWS_REGION") {
+        (r, "AWS_REGION".to_owned())
+    } else if let Some(r) = env.get("AWS_DEFAULT_REGION") {
+        (r, "AWS_DEFAULT_REGION".to_owned())
+    } else {
+        ("us-east-1", String::new())
+    };
+    let region = region.trim();
+    if !is_region(region) {
+        return Err(
+            Error::new(format!("'{region}' from {from} is not an AWS region name"))
+                .hint("regions look like us-east-1 or eu-west-2"),
+        );
+    }
+    Ok(region.to_owned())
+}
+
+/// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `eu-isoe-west-1`: lowercase words joined by
+/// hyphens, ending in a number.
+pub fn is_region(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let first = parts.next().unwrap_or_default();
+    let parts: Vec<&str> = parts.collect();
+    s.len() <= 32
+        && first.len() >= 2
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.len() >= 2
+        && parts[..parts.len() - 1].iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A configured endpoint, in the order AWS documents: AWS_ENDPOINT_URL_<SERVICE>,
+/// AWS_ENDPOINT_URL, the profile's `[services]` section, the profile's `endpoint_url`.
+/// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's ignore_configured_endpoint_urls)
+/// turns all of them off.
+fn endpoint_url(
+    profiles: &Profiles,
+    profile: &Profile,
+    env: &Env,
+    service: &str,
+    env_suffix: &str,
+) -> Option<String> {
+    let ignore = env
+        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .or_else(|| profile.get("ignore_configured_endpoint_urls"))
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    env.get(&format!("AWS_ENDPOINT_URL_{env_suffix}"))
+        .or_else(|| env.get("AWS_ENDPOINT_URL"))
+        .or_else(|| profiles.service_setting(profile, service, "endpoint_url"))
+        .or_else(|| profile.get("endpoint_url").filter(|v| !v.is_empty()))
+        .map(|s| s.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "eu-west-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "eu-isoe-west-1",
+            "ap-southeast-5",
+        ] {
+            assert!(is_region(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "us",
+            "us-east",
+            "US-EAST-1",
+            "us-east-1;id",
+            "us east 1",
+            "us--1",
+            "-us-east-1",
+            "$(id)-1",
+        ] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mfa_arns() {
+        assert!(is_mfa_arn("arn:aws:iam::123456789012:mfa/alice"));
+        assert!(is_mfa_arn(
+            "arn:aws-us-gov:iam::123456789012:mfa/path/a.b@c"
+        ));
+        for bad in [
+            "arn:aws:iam::12345678901:mfa/alice",
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::123456789012:mfa/",
+            "arn:aws:sts::123456789012:mfa/alice",
+            "arn:aws:iam:us-east-1:123456789012:mfa/alice",
+            "arn:aws:iam::123456789012:mfa/al ice",
+        ] {
+            assert!(!is_mfa_arn(bad), "{bad}");
+        }
+        assert!(check_serial("GAHT12345678").is_ok());
+        assert!(check_serial("nope").is_err());
+    }
+
+    #[test]
+    fn closest_names() {
+        let names = ["default", "dev", "prod-admin"];
+        assert_eq!(closest("dve", &names), Some("dev"));
+        assert_eq!(closest("prod-admn", &names), Some("prod-admin"));
+        assert_eq!(closest("staging", &names), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    fn profiles(config: &str, credentials: &str) -> Profiles {
+        let config = File {
+            path: "config".into(),
+            contents: Some(config.into()),
+        };
+        let credentials = File {
+            path: "credentials".into(),
+            contents: Some(credentials.into()),
+        };
+        let set = parse(&config, &credentials).unwrap();
+        Profiles {
+            set,
+            config,
+            credentials,
+        }
+    }
+
+    #[test]
+    fn both_files_merge_and_endpoints_follow_aws_precedence() {
+        let p = profiles(
+            "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\nservices = local\nendpoint_url = http://global\n[services local]\nsts =\n  endpoint_url = http://sts-only\n",
+            "[dev]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n",
+        );
+        let r = resolve(&p, "dev", &Env::default(), &Overrides::default()).unwrap();
+        assert_eq!(r.keys.access_key_id, "AKIAEXAMPLE");
+        assert_eq!(r.keys.secret_access_key.expose(), "secret");
+        assert_eq!(r.region, "eu-west-1");
+        assert_eq!(r.endpoint_url.as_deref(), Some("http://sts-only"));
+        let env = Env::from_pairs([("AWS_ENDPOINT_URL", "http://env-global")]);
+        let r = resolve(&p, "dev", &env, &Overrides::default()).unwrap();
+        assert_eq!(r.endpoint_url.as_deref(), Some("http://env-global"));
+        let env = Env::from_pairs([
+            ("AWS_ENDPOINT_URL", "http://g"),
+            ("AWS_ENDPOINT_URL_STS", "http://s"),
+        ]);
+        let r = resolve(&p, "dev", &env, &Overrides::default()).unwrap();
+        assert_eq!(r.endpoint_url.as_deref(), Some("http://s"));
+        let env = Env::from_pairs([
+            ("AWS_ENDPOINT_URL", "http://g"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]);
+        let r = resolve(&p, "dev", &env, &Overrides::default()).unwrap();
+        assert_eq!(r.endpoint_url, None);
+    }
+
+    #[test]
+    fn region_precedence() {
+        let p = profiles(
+            "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n",
+            "[dev]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n",
+        );
+        let resolve_with = |env: &[(&str, &str)], cli: Option<&str>| {
+            let over = Overrides {
+                region: cli,
+                serial_number: None,
+            };
+            resolve(&p, "dev", &Env::from_pairs(env.iter().copied()), &over).map(|r| r.region)
+        };
+        assert_eq!(resolve_with(&[], None).unwrap(), "us-east-1");
+        assert_eq!(
+            resolve_with(&[("AWS_DEFAULT_REGION", "eu-west-3")], None).unwrap(),
+            "eu-west-3"
+        );
+        assert_eq!(
+            resolve_with(
+                &[
+                    ("AWS_DEFAULT_REGION", "eu-west-3"),
+                    ("AWS_REGION", "eu-west-2")
+                ],
+                None
+            )
+            .unwrap(),
+            "eu-west-2"
+        );
+        assert_eq!(
+            resolve_with(&[("AWS_REGION", "eu-west-2")], Some("ap-south-1")).unwrap(),
+            "ap-south-1"
+        );
+        assert!(resolve_with(&[("AWS_REGION", "x; rm -rf /")], None).is_err());
+    }
+}

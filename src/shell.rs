@@ -1,0 +1,198 @@
+//! The shells mfa-env writes for: quoting and rendering of set and unset statements.
+//!
+//! Pure: no I/O and no knowledge of AWS. Output follows the order of the slices it is given,
+//! so the same input always renders the same text.
+
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "pwsh")]
+    Powershell,
+}
+
+impl Shell {
+    /// The shell a process name (`/proc/PID/comm`, or the basename of `$SHELL`) stands for.
+    /// Login shells show up as `-bash`.
+    pub fn from_process_name(name: &str) -> Option<Shell> {
+        let name = name.trim().trim_start_matches('-');
+        let name = name.rsplit('/').next().unwrap_or(name);
+        match name {
+            "bash" | "sh" => Some(Shell::Bash),
+            "zsh" => Some(Shell::Zsh),
+            "fish" => Some(Shell::Fish),
+            "pwsh" | "powershell" | "pwsh-preview" => Some(Shell::Powershell),
+            _ => None,
+        }
+    }
+
+    /// The shell that will read our output: the parent process when it is a shell we know
+    /// (it runs `$(...)` or `| source`), else the login shell from `$SHELL`, else bash.
+    pub fn detect(parent: Option<&str>, shell_var: Option<&str>) -> Shell {
+        parent
+            .and_then(Shell::from_process_name)
+            .or_else(|| shell_var.and_then(Shell::from_process_name))
+            .unwrap_or(Shell::Bash)
+    }
+
+    /// Statements that set each variable, then remove each of `unset`, one statement a line.
+    pub fn render(self, set: &[(&str, &str)], unset: &[&str]) -> String {
+        let mut out = String::new();
+        for (name, value) in set {
+            assert_valid_name(name);
+            let value = self.quote(value);
+            // Writing to a String cannot fail.
+            let _ = match self {
+                Shell::Bash | Shell::Zsh => writeln!(out, "export {name}={value}"),
+                Shell::Fish => writeln!(out, "set -gx {name} {value}"),
+                Shell::Powershell => writeln!(out, "$Env:{name} = {value}"),
+            };
+        }
+        for name in unset {
+            assert_valid_name(name);
+            let _ = match self {
+                Shell::Bash | Shell::Zsh => writeln!(out, "unset {name}"),
+                Shell::Fish => writeln!(out, "set -e {name}"),
+                Shell::Powershell => writeln!(
+                    out,
+                    "Remove-Item -LiteralPath Env:{name} -ErrorAction SilentlyContinue"
+                ),
+            };
+        }
+        out
+    }
+
+    /// One value as a single word of this shell that evaluates to exactly `value`.
+    pub fn quote(self, value: &str) -> String {
+        match self {
+            // POSIX single quotes keep every byte but `'`; shell-escape closes the quote,
+            // writes `\'` and reopens it. It also escapes `!` outside quotes, because an
+            // interactive bash would otherwise expand history inside the eval'd text.
+            // Always the `unix` quoter: the top-level one switches to cmd.exe rules on Windows.
+            Shell::Bash | Shell::Zsh => shell_escape::unix::escape(value.into()).into_owned(),
+            // fish's single quotes give meaning to exactly two characters: `\\` and `\'`.
+            // The POSIX quoter is wrong here: its `'\''` leaves a backslash that fish reads
+            // as an escape, and a trailing backslash would swallow the closing quote and run
+            // into the next line.
+            Shell::Fish => {
+                let mut out = String::with_capacity(value.len() + 2);
+                out.push('\'');
+                for c in value.chars() {
+                    if c == '\\' || c == '\'' {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('\'');
+                out
+            }
+            // PowerShell's single-quoted strings escape a quote by doubling it, and its
+            // tokenizer treats the curly quotes U+2018..U+201B as single quotes too (see
+            // EscapeSingleQuotedStringContent), so those are doubled as well. Nothing else,
+            // not `$` nor the backtick, has meaning inside them.
+            Shell::Powershell => {
+                let mut out = String::with_capacity(value.len() + 2);
+                out.push('\'');
+                for c in value.chars() {
+                    if matches!(c, '\'' | '\u{2018}'..='\u{201B}') {
+                        out.push(c);
+                    }
+                    out.push(c);
+                }
+                out.push('\'');
+                out
+            }
+        }
+    }
+}
+
+/// Names are written bare, so they must be names in every shell.
+fn assert_valid_name(name: &str) {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    assert!(valid, "not a variable name: {name:?}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // (value, bash/zsh, fish, powershell)
+    const CASES: &[(&str, &str, &str, &str)] = &[
+        ("AKIA123", "AKIA123", "'AKIA123'", "'AKIA123'"),
+        ("", "''", "''", "''"),
+        ("a b", "'a b'", "'a b'", "'a b'"),
+        ("it's", "'it'\\''s'", "'it\\'s'", "'it''s'"),
+        ("a\\b", "'a\\b'", "'a\\\\b'", "'a\\b'"),
+        ("trail\\", "'trail\\'", "'trail\\\\'", "'trail\\'"),
+        ("l1\nl2", "'l1\nl2'", "'l1\nl2'", "'l1\nl2'"),
+        ("$HOME", "'$HOME'", "'$HOME'", "'$HOME'"),
+        ("`id`", "'`id`'", "'`id`'", "'`id`'"),
+        ("hi!", "'hi'\\!''", "'hi!'", "'hi!'"),
+        ("\"q\"", "'\"q\"'", "'\"q\"'", "'\"q\"'"),
+        ("héllo", "'héllo'", "'héllo'", "'héllo'"),
+        (
+            "\u{2018}x\u{201B}",
+            "'\u{2018}x\u{201B}'",
+            "'\u{2018}x\u{201B}'",
+            "'\u{2018}\u{2018}x\u{201B}\u{201B}'",
+        ),
+        ("a/b+c=d", "a/b+c=d", "'a/b+c=d'", "'a/b+c=d'"),
+    ];
+
+    #[test]
+    fn quoting_table() {
+        for (value, posix, fish, pwsh) in CASES {
+            assert_eq!(Shell::Bash.quote(value), *posix, "bash {value:?}");
+            assert_eq!(Shell::Zsh.quote(value), *posix, "zsh {value:?}");
+            assert_eq!(Shell::Fish.quote(value), *fish, "fish {value:?}");
+            assert_eq!(
+                Shell::Powershell.quote(value),
+                *pwsh,
+                "powershell {value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn renders_in_the_given_order() {
+        let set = [("B", "2"), ("A", "it's")];
+        assert_eq!(
+            Shell::Bash.render(&set, &["C"]),
+            "export B=2\nexport A='it'\\''s'\nunset C\n"
+        );
+        assert_eq!(
+            Shell::Fish.render(&set, &["C"]),
+            "set -gx B '2'\nset -gx A 'it\\'s'\nset -e C\n"
+        );
+        assert_eq!(
+            Shell::Powershell.render(&set, &["C"]),
+            "$Env:B = '2'\n$Env:A = 'it''s'\nRemove-Item -LiteralPath Env:C -ErrorAction SilentlyContinue\n"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "not a variable name")]
+    fn names_are_checked() {
+        let _ = Shell::Bash.render(&[("A;rm", "x")], &[]);
+    }
+
+    #[test]
+    fn detection_prefers_the_parent() {
+        assert_eq!(Shell::detect(Some("fish"), Some("/bin/zsh")), Shell::Fish);
+        assert_eq!(Shell::detect(Some("-zsh"), None), Shell::Zsh);
+        assert_eq!(
+            Shell::detect(Some("mfa-env"), Some("/usr/bin/fish")),
+            Shell::Fish
+        );
+        assert_eq!(Shell::detect(Some("sshd"), Some("/bin/tcsh")), Shell::Bash);
+        assert_eq!(Shell::detect(None, None), Shell::Bash);
+        assert_eq!(Shell::detect(Some("pwsh"), None), Shell::Powershell);
+    }
+}
