@@ -57,6 +57,36 @@ impl Error {
         }
     }
 
+    /// A command-line error from clap, in our one-or-two-line form: clap's own sentence, then
+    /// the usage line.
+    pub fn usage(clap_text: &str) -> Self {
+        let mut lines = clap_text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let first = lines.next().unwrap_or("invalid command line");
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        // clap puts the missing argument on the following lines, before "Usage:".
+        let mut detail: Vec<&str> = Vec::new();
+        let mut usage = None;
+        for line in lines {
+            if let Some(u) = line.strip_prefix("Usage: ") {
+                usage = Some(u);
+            } else if usage.is_none()
+                && !line.starts_with("For more information")
+                && !line.starts_with("tip:")
+            {
+                detail.push(line);
+            }
+        }
+        let message = if detail.is_empty() {
+            message.to_owned()
+        } else {
+            format!("{}: {}", message.trim_end_matches(':'), detail.join(", "))
+        };
+        Error::new(message).hint(match usage {
+            Some(u) => format!("usage: {u}; see mfa-env --help"),
+            None => "see mfa-env --help".to_owned(),
+        })
+    }
+
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -1,9 +1,25 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
-    let cli = mfa_env::cli::Cli::parse();
+    let cli = match mfa_env::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            // Asked for: help and version go to stdout, like every command-line tool's.
+            err.exit();
+        }
+        Err(err) => {
+            mfa_env::Error::usage(&err.to_string()).report();
+            return ExitCode::from(2);
+        }
+    };
     match mfa_env::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -146,7 +146,7 @@ impl Profiles {
         }
         let names = self.names();
         let hint = match closest(name, &names) {
-            Some(near) => format!("did you mean '{near}'? `mfa-env list` shows every profile"),
+            Some(near) => format!("did you mean '{near}'?"),
             None if names.is_empty() => {
                 format!("the files hold no profile; add one with `aws configure --profile {name}`")
             }

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
@@ -24,6 +25,8 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
 /// Attempts in all, for throttling, 5xx answers and dropped connections.
 pub const MAX_ATTEMPTS: u32 = 3;
+
+const NOT_STS_HINT: &str = "check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS, and any proxy in between";
 
 /// Temporary credentials from STS.
 #[derive(Debug, Clone)]
@@ -146,17 +149,24 @@ impl Sts {
     }
 
     /// Turn an SDK error into what happened and what to do.
-    fn explain<E, R>(&self, action: &str, err: &SdkError<E, R>) -> CallError
+    fn explain<E>(&self, action: &str, err: &SdkError<E, HttpResponse>) -> CallError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let endpoint = &self.endpoint;
         let chain = |e: &dyn std::error::Error| self.secret.redact_from(&chain(e));
         let error = match err {
             SdkError::ServiceError(service) => {
                 let e = service.err();
-                let code = e.code().unwrap_or("Unknown");
+                let Some(code) = e.code() else {
+                    // No error code: the body was not an STS answer (a proxy's or a captive
+                    // portal's page, or a server that is not STS).
+                    return CallError::Failed(Error::new(format!(
+                        "STS at {endpoint} sent an answer that is not an STS response (HTTP {})",
+                        service.raw().status().as_u16()
+                    ))
+                    .hint(NOT_STS_HINT));
+                };
                 let message = self.secret.redact_from(e.message().unwrap_or("").trim());
                 return self.explain_service(action, code, &message);
             }
@@ -166,10 +176,9 @@ impl Sts {
             ))
             .hint("check your network connection, proxy or VPN, and the region or endpoint URL"),
             SdkError::DispatchFailure(failure) => {
-                let cause = match failure.as_connector_error() {
-                    Some(c) => chain(c),
-                    None => chain(err),
-                };
+                // The innermost cause says it best ("Connection refused (os error 111)");
+                // the layers above it only name the HTTP stack's parts.
+                let cause = self.secret.redact_from(&root_cause(err));
                 let what = if failure.is_timeout() {
                     format!("timed out connecting to STS at {endpoint}")
                 } else {
@@ -183,12 +192,11 @@ impl Sts {
                 "STS at {endpoint} sent an answer that is not an STS response: {}",
                 chain(err)
             ))
-            .hint("check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS"),
-            SdkError::ConstructionFailure(_) => Error::new(format!(
-                "cannot build the {action} request: {}",
-                chain(err)
-            ))
-            .hint("check the region and the endpoint URL"),
+            .hint(NOT_STS_HINT),
+            SdkError::ConstructionFailure(_) => {
+                Error::new(format!("cannot build the {action} request: {}", chain(err)))
+                    .hint("check the region and the endpoint URL")
+            }
             _ => Error::new(format!("{action} failed: {}", chain(err))),
         };
         CallError::Failed(error)
@@ -258,6 +266,14 @@ fn clock_skew(said: &str) -> CallError {
         Error::new(format!("STS says this computer's clock is wrong ({said})"))
             .hint("set the clock right (enable NTP: `timedatectl set-ntp true`), then try again"),
     )
+}
+
+fn root_cause(err: &dyn std::error::Error) -> String {
+    let mut last = err;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
 }
 
 /// An error and its causes, joined, as one line.

@@ -1,1 +1,7 @@
+//! The integration tests: one binary, modules by subject.
 
+mod support;
+
+mod export;
+mod prompt;
+mod shells;

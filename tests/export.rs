@@ -1,0 +1,578 @@
+//! `mfa-env PROFILE`: the STS request, the output, and every failure before and after it.
+
+use crate::support::*;
+
+fn export(server: &StsServer) -> Test {
+    Test::dev(server).args(["dev", "--code", "123456", "--shell", "bash"])
+}
+
+#[test]
+fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let out = export(&server).ok();
+    let req = server.only_request();
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.path, "/");
+    assert_eq!(req.action(), "GetSessionToken");
+    assert_eq!(req.param("Version"), Some("2011-06-15"));
+    assert_eq!(req.param("SerialNumber"), Some(SERIAL));
+    assert_eq!(req.param("TokenCode"), Some("123456"));
+    assert_eq!(req.param("DurationSeconds"), Some("43200"));
+    let (key, _, region, service) = req.scope().expect("SigV4 Authorization header");
+    assert_eq!(
+        (key.as_str(), region.as_str(), service.as_str()),
+        (KEY_ID, "eu-west-1", "sts")
+    );
+    assert_eq!(req.header("x-amz-security-token"), None);
+    assert_eq!(
+        out.stdout,
+        "export AWS_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
+         export AWS_SECRET_ACCESS_KEY=sessionSecret/with+slash=\n\
+         export AWS_SESSION_TOKEN=FwoGZXIvYXdzEBYaDH+token/value==\n\
+         export AWS_CREDENTIAL_EXPIRATION='2099-01-02T03:04:05Z'\n\
+         export AWS_SESSION_EXPIRATION='2099-01-02T03:04:05Z'\n\
+         export AWS_REGION=eu-west-1\n\
+         export AWS_DEFAULT_REGION=eu-west-1\n\
+         export MFA_ENV_PROFILE=dev\n\
+         unset AWS_PROFILE\n\
+         unset AWS_DEFAULT_PROFILE\n\
+         unset AWS_SECURITY_TOKEN\n"
+    );
+    assert!(
+        out.stderr
+            .starts_with("mfa-env: dev session valid until 2099-01-02 03:04 UTC (")
+            && out.stderr.ends_with(")\n")
+            && out.stderr.lines().count() == 1,
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn says_how_long_the_session_lasts() {
+    let server = StsServer::start();
+    let out = export(&server).args(["-d", "90m"]).ok();
+    let until = mfa_env::time::rfc3339(mfa_env::time::now() + 5400);
+    // The minute may turn between the server's answer and this line.
+    let next = mfa_env::time::rfc3339(mfa_env::time::now() + 5460);
+    assert!(
+        out.stderr
+            == format!(
+                "mfa-env: dev session valid until {} UTC (1h30m)\n",
+                &until[11..16]
+            )
+            || out.stderr
+                == format!(
+                    "mfa-env: dev session valid until {} UTC (1h30m)\n",
+                    &next[11..16]
+                ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn each_shell_gets_its_own_statements() {
+    let server = StsServer::start();
+    let fish = Test::dev(&server)
+        .args(["dev", "-c", "123456", "-s", "fish"])
+        .ok();
+    assert!(
+        fish.stdout
+            .starts_with("set -gx AWS_ACCESS_KEY_ID 'ASIATESTSESSIONKEY01'\n"),
+        "{}",
+        fish.stdout
+    );
+    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -e AWS_PROFILE\nset -e AWS_DEFAULT_PROFILE\nset -e AWS_SECURITY_TOKEN\n"));
+    let pwsh = Test::dev(&server)
+        .args(["dev", "-c", "123456", "-s", "pwsh"])
+        .ok();
+    assert!(
+        pwsh.stdout
+            .starts_with("$Env:AWS_ACCESS_KEY_ID = 'ASIATESTSESSIONKEY01'\n"),
+        "{}",
+        pwsh.stdout
+    );
+    assert!(pwsh.stdout.ends_with(
+        "Remove-Item -LiteralPath Env:AWS_SECURITY_TOKEN -ErrorAction SilentlyContinue\n"
+    ));
+    let zsh = Test::dev(&server)
+        .args(["export", "dev", "--mfa-token", "123456", "--shell", "zsh"])
+        .ok();
+    assert!(
+        zsh.stdout
+            .starts_with("export AWS_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n")
+    );
+}
+
+#[test]
+fn the_named_profile_signs_even_when_the_environment_holds_another_session() {
+    let server = StsServer::start();
+    export(&server)
+        .env("AWS_ACCESS_KEY_ID", "ASIAOTHERSESSION0000")
+        .env("AWS_SECRET_ACCESS_KEY", "otherSecret")
+        .env("AWS_SESSION_TOKEN", "otherToken")
+        .env("AWS_PROFILE", "prod")
+        .env("AWS_DEFAULT_PROFILE", "prod")
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.access_key(), KEY_ID);
+    assert_eq!(req.header("x-amz-security-token"), None);
+}
+
+#[test]
+fn duration_from_the_flag_then_the_profile() {
+    let server = StsServer::start();
+    export(&server).args(["-d", "90m"]).ok();
+    Test::new()
+        .config(&format!("{CONFIG}duration_seconds = 3600\n"))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["dev", "-c", "123456"])
+        .ok();
+    let durations: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.param("DurationSeconds").unwrap().to_owned())
+        .collect();
+    assert_eq!(durations, ["5400", "3600"]);
+}
+
+#[test]
+fn durations_outside_what_sts_accepts_are_refused_before_any_call() {
+    let server = StsServer::start();
+    export(&server)
+        .args(["-d", "14m"])
+        .fails(&["15m to 36h", "14m was asked"]);
+    export(&server).args(["-d", "36h1s"]).fails(&["15m to 36h"]);
+    export(&server)
+        .args(["-d", "soon"])
+        .fails(&["not a duration"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn serial_number_and_region_overrides() {
+    let server = StsServer::start();
+    let other = "arn:aws:iam::123456789012:mfa/other";
+    let out = export(&server)
+        .args(["--serial-number", other, "--region", "ap-south-1"])
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.param("SerialNumber"), Some(other));
+    assert_eq!(req.scope().unwrap().2, "ap-south-1");
+    assert!(out.stdout.contains("export AWS_REGION=ap-south-1\n"));
+}
+
+#[test]
+fn region_falls_back_to_the_environment_then_us_east_1() {
+    let server = StsServer::start();
+    let config = "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
+    let test = || {
+        Test::new()
+            .config(config)
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["dev", "-c", "123456"])
+    };
+    test().env("AWS_DEFAULT_REGION", "eu-west-3").ok();
+    test()
+        .env("AWS_DEFAULT_REGION", "eu-west-3")
+        .env("AWS_REGION", "eu-central-1")
+        .ok();
+    test().ok();
+    let regions: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.scope().unwrap().2)
+        .collect();
+    assert_eq!(regions, ["eu-west-3", "eu-central-1", "us-east-1"]);
+}
+
+#[test]
+fn files_from_aws_config_file_and_aws_shared_credentials_file() {
+    let server = StsServer::start();
+    let test = Test::new().sts(&server).args(["work", "-c", "123456"]);
+    std::fs::write(
+        test.home().join("cfg"),
+        "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/w\n",
+    )
+    .unwrap();
+    std::fs::write(
+        test.home().join("creds"),
+        "[work]\naws_access_key_id = AKIAWORK\naws_secret_access_key = s\n",
+    )
+    .unwrap();
+    let creds = test.home().join("creds").display().to_string();
+    test.env("AWS_CONFIG_FILE", "~/cfg")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.access_key(), "AKIAWORK");
+    assert_eq!(
+        req.param("SerialNumber"),
+        Some("arn:aws:iam::123456789012:mfa/w")
+    );
+}
+
+#[test]
+fn the_default_profile_works_when_named_and_only_then() {
+    let server = StsServer::start();
+    let test = Test::new()
+        .config("[default]\nmfa_serial = arn:aws:iam::123456789012:mfa/d\n")
+        .credentials("[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = s\n")
+        .sts(&server);
+    let out = test.run();
+    assert_eq!(out.status.code(), Some(2), "no profile is a usage error");
+    out.stderr_has(&[
+        "mfa-env: the following required arguments were not provided: <PROFILE>",
+        "mfa-env: usage: mfa-env",
+    ]);
+    Test::new()
+        .config("[default]\nmfa_serial = arn:aws:iam::123456789012:mfa/d\n")
+        .credentials("[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = s\n")
+        .sts(&server)
+        .args(["default", "-c", "123456"])
+        .ok();
+    assert_eq!(server.only_request().access_key(), "AKIADEFAULT");
+}
+
+#[test]
+fn endpoint_from_the_profile_and_its_services_section() {
+    let server = StsServer::start();
+    let config = format!(
+        "{CONFIG}endpoint_url = http://127.0.0.1:1\nservices = local\n[services local]\nsts =\n  endpoint_url = {}\n",
+        server.url
+    );
+    Test::new()
+        .config(&config)
+        .credentials(CREDENTIALS)
+        .args(["dev", "-c", "123456"])
+        .ok();
+    let config = format!("{CONFIG}endpoint_url = {}\n", server.url);
+    Test::new()
+        .config(&config)
+        .credentials(CREDENTIALS)
+        .args(["dev", "-c", "123456"])
+        .ok();
+    assert_eq!(server.requests().len(), 2);
+}
+
+// ---- failures before any call ----
+
+#[test]
+fn no_config_files() {
+    Test::new()
+        .args(["dev", "-c", "123456"])
+        .fails(&["no AWS config files", "aws configure --profile dev"]);
+}
+
+#[test]
+fn unknown_profile_names_the_closest() {
+    let server = StsServer::start();
+    Test::dev(&server)
+        .args(["dve", "-c", "123456"])
+        .fails(&["profile 'dve' not found", "did you mean 'dev'?"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn profile_without_keys() {
+    let server = StsServer::start();
+    Test::new()
+        .config(CONFIG)
+        .sts(&server)
+        .args(["dev", "-c", "123456"])
+        .fails(&[
+            "profile 'dev' has no long-term keys",
+            "aws configure --profile dev",
+        ]);
+    Test::new()
+        .config(CONFIG)
+        .credentials("[dev]\naws_access_key_id = AKIAONLYID\n")
+        .sts(&server)
+        .args(["dev", "-c", "123456"])
+        .fails(&["has no aws_secret_access_key"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn temporary_keys_are_refused_before_asking_for_a_code() {
+    let server = StsServer::start();
+    for creds in [
+        "[dev]\naws_access_key_id = ASIATEMPORARY\naws_secret_access_key = s\n",
+        "[dev]\naws_access_key_id = AKIAX\naws_secret_access_key = s\naws_session_token = t\n",
+    ] {
+        // No --code: the check must come before the prompt (which would fail for lack of a terminal).
+        Test::new()
+            .config(CONFIG)
+            .credentials(creds)
+            .sts(&server)
+            .arg("dev")
+            .fails(&[
+                "GetSessionToken cannot be called with session credentials",
+                "long-term keys",
+            ]);
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn no_mfa_serial_says_where_to_find_it() {
+    let server = StsServer::start();
+    let out = Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .arg("dev")
+        .fails(&[
+            "profile 'dev' has no mfa_serial",
+            "IAM console > Users > Security credentials > Assigned MFA device",
+            "mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME",
+            "[profile dev]",
+        ]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn malformed_serial_is_refused() {
+    let server = StsServer::start();
+    export(&server)
+        .args(["--serial-number", "arn:aws:iam::1234:mfa/x"])
+        .fails(&["not an MFA device ARN"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn unsupported_profiles() {
+    let server = StsServer::start();
+    for (body, why) in [
+        ("credential_process = /bin/echo", "credential_process"),
+        (
+            "sso_session = corp\nsso_account_id = 1",
+            "IAM Identity Center",
+        ),
+    ] {
+        Test::new()
+            .config(&format!("[profile dev]\n{body}\n"))
+            .sts(&server)
+            .args(["dev", "-c", "123456"])
+            .fails(&["profile 'dev' is not supported", why]);
+    }
+}
+
+#[test]
+fn unparsable_unreadable_and_non_utf8_files() {
+    let server = StsServer::start();
+    let test = Test::new()
+        .config("[profile dev\nmfa_serial = x\n")
+        .credentials(CREDENTIALS)
+        .sts(&server);
+    let config = test.home().join(".aws/config").display().to_string();
+    let out = test
+        .args(["dev", "-c", "123456"])
+        .fails(&["cannot parse", &config, "line 1"]);
+    assert!(out.stderr.lines().count() <= 2, "{}", out.stderr);
+
+    let test = Test::new().credentials(CREDENTIALS).sts(&server);
+    std::fs::create_dir(test.home().join(".aws/config")).unwrap();
+    test.args(["dev", "-c", "123456"])
+        .fails(&["is a directory"]);
+
+    let test = Test::new().credentials(CREDENTIALS).sts(&server);
+    std::fs::write(
+        test.home().join(".aws/config"),
+        b"[profile dev]\nregion = \xff\n",
+    )
+    .unwrap();
+    test.args(["dev", "-c", "123456"]).fails(&["not UTF-8"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_region_that_is_not_a_region_is_refused() {
+    let server = StsServer::start();
+    export(&server)
+        .args(["--region", "us-east-1$(id)"])
+        .fails(&["not an AWS region name"]);
+    export(&server)
+        .env("AWS_REGION", "x")
+        .arg("--region")
+        .arg("")
+        .fails(&[]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn no_terminal_and_no_code() {
+    let server = StsServer::start();
+    Test::dev(&server)
+        .arg("dev")
+        .fails(&["no terminal", "--code"]);
+    assert!(server.requests().is_empty());
+}
+
+// ---- failures from STS ----
+
+#[test]
+fn a_rejected_code_on_the_command_line_fails_at_once() {
+    let server = StsServer::start();
+    server.always(Reply::code_rejected());
+    export(&server).fails(&["STS rejected the MFA code", "wait for the next code"]);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn sts_errors_become_advice() {
+    let cases: &[(u16, &str, &str, &[&str])] = &[
+        (
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+            &[
+                "does not know the access key AKIAEXAMPLEDEV00001",
+                "create a new key",
+            ],
+        ),
+        (
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+            &["secret access key does not belong", "aws configure"],
+        ),
+        (
+            403,
+            "SignatureDoesNotMatch",
+            "Signature expired: 20261123T000000Z is now earlier than 20261123T010000Z",
+            &["clock is wrong", "NTP"],
+        ),
+        (
+            400,
+            "RequestExpired",
+            "Request has expired.",
+            &["clock is wrong"],
+        ),
+        (
+            403,
+            "AccessDenied",
+            "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:GetSessionToken",
+            &[
+                "STS denied GetSessionToken",
+                "must allow sts:GetSessionToken",
+            ],
+        ),
+        (
+            403,
+            "AccessDenied",
+            "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.",
+            &[
+                "could not check the code against this MFA device",
+                "mfa_serial",
+            ],
+        ),
+        (
+            403,
+            "RegionDisabledException",
+            "STS is not activated in this region",
+            &["not activated", "--region"],
+        ),
+        (
+            400,
+            "ValidationError",
+            "1 validation error detected",
+            &["STS refused GetSessionToken (ValidationError: 1 validation error detected)"],
+        ),
+    ];
+    for (status, code, message, needles) in cases {
+        let server = StsServer::start();
+        server.always(Reply::error(*status, code, message));
+        let out = export(&server).fails(needles);
+        assert!(out.stderr.lines().count() <= 2, "{}", out.stderr);
+        assert_eq!(server.requests().len(), 1, "{code} is not retried");
+    }
+}
+
+#[test]
+fn a_server_error_on_every_attempt_is_tried_three_times() {
+    let server = StsServer::start();
+    server.always(Reply::error(500, "InternalFailure", "oops"));
+    export(&server).fails(&["InternalFailure"]);
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn throttling_then_success_is_retried() {
+    let server = StsServer::start();
+    server.reply(Reply::error(400, "Throttling", "Rate exceeded"));
+    export(&server).ok();
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn an_unreachable_endpoint_is_reported() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env("AWS_ENDPOINT_URL_STS", &format!("http://127.0.0.1:{port}"))
+        .args(["dev", "-c", "123456"])
+        .fails(&[
+            "cannot reach STS at http://127.0.0.1:",
+            "check your network",
+        ]);
+}
+
+#[test]
+fn an_answer_that_is_not_sts_xml() {
+    let server = StsServer::start();
+    server.always(Reply::Raw {
+        status: 200,
+        body: "<html>captive portal</html>".into(),
+    });
+    export(&server).fails(&["not an STS response", "endpoint URL"]);
+}
+
+#[test]
+fn an_endpoint_that_is_not_a_url() {
+    Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env("AWS_ENDPOINT_URL_STS", "localhost:4566")
+        .args(["dev", "-c", "123456"])
+        .fails(&["not an http:// or https:// URL"]);
+}
+
+#[test]
+fn a_server_that_never_answers_cannot_hang_mfa_env() {
+    let server = StsServer::start();
+    server.always(Reply::Hang);
+    let out = export(&server).fails(&["no answer from STS at http://127.0.0.1:", "within 15s"]);
+    // The operation timeout bounds the whole call, retries included.
+    assert!(out.elapsed.as_secs_f64() < 17.0, "took {:?}", out.elapsed);
+    assert!(out.elapsed.as_secs_f64() > 14.0, "took {:?}", out.elapsed);
+}
+
+#[test]
+fn a_connection_closed_without_an_answer_is_retried_then_reported() {
+    let server = StsServer::start();
+    server.always(Reply::Close);
+    export(&server).fails(&["cannot reach STS at http://127.0.0.1:"]);
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn a_slow_answer_within_the_attempt_timeout_succeeds() {
+    let server = StsServer::start();
+    server.reply(Reply::Delay(
+        std::time::Duration::from_secs(2),
+        Box::new(Reply::Creds(Creds::default())),
+    ));
+    export(&server).ok();
+    assert_eq!(server.requests().len(), 1);
+}

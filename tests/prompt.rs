@@ -1,0 +1,125 @@
+//! The MFA prompt on a real pseudo-terminal, with stdout captured as `$(...)` captures it.
+
+use crate::support::pty::{Pty, Wiring};
+use crate::support::*;
+
+const PROMPT: &str = "MFA code for dev (arn:aws:iam::123456789012:mfa/alice)";
+
+fn start(server: &StsServer, wiring: Wiring) -> (Test, Pty, std::process::Child) {
+    let test = Test::dev(server).args(["dev", "--shell", "bash"]);
+    let pty = Pty::open();
+    let child = pty.spawn(test.command(), wiring);
+    (test, pty, child)
+}
+
+fn finish(child: std::process::Child) -> (std::process::ExitStatus, String) {
+    let out = child.wait_with_output().unwrap();
+    (out.status, String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn the_typed_code_reaches_sts_and_a_malformed_one_is_asked_again() {
+    let server = StsServer::start();
+    let (_test, pty, child) = start(&server, Wiring::Terminal);
+    pty.expect(PROMPT, 1);
+    pty.send("12345\r");
+    pty.expect("6 digits", 1);
+    pty.send("\x15654 321\r");
+    let (status, stdout) = finish(child);
+    assert!(status.success(), "{}", pty.screen());
+    assert!(
+        stdout.starts_with("export AWS_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n"),
+        "{stdout}"
+    );
+    assert_eq!(server.only_request().param("TokenCode"), Some("654321"));
+    assert!(
+        pty.screen().contains("dev session valid until"),
+        "{}",
+        pty.screen()
+    );
+}
+
+#[test]
+fn with_everything_redirected_the_prompt_uses_the_controlling_terminal() {
+    let server = StsServer::start();
+    let (_test, pty, child) = start(&server, Wiring::Redirected);
+    pty.expect(PROMPT, 1);
+    pty.send("111111\r");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("AWS_SESSION_TOKEN")
+    );
+    assert_eq!(server.only_request().param("TokenCode"), Some("111111"));
+}
+
+#[test]
+fn a_rejected_code_is_asked_again() {
+    let server = StsServer::start();
+    server.reply(Reply::code_rejected());
+    let (_test, pty, child) = start(&server, Wiring::Terminal);
+    pty.expect(PROMPT, 1);
+    pty.send("111111\r");
+    pty.expect("STS rejected the MFA code", 1);
+    pty.expect(PROMPT, 2);
+    pty.send("222222\r");
+    let (status, stdout) = finish(child);
+    assert!(status.success(), "{}", pty.screen());
+    assert!(stdout.contains("export AWS_SESSION_TOKEN="));
+    let codes: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.param("TokenCode").unwrap().to_owned())
+        .collect();
+    assert_eq!(codes, ["111111", "222222"]);
+}
+
+#[test]
+fn three_rejected_codes_end_it() {
+    let server = StsServer::start();
+    server.always(Reply::code_rejected());
+    let (_test, pty, child) = start(&server, Wiring::Terminal);
+    for (i, code) in ["111111\r", "222222\r", "333333\r"].iter().enumerate() {
+        pty.expect(PROMPT, i + 1);
+        pty.send(code);
+    }
+    let (status, stdout) = finish(child);
+    assert!(!status.success());
+    assert_eq!(stdout, "");
+    assert_eq!(server.requests().len(), 3);
+    assert!(pty.screen().contains("try 2 of 3"), "{}", pty.screen());
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_leaves_stdout_empty_and_the_terminal_as_it_was() {
+    let server = StsServer::start();
+    let (_test, pty, child) = start(&server, Wiring::Terminal);
+    let flags = pty.lflags();
+    pty.expect(PROMPT, 1);
+    pty.send("12");
+    pty.send("\x03");
+    let (status, stdout) = finish(child);
+    assert!(!status.success());
+    assert_eq!(stdout, "");
+    assert_eq!(pty.lflags(), flags, "terminal flags changed");
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn end_of_input_at_the_prompt() {
+    // The terminal goes away (its window is closed) while the prompt waits.
+    let server = StsServer::start();
+    let (_test, mut pty, child) = start(&server, Wiring::Redirected);
+    pty.expect(PROMPT, 1);
+    pty.hangup();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(out.stdout, b"");
+    assert!(server.requests().is_empty());
+}

@@ -1,0 +1,290 @@
+#![allow(unsafe_code)]
+//! What every test uses: a builder that runs mfa-env in a sealed environment, the test STS
+//! server, the real shells and a pseudo-terminal.
+
+pub mod pty;
+pub mod shells;
+pub mod sts;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use sts::{Creds, Reply, StsServer};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-env");
+
+pub const KEY_ID: &str = "AKIAEXAMPLEDEV00001";
+pub const SECRET: &str = "devSECRET+marker/0000000000000000000001";
+pub const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+
+/// The usual profile: long-term keys in credentials, MFA device and region in config.
+pub const CONFIG: &str =
+    "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\n";
+pub const CREDENTIALS: &str = "[dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n";
+
+/// A run of mfa-env with a fresh HOME and TMPDIR and only the variables a test sets.
+pub struct Test {
+    pub dir: tempfile::TempDir,
+    args: Vec<OsString>,
+    env: Vec<(String, String)>,
+}
+
+pub type Snapshot = (Files, Files);
+pub type Files = BTreeMap<PathBuf, (Vec<u8>, Option<std::time::SystemTime>)>;
+
+pub struct ShellRun {
+    pub status: std::process::ExitStatus,
+    pub env: BTreeMap<String, String>,
+    pub stderr: String,
+}
+
+pub struct Output {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::create_dir_all(dir.path().join("home/.aws")).unwrap();
+        fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        Test {
+            dir,
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// The usual dev profile, and STS at `server`.
+    pub fn dev(server: &StsServer) -> Test {
+        Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .sts(server)
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn tmp(&self) -> PathBuf {
+        self.dir.path().join("tmp")
+    }
+
+    pub fn config(self, text: &str) -> Test {
+        fs::write(self.home().join(".aws/config"), text).unwrap();
+        self
+    }
+
+    pub fn credentials(self, text: &str) -> Test {
+        fs::write(self.home().join(".aws/credentials"), text).unwrap();
+        self
+    }
+
+    pub fn sts(self, server: &StsServer) -> Test {
+        self.env("AWS_ENDPOINT_URL_STS", &server.url)
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Test {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Test {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The command, sealed: no variable of the developer's or CI's environment gets in.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("TMPDIR", self.tmp())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
+    /// Run it, and check what every run must hold: nothing written under HOME or TMPDIR, no
+    /// marker secret on stderr, and on failure an empty stdout.
+    #[track_caller]
+    pub fn run(&self) -> Output {
+        let before = self.snapshot();
+        let start = Instant::now();
+        let mut cmd = self.command();
+        // A new session without a controlling terminal: the developer's terminal must not
+        // be asked for a code, and CI has none.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let out = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run mfa-env");
+        let output = Output {
+            status: out.status,
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+            elapsed: start.elapsed(),
+        };
+        self.assert_unchanged(&before);
+        output.assert_contract();
+        output
+    }
+
+    /// Every file under HOME and TMPDIR, to compare before and after a run.
+    pub fn snapshot(&self) -> Snapshot {
+        (snapshot(&self.home()), snapshot(&self.tmp()))
+    }
+
+    #[track_caller]
+    pub fn assert_unchanged(&self, before: &Snapshot) {
+        assert_eq!(
+            *before,
+            self.snapshot(),
+            "files under HOME or TMPDIR changed"
+        );
+    }
+
+    /// Run `script` in a real shell with the same sealed environment, `$MFA_ENV` naming the
+    /// binary; the script's stdout is returned as the environment it dumps with `env -0`.
+    #[track_caller]
+    pub fn shell(&self, sh: shells::Sh, script: &str) -> ShellRun {
+        let before = self.snapshot();
+        let mut cmd = sh.command(script);
+        let sealed = self.command();
+        cmd.env_clear()
+            .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("MFA_ENV", BIN)
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
+            .env("XDG_DATA_HOME", self.dir.path().join("xdg"));
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let out = cmd.stdin(Stdio::null()).output().unwrap();
+        self.assert_unchanged(&before);
+        ShellRun {
+            status: out.status,
+            env: shells::parse_env0(&out.stdout),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Run and expect success.
+    #[track_caller]
+    pub fn ok(&self) -> Output {
+        let out = self.run();
+        assert!(
+            out.status.success(),
+            "mfa-env failed: {:?}\nstderr:\n{}",
+            out.status,
+            out.stderr
+        );
+        out
+    }
+
+    /// Run and expect failure with a message that holds each of `needles`.
+    #[track_caller]
+    pub fn fails(&self, needles: &[&str]) -> Output {
+        let out = self.run();
+        assert!(
+            !out.status.success(),
+            "mfa-env succeeded, stdout:\n{}",
+            out.stdout
+        );
+        out.stderr_has(needles);
+        out
+    }
+}
+
+/// Secrets that must never be shown on stderr.
+pub const MARKERS: &[&str] = &[
+    SECRET,
+    "sessionSecret/with+slash=",
+    "FwoGZXIvYXdzEBYaDH+token/value==",
+];
+
+impl Output {
+    #[track_caller]
+    pub fn assert_contract(&self) {
+        for marker in MARKERS {
+            assert!(
+                !self.stderr.contains(marker),
+                "a secret reached stderr:\n{}",
+                self.stderr
+            );
+        }
+        assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
+        if !self.status.success() {
+            assert_eq!(self.stdout, "", "stdout must be empty on failure");
+        }
+        for line in self.stderr.lines() {
+            assert!(
+                line.starts_with("mfa-env: ") || line.is_empty(),
+                "stderr line without the prefix: {line:?}\n{}",
+                self.stderr
+            );
+        }
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needles: &[&str]) {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}:\n{}",
+                self.stderr
+            );
+        }
+    }
+}
+
+/// Every file under `dir` with its contents and modification time.
+pub fn snapshot(dir: &Path) -> Files {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                files.insert(path.clone(), (Vec::new(), None));
+                stack.push(path);
+            } else {
+                files.insert(
+                    path.clone(),
+                    (fs::read(&path).unwrap_or_default(), meta.modified().ok()),
+                );
+            }
+        }
+    }
+    files
+}

@@ -1,0 +1,368 @@
+//! A small STS on 127.0.0.1: awsQuery form POSTs in, XML out, every request recorded.
+//!
+//! It answers GetSessionToken, AssumeRole and GetCallerIdentity as AWS does, or with a
+//! queued reply (an error, a fault, a hang) for the next request.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// Temporary credentials the server hands out. An empty expiration is computed as AWS does:
+/// now plus the DurationSeconds asked (default 12h for GetSessionToken, 1h for AssumeRole).
+#[derive(Debug, Clone)]
+pub struct Creds {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: String,
+}
+
+impl Default for Creds {
+    fn default() -> Self {
+        Creds {
+            access_key_id: "ASIATESTSESSIONKEY01".into(),
+            secret_access_key: "sessionSecret/with+slash=".into(),
+            session_token: "FwoGZXIvYXdzEBYaDH+token/value==".into(),
+            expiration: String::new(),
+        }
+    }
+}
+
+impl Creds {
+    /// Fixed values with a fixed expiration, for exact output.
+    pub fn fixed() -> Creds {
+        Creds {
+            expiration: "2099-01-02T03:04:05Z".into(),
+            ..Creds::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// The action's normal answer with these credentials.
+    Creds(Creds),
+    /// An awsQuery XML error.
+    Error {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// Any status and body.
+    Raw { status: u16, body: String },
+    /// Read the request and never answer.
+    Hang,
+    /// Read the request and close the connection without a byte.
+    Close,
+    /// Answer after a delay.
+    Delay(Duration, Box<Reply>),
+}
+
+impl Reply {
+    pub fn error(status: u16, code: &str, message: &str) -> Reply {
+        Reply::Error {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn code_rejected() -> Reply {
+        Reply::error(
+            403,
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+        )
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub params: BTreeMap<String, String>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    pub fn action(&self) -> &str {
+        self.param("Action").unwrap_or("")
+    }
+
+    /// The SigV4 credential scope: (access key, date, region, service).
+    pub fn scope(&self) -> Option<(String, String, String, String)> {
+        let auth = self.header("authorization")?;
+        let cred = auth.split("Credential=").nth(1)?.split(',').next()?;
+        let parts: Vec<&str> = cred.split('/').collect();
+        match parts[..] {
+            [key, date, region, service, "aws4_request"] => Some((
+                key.to_owned(),
+                date.to_owned(),
+                region.to_owned(),
+                service.to_owned(),
+            )),
+            _ => None,
+        }
+    }
+
+    pub fn access_key(&self) -> String {
+        self.scope().map(|s| s.0).unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Reply>,
+    requests: Vec<Request>,
+    default: Option<Reply>,
+}
+
+pub struct StsServer {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl StsServer {
+    pub fn start() -> StsServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = Arc::clone(&state);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let state = Arc::clone(&shared);
+                thread::spawn(move || serve(stream, &state));
+            }
+        });
+        StsServer { url, state }
+    }
+
+    /// The reply to the next request (queued replies are used in order).
+    pub fn reply(&self, reply: Reply) -> &Self {
+        self.state.lock().unwrap().queue.push_back(reply);
+        self
+    }
+
+    /// The reply once the queue is empty (instead of the action's normal answer).
+    pub fn always(&self, reply: Reply) -> &Self {
+        self.state.lock().unwrap().default = Some(reply);
+        self
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    #[track_caller]
+    pub fn only_request(&self) -> Request {
+        let requests = self.requests();
+        assert_eq!(requests.len(), 1, "expected one request, got {requests:#?}");
+        requests.into_iter().next().unwrap()
+    }
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>) {
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    loop {
+        let Some(request) = read_request(&mut reader) else {
+            return;
+        };
+        let reply = {
+            let mut state = state.lock().unwrap();
+            state.requests.push(request.clone());
+            state
+                .queue
+                .pop_front()
+                .or_else(|| state.default.clone())
+                .unwrap_or_else(|| Reply::Creds(Creds::default()))
+        };
+        if !answer(&mut writer, &request, reply) {
+            return;
+        }
+    }
+}
+
+/// Write the reply; false when the connection must end.
+fn answer(out: &mut TcpStream, request: &Request, reply: Reply) -> bool {
+    let (status, body) = match reply {
+        Reply::Creds(creds) => (200, success(request, &creds)),
+        Reply::Error {
+            status,
+            code,
+            message,
+        } => (status, error_xml(&code, &message)),
+        Reply::Raw { status, body } => (status, body),
+        Reply::Hang => {
+            thread::sleep(Duration::from_secs(120));
+            return false;
+        }
+        Reply::Close => return false,
+        Reply::Delay(d, reply) => {
+            thread::sleep(d);
+            return answer(out, request, *reply);
+        }
+    };
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nx-amzn-RequestId: 4e1b5a3e-0000-4000-8000-000000000000\r\n\r\n",
+        if status == 200 { "OK" } else { "Error" },
+        body.len()
+    );
+    out.write_all(head.as_bytes())
+        .and_then(|()| out.write_all(body.as_bytes()))
+        .is_ok()
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut words = line.split_whitespace();
+    let method = words.next()?.to_owned();
+    let path = words.next()?.to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (k, v) = line.split_once(':')?;
+        headers.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let params = form_decode(&String::from_utf8_lossy(&body));
+    Some(Request {
+        method,
+        path,
+        headers,
+        params,
+    })
+}
+
+fn form_decode(body: &str) -> BTreeMap<String, String> {
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Raw CR would be normalised away by any XML parser; send it as a reference.
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn credentials_xml(c: &Creds, request: &Request) -> String {
+    let expiration = if c.expiration.is_empty() {
+        let default = if request.action() == "AssumeRole" {
+            3600
+        } else {
+            43_200
+        };
+        let secs: i64 = request
+            .param("DurationSeconds")
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(default);
+        mfa_env::time::rfc3339(mfa_env::time::now() + secs)
+    } else {
+        c.expiration.clone()
+    };
+    format!(
+        "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
+        xml_escape(&c.access_key_id),
+        xml_escape(&c.secret_access_key),
+        xml_escape(&c.session_token),
+        xml_escape(&expiration)
+    )
+}
+
+fn success(request: &Request, creds: &Creds) -> String {
+    let action = request.action();
+    let result = match action {
+        "AssumeRole" => {
+            let role = request.param("RoleArn").unwrap_or("");
+            let session = request.param("RoleSessionName").unwrap_or("");
+            let assumed =
+                role.replacen(":iam:", ":sts:", 1)
+                    .replacen(":role/", ":assumed-role/", 1);
+            format!(
+                "{}<AssumedRoleUser><AssumedRoleId>AROATEST:{}</AssumedRoleId><Arn>{}/{}</Arn></AssumedRoleUser>",
+                credentials_xml(creds, request),
+                xml_escape(session),
+                xml_escape(&assumed),
+                xml_escape(session)
+            )
+        }
+        "GetCallerIdentity" => "<Arn>arn:aws:iam::123456789012:user/alice</Arn><UserId>AIDATEST</UserId><Account>123456789012</Account>".to_owned(),
+        _ => credentials_xml(creds, request),
+    };
+    format!(
+        "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>4e1b5a3e-0000-4000-8000-000000000000</RequestId></ResponseMetadata></{action}Response>"
+    )
+}
+
+pub fn error_xml(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>4e1b5a3e-0000-4000-8000-000000000000</RequestId></ErrorResponse>",
+        xml_escape(code),
+        xml_escape(message)
+    )
+}
