@@ -23,6 +23,8 @@ enum Kind {
     Cancelled,
     /// stdout was closed before we could write to it (EPIPE): nothing to say.
     Quiet,
+    /// A failure with its own exit status (exec: 126, 127).
+    Status(u8),
 }
 
 impl Error {
@@ -87,6 +89,13 @@ impl Error {
         })
     }
 
+    /// Exit with this status instead of 1.
+    #[must_use]
+    pub fn status(mut self, code: u8) -> Self {
+        self.kind = Kind::Status(code);
+        self
+    }
+
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -95,6 +104,7 @@ impl Error {
         match self.kind {
             Kind::Failure | Kind::Quiet => ExitCode::FAILURE,
             Kind::Cancelled => ExitCode::from(130),
+            Kind::Status(code) => ExitCode::from(code),
         }
     }
 

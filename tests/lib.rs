@@ -2,6 +2,9 @@
 
 mod support;
 
+mod completions;
 mod export;
+mod init;
 mod prompt;
+mod session;
 mod shells;

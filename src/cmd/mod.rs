@@ -1,6 +1,12 @@
 //! One module per subcommand.
 
+pub mod completions;
+pub mod exec;
 pub mod export;
+pub mod init;
+pub mod list;
+pub mod status;
+pub mod unset;
 
 use std::io::Write;
 
