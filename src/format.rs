@@ -111,6 +111,12 @@ fn process_json(set: &[(&str, &str)]) -> String {
 /// `\u00XX`; everything else, non-ASCII included, as UTF-8.
 pub fn json_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
+    push_json_string(&mut out, value);
+    out
+}
+
+/// `json_string`, appended to `out` (for long outputs, without a String per value).
+pub fn push_json_string(out: &mut String, value: &str) {
     out.push('"');
     for c in value.chars() {
         match c {
@@ -126,7 +132,6 @@ pub fn json_string(value: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// A value for a .env file, in double quotes. There is no dotenv standard; the rules are the

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::cmd::{say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::format::json_string;
+use crate::format::push_json_string;
 use crate::profile::Profiles;
 
 pub fn run(json: bool, env: &Env) -> Result<()> {
@@ -68,26 +68,36 @@ fn render_text(profiles: &Profiles, names: &[&str]) -> String {
 /// A JSON array, one object a line: the name, the marks as booleans, and the keys that say
 /// where a session would come from. No secret: key ids and secrets are left out.
 fn render_json(profiles: &Profiles, names: &[&str]) -> String {
-    let field = |value: Option<&str>| value.map_or_else(|| "null".to_owned(), json_string);
-    let mut out = String::from("[");
-    for (i, name) in names.iter().enumerate() {
+    const FIELDS: [&str; 4] = ["mfa_serial", "role_arn", "source_profile", "region"];
+    let mut out = String::with_capacity(names.len() * 160 + 4);
+    out.push('[');
+    for name in names {
         let Ok(profile) = profiles.get(name) else {
             continue;
         };
+        out.push_str(if out.len() == 1 {
+            "\n{\"name\":"
+        } else {
+            ",\n{\"name\":"
+        });
+        push_json_string(&mut out, name);
+        let values = FIELDS.map(|key| profile.get(key));
         let _ = write!(
             out,
-            "{}\n{{\"name\":{},\"mfa\":{},\"role\":{},\"mfa_serial\":{},\"role_arn\":{},\"source_profile\":{},\"region\":{},\"long_term_keys\":{}}}",
-            if i == 0 { "" } else { "," },
-            json_string(name),
-            profile.get("mfa_serial").is_some(),
-            profile.get("role_arn").is_some(),
-            field(profile.get("mfa_serial")),
-            field(profile.get("role_arn")),
-            field(profile.get("source_profile")),
-            field(profile.get("region")),
-            profile.get("aws_access_key_id").is_some()
-                && profile.get("aws_secret_access_key").is_some(),
+            ",\"mfa\":{},\"role\":{}",
+            values[0].is_some(),
+            values[1].is_some()
         );
+        for (key, value) in FIELDS.iter().zip(values) {
+            let _ = write!(out, ",\"{key}\":");
+            match value {
+                Some(value) => push_json_string(&mut out, value),
+                None => out.push_str("null"),
+            }
+        }
+        let keys = profile.get("aws_access_key_id").is_some()
+            && profile.get("aws_secret_access_key").is_some();
+        let _ = write!(out, ",\"long_term_keys\":{keys}}}");
     }
     out.push_str("\n]\n");
     out
