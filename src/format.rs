@@ -221,7 +221,7 @@ mod tests {
         );
         assert_eq!(
             Format::Fish.render(&set[..1], &["X"]),
-            "set -gx AWS_ACCESS_KEY_ID 'ASIA1'\nset -e X\n"
+            "set -gx AWS_ACCESS_KEY_ID 'ASIA1'\nset -e X; or true\n"
         );
     }
 }

@@ -134,16 +134,27 @@ fn export_and_unset_through_the_function() {
         let script = [
             load_init(sh),
             &set_var(sh, "KEEP", "kept"),
+            // None of the variables export removes is set: removing them must still succeed.
             "mfa-env export dev --mfa-token 123456\n",
+            &keep_status(sh, "RC_EXPORT"),
             &capture(sh, "HELD", "mfa-env status --prompt"),
             "mfa-env unset\n",
             &keep_status(sh, "RC"),
+            "mfa-env clear\n",
+            &keep_status(sh, "RC_AGAIN"),
             DUMP,
         ]
         .concat();
         let run = Test::dev(&server).shell(sh, &script);
         assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
-        assert_eq!(run.env.get("RC").map(String::as_str), Some("0"));
+        for rc in ["RC_EXPORT", "RC", "RC_AGAIN"] {
+            assert_eq!(
+                run.env.get(rc).map(String::as_str),
+                Some("0"),
+                "{} {rc}",
+                sh.name()
+            );
+        }
         assert_eq!(
             run.env.get("HELD").map(String::as_str),
             Some("dev 12h"),
@@ -365,7 +376,8 @@ fn the_binary_refuses_to_print_anything_but_statements_into_the_functions_eval()
         .args(["unset"])
         .ok();
     assert!(
-        out.stdout.starts_with("set -e AWS_ACCESS_KEY_ID\n"),
+        out.stdout
+            .starts_with("set -e AWS_ACCESS_KEY_ID; or true\n"),
         "{}",
         out.stdout
     );
@@ -413,4 +425,22 @@ fn every_subcommand_is_either_evaluated_or_passed_through_by_every_script() {
             );
         }
     }
+}
+
+#[test]
+fn fish_source_succeeds_when_nothing_was_there_to_remove() {
+    // `set -e` of an unset variable fails in fish; the README's `mfa-env dev | source; and ...`
+    // must go on all the same, with or without the function.
+    let server = StsServer::start();
+    let run = Test::dev(&server).shell(
+        Sh::Fish,
+        "$MFA_ENV dev --code 123456 | source; and $MFA_ENV unset | source; and set -gx RC $status; env -0",
+    );
+    assert_eq!(
+        run.env.get("RC").map(String::as_str),
+        Some("0"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.env.contains_key("AWS_SESSION_TOKEN"));
 }
