@@ -84,7 +84,7 @@ fn each_shell_gets_its_own_statements() {
         "{}",
         fish.stdout
     );
-    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -e AWS_PROFILE\nset -e AWS_DEFAULT_PROFILE\nset -e AWS_SECURITY_TOKEN\n"));
+    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -e AWS_PROFILE; or true\nset -e AWS_DEFAULT_PROFILE; or true\nset -e AWS_SECURITY_TOKEN; or true\n"));
     let pwsh = Test::dev(&server)
         .args(["dev", "-c", "123456", "-s", "pwsh"])
         .ok();
