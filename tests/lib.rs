@@ -4,4 +4,5 @@ mod support;
 
 mod export;
 mod prompt;
+mod roles;
 mod shells;
