@@ -242,19 +242,31 @@ impl Sts {
         let error = match err {
             SdkError::ServiceError(service) => {
                 let e = service.err();
-                let Some(code) = e.code() else {
-                    // No error code: the body was not an STS answer (a proxy's or a captive
-                    // portal's page, or a server that is not STS).
-                    return CallError::Failed(
-                        Error::new(format!(
-                            "STS at {endpoint} sent an answer that is not an STS response (HTTP {})",
-                            service.raw().status().as_u16()
-                        ))
-                        .hint(NOT_STS_HINT),
-                    );
+                // Some STS implementations (moto, LocalStack) wrap the error in
+                // <Errors>, where the SDK's awsQuery parser finds no code; read it ourselves.
+                let raw = service
+                    .raw()
+                    .body()
+                    .bytes()
+                    .map(String::from_utf8_lossy)
+                    .and_then(|body| error_from_xml(&body));
+                let (code, message) = match (e.code(), raw) {
+                    (Some(code), _) => (code.to_owned(), e.message().unwrap_or("").to_owned()),
+                    (None, Some(found)) => found,
+                    (None, None) => {
+                        // The body was not an STS answer: a proxy's or a captive portal's
+                        // page, or a server that is not STS.
+                        return CallError::Failed(
+                            Error::new(format!(
+                                "STS at {endpoint} sent an answer that is not an STS response (HTTP {})",
+                                service.raw().status().as_u16()
+                            ))
+                            .hint(NOT_STS_HINT),
+                        );
+                    }
                 };
-                let message = redact(e.message().unwrap_or("").trim());
-                return explain_service(context, code, &message);
+                let message = redact(message.trim());
+                return explain_service(context, &code, &message);
             }
             SdkError::TimeoutError(_) => Error::new(format!(
                 "no answer from STS at {endpoint} within {}s ({MAX_ATTEMPTS} attempts)",
@@ -414,6 +426,25 @@ fn clock_skew(said: &str) -> CallError {
     )
 }
 
+/// The first `<Code>` and `<Message>` of an XML error body.
+fn error_from_xml(body: &str) -> Option<(String, String)> {
+    let element = |name: &str| -> Option<String> {
+        let open = format!("<{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = start + body[start..].find(&format!("</{name}>"))?;
+        Some(
+            body[start..end]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        )
+    };
+    let code = element("Code").filter(|c| !c.is_empty() && c.len() < 100)?;
+    Some((code, element("Message").unwrap_or_default()))
+}
+
 fn root_cause(err: &dyn std::error::Error) -> String {
     let mut last = err;
     while let Some(next) = last.source() {
@@ -435,4 +466,23 @@ fn chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_from_xml;
+
+    #[test]
+    fn error_codes_from_wrapped_error_bodies() {
+        let moto = "<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token &amp; more</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            error_from_xml(moto),
+            Some((
+                "InvalidClientTokenId".into(),
+                "The security token & more".into()
+            ))
+        );
+        assert_eq!(error_from_xml("<html>portal</html>"), None);
+        assert_eq!(error_from_xml("<Code></Code>"), None);
+    }
 }

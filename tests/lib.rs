@@ -2,6 +2,7 @@
 
 mod support;
 
+mod conformance;
 mod export;
 mod prompt;
 mod roles;

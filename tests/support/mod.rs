@@ -2,6 +2,7 @@
 //! What every test uses: a builder that runs mfa-env in a sealed environment, the test STS
 //! server, the real shells and a pseudo-terminal.
 
+pub mod moto;
 pub mod pty;
 pub mod shells;
 pub mod sts;
