@@ -4,6 +4,7 @@
 //! from the environment, ignore `mfa_serial`, and call IMDS when a profile lacks a region.
 //! Here the keys, the region and the endpoint are exactly what the caller passes.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use aws_sdk_sts::config::http::HttpResponse;
@@ -11,7 +12,10 @@ use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::Connector;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::{SharedHttpConnector, http_client_fn};
 
 use crate::error::{Error, Result};
 use crate::profile::LongTermKeys;
@@ -120,10 +124,7 @@ impl Sts {
             .enable_all()
             .build()
             .map_err(|e| Error::new(format!("cannot start the network runtime: {e}")))?;
-        // One HTTP client for every call, so a role chain reuses its connection.
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
+        let http = http_client();
         Ok(Sts {
             runtime,
             http,
@@ -302,6 +303,29 @@ impl Sts {
         };
         CallError::Failed(error)
     }
+}
+
+/// The HTTP client: rustls with ring, and the proxy from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY
+/// and NO_PROXY as the AWS CLI honours them. One connector serves every call (their settings
+/// are the same), so a role chain reuses its connection.
+fn http_client() -> SharedHttpClient {
+    let connector: Mutex<Option<SharedHttpConnector>> = Mutex::new(None);
+    http_client_fn(move |settings, components| {
+        let mut cached = connector.lock().unwrap_or_else(PoisonError::into_inner);
+        cached
+            .get_or_insert_with(|| {
+                let mut builder = Connector::builder()
+                    .connector_settings(settings.clone())
+                    .proxy_config(ProxyConfig::from_env());
+                builder.set_sleep_impl(components.sleep_impl());
+                SharedHttpConnector::new(
+                    builder
+                        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                        .build(),
+                )
+            })
+            .clone()
+    })
 }
 
 /// What a failed call was, for its message.
