@@ -124,7 +124,9 @@ impl Sts {
             .enable_all()
             .build()
             .map_err(|e| Error::new(format!("cannot start the network runtime: {e}")))?;
-        let http = http_client();
+        // A plain-http endpoint (a local STS) needs no TLS: skip loading the system's root
+        // certificates, which is 88% of the instructions of a run (measured with callgrind).
+        let http = http_client(endpoint_url.is_none_or(|url| url.starts_with("https://")));
         Ok(Sts {
             runtime,
             http,
@@ -308,7 +310,7 @@ impl Sts {
 /// The HTTP client: rustls with ring, and the proxy from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY
 /// and NO_PROXY as the AWS CLI honours them. One connector serves every call (their settings
 /// are the same), so a role chain reuses its connection.
-fn http_client() -> SharedHttpClient {
+fn http_client(tls: bool) -> SharedHttpClient {
     let connector: Mutex<Option<SharedHttpConnector>> = Mutex::new(None);
     http_client_fn(move |settings, components| {
         let mut cached = connector.lock().unwrap_or_else(PoisonError::into_inner);
@@ -318,11 +320,13 @@ fn http_client() -> SharedHttpClient {
                     .connector_settings(settings.clone())
                     .proxy_config(ProxyConfig::from_env());
                 builder.set_sleep_impl(components.sleep_impl());
-                SharedHttpConnector::new(
+                SharedHttpConnector::new(if tls {
                     builder
                         .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                        .build(),
-                )
+                        .build()
+                } else {
+                    builder.build_http()
+                })
             })
             .clone()
     })
