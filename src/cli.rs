@@ -73,6 +73,23 @@ pub struct ExportArgs {
     /// The MFA device's ARN, instead of the profile's mfa_serial
     #[arg(long, value_name = "ARN")]
     pub serial_number: Option<String>,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
+}
+
+/// Where the code comes from when it is not typed.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MfaProcessArgs {
+    /// A command that prints the MFA code, such as `ykman oath accounts code --single aws`,
+    /// instead of the profile's mfa_process; split like a shell would, but no shell runs
+    #[arg(long, value_name = "CMD")]
+    pub mfa_process: Option<String>,
+
+    /// How long the mfa_process command may run before it is stopped
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mfa_process_timeout: u64,
 }
 
 fn parse_code(text: &str) -> Result<String, String> {
@@ -107,5 +124,16 @@ mod tests {
         let cli = Cli::try_parse_from(["mfa-env", "dev", "-s", "pwsh", "-d", "90m"]).unwrap();
         assert_eq!(cli.export.shell, Some(Shell::Powershell));
         assert_eq!(cli.export.duration, Some(Duration::from_secs(5400)));
+    }
+
+    #[test]
+    fn mfa_process_has_a_60_second_limit_by_default() {
+        let cli = Cli::try_parse_from(["mfa-env", "dev", "--mfa-process", "totp aws"]).unwrap();
+        assert_eq!(
+            cli.export.mfa_process.mfa_process.as_deref(),
+            Some("totp aws")
+        );
+        assert_eq!(cli.export.mfa_process.mfa_process_timeout, 60);
+        assert!(Cli::try_parse_from(["mfa-env", "dev", "--mfa-process-timeout", "0"]).is_err());
     }
 }

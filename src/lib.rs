@@ -8,6 +8,7 @@ mod cmd;
 pub mod duration;
 mod env;
 pub mod error;
+mod mfa_process;
 pub mod profile;
 pub mod prompt;
 mod secret;

@@ -3,5 +3,6 @@
 mod support;
 
 mod export;
+mod mfa_process;
 mod prompt;
 mod shells;

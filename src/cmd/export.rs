@@ -52,8 +52,15 @@ pub fn run(args: &ExportArgs, env: &Env) -> Result<()> {
         &resolved.region,
         resolved.endpoint_url.as_deref(),
     )?;
-    let session = with_code(
+    let code = crate::mfa_process::code_before_prompt(
         args.code.as_deref(),
+        &args.mfa_process,
+        name,
+        profiles.get(name)?.get("mfa_process"),
+        env,
+    )?;
+    let session = with_code(
+        code.as_deref(),
         &prompt_text(name, &resolved.mfa_serial),
         |code| sts.get_session_token(&resolved.mfa_serial, code, duration),
     )?;

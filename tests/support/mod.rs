@@ -32,6 +32,8 @@ pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<OsString>,
     env: Vec<(String, String)>,
+    /// stderr lines that another program (mfa_process) writes through mfa-env's stderr.
+    foreign: Vec<String>,
 }
 
 pub type Snapshot = (Files, Files);
@@ -59,6 +61,7 @@ impl Test {
             dir,
             args: Vec::new(),
             env: Vec::new(),
+            foreign: Vec::new(),
         }
     }
 
@@ -90,6 +93,12 @@ impl Test {
 
     pub fn sts(self, server: &StsServer) -> Test {
         self.env("AWS_ENDPOINT_URL_STS", &server.url)
+    }
+
+    /// A line on stderr that is not mfa-env's own (it comes from a command mfa-env runs).
+    pub fn foreign_stderr(mut self, line: &str) -> Test {
+        self.foreign.push(line.to_owned());
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Test {
@@ -152,7 +161,7 @@ impl Test {
             elapsed: start.elapsed(),
         };
         self.assert_unchanged(&before);
-        output.assert_contract();
+        output.assert_contract_allowing(&self.foreign);
         output
     }
 
@@ -232,8 +241,9 @@ pub const MARKERS: &[&str] = &[
 ];
 
 impl Output {
+    /// The contract, with `foreign` lines on stderr written by a program mfa-env runs.
     #[track_caller]
-    pub fn assert_contract(&self) {
+    pub fn assert_contract_allowing(&self, foreign: &[String]) {
         for marker in MARKERS {
             assert!(
                 !self.stderr.contains(marker),
@@ -247,7 +257,9 @@ impl Output {
         }
         for line in self.stderr.lines() {
             assert!(
-                line.starts_with("mfa-env: ") || line.is_empty(),
+                line.starts_with("mfa-env: ")
+                    || line.is_empty()
+                    || foreign.iter().any(|f| f == line),
                 "stderr line without the prefix: {line:?}\n{}",
                 self.stderr
             );
