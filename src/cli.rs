@@ -44,6 +44,11 @@ pub enum Command {
     /// Export a session (what `mfa-env PROFILE` does); reaches a profile named like a subcommand
     #[command(after_help = EXAMPLES)]
     Export(ExportArgs),
+    /// Find the profile's MFA device and write its mfa_serial into the config file
+    #[command(after_help = SETUP_EXAMPLES)]
+    Setup(SetupArgs),
+    /// Check a profile step by step and say how to fix what fails
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -90,6 +95,59 @@ pub struct MfaProcessArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub mfa_process_timeout: u64,
+}
+
+const SETUP_EXAMPLES: &str = "\
+Examples:
+  mfa-env setup dev                       find the device with IAM, write mfa_serial
+  mfa-env setup dev --dry-run             only show the line it would write
+  mfa-env setup dev --verify              then ask for a code and prove it works
+  mfa-env setup dev --serial-number arn:aws:iam::123456789012:mfa/alice
+
+setup writes `mfa_serial = ARN` into the profile's section of ~/.aws/config (or
+AWS_CONFIG_FILE) and changes nothing else in the file.";
+
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    /// The profile that holds the IAM user's long-term keys
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// The MFA device's ARN: skip the IAM lookup and write this one
+    #[arg(long, value_name = "ARN")]
+    pub serial_number: Option<String>,
+
+    /// Show the line that would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Then ask for a code and call GetSessionToken to prove the setup works (no session is
+    /// printed)
+    #[arg(long)]
+    pub verify: bool,
+
+    /// The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code,
+          requires = "verify")]
+    pub code: Option<String>,
+
+    /// The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// The profile to check
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// The region to check with [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 fn parse_code(text: &str) -> Result<String, String> {

@@ -2,7 +2,10 @@
 
 mod support;
 
+mod doctor;
 mod export;
 mod mfa_process;
+mod moto;
 mod prompt;
+mod setup;
 mod shells;

@@ -77,13 +77,13 @@ pub fn run(args: &ExportArgs, env: &Env) -> Result<()> {
     Ok(())
 }
 
-fn prompt_text(name: &str, serial: &str) -> String {
+pub fn prompt_text(name: &str, serial: &str) -> String {
     format!("MFA code for {name} ({serial})")
 }
 
 /// Call STS with the code from the command line (once), or with codes asked on the terminal
 /// (again when STS rejects one, up to CODE_TRIES in all).
-fn with_code(
+pub fn with_code(
     code: Option<&str>,
     prompt: &str,
     mut call: impl FnMut(&str) -> Result<Session, CallError>,
