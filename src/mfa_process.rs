@@ -123,22 +123,26 @@ fn collect(child: &mut Child, deadline: Instant) -> Option<(ExitStatus, Vec<u8>)
             Ok(None) | Err(_) => break None,
         }
     };
-    // A process it left behind may still hold the pipe open: it gets the rest of the time.
-    let output = status.and_then(|_| {
-        receive
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .ok()
-    });
-    match (status, output) {
-        (Some(status), Some(output)) => Some((status, output)),
-        _ => {
-            let pid = rustix::process::Pid::from_child(child);
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-            let _ = child.kill();
-            let _ = child.wait();
-            None
-        }
-    }
+    let stop = |child: &mut Child| {
+        let pid = rustix::process::Pid::from_child(child);
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    let Some(status) = status else {
+        stop(child);
+        return None;
+    };
+    // A process it left behind may still hold the pipe open: it gets the rest of the time,
+    // then it is stopped and what was printed so far counts.
+    let output = receive
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .or_else(|_| {
+            stop(child);
+            receive.recv_timeout(Duration::from_secs(1))
+        })
+        .unwrap_or_default();
+    Some((status, output))
 }
 
 fn describe(status: ExitStatus) -> String {

@@ -202,3 +202,22 @@ fn the_command_reads_dev_null_even_on_a_terminal() {
     assert!(out.status.success(), "{}", pty.screen());
     assert_eq!(token_codes(&server), ["222222"]);
 }
+
+#[test]
+fn a_code_counts_even_when_the_command_leaves_a_process_holding_its_output() {
+    let server = StsServer::start();
+    let test = export(&server);
+    // The script prints the code and exits; its background child keeps stdout open.
+    let leaves = script(&test, "leaves", "echo 141421\nsleep 300 &");
+    let test = test
+        .arg("--mfa-process")
+        .arg(&leaves)
+        .args(["--mfa-process-timeout", "1"]);
+    let out = test.ok();
+    assert!(
+        out.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        out.elapsed
+    );
+    assert_eq!(token_codes(&server), ["141421"]);
+}
