@@ -12,11 +12,13 @@ Examples:
   mfa-env dev | source                    fish
   eval \"$(mfa-env dev --code 123456)\"     the code on the command line
   eval \"$(mfa-env dev -d 8h)\"             an 8-hour session
+  eval \"$(mfa-env admin)\"                 a role profile (role_arn, source_profile)
+  eval \"$(mfa-env dev --role-arn arn:aws:iam::210987654321:role/Admin)\"
   mfa-env export list                     a profile named like a subcommand
 
 mfa-env reads the profile from ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE and
-AWS_SHARED_CREDENTIALS_FILE): its aws_access_key_id, aws_secret_access_key, mfa_serial, region
-and duration_seconds. It writes nothing to disk: the session lives only in the shell that
+AWS_SHARED_CREDENTIALS_FILE): aws_access_key_id, aws_secret_access_key, mfa_serial, region,
+duration_seconds, and for roles role_arn, source_profile, external_id and role_session_name. It writes nothing to disk: the session lives only in the shell that
 evaluates the output.";
 
 /// Export an MFA-authenticated AWS session into the current shell, and write nothing to disk.
@@ -65,8 +67,8 @@ pub struct ExportArgs {
     #[arg(short, long, value_enum, value_name = "SHELL")]
     pub shell: Option<Shell>,
 
-    /// How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds, from 15m to 36h
-    /// [default: the profile's duration_seconds, else 12h]
+    /// How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h
+    /// for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
     #[arg(short, long, value_name = "DURATION", value_parser = crate::duration::parse)]
     pub duration: Option<Duration>,
 
@@ -78,6 +80,18 @@ pub struct ExportArgs {
     /// The MFA device's ARN, instead of the profile's mfa_serial
     #[arg(long, value_name = "ARN")]
     pub serial_number: Option<String>,
+
+    /// Assume this role with the profile's credentials, without editing any file
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+
+    /// The ExternalId the role's trust policy asks for [default: the profile's external_id]
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    #[arg(long, value_name = "NAME")]
+    pub role_session_name: Option<String>,
 
     #[command(flatten)]
     pub mfa_process: MfaProcessArgs,

@@ -122,19 +122,21 @@ impl Iam {
                 let e = service.err();
                 // moto wraps errors as <ErrorResponse><Errors><Error>, which the SDK's
                 // awsQuery parser does not read (IAM itself sends <ErrorResponse><Error>).
-                let body = service
+                let raw = service
                     .raw()
                     .body()
                     .bytes()
                     .map(String::from_utf8_lossy)
-                    .unwrap_or_default();
-                let code = e.code().or_else(|| element(&body, "Code"));
-                let message = e
-                    .message()
-                    .or_else(|| element(&body, "Message"))
-                    .unwrap_or("")
-                    .trim();
-                match code {
+                    .and_then(|body| sts::error_from_xml(&body));
+                let (code, message) = match (e.code(), raw) {
+                    (Some(code), _) => {
+                        (Some(code.to_owned()), e.message().unwrap_or("").to_owned())
+                    }
+                    (None, Some((code, message))) => (Some(code), message),
+                    (None, None) => (None, String::new()),
+                };
+                let message = message.trim();
+                match code.as_deref() {
                     Some(code @ "AccessDenied") => {
                         format!("IAM denied ListMFADevices ({code}: {message})")
                     }
@@ -159,13 +161,6 @@ impl Iam {
         };
         self.secret.redact_from(&text)
     }
-}
-
-/// The text of the first `<name>` element of an XML body.
-fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
-    let end = start + xml[start..].find(&format!("</{name}>"))?;
-    Some(&xml[start..end])
 }
 
 /// The user name in an IAM user's ARN (`arn:aws:iam::123456789012:user/path/alice` -> alice);
@@ -200,14 +195,6 @@ mod tests {
             None
         );
         assert_eq!(user_name("nonsense"), None);
-    }
-
-    #[test]
-    fn error_elements() {
-        let moto = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>";
-        assert_eq!(element(moto, "Code"), Some("AccessDenied"));
-        assert_eq!(element(moto, "Message"), Some("no"));
-        assert_eq!(element("<html>", "Code"), None);
     }
 
     #[test]

@@ -55,7 +55,10 @@ impl Shell {
             assert_valid_name(name);
             let _ = match self {
                 Shell::Bash | Shell::Zsh => writeln!(out, "unset {name}"),
-                Shell::Fish => writeln!(out, "set -e {name}"),
+                // fish's `set -e` of a variable that is not set returns 4, and `source`
+                // returns the status of its last statement: without `or true`,
+                // `mfa-env dev | source; and aws ...` would fail in a clean shell.
+                Shell::Fish => writeln!(out, "set -e {name}; or true"),
                 Shell::Powershell => writeln!(
                     out,
                     "Remove-Item -LiteralPath Env:{name} -ErrorAction SilentlyContinue"
@@ -169,7 +172,7 @@ mod tests {
         );
         assert_eq!(
             Shell::Fish.render(&set, &["C"]),
-            "set -gx B '2'\nset -gx A 'it\\'s'\nset -e C\n"
+            "set -gx B '2'\nset -gx A 'it\\'s'\nset -e C; or true\n"
         );
         assert_eq!(
             Shell::Powershell.render(&set, &["C"]),

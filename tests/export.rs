@@ -84,7 +84,7 @@ fn each_shell_gets_its_own_statements() {
         "{}",
         fish.stdout
     );
-    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -e AWS_PROFILE\nset -e AWS_DEFAULT_PROFILE\nset -e AWS_SECURITY_TOKEN\n"));
+    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -e AWS_PROFILE; or true\nset -e AWS_DEFAULT_PROFILE; or true\nset -e AWS_SECURITY_TOKEN; or true\n"));
     let pwsh = Test::dev(&server)
         .args(["dev", "-c", "123456", "-s", "pwsh"])
         .ok();
@@ -575,4 +575,23 @@ fn a_slow_answer_within_the_attempt_timeout_succeeds() {
     ));
     export(&server).ok();
     assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn the_call_goes_through_the_proxy_from_the_environment() {
+    // The test server plays the proxy: an HTTP proxy receives the absolute URL.
+    let server = StsServer::start();
+    Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env(
+            "AWS_ENDPOINT_URL_STS",
+            "http://sts.behind-the-proxy.invalid",
+        )
+        .env("HTTP_PROXY", &server.url)
+        .args(["dev", "-c", "123456"])
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.path, "http://sts.behind-the-proxy.invalid/");
+    assert_eq!(req.action(), "GetSessionToken");
 }

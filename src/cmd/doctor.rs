@@ -15,7 +15,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::mfa_process;
 use crate::profile::{self, Profiles};
-use crate::sts::Sts;
+use crate::sts::{Signer, Sts};
 use crate::time;
 
 /// How far the clock may be from STS's: SigV4 signatures are valid for 5 minutes.
@@ -138,17 +138,22 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     }) else {
         return skip_all(report, AFTER_PROFILE, "no such profile");
     };
-    let holder = if profile.get("role_arn").is_some() {
-        report
-            .check(
-                chain::follow(&profiles, name),
-                "fix source_profile",
-                |chain| format!("role chain {}", chain.join(" -> ")),
-            )
-            .and_then(|chain| chain.last().cloned())
+    let chain = if profile.get("role_arn").is_some() {
+        report.check(
+            chain::follow(&profiles, name),
+            "fix source_profile",
+            |chain| format!("role chain {}", chain.join(" -> ")),
+        )
     } else {
-        Some(name.to_owned())
+        Some(vec![name.to_owned()])
     };
+    // The profiles whose region counts, from the named one along the chain.
+    let chain_profiles: Vec<_> = chain
+        .iter()
+        .flatten()
+        .filter_map(|n| profiles.get(n).ok())
+        .collect();
+    let holder = chain.as_ref().and_then(|chain| chain.last().cloned());
     let keys = match holder {
         Some(holder) => {
             let keys = profiles
@@ -191,24 +196,27 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
 
     // Where the call goes.
     let region = report.check(
-        profile::region(args.region.as_deref(), profile, env),
+        profile::region(args.region.as_deref(), &chain_profiles, env),
         "",
         |region| format!("region {region}"),
     );
     let endpoint = profile::endpoint_url(&profiles, profile, env, "sts", "STS");
-    let (Some(region), Some(keys)) = (region, keys) else {
-        report.skip("STS endpoint", "needs the keys and the region");
-        return skip_all(report, &AFTER_PROFILE[3..], "needs the keys and the region");
+    let Some(region) = region else {
+        report.skip("STS endpoint", "needs the region");
+        return skip_all(report, &AFTER_PROFILE[3..], "needs the region");
     };
-    let Some(sts) = report.check(Sts::new(&keys, &region, endpoint.as_deref()), "", |sts| {
+    let Some(sts) = report.check(Sts::new(&region, endpoint.as_deref()), "", |sts| {
         format!("STS endpoint {}", sts.endpoint())
     }) else {
         return skip_all(report, &AFTER_PROFILE[3..], "needs an STS endpoint");
     };
+    let Some(keys) = keys else {
+        return skip_all(report, &AFTER_PROFILE[3..], "needs the keys");
+    };
 
     // The network: one GetCallerIdentity.
     let start = Instant::now();
-    let probe = sts.probe();
+    let probe = sts.probe(&Signer::from(&keys));
     let elapsed = start.elapsed();
     if !probe.answered {
         let err = probe

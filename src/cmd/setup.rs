@@ -14,7 +14,8 @@ use crate::iam::{self, Iam};
 use crate::mfa_process;
 use crate::profile::{self, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
-use crate::sts::Sts;
+use crate::sts::{Signer, Sts};
+use aws_config::profile::Profile;
 
 /// The session --verify opens and drops at once: GetSessionToken's shortest.
 const VERIFY_DURATION: Duration = Duration::from_secs(15 * 60);
@@ -25,20 +26,24 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     let profile = profiles.get(name)?;
     // A role profile signs with the keys at the end of its source_profile chain.
     let chain = chain::follow(&profiles, name)?;
+    let chain: Vec<&Profile> = chain
+        .iter()
+        .map(|n| profiles.get(n))
+        .collect::<Result<_>>()?;
     let holder = chain.last().expect("never empty");
-    let keys = profile::long_term_keys(profiles.get(holder)?, &profiles)?;
-    let region = profile::region(args.region.as_deref(), profile, env)?;
+    let keys = profile::long_term_keys(holder, &profiles)?;
+    let region = profile::region(args.region.as_deref(), &chain, env)?;
     let sts = Sts::new(
-        &keys,
         &region,
         profile::endpoint_url(&profiles, profile, env, "sts", "STS").as_deref(),
     )?;
+    let signer = Signer::from(&keys);
 
     let serial = match &args.serial_number {
         Some(serial) => profile::check_serial(serial)?.to_owned(),
         None => {
             let iam_endpoint = profile::endpoint_url(&profiles, profile, env, "iam", "IAM");
-            find_device(name, &keys, &region, iam_endpoint.as_deref(), &sts)?
+            find_device(name, &keys, &region, iam_endpoint.as_deref(), &sts, &signer)?
         }
     };
 
@@ -54,7 +59,7 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
         )?;
         // The session proves the device and the keys work together; it is dropped unseen.
         with_code(code.as_deref(), &prompt_text(name, &serial), |code| {
-            sts.get_session_token(&serial, code, VERIFY_DURATION)
+            sts.get_session_token(&signer, &serial, code, VERIFY_DURATION)
         })?;
         say(&format!(
             "verified: STS accepted a code from {serial}; `eval \"$(mfa-env {name})\"` will work"
@@ -71,8 +76,9 @@ fn find_device(
     region: &str,
     iam_endpoint: Option<&str>,
     sts: &Sts,
+    signer: &Signer,
 ) -> Result<String> {
-    let identity = sts.get_caller_identity()?;
+    let identity = sts.get_caller_identity(signer)?;
     say(&format!(
         "the keys of profile '{name}' belong to {}",
         identity.arn

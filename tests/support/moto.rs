@@ -1,9 +1,7 @@
-//! moto (PyPI `moto[server]`), a real implementation of IAM and STS, started by the tests on
-//! a free port of 127.0.0.1.
-//!
-//! It is found as `.ci/venv/bin/moto_server` (what .ci/run installs), else as `moto_server`
-//! on PATH, else the tests fail: a missing moto is never a skipped test. moto dies with the
-//! test process (PR_SET_PDEATHSIG), so no server outlives a run.
+//! moto's server (PyPI `moto[server]`), a real implementation of STS and IAM that checks SigV4
+//! signatures and IAM policies once authentication is on. `.ci/run` installs it into
+//! `.ci/venv`; a missing moto fails the test. moto dies with the thread that started it
+//! (PR_SET_PDEATHSIG), so no server outlives a run, not even the shared one.
 #![allow(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -15,55 +13,32 @@ use std::sync::{OnceLock, mpsc};
 use std::time::Duration;
 
 pub struct Moto {
+    child: Child,
     pub url: String,
-    child: Option<Child>,
 }
 
-/// The shared server for tests that need no signature checks; each test uses its own users.
-pub fn shared() -> &'static Moto {
-    static SHARED: OnceLock<Moto> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        // PR_SET_PDEATHSIG fires when the thread that started the child ends, so start it
-        // from a thread that lives as long as the process.
-        let (send, receive) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut moto = Moto::start();
-            let child = moto.child.take();
-            send.send(moto).unwrap();
-            let _keep = child;
-            loop {
-                std::thread::park();
-            }
-        });
-        receive.recv().unwrap()
-    })
-}
-
-fn moto_server() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/moto_server");
-    if venv.exists() {
-        return venv;
-    }
-    let on_path = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("moto_server"))
-            .find(|p| p.exists())
-    });
-    on_path.unwrap_or_else(|| {
-        panic!(
-            "moto_server is not installed: run .ci/run, or \
-             python3 -m venv .ci/venv && .ci/venv/bin/pip install 'moto[server]==5.2.5'"
-        )
-    })
+fn venv_bin(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".ci/venv/bin")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run .ci/run, or `python3 -m venv .ci/venv && .ci/venv/bin/pip install 'moto[server]==5.2.5'`",
+        path.display()
+    );
+    path
 }
 
 impl Moto {
-    /// A server of this test's own (signature checks can be turned on); it stops when dropped.
+    /// moto on 127.0.0.1 with a free port; ready when it says where it runs.
     pub fn start() -> Moto {
-        let mut cmd = Command::new(moto_server());
+        let mut cmd = Command::new(venv_bin("moto_server"));
         cmd.args(["-H", "127.0.0.1", "-p", "0"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         unsafe {
             cmd.pre_exec(|| {
@@ -72,31 +47,54 @@ impl Moto {
             });
         }
         let mut child = cmd.spawn().expect("start moto_server");
-        let stderr = child.stderr.take().unwrap();
-        let (send, receive) = mpsc::channel();
-        // Read its log for the port, then keep draining it so that moto never blocks on it.
-        std::thread::spawn(move || {
-            let mut send = Some(send);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(at) = line.find("Running on http://127.0.0.1:")
-                    && let Some(send) = send.take()
-                {
-                    let _ = send.send(line[at + "Running on ".len()..].trim().to_owned());
+        // It prints `Running on http://127.0.0.1:PORT` on stdout or stderr, by version.
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Some(at) = line.find("http://127.0.0.1:") {
+                        let _ = tx.send(line[at..].trim().to_owned());
+                    }
                 }
-            }
-        });
-        let url = receive
-            .recv_timeout(Duration::from_secs(60))
-            .expect("moto_server did not say where it runs within 60 s");
-        Moto {
-            url,
-            child: Some(child),
+            });
         }
+        let url = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("moto_server did not start within 30 s");
+        Moto { child, url }
+    }
+
+    /// Run a Python script with moto's virtualenv (boto3 comes with moto); its stdout.
+    #[track_caller]
+    pub fn python(&self, script: &str, args: &[&str]) -> String {
+        let out = Command::new(venv_bin("python"))
+            .arg("-c")
+            .arg(script)
+            .arg(&self.url)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "python failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn python_path() -> PathBuf {
+        venv_bin("python")
     }
 
     /// An IAM call, form-encoded as the AWS CLI sends it; its XML body. moto checks no
-    /// signature unless `require_signatures` was called, so a placeholder one does.
+    /// signature until `require_signatures`, so a placeholder one does.
     #[track_caller]
     pub fn iam(&self, action: &str, params: &[(&str, &str)]) -> String {
         let mut body = format!("Action={action}&Version=2010-05-08");
@@ -113,7 +111,7 @@ impl Moto {
         text
     }
 
-    /// A user with an access key: (name, key id, secret).
+    /// A user with an access key: (key id, secret).
     pub fn user(&self, name: &str) -> (String, String) {
         self.iam("CreateUser", &[("UserName", name)]);
         let key = self.iam("CreateAccessKey", &[("UserName", name)]);
@@ -175,13 +173,21 @@ impl Moto {
     }
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+/// One server for the tests that need no signature checks; each uses users of its own.
+pub fn shared() -> &'static Moto {
+    static SHARED: OnceLock<Moto> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        // PR_SET_PDEATHSIG fires when the thread that started the child ends: start it from a
+        // thread that lives as long as the process.
+        let (send, receive) = mpsc::channel();
+        std::thread::spawn(move || {
+            send.send(Moto::start()).unwrap();
+            loop {
+                std::thread::park();
+            }
+        });
+        receive.recv().unwrap()
+    })
 }
 
 /// The text of the first `<name>` element.
@@ -205,4 +211,11 @@ fn encode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
