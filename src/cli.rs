@@ -46,6 +46,11 @@ pub enum Command {
     /// Export a session (what `mfa-env PROFILE` does); reaches a profile named like a subcommand
     #[command(after_help = EXAMPLES)]
     Export(ExportArgs),
+    /// Find the profile's MFA device and write its mfa_serial into the config file
+    #[command(after_help = SETUP_EXAMPLES)]
+    Setup(SetupArgs),
+    /// Check a profile step by step and say how to fix what fails
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -87,6 +92,76 @@ pub struct ExportArgs {
     /// The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     #[arg(long, value_name = "NAME")]
     pub role_session_name: Option<String>,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
+}
+
+/// Where the code comes from when it is not typed.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MfaProcessArgs {
+    /// A command that prints the MFA code, such as `ykman oath accounts code --single aws`,
+    /// instead of the profile's mfa_process; split like a shell would, but no shell runs
+    #[arg(long, value_name = "CMD")]
+    pub mfa_process: Option<String>,
+
+    /// How long the mfa_process command may run before it is stopped
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mfa_process_timeout: u64,
+}
+
+const SETUP_EXAMPLES: &str = "\
+Examples:
+  mfa-env setup dev                       find the device with IAM, write mfa_serial
+  mfa-env setup dev --dry-run             only show the line it would write
+  mfa-env setup dev --verify              then ask for a code and prove it works
+  mfa-env setup dev --serial-number arn:aws:iam::123456789012:mfa/alice
+
+setup writes `mfa_serial = ARN` into the profile's section of ~/.aws/config (or
+AWS_CONFIG_FILE) and changes nothing else in the file.";
+
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    /// The profile that holds the IAM user's long-term keys
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// The MFA device's ARN: skip the IAM lookup and write this one
+    #[arg(long, value_name = "ARN")]
+    pub serial_number: Option<String>,
+
+    /// Show the line that would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Then ask for a code and call GetSessionToken to prove the setup works (no session is
+    /// printed)
+    #[arg(long)]
+    pub verify: bool,
+
+    /// The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code,
+          requires = "verify")]
+    pub code: Option<String>,
+
+    /// The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// The profile to check
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// The region to check with [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 fn parse_code(text: &str) -> Result<String, String> {
@@ -121,5 +196,16 @@ mod tests {
         let cli = Cli::try_parse_from(["mfa-env", "dev", "-s", "pwsh", "-d", "90m"]).unwrap();
         assert_eq!(cli.export.shell, Some(Shell::Powershell));
         assert_eq!(cli.export.duration, Some(Duration::from_secs(5400)));
+    }
+
+    #[test]
+    fn mfa_process_has_a_60_second_limit_by_default() {
+        let cli = Cli::try_parse_from(["mfa-env", "dev", "--mfa-process", "totp aws"]).unwrap();
+        assert_eq!(
+            cli.export.mfa_process.mfa_process.as_deref(),
+            Some("totp aws")
+        );
+        assert_eq!(cli.export.mfa_process.mfa_process_timeout, 60);
+        assert!(Cli::try_parse_from(["mfa-env", "dev", "--mfa-process-timeout", "0"]).is_err());
     }
 }

@@ -49,6 +49,15 @@ impl Error {
         }
     }
 
+    /// Ctrl-C or end of input at a question of `setup`.
+    pub fn cancelled_nothing_written() -> Self {
+        Error {
+            message: "cancelled; nothing was written".into(),
+            hint: None,
+            kind: Kind::Cancelled,
+        }
+    }
+
     pub fn quiet() -> Self {
         Error {
             message: String::new(),
@@ -89,6 +98,10 @@ impl Error {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
     }
 
     pub fn exit_code(&self) -> ExitCode {

@@ -3,11 +3,15 @@
 //! Data flows one way: command line -> resolved profile -> MFA code -> STS -> credentials ->
 //! rendered lines -> stdout.
 
+mod chain;
 pub mod cli;
 mod cmd;
+mod config_edit;
 pub mod duration;
 mod env;
 pub mod error;
+mod iam;
+mod mfa_process;
 pub mod profile;
 pub mod prompt;
 mod secret;
@@ -24,6 +28,8 @@ pub fn run(cli: cli::Cli) -> Result<()> {
     let env = Env::real();
     match cli.command {
         Some(cli::Command::Export(args)) => cmd::export::run(&args, &env),
+        Some(cli::Command::Setup(args)) => cmd::setup::run(&args, &env),
+        Some(cli::Command::Doctor(args)) => cmd::doctor::run(&args, &env),
         None => cmd::export::run(&cli.export, &env),
     }
 }

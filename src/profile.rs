@@ -70,7 +70,7 @@ impl File {
         })
     }
 
-    fn exists(&self) -> bool {
+    pub fn exists(&self) -> bool {
         self.contents.is_some()
     }
 }
@@ -106,6 +106,20 @@ impl Profiles {
             set,
             config,
             credentials,
+        })
+    }
+
+    /// The profiles as they would be with `config` as the text of the config file.
+    pub fn with_config(&self, config: String) -> Result<Profiles> {
+        let config = File {
+            path: self.config.path.clone(),
+            contents: Some(config),
+        };
+        let set = parse(&config, &self.credentials)?;
+        Ok(Profiles {
+            set,
+            config,
+            credentials: self.credentials.clone(),
         })
     }
 
@@ -521,7 +535,7 @@ fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
     .hint("it looks like arn:aws:iam::123456789012:role/NAME"))
 }
 
-fn section_name(name: &str) -> String {
+pub fn section_name(name: &str) -> String {
     if name == "default" {
         "default".into()
     } else {
@@ -530,7 +544,7 @@ fn section_name(name: &str) -> String {
 }
 
 /// Why a profile that gets its credentials another way is not for mfa-env, if it does.
-fn unsupported(profile: &Profile) -> Option<Error> {
+pub fn unsupported(profile: &Profile) -> Option<Error> {
     UNSUPPORTED
         .iter()
         .find(|(key, _)| profile.get(key).is_some())
@@ -543,7 +557,7 @@ fn unsupported(profile: &Profile) -> Option<Error> {
         })
 }
 
-fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTermKeys> {
+pub fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTermKeys> {
     let name = profile.name();
     let id = profile.get("aws_access_key_id");
     let secret = profile.get("aws_secret_access_key");
@@ -625,7 +639,7 @@ fn is_hardware_serial(s: &str) -> bool {
 
 /// The region: `--region`, the first `region` along the profile chain (the role profile,
 /// then its source), AWS_REGION, AWS_DEFAULT_REGION, us-east-1.
-fn region(cli: Option<&str>, chain: &[&Profile], env: &Env) -> Result<String> {
+pub fn region(cli: Option<&str>, chain: &[&Profile], env: &Env) -> Result<String> {
     let from_profile = chain.iter().find_map(|p| {
         p.get("region")
             .map(|r| (r, format!("the region of profile '{}'", p.name())))
@@ -675,7 +689,7 @@ pub fn is_region(s: &str) -> bool {
 /// AWS_ENDPOINT_URL, the profile's `[services]` section, the profile's `endpoint_url`.
 /// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's ignore_configured_endpoint_urls)
 /// turns all of them off.
-fn endpoint_url(
+pub fn endpoint_url(
     profiles: &Profiles,
     profile: &Profile,
     env: &Env,

@@ -3,7 +3,11 @@
 mod support;
 
 mod conformance;
+mod doctor;
 mod export;
+mod mfa_process;
+mod moto;
 mod prompt;
 mod roles;
+mod setup;
 mod shells;

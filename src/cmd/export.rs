@@ -44,10 +44,22 @@ pub fn run(args: &ExportArgs, env: &Env) -> Result<()> {
         role_session_name: args.role_session_name.as_deref(),
     };
     let resolved = profile::resolve(&profiles, name, env, &over)?;
-    let session = if resolved.roles.is_empty() {
-        session_token(args, &resolved)?
+    // The code from --code or mfa_process, run only when a call takes a code.
+    let code = if resolved.roles.is_empty() || resolved.mfa_role().is_some() {
+        crate::mfa_process::code_before_prompt(
+            args.code.as_deref(),
+            &args.mfa_process,
+            name,
+            profiles.get(name)?.get("mfa_process"),
+            env,
+        )?
     } else {
-        assume_roles(args, &resolved)?
+        args.code.clone()
+    };
+    let session = if resolved.roles.is_empty() {
+        session_token(args, code.as_deref(), &resolved)?
+    } else {
+        assume_roles(args, code.as_deref(), &resolved)?
     };
 
     write_stdout(&render(shell, &session, &resolved.region, name))?;
@@ -81,7 +93,7 @@ fn duration(
 }
 
 /// An IAM user's own MFA session.
-fn session_token(args: &ExportArgs, r: &Resolved) -> Result<Session> {
+fn session_token(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<Session> {
     let duration = duration(
         args,
         r,
@@ -94,15 +106,13 @@ fn session_token(args: &ExportArgs, r: &Resolved) -> Result<Session> {
         .ok_or_else(|| Error::new(format!("profile '{}' has no mfa_serial", r.name)))?;
     let sts = Sts::new(&r.region, r.endpoint_url.as_deref())?;
     let signer = Signer::from(&r.keys);
-    with_code(
-        args.code.as_deref(),
-        &prompt_text(&r.name, serial),
-        |code| sts.get_session_token(&signer, serial, code, duration),
-    )
+    with_code(code, &prompt_text(&r.name, serial), |code| {
+        sts.get_session_token(&signer, serial, code, duration)
+    })
 }
 
 /// Each role of the chain in turn, the MFA code on the first call that needs it.
-fn assume_roles(args: &ExportArgs, r: &Resolved) -> Result<Session> {
+fn assume_roles(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<Session> {
     let mut duration = duration(args, r, (ROLE_MIN, ROLE_MAX, ROLE_DEFAULT), "AssumeRole")?;
     if r.roles.len() > 1 && duration > CHAINED_MAX {
         say(&format!(
@@ -136,13 +146,11 @@ fn assume_roles(args: &ExportArgs, r: &Resolved) -> Result<Session> {
         last.ok_or_else(|| CallError::Failed(Error::new("no role to assume")))
     };
     match mfa {
-        Some((_, serial)) => with_code(
-            args.code.as_deref(),
-            &prompt_text(&r.name, serial),
-            |code| chain(Some(code)),
-        ),
+        Some((_, serial)) => with_code(code, &prompt_text(&r.name, serial), |code| {
+            chain(Some(code))
+        }),
         None => {
-            if args.code.is_some() {
+            if code.is_some() {
                 say("no mfa_serial along the source_profile chain: the code is not used");
             }
             chain(None).map_err(|(CallError::CodeRejected(e) | CallError::Failed(e))| e)
@@ -150,13 +158,13 @@ fn assume_roles(args: &ExportArgs, r: &Resolved) -> Result<Session> {
     }
 }
 
-fn prompt_text(name: &str, serial: &str) -> String {
+pub fn prompt_text(name: &str, serial: &str) -> String {
     format!("MFA code for {name} ({serial})")
 }
 
 /// Call STS with the code from the command line (once), or with codes asked on the terminal
 /// (again when STS rejects one, up to CODE_TRIES in all).
-fn with_code(
+pub fn with_code(
     code: Option<&str>,
     prompt: &str,
     mut call: impl FnMut(&str) -> Result<Session, CallError>,

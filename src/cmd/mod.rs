@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod doctor;
 pub mod export;
+pub mod setup;
 
 use std::io::Write;
 
