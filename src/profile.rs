@@ -346,50 +346,11 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 /// AssumeRole on the way back.
 pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> Result<Resolved> {
     // Profiles from the named one to the one holding the keys.
-    let mut chain: Vec<&Profile> = Vec::new();
-    let mut current = name;
-    let keys_profile = loop {
-        let profile = match (chain.last(), profiles.get(current)) {
-            (_, Ok(p)) => p,
-            (None, Err(e)) => return Err(e),
-            (Some(from), Err(_)) => {
-                return Err(Error::new(format!(
-                    "profile '{}' has source_profile = {current}, and profile '{current}' does not exist",
-                    from.name()
-                ))
-                .hint(format!("fix source_profile in [{}]", section_name(from.name()))));
-            }
-        };
-        if chain.iter().any(|p| p.name() == current) {
-            let names: Vec<&str> = chain.iter().map(|p| p.name()).chain([current]).collect();
-            return Err(Error::new(format!(
-                "source_profile makes a loop: {}",
-                names.join(" -> ")
-            ))
-            .hint(
-                "end the chain at a profile that holds aws_access_key_id and aws_secret_access_key",
-            ));
-        }
-        chain.push(profile);
-        let Some(_) = profile.get("role_arn") else {
-            break profile;
-        };
-        match profile.get("source_profile") {
-            // A role profile may name itself: its own keys assume its role.
-            Some(source) if source == current && profile.get("aws_access_key_id").is_some() => {
-                break profile;
-            }
-            Some(source) => current = source,
-            None => {
-                return Err(unsupported(profile).unwrap_or_else(|| {
-                    Error::new(format!(
-                        "profile '{current}' has role_arn but no source_profile"
-                    ))
-                    .hint("add `source_profile = NAME`, naming the profile that holds your IAM user's keys")
-                }));
-            }
-        }
-    };
+    let chain = crate::chain::follow(profiles, name)?
+        .iter()
+        .map(|n| profiles.get(n))
+        .collect::<Result<Vec<&Profile>>>()?;
+    let keys_profile = *chain.last().expect("a chain holds the named profile");
     let keys = long_term_keys(keys_profile, profiles)?;
 
     // Roles in the order they are assumed: from the keys' end of the chain to the named one.
@@ -936,11 +897,11 @@ credential_source = Ec2InstanceMetadata
             err("loop-a")
         );
         assert!(
-            err("orphan").contains("source_profile = nowhere"),
+            err("orphan").contains("'nowhere', which does not exist"),
             "{}",
             err("orphan")
         );
-        assert!(err("ec2").contains("not supported"), "{}", err("ec2"));
+        assert!(err("ec2").contains("credential_source"), "{}", err("ec2"));
     }
 
     #[test]
