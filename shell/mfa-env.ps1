@@ -3,8 +3,9 @@
 #
 # It defines a function named mfa-env that wraps the binary, so that `mfa-env PROFILE`,
 # `mfa-env export PROFILE` and `mfa-env unset` change this session's environment by themselves.
-# Everything else (--help, --version, --format, exec, status, list, init, completions) runs the
-# binary as it is. Loading this script runs nothing: a missing binary cannot break start-up.
+# Everything else (--help, --version, --format, exec, status, list, init, completions, setup,
+# doctor) runs the binary as it is. Loading this script runs nothing: a missing binary cannot
+# break start-up.
 
 function mfa-env {
     # The binary, not this function: the first application of that name on PATH.
@@ -20,7 +21,7 @@ function mfa-env {
         return
     }
     $first = if ($args.Count -gt 0) { [string]$args[0] } else { '' }
-    if ($first -cin @('', 'exec', 'status', 'list', 'init', 'completions')) {
+    if ($first -cin @('', 'exec', 'status', 'list', 'init', 'completions', 'setup', 'doctor')) {
         & $mfaEnvExe @args
         return
     }

@@ -15,13 +15,15 @@ Examples:
   mfa-env dev | source                    fish
   eval \"$(mfa-env dev --code 123456)\"     the code on the command line
   eval \"$(mfa-env dev -d 8h)\"             an 8-hour session
+  eval \"$(mfa-env admin)\"                 a role profile (role_arn, source_profile)
+  eval \"$(mfa-env dev --role-arn arn:aws:iam::210987654321:role/Admin)\"
   mfa-env export list                     a profile named like a subcommand
   mfa-env exec dev -- terraform plan      run one command with the session
   eval \"$(mfa-env init bash)\"             in ~/.bashrc: then `mfa-env dev` alone exports
 
 mfa-env reads the profile from ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE and
-AWS_SHARED_CREDENTIALS_FILE): its aws_access_key_id, aws_secret_access_key, mfa_serial, region
-and duration_seconds. It writes nothing to disk: the session lives only in the shell that
+AWS_SHARED_CREDENTIALS_FILE): aws_access_key_id, aws_secret_access_key, mfa_serial, region,
+duration_seconds, and for roles role_arn, source_profile, external_id and role_session_name. It writes nothing to disk: the session lives only in the shell that
 evaluates the output.";
 
 /// Export an MFA-authenticated AWS session into the current shell, and write nothing to disk.
@@ -95,6 +97,12 @@ pub enum Command {
         #[arg(value_enum, value_name = "SHELL")]
         shell: CompletionShell,
     },
+
+    /// Find the profile's MFA device and write its mfa_serial into the config file
+    #[command(after_help = SETUP_EXAMPLES)]
+    Setup(SetupArgs),
+    /// Check a profile step by step and say how to fix what fails
+    Doctor(DoctorArgs),
 }
 
 const INIT_HELP: &str = "\
@@ -180,8 +188,8 @@ pub struct ExportArgs {
     #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code)]
     pub code: Option<String>,
 
-    /// How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds, from 15m to 36h
-    /// [default: the profile's duration_seconds, else 12h]
+    /// How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h
+    /// for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
     #[arg(short, long, value_name = "DURATION", value_parser = crate::duration::parse)]
     pub duration: Option<Duration>,
 
@@ -201,6 +209,94 @@ pub struct ExportArgs {
     /// A session this shell holds is kept while it has more than this left
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::duration::parse)]
     pub min_ttl: Duration,
+
+    /// Assume this role with the profile's credentials, without editing any file
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+
+    /// The ExternalId the role's trust policy asks for [default: the profile's external_id]
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    #[arg(long, value_name = "NAME")]
+    pub role_session_name: Option<String>,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
+}
+
+/// Where the code comes from when it is not typed.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MfaProcessArgs {
+    /// A command that prints the MFA code, such as `ykman oath accounts code --single aws`,
+    /// instead of the profile's mfa_process; split like a shell would, but no shell runs
+    #[arg(long, value_name = "CMD")]
+    pub mfa_process: Option<String>,
+
+    /// How long the mfa_process command may run before it is stopped
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mfa_process_timeout: u64,
+}
+
+const SETUP_EXAMPLES: &str = "\
+Examples:
+  mfa-env setup dev                       find the device with IAM, write mfa_serial
+  mfa-env setup dev --dry-run             only show the line it would write
+  mfa-env setup dev --verify              then ask for a code and prove it works
+  mfa-env setup dev --serial-number arn:aws:iam::123456789012:mfa/alice
+
+setup writes `mfa_serial = ARN` into the profile's section of ~/.aws/config (or
+AWS_CONFIG_FILE) and changes nothing else in the file.";
+
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    /// The profile that holds the IAM user's long-term keys
+    #[arg(
+        value_name = "PROFILE",
+        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+    )]
+    pub profile: String,
+
+    /// The MFA device's ARN: skip the IAM lookup and write this one
+    #[arg(long, value_name = "ARN")]
+    pub serial_number: Option<String>,
+
+    /// Show the line that would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Then ask for a code and call GetSessionToken to prove the setup works (no session is
+    /// printed)
+    #[arg(long)]
+    pub verify: bool,
+
+    /// The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code,
+          requires = "verify")]
+    pub code: Option<String>,
+
+    /// The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// The profile to check
+    #[arg(
+        value_name = "PROFILE",
+        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+    )]
+    pub profile: String,
+
+    /// The region to check with [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 fn parse_code(text: &str) -> Result<String, String> {
@@ -320,5 +416,16 @@ mod tests {
                 }
             })
         ));
+    }
+
+    #[test]
+    fn mfa_process_has_a_60_second_limit_by_default() {
+        let cli = Cli::try_parse_from(["mfa-env", "dev", "--mfa-process", "totp aws"]).unwrap();
+        assert_eq!(
+            cli.export.mfa_process.mfa_process.as_deref(),
+            Some("totp aws")
+        );
+        assert_eq!(cli.export.mfa_process.mfa_process_timeout, 60);
+        assert!(Cli::try_parse_from(["mfa-env", "dev", "--mfa-process-timeout", "0"]).is_err());
     }
 }

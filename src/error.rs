@@ -51,6 +51,15 @@ impl Error {
         }
     }
 
+    /// Ctrl-C or end of input at a question of `setup`.
+    pub fn cancelled_nothing_written() -> Self {
+        Error {
+            message: "cancelled; nothing was written".into(),
+            hint: None,
+            kind: Kind::Cancelled,
+        }
+    }
+
     pub fn quiet() -> Self {
         Error {
             message: String::new(),
@@ -98,6 +107,10 @@ impl Error {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
     }
 
     pub fn exit_code(&self) -> ExitCode {

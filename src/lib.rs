@@ -3,13 +3,17 @@
 //! Data flows one way: command line -> resolved profile -> MFA code -> STS -> credentials ->
 //! rendered lines -> stdout.
 
+mod chain;
 pub mod cli;
 mod cmd;
+mod config_edit;
 pub mod duration;
 mod env;
 pub mod error;
 pub mod format;
 mod held;
+mod iam;
+mod mfa_process;
 pub mod profile;
 pub mod prompt;
 mod secret;
@@ -34,6 +38,8 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         Some(cli::Command::List { json }) => cmd::list::run(json, &env),
         Some(cli::Command::Init { shell }) => cmd::init::run(shell),
         Some(cli::Command::Completions { shell }) => cmd::completions::run(shell),
+        Some(cli::Command::Setup(args)) => cmd::setup::run(&args, &env),
+        Some(cli::Command::Doctor(args)) => cmd::doctor::run(&args, &env),
         None => cmd::export::run(&cli.export, cli.format.format, &env),
     }
 }

@@ -70,7 +70,7 @@ impl File {
         })
     }
 
-    fn exists(&self) -> bool {
+    pub fn exists(&self) -> bool {
         self.contents.is_some()
     }
 }
@@ -106,6 +106,20 @@ impl Profiles {
             set,
             config,
             credentials,
+        })
+    }
+
+    /// The profiles as they would be with `config` as the text of the config file.
+    pub fn with_config(&self, config: String) -> Result<Profiles> {
+        let config = File {
+            path: self.config.path.clone(),
+            contents: Some(config),
+        };
+        let set = parse(&config, &self.credentials)?;
+        Ok(Profiles {
+            set,
+            config,
+            credentials: self.credentials.clone(),
         })
     }
 
@@ -267,18 +281,51 @@ pub struct LongTermKeys {
 pub struct Overrides<'a> {
     pub region: Option<&'a str>,
     pub serial_number: Option<&'a str>,
+    /// `--role-arn`: one more role to assume, on top of what the profile does.
+    pub role_arn: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+    pub role_session_name: Option<&'a str>,
 }
 
-/// A profile ready for GetSessionToken.
+/// One AssumeRole call of a chain.
+#[derive(Debug, Clone)]
+pub struct Role {
+    /// The profile that names the role (or `--role-arn`).
+    pub profile: String,
+    pub arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    /// The role profile's mfa_serial, else its source profile's.
+    pub mfa_serial: Option<String>,
+}
+
+/// A profile resolved down to the keys that sign the first call.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub name: String,
+    /// The keys at the end of the source_profile chain.
     pub keys: LongTermKeys,
-    pub mfa_serial: String,
+    /// The profile that holds them.
+    pub keys_profile: String,
+    /// Roles to assume in order; none means GetSessionToken.
+    pub roles: Vec<Role>,
+    /// For GetSessionToken: `--serial-number`, else the profile's mfa_serial.
+    pub mfa_serial: Option<String>,
     pub region: String,
     pub endpoint_url: Option<String>,
-    /// The profile's `duration_seconds`.
+    /// The named profile's `duration_seconds`.
     pub duration: Option<Duration>,
+}
+
+impl Resolved {
+    /// The call that takes the MFA code: `(index of the role, serial)`, or `None` for
+    /// GetSessionToken's serial. A chain uses the code on the first call that needs it.
+    pub fn mfa_role(&self) -> Option<(usize, &str)> {
+        self.roles
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.mfa_serial.as_deref().map(|s| (i, s)))
+    }
 }
 
 const UNSUPPORTED: &[(&str, &str)] = &[
@@ -293,45 +340,107 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         "it signs in with IAM Identity Center (SSO)",
     ),
     ("web_identity_token_file", "it uses a web identity token"),
-    (
-        "role_arn",
-        "it assumes a role (role profiles are not supported yet)",
-    ),
 ];
 
+/// Follow `source_profile` from `name` to the profile that holds the keys, and describe each
+/// AssumeRole on the way back.
 pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> Result<Resolved> {
-    let profile = profiles.get(name)?;
-    if profile.get("role_arn").is_some() {
-        return Err(unsupported(profile).unwrap_or_else(|| Error::new("role profile")));
+    // Profiles from the named one to the one holding the keys.
+    let chain = crate::chain::follow(profiles, name)?
+        .iter()
+        .map(|n| profiles.get(n))
+        .collect::<Result<Vec<&Profile>>>()?;
+    let keys_profile = *chain.last().expect("a chain holds the named profile");
+    let keys = long_term_keys(keys_profile, profiles)?;
+
+    // Roles in the order they are assumed: from the keys' end of the chain to the named one.
+    let mut roles = Vec::new();
+    for (i, profile) in chain.iter().enumerate().rev() {
+        let Some(arn) = profile.get("role_arn") else {
+            continue;
+        };
+        let source = chain.get(i + 1).unwrap_or(profile);
+        roles.push(Role {
+            profile: profile.name().to_owned(),
+            arn: arn.trim().to_owned(),
+            session_name: session_name(profile.get("role_session_name"), env)?,
+            external_id: profile.get("external_id").map(|s| s.trim().to_owned()),
+            mfa_serial: profile
+                .get("mfa_serial")
+                .or_else(|| source.get("mfa_serial"))
+                .map(|s| check_serial(s).map(str::to_owned))
+                .transpose()?,
+        });
     }
-    let keys = long_term_keys(profile, profiles)?;
-    let mfa_serial = match over.serial_number.or_else(|| profile.get("mfa_serial")) {
-        Some(serial) => check_serial(serial)?.to_owned(),
-        None => {
-            return Err(Error::new(format!(
-                "profile '{name}' has no mfa_serial: mfa-env needs the ARN of your MFA device"
-            ))
-            .hint(format!(
-                "find it in the IAM console > Users > Security credentials > Assigned MFA device, then add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` under [{}] in {} (or pass --serial-number ARN)",
-                section_name(name),
-                profiles.config.path.display()
-            )));
+    if let Some(arn) = over.role_arn {
+        let source = chain.first().copied().unwrap_or(keys_profile);
+        roles.push(Role {
+            profile: name.to_owned(),
+            arn: arn.trim().to_owned(),
+            session_name: session_name(over.role_session_name, env)?,
+            external_id: over.external_id.map(str::to_owned),
+            mfa_serial: source
+                .get("mfa_serial")
+                .map(|s| check_serial(s).map(str::to_owned))
+                .transpose()?,
+        });
+    } else if let Some(last) = roles.last_mut() {
+        if let Some(n) = over.role_session_name {
+            last.session_name = session_name(Some(n), env)?;
         }
-    };
-    let region = region(over.region, profile, env)?;
-    let endpoint_url = endpoint_url(profiles, profile, env, "sts", "STS");
-    let duration = match profile.get("duration_seconds") {
+        if let Some(id) = over.external_id {
+            last.external_id = Some(id.to_owned());
+        }
+    }
+    for role in &roles {
+        check_role_arn(&role.arn, &role.profile)?;
+    }
+
+    let named = chain[0];
+    let mut mfa_serial = named.get("mfa_serial").map(str::to_owned);
+    if let Some(serial) = over.serial_number {
+        let serial = check_serial(serial)?.to_owned();
+        // The flag names the device for the call that takes the code.
+        let target = roles
+            .iter()
+            .position(|r| r.mfa_serial.is_some())
+            .or((!roles.is_empty()).then_some(0));
+        match target {
+            Some(i) => roles[i].mfa_serial = Some(serial),
+            None => mfa_serial = Some(serial),
+        }
+    }
+    if roles.is_empty() {
+        match &mfa_serial {
+            Some(serial) => mfa_serial = Some(check_serial(serial)?.to_owned()),
+            None => {
+                return Err(Error::new(format!(
+                    "profile '{name}' has no mfa_serial: mfa-env needs the ARN of your MFA device"
+                ))
+                .hint(format!(
+                    "find it in the IAM console > Users > Security credentials > Assigned MFA device, then add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` under [{}] in {} (or pass --serial-number ARN)",
+                    section_name(name),
+                    profiles.config.path.display()
+                )));
+            }
+        }
+    }
+    let region = region(over.region, &chain, env)?;
+    let endpoint_url = endpoint_url(profiles, named, env, "sts", "STS");
+    let duration = match named.get("duration_seconds") {
         Some(text) => Some(duration::parse(text).map_err(|e| {
             Error::new(format!(
                 "profile '{name}' has duration_seconds = {text}: {e}"
             ))
-            .hint("duration_seconds is a number of seconds, such as 43200")
+            .hint("duration_seconds is a number of seconds, such as 3600")
         })?),
         None => None,
     };
     Ok(Resolved {
         name: name.to_owned(),
         keys,
+        keys_profile: keys_profile.name().to_owned(),
+        roles,
         mfa_serial,
         region,
         endpoint_url,
@@ -339,7 +448,55 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
     })
 }
 
-fn section_name(name: &str) -> String {
+/// `role_session_name`, else `mfa-env-<local user>`, in the characters STS allows
+/// (`[A-Za-z0-9_+=,.@-]`, 2 to 64 of them).
+fn session_name(configured: Option<&str>, env: &Env) -> Result<String> {
+    if let Some(name) = configured {
+        let name = name.trim();
+        let valid = (2..=64).contains(&name.len()) && name.bytes().all(session_name_byte);
+        if !valid {
+            return Err(Error::new(format!(
+                "role_session_name '{name}' is not a valid session name"
+            ))
+            .hint("use 2 to 64 letters, digits and _+=,.@- characters"));
+        }
+        return Ok(name.to_owned());
+    }
+    let user = env
+        .get("USER")
+        .or_else(|| env.get("LOGNAME"))
+        .unwrap_or("user");
+    let name: String = format!("mfa-env-{user}")
+        .bytes()
+        .filter(|b| session_name_byte(*b))
+        .take(64)
+        .map(char::from)
+        .collect();
+    Ok(name)
+}
+
+fn session_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
+}
+
+fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = matches!(parts[..], ["arn", partition, "iam", "", account, resource]
+        if !partition.is_empty()
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && resource.len() > "role/".len()
+            && resource.starts_with("role/"));
+    if ok {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "'{arn}' (role_arn of profile '{profile}') is not a role ARN"
+    ))
+    .hint("it looks like arn:aws:iam::123456789012:role/NAME"))
+}
+
+pub fn section_name(name: &str) -> String {
     if name == "default" {
         "default".into()
     } else {
@@ -348,7 +505,7 @@ fn section_name(name: &str) -> String {
 }
 
 /// Why a profile that gets its credentials another way is not for mfa-env, if it does.
-fn unsupported(profile: &Profile) -> Option<Error> {
+pub fn unsupported(profile: &Profile) -> Option<Error> {
     UNSUPPORTED
         .iter()
         .find(|(key, _)| profile.get(key).is_some())
@@ -357,11 +514,11 @@ fn unsupported(profile: &Profile) -> Option<Error> {
                 "profile '{}' is not supported by mfa-env: {why}",
                 profile.name()
             ))
-            .hint("mfa-env works with profiles that hold an IAM user's long-term keys (aws_access_key_id) and an mfa_serial")
+            .hint("mfa-env works with an IAM user's long-term keys (aws_access_key_id) and mfa_serial, and with roles whose source_profile chain ends at such keys")
         })
 }
 
-fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTermKeys> {
+pub fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTermKeys> {
     let name = profile.name();
     let id = profile.get("aws_access_key_id");
     let secret = profile.get("aws_secret_access_key");
@@ -441,12 +598,17 @@ fn is_hardware_serial(s: &str) -> bool {
     (9..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// The region: `--region`, the profile's `region`, AWS_REGION, AWS_DEFAULT_REGION, us-east-1.
-fn region(cli: Option<&str>, profile: &Profile, env: &Env) -> Result<String> {
+/// The region: `--region`, the first `region` along the profile chain (the role profile,
+/// then its source), AWS_REGION, AWS_DEFAULT_REGION, us-east-1.
+pub fn region(cli: Option<&str>, chain: &[&Profile], env: &Env) -> Result<String> {
+    let from_profile = chain.iter().find_map(|p| {
+        p.get("region")
+            .map(|r| (r, format!("the region of profile '{}'", p.name())))
+    });
     let (region, from) = if let Some(r) = cli {
         (r, "--region".to_owned())
-    } else if let Some(r) = profile.get("region") {
-        (r, format!("the region of profile '{}'", profile.name()))
+    } else if let Some(found) = from_profile {
+        found
     } else if let Some(r) = env.get("AWS_REGION") {
         (r, "AWS_REGION".to_owned())
     } else if let Some(r) = env.get("AWS_DEFAULT_REGION") {
@@ -488,7 +650,7 @@ pub fn is_region(s: &str) -> bool {
 /// AWS_ENDPOINT_URL, the profile's `[services]` section, the profile's `endpoint_url`.
 /// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's ignore_configured_endpoint_urls)
 /// turns all of them off.
-fn endpoint_url(
+pub fn endpoint_url(
     profiles: &Profiles,
     profile: &Profile,
     env: &Env,
@@ -623,7 +785,7 @@ mod tests {
         let resolve_with = |env: &[(&str, &str)], cli: Option<&str>| {
             let over = Overrides {
                 region: cli,
-                serial_number: None,
+                ..Overrides::default()
             };
             resolve(&p, "dev", &Env::from_pairs(env.iter().copied()), &over).map(|r| r.region)
         };
@@ -648,5 +810,134 @@ mod tests {
             "ap-south-1"
         );
         assert!(resolve_with(&[("AWS_REGION", "x; rm -rf /")], None).is_err());
+    }
+
+    const CHAIN: &str = "\
+[profile dev]
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+region = eu-west-1
+[profile admin]
+role_arn = arn:aws:iam::210987654321:role/Admin
+source_profile = dev
+external_id = ext-1
+role_session_name = alice
+[profile deep]
+role_arn = arn:aws:iam::333333333333:role/Deep
+source_profile = admin
+region = ap-south-1
+[profile loop-a]
+role_arn = arn:aws:iam::210987654321:role/A
+source_profile = loop-b
+[profile loop-b]
+role_arn = arn:aws:iam::210987654321:role/B
+source_profile = loop-a
+[profile self]
+role_arn = arn:aws:iam::210987654321:role/Self
+source_profile = self
+aws_access_key_id = AKIASELF
+aws_secret_access_key = s
+[profile orphan]
+role_arn = arn:aws:iam::210987654321:role/O
+source_profile = nowhere
+[profile ec2]
+role_arn = arn:aws:iam::210987654321:role/E
+credential_source = Ec2InstanceMetadata
+";
+
+    fn chain_profiles() -> Profiles {
+        profiles(
+            CHAIN,
+            "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = secret\n",
+        )
+    }
+
+    fn env() -> Env {
+        Env::from_pairs([("USER", "bob smith!")])
+    }
+
+    #[test]
+    fn a_role_chain_is_assumed_from_the_keys_outwards() {
+        let r = resolve(&chain_profiles(), "deep", &env(), &Overrides::default()).unwrap();
+        assert_eq!(r.keys.access_key_id, "AKIADEV");
+        assert_eq!(r.keys_profile, "dev");
+        let arns: Vec<&str> = r.roles.iter().map(|r| r.arn.as_str()).collect();
+        assert_eq!(
+            arns,
+            [
+                "arn:aws:iam::210987654321:role/Admin",
+                "arn:aws:iam::333333333333:role/Deep"
+            ]
+        );
+        // admin takes its source's device; deep's source (admin) has none of its own.
+        assert_eq!(
+            r.roles[0].mfa_serial.as_deref(),
+            Some("arn:aws:iam::123456789012:mfa/alice")
+        );
+        assert_eq!(r.roles[1].mfa_serial, None);
+        assert_eq!(r.mfa_role().map(|(i, _)| i), Some(0));
+        assert_eq!(r.roles[0].session_name, "alice");
+        assert_eq!(r.roles[0].external_id.as_deref(), Some("ext-1"));
+        assert_eq!(r.roles[1].session_name, "mfa-env-bobsmith");
+        assert_eq!(r.region, "ap-south-1");
+        let r = resolve(&chain_profiles(), "admin", &env(), &Overrides::default()).unwrap();
+        assert_eq!(r.region, "eu-west-1", "the source profile's region");
+    }
+
+    #[test]
+    fn chain_errors() {
+        let p = chain_profiles();
+        let err = |name| {
+            resolve(&p, name, &env(), &Overrides::default())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err("loop-a").contains("loop-a -> loop-b -> loop-a"),
+            "{}",
+            err("loop-a")
+        );
+        assert!(
+            err("orphan").contains("'nowhere', which does not exist"),
+            "{}",
+            err("orphan")
+        );
+        assert!(err("ec2").contains("credential_source"), "{}", err("ec2"));
+    }
+
+    #[test]
+    fn a_role_profile_may_use_its_own_keys() {
+        let r = resolve(&chain_profiles(), "self", &env(), &Overrides::default()).unwrap();
+        assert_eq!(r.keys.access_key_id, "AKIASELF");
+        assert_eq!(r.roles.len(), 1);
+        assert_eq!(r.roles[0].arn, "arn:aws:iam::210987654321:role/Self");
+    }
+
+    #[test]
+    fn role_arn_flag_adds_a_role_with_the_profile_keys() {
+        let over = Overrides {
+            role_arn: Some("arn:aws:iam::210987654321:role/Ops"),
+            external_id: Some("x"),
+            ..Overrides::default()
+        };
+        let r = resolve(&chain_profiles(), "dev", &env(), &over).unwrap();
+        assert_eq!(r.roles.len(), 1);
+        assert_eq!(r.roles[0].external_id.as_deref(), Some("x"));
+        assert_eq!(
+            r.roles[0].mfa_serial.as_deref(),
+            Some("arn:aws:iam::123456789012:mfa/alice")
+        );
+        let bad = Overrides {
+            role_arn: Some("arn:aws:iam::210987654321:user/Ops"),
+            ..Overrides::default()
+        };
+        assert!(resolve(&chain_profiles(), "dev", &env(), &bad).is_err());
+    }
+
+    #[test]
+    fn long_session_names_are_cut_to_64() {
+        let long = "x".repeat(100);
+        let name = session_name(None, &Env::from_pairs([("USER", long.as_str())])).unwrap();
+        assert_eq!(name.len(), 64);
+        assert!(session_name(Some("a b"), &Env::default()).is_err());
     }
 }

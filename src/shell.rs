@@ -55,9 +55,9 @@ impl Shell {
             assert_valid_name(name);
             let _ = match self {
                 Shell::Bash | Shell::Zsh => writeln!(out, "unset {name}"),
-                // fish's `set -e` fails (status 4) when the variable is not set, and the
-                // last statement's status is what `| source` returns: without `or true`,
-                // `mfa-env dev | source; and aws ...` would stop after a successful export.
+                // fish's `set -e` of a variable that is not set returns 4, and `source`
+                // returns the status of its last statement: without `or true`,
+                // `mfa-env dev | source; and aws ...` would fail in a clean shell.
                 Shell::Fish => writeln!(out, "set -e {name}; or true"),
                 Shell::Powershell => writeln!(
                     out,

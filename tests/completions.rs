@@ -138,9 +138,10 @@ fn profile_names_complete_at_tab_in_bash_and_fish_read_at_each_press() {
                     .collect::<Vec<_>>()
             };
             let ctx = format!("{} init={init}: {}", sh.name(), run.stderr);
-            assert_eq!(c(1), ["default", "dev"], "{ctx}");
+            // Subcommands and profiles both fit the shorthand's first word.
+            assert_eq!(c(1), ["doctor", "default", "dev"], "{ctx}");
             // The config changed between two Tab presses: the new profile is there.
-            assert_eq!(c(2), ["default", "dev", "dragon"], "{ctx}");
+            assert_eq!(c(2), ["doctor", "default", "dev", "dragon"], "{ctx}");
             assert_eq!(c(3), ["prod-admin"], "{ctx}");
             assert_eq!(c(4), ["default", "dev", "dragon"], "{ctx}");
             assert_eq!(c(5), ["export", "exec"], "{ctx}");
@@ -200,9 +201,9 @@ fn profile_names_complete_at_tab_in_zsh() {
         let screen = zsh_screen(&test, init, "mfa-env exec pr\t", "prod-admin ");
         assert!(screen.contains("mfa-env exec prod-admin "), "{screen}");
         // Several: a second Tab lists them with their descriptions.
-        let screen = zsh_screen(&test, init, "mfa-env d\t\t", "default");
+        let screen = zsh_screen(&test, init, "mfa-env de\t\t", "default");
         assert!(screen.contains("dev      -- mfa"), "{screen}");
-        assert!(screen.contains("mfa-env de"), "{screen}");
+        assert!(!screen.contains("doctor"), "{screen}");
         // Read at Tab time: a profile added now completes at once.
         std::fs::write(
             test.dir.path().join("aws-config"),

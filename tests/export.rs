@@ -576,3 +576,22 @@ fn a_slow_answer_within_the_attempt_timeout_succeeds() {
     export(&server).ok();
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn the_call_goes_through_the_proxy_from_the_environment() {
+    // The test server plays the proxy: an HTTP proxy receives the absolute URL.
+    let server = StsServer::start();
+    Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env(
+            "AWS_ENDPOINT_URL_STS",
+            "http://sts.behind-the-proxy.invalid",
+        )
+        .env("HTTP_PROXY", &server.url)
+        .args(["dev", "-c", "123456"])
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.path, "http://sts.behind-the-proxy.invalid/");
+    assert_eq!(req.action(), "GetSessionToken");
+}

@@ -171,6 +171,12 @@ fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
         ("dev", 25 * 60, &["--min-ttl", "30m"]),
         ("prod", 3 * 3600, &[]),
         ("dev", 3 * 3600, &["--region", "us-west-2"]),
+        // A role asked for on the command line is another identity than the held session's.
+        (
+            "dev",
+            3 * 3600,
+            &["--role-arn", "arn:aws:iam::210987654321:role/Admin"],
+        ),
         // The data formats go to other readers, not to this shell.
         ("dev", 3 * 3600, &["--format", "json"]),
         ("dev", 3 * 3600, &["--format", "process"]),

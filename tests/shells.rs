@@ -132,3 +132,16 @@ fn posix_quoting_holds_in_dash_style_sh_too() {
     let env = Sh::Bash.eval(&format!("set -o posix\n{}", out.stdout));
     assert_session(Sh::Bash, &env, &expected(&hostile(), "eu-west-1", "dev"));
 }
+
+#[test]
+fn the_statements_succeed_when_there_is_nothing_to_unset() {
+    // `mfa-env dev | source; and aws ...` must reach aws in a clean shell.
+    let server = StsServer::start();
+    for sh in ALL {
+        let out = Test::dev(&server)
+            .args(["dev", "-c", "123456", "-s", sh.name()])
+            .ok();
+        let env = sh.eval(&out.stdout);
+        assert_eq!(env.get("MFA_ENV_PROFILE").map(String::as_str), Some("dev"));
+    }
+}

@@ -9,16 +9,21 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::held::Held;
-use crate::profile::{self, Overrides, Profiles};
+use crate::profile::{self, Overrides, Profiles, Resolved};
 use crate::prompt::Prompter;
 use crate::shell::Shell;
-use crate::sts::{CallError, Session, Sts};
+use crate::sts::{AssumeRole, CallError, Session, Signer, Sts};
 use crate::time;
 
 /// GetSessionToken's limits.
-const MIN_DURATION: Duration = Duration::from_secs(15 * 60);
-const MAX_DURATION: Duration = Duration::from_secs(36 * 3600);
-const DEFAULT_DURATION: Duration = Duration::from_secs(12 * 3600);
+const SESSION_MIN: Duration = Duration::from_secs(15 * 60);
+const SESSION_MAX: Duration = Duration::from_secs(36 * 3600);
+const SESSION_DEFAULT: Duration = Duration::from_secs(12 * 3600);
+/// AssumeRole's limits; a role's own maximum may be lower, and a chained role's is 1 hour.
+const ROLE_MIN: Duration = Duration::from_secs(15 * 60);
+const ROLE_MAX: Duration = Duration::from_secs(12 * 3600);
+const ROLE_DEFAULT: Duration = Duration::from_secs(3600);
+const CHAINED_MAX: Duration = Duration::from_secs(3600);
 /// Codes asked for in all when STS rejects one.
 const CODE_TRIES: u32 = 3;
 
@@ -56,8 +61,12 @@ pub fn profile_name(args: &ExportArgs) -> Result<&str> {
 }
 
 /// The session this shell holds for the profile, when it serves the request: same profile,
-/// same region if one is asked, more than --min-ttl left. `--force` never keeps one.
+/// same region if one is asked, more than --min-ttl left, and no role asked for on the command
+/// line (the held session may be another identity's). `--force` never keeps one.
 pub fn held_session<'e>(args: &ExportArgs, name: &str, env: &'e Env) -> Option<Held<'e>> {
+    if args.role_arn.is_some() || args.external_id.is_some() || args.role_session_name.is_some() {
+        return None;
+    }
     let held = Held::from_env(env)?;
     let serves = held.serves(
         name,
@@ -75,29 +84,28 @@ pub fn obtain(args: &ExportArgs, env: &Env) -> Result<(Session, String)> {
     let over = Overrides {
         region: args.region.as_deref(),
         serial_number: args.serial_number.as_deref(),
+        role_arn: args.role_arn.as_deref(),
+        external_id: args.external_id.as_deref(),
+        role_session_name: args.role_session_name.as_deref(),
     };
     let resolved = profile::resolve(&profiles, name, env, &over)?;
-    let duration = args
-        .duration
-        .or(resolved.duration)
-        .unwrap_or(DEFAULT_DURATION);
-    duration::check_range(duration, MIN_DURATION, MAX_DURATION, "GetSessionToken").map_err(
-        |e| {
-            Error::new(e)
-                .hint("pass --duration between 15m and 36h (duration_seconds in the profile)")
-        },
-    )?;
-
-    let sts = Sts::new(
-        &resolved.keys,
-        &resolved.region,
-        resolved.endpoint_url.as_deref(),
-    )?;
-    let session = with_code(
-        args.code.as_deref(),
-        &prompt_text(name, &resolved.mfa_serial),
-        |code| sts.get_session_token(&resolved.mfa_serial, code, duration),
-    )?;
+    // The code from --code or mfa_process, run only when a call takes a code.
+    let code = if resolved.roles.is_empty() || resolved.mfa_role().is_some() {
+        crate::mfa_process::code_before_prompt(
+            args.code.as_deref(),
+            &args.mfa_process,
+            name,
+            profiles.get(name)?.get("mfa_process"),
+            env,
+        )?
+    } else {
+        args.code.clone()
+    };
+    let session = if resolved.roles.is_empty() {
+        session_token(args, code.as_deref(), &resolved)?
+    } else {
+        assume_roles(args, code.as_deref(), &resolved)?
+    };
 
     Ok((session, resolved.region))
 }
@@ -113,13 +121,97 @@ pub fn say_valid_until(name: &str, expiration: i64) {
     ));
 }
 
-fn prompt_text(name: &str, serial: &str) -> String {
+/// The length asked for, checked against what the call accepts before any call.
+fn duration(
+    args: &ExportArgs,
+    r: &Resolved,
+    (min, max, default): (Duration, Duration, Duration),
+    call: &str,
+) -> Result<Duration> {
+    let d = args.duration.or(r.duration).unwrap_or(default);
+    duration::check_range(d, min, max, call).map_err(|e| {
+        Error::new(e).hint(format!(
+            "pass --duration between {} and {} (or set duration_seconds in the profile)",
+            duration::human(min),
+            duration::human(max)
+        ))
+    })?;
+    Ok(d)
+}
+
+/// An IAM user's own MFA session.
+fn session_token(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<Session> {
+    let duration = duration(
+        args,
+        r,
+        (SESSION_MIN, SESSION_MAX, SESSION_DEFAULT),
+        "GetSessionToken",
+    )?;
+    let serial = r
+        .mfa_serial
+        .as_deref()
+        .ok_or_else(|| Error::new(format!("profile '{}' has no mfa_serial", r.name)))?;
+    let sts = Sts::new(&r.region, r.endpoint_url.as_deref())?;
+    let signer = Signer::from(&r.keys);
+    with_code(code, &prompt_text(&r.name, serial), |code| {
+        sts.get_session_token(&signer, serial, code, duration)
+    })
+}
+
+/// Each role of the chain in turn, the MFA code on the first call that needs it.
+fn assume_roles(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<Session> {
+    let mut duration = duration(args, r, (ROLE_MIN, ROLE_MAX, ROLE_DEFAULT), "AssumeRole")?;
+    if r.roles.len() > 1 && duration > CHAINED_MAX {
+        say(&format!(
+            "STS limits a role assumed from another role's session to 1h; asking for 1h instead of {}",
+            duration::human(duration)
+        ));
+        duration = CHAINED_MAX;
+    }
+    let sts = Sts::new(&r.region, r.endpoint_url.as_deref())?;
+    let mfa = r.mfa_role();
+    let chain = |code: Option<&str>| -> Result<Session, CallError> {
+        let mut signer = Signer::from(&r.keys);
+        let mut last = None;
+        for (i, role) in r.roles.iter().enumerate() {
+            let final_role = i + 1 == r.roles.len();
+            let request = AssumeRole {
+                role_arn: &role.arn,
+                session_name: &role.session_name,
+                external_id: role.external_id.as_deref(),
+                mfa: match (mfa, code) {
+                    (Some((at, serial)), Some(code)) if at == i => Some((serial, code)),
+                    _ => None,
+                },
+                // A role on the way is used at once to assume the next: the shortest session.
+                duration: if final_role { duration } else { ROLE_MIN },
+            };
+            let session = sts.assume_role(&signer, &request)?;
+            signer = Signer::from(&session);
+            last = Some(session);
+        }
+        last.ok_or_else(|| CallError::Failed(Error::new("no role to assume")))
+    };
+    match mfa {
+        Some((_, serial)) => with_code(code, &prompt_text(&r.name, serial), |code| {
+            chain(Some(code))
+        }),
+        None => {
+            if code.is_some() {
+                say("no mfa_serial along the source_profile chain: the code is not used");
+            }
+            chain(None).map_err(|(CallError::CodeRejected(e) | CallError::Failed(e))| e)
+        }
+    }
+}
+
+pub fn prompt_text(name: &str, serial: &str) -> String {
     format!("MFA code for {name} ({serial})")
 }
 
 /// Call STS with the code from the command line (once), or with codes asked on the terminal
 /// (again when STS rejects one, up to CODE_TRIES in all).
-fn with_code(
+pub fn with_code(
     code: Option<&str>,
     prompt: &str,
     mut call: impl FnMut(&str) -> Result<Session, CallError>,

@@ -70,5 +70,7 @@ fn subcommand_name(command: &Command) -> &'static str {
         Command::List { .. } => "list",
         Command::Init { .. } => "init",
         Command::Completions { .. } => "completions",
+        Command::Setup(_) => "setup",
+        Command::Doctor(_) => "doctor",
     }
 }

@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
 pub mod completions;
+pub mod doctor;
 pub mod exec;
 pub mod export;
 pub mod init;
 pub mod list;
+pub mod setup;
 pub mod status;
 pub mod unset;
 

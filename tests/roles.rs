@@ -1,0 +1,301 @@
+//! Role profiles: AssumeRole with MFA, single roles and chains, against the test STS.
+
+use crate::support::*;
+
+const ROLES: &str = "\
+[profile dev]
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+region = eu-central-1
+[profile admin]
+role_arn = arn:aws:iam::210987654321:role/Admin
+source_profile = dev
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+external_id = 7f3a-ext
+role_session_name = alice
+duration_seconds = 3600
+region = eu-west-1
+[profile plain]
+role_arn = arn:aws:iam::210987654321:role/Plain
+source_profile = dev
+[profile deep]
+role_arn = arn:aws:iam::333333333333:role/Deep
+source_profile = admin
+[profile nomfa]
+role_arn = arn:aws:iam::210987654321:role/NoMfa
+source_profile = keysonly
+[profile keysonly]
+[profile loop-a]
+role_arn = arn:aws:iam::210987654321:role/A
+source_profile = loop-b
+[profile loop-b]
+role_arn = arn:aws:iam::210987654321:role/B
+source_profile = loop-a
+[profile byec2]
+role_arn = arn:aws:iam::210987654321:role/E
+credential_source = Ec2InstanceMetadata
+[profile proc]
+role_arn = arn:aws:iam::210987654321:role/P
+source_profile = viaproc
+[profile viaproc]
+credential_process = /bin/false
+";
+
+const CREDS: &str = "\
+[dev]
+aws_access_key_id = AKIAEXAMPLEDEV00001
+aws_secret_access_key = devSECRET+marker/0000000000000000000001
+[keysonly]
+aws_access_key_id = AKIAKEYSONLY
+aws_secret_access_key = devSECRET+marker/0000000000000000000001
+";
+
+fn roles(server: &StsServer) -> Test {
+    Test::new()
+        .config(ROLES)
+        .credentials(CREDS)
+        .sts(server)
+        .env("USER", "bob")
+}
+
+#[test]
+fn a_role_profile_assumes_its_role_with_mfa() {
+    let server = StsServer::start();
+    let out = roles(&server)
+        .args(["admin", "--code", "123456", "-s", "bash"])
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.action(), "AssumeRole");
+    assert_eq!(
+        req.param("RoleArn"),
+        Some("arn:aws:iam::210987654321:role/Admin")
+    );
+    assert_eq!(req.param("RoleSessionName"), Some("alice"));
+    assert_eq!(req.param("SerialNumber"), Some(SERIAL));
+    assert_eq!(req.param("TokenCode"), Some("123456"));
+    assert_eq!(req.param("ExternalId"), Some("7f3a-ext"));
+    assert_eq!(req.param("DurationSeconds"), Some("3600"));
+    let (key, _, region, _) = req.scope().unwrap();
+    assert_eq!((key.as_str(), region.as_str()), (KEY_ID, "eu-west-1"));
+    assert_eq!(req.header("x-amz-security-token"), None);
+    assert!(
+        out.stdout.contains("export MFA_ENV_PROFILE=admin\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("export AWS_REGION=eu-west-1\n"));
+    assert!(out.stdout.contains("export AWS_SESSION_TOKEN="));
+    out.stderr_has(&["admin session valid until", "(1h)"]);
+}
+
+#[test]
+fn defaults_session_name_from_the_user_duration_one_hour_region_from_the_source() {
+    let server = StsServer::start();
+    let out = roles(&server)
+        .env("USER", "bob o'neil")
+        .args(["plain", "-c", "123456"])
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.param("RoleSessionName"), Some("mfa-env-boboneil"));
+    assert_eq!(req.param("DurationSeconds"), Some("3600"));
+    assert_eq!(
+        req.param("SerialNumber"),
+        Some(SERIAL),
+        "the source profile's device"
+    );
+    assert_eq!(req.param("ExternalId"), None);
+    assert_eq!(req.scope().unwrap().2, "eu-central-1");
+    assert!(out.stdout.contains("MFA_ENV_PROFILE=plain"));
+}
+
+#[test]
+fn role_durations() {
+    let server = StsServer::start();
+    roles(&server)
+        .args(["plain", "-c", "123456", "-d", "2h"])
+        .ok();
+    assert_eq!(server.only_request().param("DurationSeconds"), Some("7200"));
+    roles(&server)
+        .args(["plain", "-c", "123456", "-d", "13h"])
+        .fails(&["AssumeRole accepts a duration from 15m to 12h"]);
+    assert_eq!(server.requests().len(), 1, "refused before any call");
+}
+
+#[test]
+fn a_chain_assumes_each_role_in_turn_with_the_code_on_the_first() {
+    let server = StsServer::start();
+    let out = roles(&server)
+        .args(["deep", "-c", "123456", "-d", "3h"])
+        .ok();
+    out.stderr_has(&[
+        "STS limits a role assumed from another role's session to 1h",
+        "instead of 3h",
+    ]);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:#?}");
+    assert_eq!(
+        reqs[0].param("RoleArn"),
+        Some("arn:aws:iam::210987654321:role/Admin")
+    );
+    assert_eq!(reqs[0].access_key(), KEY_ID);
+    assert_eq!(reqs[0].param("TokenCode"), Some("123456"));
+    assert_eq!(reqs[0].param("SerialNumber"), Some(SERIAL));
+    assert_eq!(reqs[0].param("DurationSeconds"), Some("900"));
+    assert_eq!(
+        reqs[1].param("RoleArn"),
+        Some("arn:aws:iam::333333333333:role/Deep")
+    );
+    assert_eq!(
+        reqs[1].access_key(),
+        "ASIATESTSESSIONKEY01",
+        "signed with the first role's session"
+    );
+    assert_eq!(
+        reqs[1].header("x-amz-security-token"),
+        Some("FwoGZXIvYXdzEBYaDH+token/value==")
+    );
+    assert_eq!(reqs[1].param("TokenCode"), None);
+    assert_eq!(reqs[1].param("SerialNumber"), None);
+    assert_eq!(reqs[1].param("DurationSeconds"), Some("3600"));
+    assert_eq!(reqs[1].param("RoleSessionName"), Some("mfa-env-bob"));
+    assert_eq!(
+        reqs[1].scope().unwrap().2,
+        "eu-west-1",
+        "the first region along the chain"
+    );
+    assert!(out.stdout.contains("MFA_ENV_PROFILE=deep"));
+}
+
+#[test]
+fn role_arn_flag_assumes_a_role_with_the_named_profile_keys() {
+    let server = StsServer::start();
+    roles(&server)
+        .args([
+            "dev",
+            "-c",
+            "123456",
+            "--role-arn",
+            "arn:aws:iam::444444444444:role/Ops",
+        ])
+        .args(["--external-id", "e-1", "--role-session-name", "ops-bob"])
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.action(), "AssumeRole");
+    assert_eq!(
+        req.param("RoleArn"),
+        Some("arn:aws:iam::444444444444:role/Ops")
+    );
+    assert_eq!(req.param("ExternalId"), Some("e-1"));
+    assert_eq!(req.param("RoleSessionName"), Some("ops-bob"));
+    assert_eq!(req.param("SerialNumber"), Some(SERIAL));
+    assert_eq!(req.access_key(), KEY_ID);
+}
+
+#[test]
+fn chains_that_cannot_be_followed() {
+    let server = StsServer::start();
+    roles(&server)
+        .args(["loop-a", "-c", "123456"])
+        .fails(&["the source_profile chain loops: loop-a -> loop-b -> loop-a"]);
+    roles(&server)
+        .args(["byec2", "-c", "123456"])
+        .fails(&["profile 'byec2' assumes its role with credentials from credential_source = Ec2InstanceMetadata"]);
+    roles(&server)
+        .args(["proc", "-c", "123456"])
+        .fails(&["profile 'viaproc' is not supported", "credential_process"]);
+    Test::new()
+        .config("[profile x]\nrole_arn = arn:aws:iam::210987654321:role/X\nsource_profile = gone\n")
+        .sts(&server)
+        .args(["x", "-c", "123456"])
+        .fails(&["source_profile 'gone', which does not exist"]);
+    Test::new()
+        .config("[profile x]\nrole_arn = not-an-arn\nsource_profile = dev\n[profile dev]\n")
+        .credentials(CREDS)
+        .sts(&server)
+        .args(["x", "-c", "123456"])
+        .fails(&["not a role ARN"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn not_authorized_names_the_role_and_the_identity() {
+    let server = StsServer::start();
+    server.always(Reply::error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::210987654321:role/Admin",
+    ));
+    roles(&server).args(["admin", "-c", "123456"]).fails(&[
+        "arn:aws:iam::123456789012:user/alice is not authorized to assume role arn:aws:iam::210987654321:role/Admin",
+        "check external_id",
+    ]);
+    // No mfa_serial anywhere: the trust policy's MFA condition is the likely cause.
+    let out = roles(&server).args(["nomfa"]).fails(&[
+        "not authorized to assume role",
+        "requires MFA",
+        "mfa_serial",
+    ]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    assert_eq!(
+        server.requests().last().unwrap().param("SerialNumber"),
+        None
+    );
+}
+
+#[test]
+fn a_duration_above_the_role_maximum_says_what_to_change() {
+    let server = StsServer::start();
+    server.always(Reply::error(
+        400,
+        "ValidationError",
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    ));
+    roles(&server)
+        .args(["admin", "-c", "123456", "-d", "8h"])
+        .fails(&[
+            "longer than role arn:aws:iam::210987654321:role/Admin allows",
+            "raise the role's maximum session duration",
+        ]);
+}
+
+#[test]
+fn a_rejected_code_on_a_role_fails_at_once_with_code_given() {
+    let server = StsServer::start();
+    server.always(Reply::code_rejected());
+    roles(&server)
+        .args(["admin", "-c", "123456"])
+        .fails(&["STS rejected the MFA code"]);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn the_role_session_arrives_exactly_in_each_shell() {
+    use crate::support::shells::{ALL, Sh};
+    let server = StsServer::start();
+    for sh in ALL {
+        let script = match sh {
+            Sh::Fish => "$MFA_ENV admin --code 123456 | source; and env -0",
+            _ => "eval \"$(\"$MFA_ENV\" admin --code 123456)\" && env -0",
+        };
+        let run = roles(&server).env("AWS_PROFILE", "dev").shell(sh, script);
+        assert!(
+            run.status.success(),
+            "{} {:?}: {}",
+            sh.name(),
+            run.status,
+            run.stderr
+        );
+        assert_eq!(
+            run.env.get("MFA_ENV_PROFILE").map(String::as_str),
+            Some("admin")
+        );
+        assert_eq!(
+            run.env.get("AWS_ACCESS_KEY_ID").map(String::as_str),
+            Some("ASIATESTSESSIONKEY01")
+        );
+        assert_eq!(
+            run.env.get("AWS_REGION").map(String::as_str),
+            Some("eu-west-1")
+        );
+        assert!(!run.env.contains_key("AWS_PROFILE"));
+    }
+}
