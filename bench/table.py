@@ -23,7 +23,7 @@ sections = [
     ("Main job: GetSessionToken with MFA", results("main", "main-awsmfa")),
     ("Role path: AssumeRole with MFA", results("role", "role-awsmfa")),
     ("Start-up", results("startup")),
-    ("Scale: 10,000 profiles", results("scale")),
+    ("Scale: 10,000 profiles", results("scale", "scale-complete")),
 ]
 
 lines = []
