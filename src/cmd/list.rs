@@ -7,10 +7,10 @@ use crate::cmd::{say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::push_json_string;
-use crate::profile::Profiles;
+use crate::profile::Listing;
 
 pub fn run(json: bool, env: &Env) -> Result<()> {
-    let profiles = Profiles::load(env)?;
+    let profiles = Listing::load(env)?;
     if profiles.config.contents.is_none() && profiles.credentials.contents.is_none() {
         return Err(Error::new(format!(
             "no AWS config files: {} and {} do not exist",
@@ -40,21 +40,19 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
 }
 
 /// `mfa` when the profile names an MFA device, `role` when it assumes a role.
-pub fn marks(profiles: &Profiles, name: &str) -> Vec<&'static str> {
+pub fn marks(profiles: &Listing, name: &str) -> Vec<&'static str> {
     let mut marks = Vec::new();
-    if let Ok(profile) = profiles.get(name) {
-        if profile.get("role_arn").is_some() {
-            marks.push("role");
-        }
-        if profile.get("mfa_serial").is_some() {
-            marks.push("mfa");
-        }
+    if profiles.value(name, "role_arn").is_some() {
+        marks.push("role");
+    }
+    if profiles.value(name, "mfa_serial").is_some() {
+        marks.push("mfa");
     }
     marks
 }
 
 /// One profile a line, the marks in a column after the names.
-fn render_text(profiles: &Profiles, names: &[&str]) -> String {
+fn render_text(profiles: &Listing, names: &[&str]) -> String {
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let mut out = String::new();
     for name in names {
@@ -67,21 +65,18 @@ fn render_text(profiles: &Profiles, names: &[&str]) -> String {
 
 /// A JSON array, one object a line: the name, the marks as booleans, and the keys that say
 /// where a session would come from. No secret: key ids and secrets are left out.
-fn render_json(profiles: &Profiles, names: &[&str]) -> String {
+fn render_json(profiles: &Listing, names: &[&str]) -> String {
     const FIELDS: [&str; 4] = ["mfa_serial", "role_arn", "source_profile", "region"];
     let mut out = String::with_capacity(names.len() * 160 + 4);
     out.push('[');
     for name in names {
-        let Ok(profile) = profiles.get(name) else {
-            continue;
-        };
         out.push_str(if out.len() == 1 {
             "\n{\"name\":"
         } else {
             ",\n{\"name\":"
         });
         push_json_string(&mut out, name);
-        let values = FIELDS.map(|key| profile.get(key));
+        let values = FIELDS.map(|key| profiles.value(name, key));
         let _ = write!(
             out,
             ",\"mfa\":{},\"role\":{}",
@@ -95,8 +90,8 @@ fn render_json(profiles: &Profiles, names: &[&str]) -> String {
                 None => out.push_str("null"),
             }
         }
-        let keys = profile.get("aws_access_key_id").is_some()
-            && profile.get("aws_secret_access_key").is_some();
+        let keys = profiles.value(name, "aws_access_key_id").is_some()
+            && profiles.value(name, "aws_secret_access_key").is_some();
         let _ = write!(out, ",\"long_term_keys\":{keys}}}");
     }
     out.push_str("\n]\n");
