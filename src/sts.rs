@@ -26,6 +26,7 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
 /// Attempts in all, for throttling, 5xx answers and dropped connections.
 pub const MAX_ATTEMPTS: u32 = 3;
 
+const NETWORK_HINT: &str = "check your network connection, proxy or VPN, and the region or endpoint URL (AWS_ENDPOINT_URL_STS, endpoint_url)";
 const NOT_STS_HINT: &str = "check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS, and any proxy in between";
 
 /// Credentials that sign a call: an IAM user's keys, or a session from an earlier call.
@@ -266,6 +267,21 @@ impl Sts {
                     }
                 };
                 let message = redact(message.trim());
+                let status = service.raw().status().as_u16();
+                // A 5xx was already retried; STS's own words ("InternalFailure") are no advice.
+                if status >= 500 && !is_throttling(&code) {
+                    let said = if message.is_empty() {
+                        code
+                    } else {
+                        format!("{code}: {message}")
+                    };
+                    return CallError::Failed(
+                        Error::new(format!(
+                            "STS failed {action} with a server error (HTTP {status}, {said}) on {MAX_ATTEMPTS} attempts"
+                        ))
+                        .hint("the fault is on AWS's side or a proxy's: try again in a minute; if it persists, check the AWS Health Dashboard and any proxy"),
+                    );
+                }
                 return explain_service(context, &code, &message);
             }
             SdkError::TimeoutError(_) => Error::new(format!(
@@ -284,10 +300,15 @@ impl Sts {
                         redact(&root_cause(err))
                     )
                 };
-                Error::new(what).hint(
-                    "check your network connection, proxy or VPN, and the region or endpoint URL (AWS_ENDPOINT_URL_STS, endpoint_url)",
-                )
+                Error::new(what).hint(NETWORK_HINT)
             }
+            // The answer began and the connection broke (reset, closed early): the network's
+            // fault, not the endpoint's, and already retried.
+            SdkError::ResponseError(_) if io_cause(err).is_some() => Error::new(format!(
+                "the connection to STS at {endpoint} broke while reading the answer ({MAX_ATTEMPTS} attempts): {}",
+                io_cause(err).map(|e| redact(&e.to_string())).unwrap_or_default()
+            ))
+            .hint(NETWORK_HINT),
             SdkError::ResponseError(_) => Error::new(format!(
                 "STS at {endpoint} sent an answer that is not an STS response: {}",
                 redact(&chain(err))
@@ -370,7 +391,7 @@ fn explain_service(context: &Context, code: &str, message: &str) -> CallError {
             format!("STS is not activated in this region ({said})"),
             "activate the region in IAM > Account settings, or pick another with --region",
         ),
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => failed(
+        _ if is_throttling(code) => failed(
             format!("STS is throttling requests ({said}), even after {MAX_ATTEMPTS} attempts"),
             "wait a minute and try again",
         ),
@@ -443,6 +464,25 @@ fn error_from_xml(body: &str) -> Option<(String, String)> {
     };
     let code = element("Code").filter(|c| !c.is_empty() && c.len() < 100)?;
     Some((code, element("Message").unwrap_or_default()))
+}
+
+fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded"
+    )
+}
+
+/// The I/O error somewhere among the causes, if any.
+fn io_cause<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        next = e.source();
+    }
+    None
 }
 
 fn root_cause(err: &dyn std::error::Error) -> String {

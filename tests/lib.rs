@@ -4,6 +4,7 @@ mod support;
 
 mod conformance;
 mod export;
+mod faults;
 mod prompt;
 mod roles;
 mod shells;
