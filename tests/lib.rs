@@ -6,5 +6,6 @@ mod conformance;
 mod export;
 mod faults;
 mod prompt;
+mod quoting;
 mod roles;
 mod shells;
