@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// One of the two files, as found on disk.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct File {
     pub path: PathBuf,
     /// `None` when the file does not exist.
@@ -76,11 +76,30 @@ impl File {
 }
 
 /// Every profile of both files.
-#[derive(Debug)]
 pub struct Profiles {
     set: ProfileSet,
     pub config: File,
     pub credentials: File,
+}
+
+// The files' text and the parsed set hold the long-term secret: Debug shows neither.
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("File")
+            .field("path", &self.path)
+            .field("bytes", &self.contents.as_ref().map(String::len))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Profiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profiles")
+            .field("names", &self.names())
+            .field("config", &self.config)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
 }
 
 /// Where a file is: the environment variable's path (with `~/` expanded), else the default.
@@ -145,7 +164,15 @@ impl Profiles {
             )));
         }
         let names = self.names();
+        let valid = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
         let hint = match closest(name, &names) {
+            // aws-config (like the AWS CLI) drops a section whose name has other characters,
+            // so `[profile it's]` is in the file and still not found.
+            _ if !valid => format!(
+                "'{name}' is not a valid profile name: the AWS tools use only names of letters, digits and _-/.%@:+, and skip other sections"
+            ),
             Some(near) => format!("did you mean '{near}'?"),
             None if names.is_empty() => {
                 format!("the files hold no profile; add one with `aws configure --profile {name}`")

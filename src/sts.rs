@@ -224,11 +224,41 @@ impl Sts {
                 self.endpoint, context.action
             )))
         })?;
+        // No environment variable can hold NUL: bash drops it from `$(...)` and fish cuts the
+        // string there, so the shell would hold another value than STS sent. Refuse it.
+        let fields = [
+            ("AccessKeyId", creds.access_key_id()),
+            ("SecretAccessKey", creds.secret_access_key()),
+            ("SessionToken", creds.session_token()),
+        ];
+        if let Some((field, _)) = fields.iter().find(|(_, value)| value.contains('\0')) {
+            return Err(CallError::Failed(
+                Error::new(format!(
+                    "STS at {} answered {} with a NUL character in {field}, which no environment variable can hold; nothing was exported",
+                    self.endpoint, context.action
+                ))
+                .hint(NOT_STS_HINT),
+            ));
+        }
+        // An expiration in the past is an answer we cannot use: the SDK reads a missing or
+        // unreadable <Expiration> as 1970, and a clock far ahead makes a real one look past.
+        let expiration = creds.expiration().secs();
+        if expiration <= crate::time::now() {
+            return Err(CallError::Failed(
+                Error::new(format!(
+                    "STS at {} answered {} with credentials that expire at {}, which is already past; nothing was exported",
+                    self.endpoint,
+                    context.action,
+                    crate::time::rfc3339(expiration)
+                ))
+                .hint("check this computer's clock (enable NTP), and that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS"),
+            ));
+        }
         Ok(Session {
             access_key_id: creds.access_key_id().to_owned(),
             secret_access_key: Secret::new(creds.secret_access_key()),
             session_token: Secret::new(creds.session_token()),
-            expiration: creds.expiration().secs(),
+            expiration,
         })
     }
 
@@ -510,7 +540,25 @@ fn chain(err: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::error_from_xml;
+    use super::{Secret, Session, Signer, error_from_xml};
+
+    #[test]
+    fn debug_of_signers_and_sessions_shows_no_secret() {
+        let session = Session {
+            access_key_id: "ASIAKEY".into(),
+            secret_access_key: Secret::new("session-secret-value"),
+            session_token: Secret::new("session-token-value"),
+            expiration: 0,
+        };
+        let signer = Signer::from(&session);
+        let shown = format!("{session:?} {session:#?} {signer:?} {signer:#?}");
+        assert!(shown.contains("ASIAKEY"), "{shown}");
+        assert!(!shown.contains("session-secret-value") && !shown.contains("session-token-value"));
+        assert_eq!(
+            signer.redact("echo session-secret-value and session-token-value"),
+            "echo <redacted> and <redacted>"
+        );
+    }
 
     #[test]
     fn error_codes_from_wrapped_error_bodies() {

@@ -5,6 +5,7 @@ mod support;
 mod conformance;
 mod export;
 mod faults;
+mod hostile;
 mod prompt;
 mod quoting;
 mod roles;
