@@ -48,7 +48,7 @@ impl File {
             }
             Err(e) => {
                 return Err(Error::new(format!("cannot read {}: {e}", path.display()))
-                    .hint("check the file's permissions (the AWS CLI needs to read it too)"));
+                    .hint("check the path (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) and the file's permissions (the AWS CLI needs to read it too)"));
             }
         };
         let mut text = String::from_utf8(bytes).map_err(|e| {
@@ -66,13 +66,49 @@ impl File {
         }
         Ok(File {
             path,
-            contents: Some(text),
+            contents: Some(dedent_properties(&text)),
         })
     }
 
     fn exists(&self) -> bool {
         self.contents.is_some()
     }
+}
+
+/// Indented keys, as the AWS CLI reads them: `[default]` then `  region = x`.
+///
+/// aws-config takes every indented line for the continuation of the property above, and
+/// fails on the first key of a section when it is indented ("Expected a property definition,
+/// found continuation"); the AWS CLI (Python's configparser) takes an indented line for a
+/// continuation only when it is indented deeper than the property it follows. 3 of the 40
+/// real files in the shared corpus are indented like that. So a line indented no deeper than
+/// the section's last property (or following the section header) loses its indentation here;
+/// deeper lines (the `s3 =` sub-properties) are left as they are. Lines are neither added
+/// nor removed, so parse errors keep their line numbers.
+pub fn dedent_properties(text: &str) -> String {
+    // The indentation of the property that deeper lines continue; None after a header.
+    let mut property: Option<usize> = None;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - body.len();
+        let blank = body.trim().is_empty();
+        let mut keep = line;
+        if body.starts_with('[') {
+            property = None;
+            keep = body;
+        } else if !blank && !body.starts_with(['#', ';']) {
+            match property {
+                Some(level) if indent > level => {}
+                _ => {
+                    property = Some(indent);
+                    keep = body;
+                }
+            }
+        }
+        out.push_str(keep);
+    }
+    out
 }
 
 /// Every profile of both files.
@@ -726,6 +762,32 @@ fn endpoint_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indented_keys_are_read_as_the_aws_cli_reads_them() {
+        let cases = [
+            (
+                "[default]\n    region=x\n    output=json\n",
+                "[default]\nregion=x\noutput=json\n",
+            ),
+            ("[a]\r\n  k=v\r\n  l=w", "[a]\r\nk=v\r\nl=w"),
+            // Sub-properties and deeper continuations stay.
+            (
+                "[a]\ns3 =\n  max = 1\n  b = 2\n",
+                "[a]\ns3 =\n  max = 1\n  b = 2\n",
+            ),
+            (
+                "[a]\n  s3 =\n    max = 1\n  k = v\n",
+                "[a]\ns3 =\n    max = 1\nk = v\n",
+            ),
+            // Comments and blank lines are left alone.
+            ("[a]\n  # c\n\t\n  k = v\n", "[a]\n  # c\n\t\nk = v\n"),
+            ("  [a]\nk = v", "[a]\nk = v"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(dedent_properties(text), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn regions() {

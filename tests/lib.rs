@@ -2,6 +2,7 @@
 
 mod support;
 
+mod config;
 mod conformance;
 mod export;
 mod faults;
