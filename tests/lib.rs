@@ -11,3 +11,4 @@ mod prompt;
 mod quoting;
 mod roles;
 mod shells;
+mod signals;
