@@ -351,3 +351,15 @@ fn debug_output_of_everything_holding_a_secret_is_redacted() {
     // What Debug does show, so the test is not passing on empty output.
     assert!(shown.contains("AKIAEXAMPLEDEV00001") && shown.contains("AWS_SESSION_TOKEN"));
 }
+
+#[test]
+fn the_longest_duration_that_parses_is_refused_without_a_panic() {
+    // u64::MAX seconds: the message's rounding to minutes overflowed (found by fuzz/duration).
+    let server = StsServer::start();
+    export(&server)
+        .args(["-d", "18446744073709551615"])
+        .fails(&[
+            "GetSessionToken accepts a duration from 15m to 36h; 5124095576030431h was asked",
+        ]);
+    assert!(server.requests().is_empty());
+}
