@@ -27,3 +27,9 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         None => cmd::export::run(&cli.export, &env),
     }
 }
+
+/// What the fuzz targets (fuzz/) reach that is otherwise private to the crate.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::sts::error_from_xml;
+}

@@ -240,6 +240,25 @@ impl Profiles {
     }
 }
 
+impl Profiles {
+    /// Profiles from text, as if read from files named `config` and `credentials`: for the
+    /// fuzz targets, which feed the parser and `resolve` arbitrary files without disk I/O.
+    #[doc(hidden)]
+    pub fn from_texts(config: &str, credentials: &str) -> Result<Profiles> {
+        let file = |path: &str, text: &str| File {
+            path: path.into(),
+            contents: Some(dedent_properties(text)),
+        };
+        let (config, credentials) = (file("config", config), file("credentials", credentials));
+        let set = parse(&config, &credentials)?;
+        Ok(Profiles {
+            set,
+            config,
+            credentials,
+        })
+    }
+}
+
 /// Parse both files with aws-config's parser. On a syntax error, parse each file alone to
 /// name the one at fault (the parser reports files given as text without their path).
 fn parse(config: &File, credentials: &File) -> Result<ProfileSet> {
@@ -567,7 +586,7 @@ fn session_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
 }
 
-fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
+pub fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ok = matches!(parts[..], ["arn", partition, "iam", "", account, resource]
         if !partition.is_empty()

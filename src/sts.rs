@@ -478,7 +478,7 @@ fn clock_skew(said: &str) -> CallError {
 }
 
 /// The first `<Code>` and `<Message>` of an XML error body.
-fn error_from_xml(body: &str) -> Option<(String, String)> {
+pub fn error_from_xml(body: &str) -> Option<(String, String)> {
     let element = |name: &str| -> Option<String> {
         let open = format!("<{name}>");
         let start = body.find(&open)? + open.len();
