@@ -83,8 +83,9 @@ impl File {
 /// continuation only when it is indented deeper than the property it follows. 3 of the 40
 /// real files in the shared corpus are indented like that. So a line indented no deeper than
 /// the section's last property (or following the section header) loses its indentation here;
-/// deeper lines (the `s3 =` sub-properties) are left as they are. Lines are neither added
-/// nor removed, so parse errors keep their line numbers.
+/// deeper lines (the `s3 =` sub-properties) are left as they are, and comment lines lose
+/// their indentation too. Lines are neither added nor removed, so parse errors keep their
+/// line numbers.
 pub fn dedent_properties(text: &str) -> String {
     // The indentation of the property that deeper lines continue; None after a header.
     let mut property: Option<usize> = None;
@@ -97,7 +98,11 @@ pub fn dedent_properties(text: &str) -> String {
         if body.starts_with('[') {
             property = None;
             keep = body;
-        } else if !blank && !body.starts_with(['#', ';']) {
+        } else if body.starts_with(['#', ';']) {
+            // A comment, however indented (aws-config would append an indented one to the
+            // value above: `region = x` then `  # note` made the region "x\n# note").
+            keep = body;
+        } else if !blank {
             match property {
                 Some(level) if indent > level => {}
                 _ => {
@@ -799,8 +804,9 @@ mod tests {
                 "[a]\n  s3 =\n    max = 1\n  k = v\n",
                 "[a]\ns3 =\n    max = 1\nk = v\n",
             ),
-            // Comments and blank lines are left alone.
-            ("[a]\n  # c\n\t\n  k = v\n", "[a]\n  # c\n\t\nk = v\n"),
+            // Comments are comments however indented; blank lines stay.
+            ("[a]\n  # c\n\t\n  k = v\n", "[a]\n# c\n\t\nk = v\n"),
+            ("[a]\nk = v\n  ; c\n", "[a]\nk = v\n; c\n"),
             ("  [a]\nk = v", "[a]\nk = v"),
         ];
         for (text, want) in cases {
