@@ -274,6 +274,29 @@ fn broken_answers_that_hold_the_new_secrets_do_not_show_them() {
 }
 
 #[test]
+fn newlines_in_values_keep_errors_to_two_lines() {
+    let server = StsServer::start();
+    server.always(Reply::error(
+        400,
+        "ValidationError",
+        "first line\nsecond line\r\nthird",
+    ));
+    let out = export(&server).fails(&["first line\\nsecond line\\r\\nthird"]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    // A region continued on the next line, as aws-config reads `region =` then `  x`.
+    let out = Test::new()
+        .config(&format!(
+            "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n  x\n"
+        ))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["dev", "--code", "123456"])
+        .fails(&["'eu-west-1\\nx' from the region of profile 'dev' is not an AWS region name"]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
 fn terminal_escapes_from_sts_are_shown_escaped() {
     let server = StsServer::start();
     server.always(Reply::error(
