@@ -1,9 +1,12 @@
 //! The whole command-line surface. Help text is in the doc comments; logic lives elsewhere.
 
+use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 
+use crate::format::Format;
 use crate::shell::Shell;
 
 const EXAMPLES: &str = "\
@@ -15,6 +18,8 @@ Examples:
   eval \"$(mfa-env admin)\"                 a role profile (role_arn, source_profile)
   eval \"$(mfa-env dev --role-arn arn:aws:iam::210987654321:role/Admin)\"
   mfa-env export list                     a profile named like a subcommand
+  mfa-env exec dev -- terraform plan      run one command with the session
+  eval \"$(mfa-env init bash)\"             in ~/.bashrc: then `mfa-env dev` alone exports
 
 mfa-env reads the profile from ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE and
 AWS_SHARED_CREDENTIALS_FILE): aws_access_key_id, aws_secret_access_key, mfa_serial, region,
@@ -39,28 +44,149 @@ pub struct Cli {
 
     #[command(flatten)]
     pub export: ExportArgs,
+
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Export a session (what `mfa-env PROFILE` does); reaches a profile named like a subcommand
     #[command(after_help = EXAMPLES)]
-    Export(ExportArgs),
+    Export {
+        #[command(flatten)]
+        args: ExportArgs,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+
+    /// Run a command with the session in its environment (no shell, nothing exported)
+    ///
+    /// AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment; its exit status
+    /// is mfa-env's. A session this shell already holds for the profile is used as it is.
+    #[command(after_help = "Example:\n  mfa-env exec dev -- terraform plan -out 'my plan'")]
+    Exec(ExecArgs),
+
+    /// Show this shell's session, from its environment alone; exit 1 when there is none
+    Status(StatusArgs),
+
+    /// Print the statements that remove every variable export sets
+    #[command(visible_alias = "clear")]
+    Unset {
+        #[command(flatten)]
+        format: FormatArg,
+    },
+
+    /// List the profiles of ~/.aws/config and ~/.aws/credentials, marking MFA devices and roles
+    List {
+        /// One JSON array of objects instead of text
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Print the shell integration: a function that makes `mfa-env PROFILE` export by itself
+    #[command(after_help = INIT_HELP)]
+    Init {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: Shell,
+    },
+
+    /// Print the completion script for a shell (profile names complete too)
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: CompletionShell,
+    },
+
+    /// Find the profile's MFA device and write its mfa_serial into the config file
+    #[command(after_help = SETUP_EXAMPLES)]
+    Setup(SetupArgs),
+    /// Check a profile step by step and say how to fix what fails
+    Doctor(DoctorArgs),
+}
+
+const INIT_HELP: &str = "\
+Add to the shell's start-up file:
+  bash  ~/.bashrc                   eval \"$(mfa-env init bash)\"
+  zsh   ~/.zshrc                    eval \"$(mfa-env init zsh)\"
+  fish  ~/.config/fish/config.fish  mfa-env init fish | source
+  pwsh  $PROFILE                    mfa-env init powershell | Out-String | Invoke-Expression";
+
+const COMPLETIONS_HELP: &str = "\
+Load them from the shell's start-up file:
+  bash  ~/.bashrc                   eval \"$(mfa-env completions bash)\"
+  zsh   ~/.zshrc, after compinit    eval \"$(mfa-env completions zsh)\"
+  fish  ~/.config/fish/completions/mfa-env.fish   (mfa-env completions fish > that file)
+  pwsh  $PROFILE                    mfa-env completions powershell | Out-String | Invoke-Expression
+  elvish ~/.config/elvish/rc.elv    eval (mfa-env completions elvish | slurp)";
+
+/// What export prints.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct FormatArg {
+    /// What to print: shell statements for bash, zsh, fish or powershell (pwsh), or json,
+    /// dotenv, or process (credential_process JSON)
+    /// [default: the shell: the parent process, else $SHELL, else bash]
+    #[arg(
+        short = 'f',
+        long = "format",
+        short_alias = 's',
+        visible_alias = "shell",
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub format: Option<Format>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub args: ExportArgs,
+
+    /// The command and its arguments, passed unchanged
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        value_name = "COMMAND",
+        num_args = 1..
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// A short segment for the prompt, such as `dev 42m`, or nothing without a session
+    #[arg(long, conflicts_with = "json")]
+    pub prompt: bool,
+
+    /// One JSON object for scripts
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The shells clap_complete writes completions for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "pwsh")]
+    Powershell,
+    Elvish,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
     /// The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
-    #[arg(required = true, value_name = "PROFILE")]
+    #[arg(
+        required = true,
+        value_name = "PROFILE",
+        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+    )]
     pub profile: Option<String>,
 
     /// The one-time code from the MFA device; without it mfa-env asks on the terminal
     #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code)]
     pub code: Option<String>,
-
-    /// The shell that evaluates the output [default: the parent process, else $SHELL, else bash]
-    #[arg(short, long, value_enum, value_name = "SHELL")]
-    pub shell: Option<Shell>,
 
     /// How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h
     /// for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
@@ -76,6 +202,14 @@ pub struct ExportArgs {
     #[arg(long, value_name = "ARN")]
     pub serial_number: Option<String>,
 
+    /// Open a new session even when this shell holds one for the profile
+    #[arg(long)]
+    pub force: bool,
+
+    /// A session this shell holds is kept while it has more than this left
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::duration::parse)]
+    pub min_ttl: Duration,
+
     /// Assume this role with the profile's credentials, without editing any file
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
@@ -87,6 +221,82 @@ pub struct ExportArgs {
     /// The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     #[arg(long, value_name = "NAME")]
     pub role_session_name: Option<String>,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
+}
+
+/// Where the code comes from when it is not typed.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MfaProcessArgs {
+    /// A command that prints the MFA code, such as `ykman oath accounts code --single aws`,
+    /// instead of the profile's mfa_process; split like a shell would, but no shell runs
+    #[arg(long, value_name = "CMD")]
+    pub mfa_process: Option<String>,
+
+    /// How long the mfa_process command may run before it is stopped
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mfa_process_timeout: u64,
+}
+
+const SETUP_EXAMPLES: &str = "\
+Examples:
+  mfa-env setup dev                       find the device with IAM, write mfa_serial
+  mfa-env setup dev --dry-run             only show the line it would write
+  mfa-env setup dev --verify              then ask for a code and prove it works
+  mfa-env setup dev --serial-number arn:aws:iam::123456789012:mfa/alice
+
+setup writes `mfa_serial = ARN` into the profile's section of ~/.aws/config (or
+AWS_CONFIG_FILE) and changes nothing else in the file.";
+
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    /// The profile that holds the IAM user's long-term keys
+    #[arg(
+        value_name = "PROFILE",
+        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+    )]
+    pub profile: String,
+
+    /// The MFA device's ARN: skip the IAM lookup and write this one
+    #[arg(long, value_name = "ARN")]
+    pub serial_number: Option<String>,
+
+    /// Show the line that would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Then ask for a code and call GetSessionToken to prove the setup works (no session is
+    /// printed)
+    #[arg(long)]
+    pub verify: bool,
+
+    /// The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code,
+          requires = "verify")]
+    pub code: Option<String>,
+
+    /// The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// The profile to check
+    #[arg(
+        value_name = "PROFILE",
+        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+    )]
+    pub profile: String,
+
+    /// The region to check with [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 fn parse_code(text: &str) -> Result<String, String> {
@@ -111,7 +321,7 @@ mod tests {
         assert_eq!(cli.export.code.as_deref(), Some("123456"));
         let cli =
             Cli::try_parse_from(["mfa-env", "export", "export", "--mfa-token", "123456"]).unwrap();
-        let Some(Command::Export(args)) = cli.command else {
+        let Some(Command::Export { args, .. }) = cli.command else {
             panic!("not export")
         };
         assert_eq!(args.profile.as_deref(), Some("export"));
@@ -119,7 +329,103 @@ mod tests {
         assert!(Cli::try_parse_from(["mfa-env", "export"]).is_err());
         assert!(Cli::try_parse_from(["mfa-env", "dev", "-c", "12345"]).is_err());
         let cli = Cli::try_parse_from(["mfa-env", "dev", "-s", "pwsh", "-d", "90m"]).unwrap();
-        assert_eq!(cli.export.shell, Some(Shell::Powershell));
+        assert_eq!(cli.format.format, Some(Format::Powershell));
         assert_eq!(cli.export.duration, Some(Duration::from_secs(5400)));
+        assert_eq!(cli.export.min_ttl, Duration::from_secs(600));
+        assert!(!cli.export.force);
+    }
+
+    #[test]
+    fn format_and_its_shell_aliases_are_one_option() {
+        for args in [
+            ["mfa-env", "dev", "--format", "json"],
+            ["mfa-env", "dev", "--shell", "json"],
+            ["mfa-env", "dev", "-f", "json"],
+            ["mfa-env", "dev", "-s", "json"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.format.format, Some(Format::Json), "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["mfa-env", "dev", "-f", "json", "-s", "bash"]).is_err());
+        let cli = Cli::try_parse_from(["mfa-env", "export", "dev", "--format", "process"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Export {
+                format: FormatArg {
+                    format: Some(Format::Process)
+                },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn exec_keeps_the_command_and_its_arguments_as_given() {
+        for args in [
+            &[
+                "mfa-env",
+                "exec",
+                "dev",
+                "--",
+                "sh",
+                "-c",
+                "echo \"$1\"",
+                "--",
+                "a b",
+            ][..],
+            &[
+                "mfa-env",
+                "exec",
+                "dev",
+                "sh",
+                "-c",
+                "echo \"$1\"",
+                "--",
+                "a b",
+            ][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let Some(Command::Exec(exec)) = cli.command else {
+                panic!("not exec")
+            };
+            assert_eq!(exec.args.profile.as_deref(), Some("dev"));
+            assert_eq!(exec.command, ["sh", "-c", "echo \"$1\"", "--", "a b"]);
+        }
+        let cli = Cli::try_parse_from(["mfa-env", "exec", "dev", "-c", "123456", "--force", "env"])
+            .unwrap();
+        let Some(Command::Exec(exec)) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(exec.args.code.as_deref(), Some("123456"));
+        assert!(exec.args.force);
+        assert_eq!(exec.command, ["env"]);
+        assert!(Cli::try_parse_from(["mfa-env", "exec", "dev"]).is_err());
+        assert!(
+            Cli::try_parse_from(["mfa-env", "exec", "dev", "--format", "json", "env"]).is_err()
+        );
+    }
+
+    #[test]
+    fn clear_is_unset() {
+        let cli = Cli::try_parse_from(["mfa-env", "clear", "-s", "fish"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Unset {
+                format: FormatArg {
+                    format: Some(Format::Fish)
+                }
+            })
+        ));
+    }
+
+    #[test]
+    fn mfa_process_has_a_60_second_limit_by_default() {
+        let cli = Cli::try_parse_from(["mfa-env", "dev", "--mfa-process", "totp aws"]).unwrap();
+        assert_eq!(
+            cli.export.mfa_process.mfa_process.as_deref(),
+            Some("totp aws")
+        );
+        assert_eq!(cli.export.mfa_process.mfa_process_timeout, 60);
+        assert!(Cli::try_parse_from(["mfa-env", "dev", "--mfa-process-timeout", "0"]).is_err());
     }
 }

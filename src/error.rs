@@ -23,6 +23,8 @@ enum Kind {
     Cancelled,
     /// stdout was closed before we could write to it (EPIPE): nothing to say.
     Quiet,
+    /// A failure with its own exit status (exec: 126, 127).
+    Status(u8),
 }
 
 impl Error {
@@ -44,6 +46,15 @@ impl Error {
     pub fn cancelled() -> Self {
         Error {
             message: "cancelled; nothing was exported".into(),
+            hint: None,
+            kind: Kind::Cancelled,
+        }
+    }
+
+    /// Ctrl-C or end of input at a question of `setup`.
+    pub fn cancelled_nothing_written() -> Self {
+        Error {
+            message: "cancelled; nothing was written".into(),
             hint: None,
             kind: Kind::Cancelled,
         }
@@ -87,14 +98,26 @@ impl Error {
         })
     }
 
+    /// Exit with this status instead of 1.
+    #[must_use]
+    pub fn status(mut self, code: u8) -> Self {
+        self.kind = Kind::Status(code);
+        self
+    }
+
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
     }
 
     pub fn exit_code(&self) -> ExitCode {
         match self.kind {
             Kind::Failure | Kind::Quiet => ExitCode::FAILURE,
             Kind::Cancelled => ExitCode::from(130),
+            Kind::Status(code) => ExitCode::from(code),
         }
     }
 

@@ -3,11 +3,17 @@
 //! Data flows one way: command line -> resolved profile -> MFA code -> STS -> credentials ->
 //! rendered lines -> stdout.
 
+mod chain;
 pub mod cli;
 mod cmd;
+mod config_edit;
 pub mod duration;
 mod env;
 pub mod error;
+pub mod format;
+mod held;
+mod iam;
+mod mfa_process;
 pub mod profile;
 pub mod prompt;
 mod secret;
@@ -15,6 +21,7 @@ pub mod shell;
 mod sts;
 pub mod time;
 
+pub use cmd::completions::complete_if_asked;
 pub use env::Env;
 pub use error::{Error, Result};
 pub use secret::Secret;
@@ -22,9 +29,18 @@ pub use secret::Secret;
 /// Run the command line; every outcome is either output on stdout or an `Error`.
 pub fn run(cli: cli::Cli) -> Result<()> {
     let env = Env::real();
+    cmd::init::check_evaluated(&cli, &env)?;
     match cli.command {
-        Some(cli::Command::Export(args)) => cmd::export::run(&args, &env),
-        None => cmd::export::run(&cli.export, &env),
+        Some(cli::Command::Export { args, format }) => cmd::export::run(&args, format.format, &env),
+        Some(cli::Command::Exec(args)) => cmd::exec::run(&args, &env),
+        Some(cli::Command::Status(args)) => cmd::status::run(&args, &env),
+        Some(cli::Command::Unset { format }) => cmd::unset::run(format.format, &env),
+        Some(cli::Command::List { json }) => cmd::list::run(json, &env),
+        Some(cli::Command::Init { shell }) => cmd::init::run(shell),
+        Some(cli::Command::Completions { shell }) => cmd::completions::run(shell),
+        Some(cli::Command::Setup(args)) => cmd::setup::run(&args, &env),
+        Some(cli::Command::Doctor(args)) => cmd::doctor::run(&args, &env),
+        None => cmd::export::run(&cli.export, cli.format.format, &env),
     }
 }
 

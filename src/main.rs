@@ -4,6 +4,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
+    // A Tab press in a shell that loaded `mfa-env completions`: answer it and exit.
+    mfa_env::complete_if_asked();
     let cli = match mfa_env::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err)

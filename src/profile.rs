@@ -70,7 +70,7 @@ impl File {
         })
     }
 
-    fn exists(&self) -> bool {
+    pub fn exists(&self) -> bool {
         self.contents.is_some()
     }
 }
@@ -166,6 +166,20 @@ impl Profiles {
             set,
             config,
             credentials,
+        })
+    }
+
+    /// The profiles as they would be with `config` as the text of the config file.
+    pub fn with_config(&self, config: String) -> Result<Profiles> {
+        let config = File {
+            path: self.config.path.clone(),
+            contents: Some(config),
+        };
+        let set = parse(&config, &self.credentials)?;
+        Ok(Profiles {
+            set,
+            config,
+            credentials: self.credentials.clone(),
         })
     }
 
@@ -419,50 +433,11 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 /// AssumeRole on the way back.
 pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> Result<Resolved> {
     // Profiles from the named one to the one holding the keys.
-    let mut chain: Vec<&Profile> = Vec::new();
-    let mut current = name;
-    let keys_profile = loop {
-        let profile = match (chain.last(), profiles.get(current)) {
-            (_, Ok(p)) => p,
-            (None, Err(e)) => return Err(e),
-            (Some(from), Err(_)) => {
-                return Err(Error::new(format!(
-                    "profile '{}' has source_profile = {current}, and profile '{current}' does not exist",
-                    from.name()
-                ))
-                .hint(format!("fix source_profile in [{}]", section_name(from.name()))));
-            }
-        };
-        if chain.iter().any(|p| p.name() == current) {
-            let names: Vec<&str> = chain.iter().map(|p| p.name()).chain([current]).collect();
-            return Err(Error::new(format!(
-                "source_profile makes a loop: {}",
-                names.join(" -> ")
-            ))
-            .hint(
-                "end the chain at a profile that holds aws_access_key_id and aws_secret_access_key",
-            ));
-        }
-        chain.push(profile);
-        let Some(_) = profile.get("role_arn") else {
-            break profile;
-        };
-        match profile.get("source_profile") {
-            // A role profile may name itself: its own keys assume its role.
-            Some(source) if source == current && profile.get("aws_access_key_id").is_some() => {
-                break profile;
-            }
-            Some(source) => current = source,
-            None => {
-                return Err(unsupported(profile).unwrap_or_else(|| {
-                    Error::new(format!(
-                        "profile '{current}' has role_arn but no source_profile"
-                    ))
-                    .hint("add `source_profile = NAME`, naming the profile that holds your IAM user's keys")
-                }));
-            }
-        }
-    };
+    let chain = crate::chain::follow(profiles, name)?
+        .iter()
+        .map(|n| profiles.get(n))
+        .collect::<Result<Vec<&Profile>>>()?;
+    let keys_profile = *chain.last().expect("a chain holds the named profile");
     let keys = long_term_keys(keys_profile, profiles)?;
 
     // Roles in the order they are assumed: from the keys' end of the chain to the named one.
@@ -608,7 +583,7 @@ pub fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
     .hint("it looks like arn:aws:iam::123456789012:role/NAME"))
 }
 
-fn section_name(name: &str) -> String {
+pub fn section_name(name: &str) -> String {
     if name == "default" {
         "default".into()
     } else {
@@ -617,7 +592,7 @@ fn section_name(name: &str) -> String {
 }
 
 /// Why a profile that gets its credentials another way is not for mfa-env, if it does.
-fn unsupported(profile: &Profile) -> Option<Error> {
+pub fn unsupported(profile: &Profile) -> Option<Error> {
     UNSUPPORTED
         .iter()
         .find(|(key, _)| profile.get(key).is_some())
@@ -630,7 +605,7 @@ fn unsupported(profile: &Profile) -> Option<Error> {
         })
 }
 
-fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTermKeys> {
+pub fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTermKeys> {
     let name = profile.name();
     let id = profile.get("aws_access_key_id");
     let secret = profile.get("aws_secret_access_key");
@@ -712,7 +687,7 @@ fn is_hardware_serial(s: &str) -> bool {
 
 /// The region: `--region`, the first `region` along the profile chain (the role profile,
 /// then its source), AWS_REGION, AWS_DEFAULT_REGION, us-east-1.
-fn region(cli: Option<&str>, chain: &[&Profile], env: &Env) -> Result<String> {
+pub fn region(cli: Option<&str>, chain: &[&Profile], env: &Env) -> Result<String> {
     let from_profile = chain.iter().find_map(|p| {
         p.get("region")
             .map(|r| (r, format!("the region of profile '{}'", p.name())))
@@ -762,7 +737,7 @@ pub fn is_region(s: &str) -> bool {
 /// AWS_ENDPOINT_URL, the profile's `[services]` section, the profile's `endpoint_url`.
 /// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's ignore_configured_endpoint_urls)
 /// turns all of them off.
-fn endpoint_url(
+pub fn endpoint_url(
     profiles: &Profiles,
     profile: &Profile,
     env: &Env,
@@ -1036,11 +1011,11 @@ credential_source = Ec2InstanceMetadata
             err("loop-a")
         );
         assert!(
-            err("orphan").contains("source_profile = nowhere"),
+            err("orphan").contains("'nowhere', which does not exist"),
             "{}",
             err("orphan")
         );
-        assert!(err("ec2").contains("not supported"), "{}", err("ec2"));
+        assert!(err("ec2").contains("credential_source"), "{}", err("ec2"));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::fs::OpenOptions;
 use std::io;
 
 use console::Term;
-use dialoguer::Input;
 use dialoguer::theme::SimpleTheme;
+use dialoguer::{Confirm, Input, Select};
 
 use crate::error::{Error, Result};
 
@@ -20,14 +20,19 @@ pub struct Prompter {
 impl Prompter {
     /// The controlling terminal, or an error that says to pass the code another way.
     pub fn open() -> Result<Prompter> {
+        Prompter::open_for("the MFA code", "pass the code with --code 123456")
+    }
+
+    /// The controlling terminal to ask for `what`, or an error with `hint`.
+    pub fn open_for(what: &str, hint: &str) -> Result<Prompter> {
         let open = || OpenOptions::new().read(true).write(true).open("/dev/tty");
         let (read, write) = match (open(), open()) {
             (Ok(r), Ok(w)) => (r, w),
             (Err(e), _) | (_, Err(e)) => {
                 return Err(Error::new(format!(
-                    "no terminal to ask for the MFA code on (/dev/tty: {e})"
+                    "no terminal to ask for {what} on (/dev/tty: {e})"
                 ))
-                .hint("pass the code with --code 123456"));
+                .hint(hint));
             }
         };
         Ok(Prompter {
@@ -48,6 +53,71 @@ impl Prompter {
             .map_err(|dialoguer::Error::IO(e)| interrupted_or(e))?;
         normalize_code(&answer).ok_or_else(|| Error::new("the code is 6 digits"))
     }
+
+    /// Yes or no, `yes` when Enter alone is pressed.
+    pub fn confirm(&self, prompt: &str) -> Result<bool> {
+        let answer = menu(&self.term, || {
+            Confirm::with_theme(&SimpleTheme)
+                .with_prompt(prompt)
+                .default(true)
+                .interact_on(&self.term)
+        });
+        self.finish(answer)
+    }
+
+    /// One of `items`, picked with the arrow keys; its index.
+    pub fn select(&self, prompt: &str, items: &[String]) -> Result<usize> {
+        let answer = menu(&self.term, || {
+            Select::with_theme(&SimpleTheme)
+                .with_prompt(prompt)
+                .items(items)
+                .default(0)
+                .interact_on(&self.term)
+        });
+        self.finish(answer)
+    }
+
+    /// A line of text that `valid` accepts (it returns why not).
+    pub fn text(&self, prompt: &str, valid: impl Fn(&str) -> Option<String>) -> Result<String> {
+        let answer: dialoguer::Result<String> = Input::with_theme(&SimpleTheme)
+            .with_prompt(prompt)
+            .validate_with(|text: &String| valid(text.trim()).map_or(Ok(()), Err))
+            .interact_text_on(&self.term);
+        self.finish(answer).map(|text| text.trim().to_owned())
+    }
+
+    fn finish<T>(&self, answer: dialoguer::Result<T>) -> Result<T> {
+        answer.map_err(|dialoguer::Error::IO(e)| match e.kind() {
+            io::ErrorKind::Interrupted | io::ErrorKind::UnexpectedEof => {
+                Error::cancelled_nothing_written()
+            }
+            _ => Error::new(format!("cannot read the answer from the terminal: {e}")),
+        })
+    }
+}
+
+/// dialoguer's menus hide the cursor, and on Ctrl-C (read in raw mode) they raise SIGINT,
+/// which would end the process with the user's cursor still hidden. SIGINT is held back while
+/// a menu runs: Ctrl-C then ends the menu with an error, the cursor is shown again, and the
+/// signal is let through, ending the process as Ctrl-C always does.
+#[allow(unsafe_code)]
+fn menu<T>(term: &Term, ask: impl FnOnce() -> dialoguer::Result<T>) -> dialoguer::Result<T> {
+    // SAFETY: sigemptyset, sigaddset and pthread_sigmask only read and write the two local
+    // sets, which are fully initialised (zeroed, then emptied) before use.
+    let mut hold: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut before: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigemptyset(&mut hold);
+        libc::sigaddset(&mut hold, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &hold, &mut before);
+    }
+    let answer = ask();
+    let _ = term.show_cursor();
+    // SAFETY: restores the mask saved above; a held-back SIGINT is delivered here.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
+    }
+    answer
 }
 
 fn interrupted_or(e: io::Error) -> Error {

@@ -503,3 +503,22 @@ fn an_endpoint_that_is_not_a_url() {
         .args(["dev", "-c", "123456"])
         .fails(&["not an http:// or https:// URL"]);
 }
+
+#[test]
+fn the_call_goes_through_the_proxy_from_the_environment() {
+    // The test server plays the proxy: an HTTP proxy receives the absolute URL.
+    let server = StsServer::start();
+    Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env(
+            "AWS_ENDPOINT_URL_STS",
+            "http://sts.behind-the-proxy.invalid",
+        )
+        .env("HTTP_PROXY", &server.url)
+        .args(["dev", "-c", "123456"])
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.path, "http://sts.behind-the-proxy.invalid/");
+    assert_eq!(req.action(), "GetSessionToken");
+}

@@ -32,7 +32,7 @@ fn the_typed_code_reaches_sts_and_a_malformed_one_is_asked_again() {
         "{stdout}"
     );
     assert_eq!(server.only_request().param("TokenCode"), Some("654321"));
-    // The terminal's last output may still be on its way to the reader thread.
+    // The last line may reach the terminal after the process ends: wait for it.
     pty.expect("dev session valid until", 1);
 }
 
@@ -96,10 +96,9 @@ fn three_rejected_codes_end_it() {
 #[test]
 fn ctrl_c_at_the_prompt_leaves_stdout_empty_and_the_terminal_as_it_was() {
     let server = StsServer::start();
-    // The flags before mfa-env starts: once it runs, the prompt may already have put the
-    // terminal in raw mode.
     let test = Test::dev(&server).args(["dev", "--shell", "bash"]);
     let pty = Pty::open();
+    // Before the child runs: it may switch the terminal to raw mode at once.
     let flags = pty.lflags();
     let child = pty.spawn(test.command(), Wiring::Terminal);
     pty.expect(PROMPT, 1);

@@ -195,10 +195,10 @@ fn chains_that_cannot_be_followed() {
     let server = StsServer::start();
     roles(&server)
         .args(["loop-a", "-c", "123456"])
-        .fails(&["source_profile makes a loop: loop-a -> loop-b -> loop-a"]);
+        .fails(&["the source_profile chain loops: loop-a -> loop-b -> loop-a"]);
     roles(&server)
         .args(["byec2", "-c", "123456"])
-        .fails(&["profile 'byec2' is not supported", "credential_source"]);
+        .fails(&["profile 'byec2' assumes its role with credentials from credential_source = Ec2InstanceMetadata"]);
     roles(&server)
         .args(["proc", "-c", "123456"])
         .fails(&["profile 'viaproc' is not supported", "credential_process"]);
@@ -206,7 +206,7 @@ fn chains_that_cannot_be_followed() {
         .config("[profile x]\nrole_arn = arn:aws:iam::210987654321:role/X\nsource_profile = gone\n")
         .sts(&server)
         .args(["x", "-c", "123456"])
-        .fails(&["source_profile = gone", "does not exist"]);
+        .fails(&["source_profile 'gone', which does not exist"]);
     Test::new()
         .config("[profile x]\nrole_arn = not-an-arn\nsource_profile = dev\n[profile dev]\n")
         .credentials(CREDS)

@@ -6,7 +6,7 @@ use crate::support::shells::{ALL, Sh};
 use crate::support::*;
 
 /// Values STS could send that a careless quoter would break or execute.
-fn hostile() -> Creds {
+pub fn hostile() -> Creds {
     Creds {
         access_key_id: "ASIA'quote\"double\\back$HOME`id`!bang".into(),
         secret_access_key: "sp ace\ttab\nnewline trailing\\".into(),
@@ -15,7 +15,7 @@ fn hostile() -> Creds {
     }
 }
 
-fn expected(creds: &Creds, region: &str, profile: &str) -> BTreeMap<&'static str, String> {
+pub fn expected(creds: &Creds, region: &str, profile: &str) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("AWS_ACCESS_KEY_ID", creds.access_key_id.clone()),
         ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone()),
@@ -29,7 +29,7 @@ fn expected(creds: &Creds, region: &str, profile: &str) -> BTreeMap<&'static str
 }
 
 #[track_caller]
-fn assert_session(sh: Sh, env: &BTreeMap<String, String>, want: &BTreeMap<&str, String>) {
+pub fn assert_session(sh: Sh, env: &BTreeMap<String, String>, want: &BTreeMap<&str, String>) {
     for (name, value) in want {
         assert_eq!(
             env.get(*name),

@@ -7,6 +7,8 @@ use crate::cmd::{say, write_stdout};
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::held::Held;
 use crate::profile::{self, Overrides, Profiles, Resolved};
 use crate::prompt::Prompter;
 use crate::shell::Shell;
@@ -29,12 +31,55 @@ const CODE_TRIES: u32 = 3;
 /// profile's keys to the exported session; AWS_SECURITY_TOKEN is the old name of the token.
 pub const UNSET: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
 
-pub fn run(args: &ExportArgs, env: &Env) -> Result<()> {
-    let name = args
-        .profile
+pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
+    let name = profile_name(args)?;
+    let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));
+    // Only a shell's own session can be kept: the data formats go to other readers.
+    if format.shell().is_some()
+        && let Some(held) = held_session(args, name, env)
+    {
+        let now = time::now();
+        say(&format!(
+            "this shell holds a {name} session until {} ({} left); nothing to do (--force renews it)",
+            time::clock(held.expiration, now),
+            duration::human(Duration::from_secs(
+                u64::try_from(held.left(now)).unwrap_or(0)
+            ))
+        ));
+        return Ok(());
+    }
+    let (session, region) = obtain(args, env)?;
+    write_stdout(&render(format, &session, &region, name))?;
+    say_valid_until(name, session.expiration);
+    Ok(())
+}
+
+pub fn profile_name(args: &ExportArgs) -> Result<&str> {
+    args.profile
         .as_deref()
-        .ok_or_else(|| Error::new("no profile given").hint("name one: mfa-env PROFILE"))?;
-    let shell = args.shell.unwrap_or_else(|| detect_shell(env));
+        .ok_or_else(|| Error::new("no profile given").hint("name one: mfa-env PROFILE"))
+}
+
+/// The session this shell holds for the profile, when it serves the request: same profile,
+/// same region if one is asked, more than --min-ttl left, and no role asked for on the command
+/// line (the held session may be another identity's). `--force` never keeps one.
+pub fn held_session<'e>(args: &ExportArgs, name: &str, env: &'e Env) -> Option<Held<'e>> {
+    if args.role_arn.is_some() || args.external_id.is_some() || args.role_session_name.is_some() {
+        return None;
+    }
+    let held = Held::from_env(env)?;
+    let serves = held.serves(
+        name,
+        args.region.as_deref(),
+        args.min_ttl.as_secs(),
+        time::now(),
+    );
+    (serves && !args.force).then_some(held)
+}
+
+/// A new session for the profile: resolve it, ask for the code, call STS.
+pub fn obtain(args: &ExportArgs, env: &Env) -> Result<(Session, String)> {
+    let name = profile_name(args)?;
     let profiles = Profiles::load(env)?;
     let over = Overrides {
         region: args.region.as_deref(),
@@ -44,22 +89,36 @@ pub fn run(args: &ExportArgs, env: &Env) -> Result<()> {
         role_session_name: args.role_session_name.as_deref(),
     };
     let resolved = profile::resolve(&profiles, name, env, &over)?;
-    let session = if resolved.roles.is_empty() {
-        session_token(args, &resolved)?
+    // The code from --code or mfa_process, run only when a call takes a code.
+    let code = if resolved.roles.is_empty() || resolved.mfa_role().is_some() {
+        crate::mfa_process::code_before_prompt(
+            args.code.as_deref(),
+            &args.mfa_process,
+            name,
+            profiles.get(name)?.get("mfa_process"),
+            env,
+        )?
     } else {
-        assume_roles(args, &resolved)?
+        args.code.clone()
+    };
+    let session = if resolved.roles.is_empty() {
+        session_token(args, code.as_deref(), &resolved)?
+    } else {
+        assume_roles(args, code.as_deref(), &resolved)?
     };
 
-    write_stdout(&render(shell, &session, &resolved.region, name))?;
+    Ok((session, resolved.region))
+}
+
+pub fn say_valid_until(name: &str, expiration: i64) {
     let now = time::now();
     say(&format!(
         "{name} session valid until {} ({})",
-        time::clock(session.expiration, now),
+        time::clock(expiration, now),
         duration::human(Duration::from_secs(
-            u64::try_from(session.expiration - now).unwrap_or(0)
+            u64::try_from(expiration - now).unwrap_or(0)
         ))
     ));
-    Ok(())
 }
 
 /// The length asked for, checked against what the call accepts before any call.
@@ -81,7 +140,7 @@ fn duration(
 }
 
 /// An IAM user's own MFA session.
-fn session_token(args: &ExportArgs, r: &Resolved) -> Result<Session> {
+fn session_token(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<Session> {
     let duration = duration(
         args,
         r,
@@ -94,15 +153,13 @@ fn session_token(args: &ExportArgs, r: &Resolved) -> Result<Session> {
         .ok_or_else(|| Error::new(format!("profile '{}' has no mfa_serial", r.name)))?;
     let sts = Sts::new(&r.region, r.endpoint_url.as_deref())?;
     let signer = Signer::from(&r.keys);
-    with_code(
-        args.code.as_deref(),
-        &prompt_text(&r.name, serial),
-        |code| sts.get_session_token(&signer, serial, code, duration),
-    )
+    with_code(code, &prompt_text(&r.name, serial), |code| {
+        sts.get_session_token(&signer, serial, code, duration)
+    })
 }
 
 /// Each role of the chain in turn, the MFA code on the first call that needs it.
-fn assume_roles(args: &ExportArgs, r: &Resolved) -> Result<Session> {
+fn assume_roles(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<Session> {
     let mut duration = duration(args, r, (ROLE_MIN, ROLE_MAX, ROLE_DEFAULT), "AssumeRole")?;
     if r.roles.len() > 1 && duration > CHAINED_MAX {
         say(&format!(
@@ -136,13 +193,11 @@ fn assume_roles(args: &ExportArgs, r: &Resolved) -> Result<Session> {
         last.ok_or_else(|| CallError::Failed(Error::new("no role to assume")))
     };
     match mfa {
-        Some((_, serial)) => with_code(
-            args.code.as_deref(),
-            &prompt_text(&r.name, serial),
-            |code| chain(Some(code)),
-        ),
+        Some((_, serial)) => with_code(code, &prompt_text(&r.name, serial), |code| {
+            chain(Some(code))
+        }),
         None => {
-            if args.code.is_some() {
+            if code.is_some() {
                 say("no mfa_serial along the source_profile chain: the code is not used");
             }
             chain(None).map_err(|(CallError::CodeRejected(e) | CallError::Failed(e))| e)
@@ -150,13 +205,13 @@ fn assume_roles(args: &ExportArgs, r: &Resolved) -> Result<Session> {
     }
 }
 
-fn prompt_text(name: &str, serial: &str) -> String {
+pub fn prompt_text(name: &str, serial: &str) -> String {
     format!("MFA code for {name} ({serial})")
 }
 
 /// Call STS with the code from the command line (once), or with codes asked on the terminal
 /// (again when STS rejects one, up to CODE_TRIES in all).
-fn with_code(
+pub fn with_code(
     code: Option<&str>,
     prompt: &str,
     mut call: impl FnMut(&str) -> Result<Session, CallError>,
@@ -179,24 +234,49 @@ fn with_code(
     }
 }
 
-/// The statements, in the documented order.
-pub fn render(shell: Shell, session: &Session, region: &str, profile: &str) -> String {
+/// The variables export sets, in the documented order.
+pub const SET: [&str; 8] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_SESSION_EXPIRATION",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "MFA_ENV_PROFILE",
+];
+
+/// Each of SET with its value.
+pub fn variables(session: &Session, region: &str, profile: &str) -> [(&'static str, String); 8] {
     let expiration = time::rfc3339(session.expiration);
-    let set = [
-        ("AWS_ACCESS_KEY_ID", session.access_key_id.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", session.secret_access_key.expose()),
-        ("AWS_SESSION_TOKEN", session.session_token.expose()),
-        ("AWS_CREDENTIAL_EXPIRATION", expiration.as_str()),
-        ("AWS_SESSION_EXPIRATION", expiration.as_str()),
-        ("AWS_REGION", region),
-        ("AWS_DEFAULT_REGION", region),
-        ("MFA_ENV_PROFILE", profile),
+    let values = [
+        session.access_key_id.clone(),
+        session.secret_access_key.expose().to_owned(),
+        session.session_token.expose().to_owned(),
+        expiration.clone(),
+        expiration,
+        region.to_owned(),
+        region.to_owned(),
+        profile.to_owned(),
     ];
-    shell.render(&set, UNSET)
+    let mut values = values.into_iter();
+    SET.map(|name| (name, values.next().unwrap_or_default()))
 }
 
-/// The parent process (the shell running `$(...)` or `| source`), else $SHELL, else bash.
-fn detect_shell(env: &Env) -> Shell {
+/// The output, in the documented order.
+pub fn render(format: Format, session: &Session, region: &str, profile: &str) -> String {
+    let vars = variables(session, region, profile);
+    let set: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    format.render(&set, UNSET)
+}
+
+/// The shell that evaluates the output: the one the shell function from `mfa-env init` names
+/// (_MFA_ENV_EVAL), else the parent process (the shell running `$(...)` or `| source`), else
+/// $SHELL, else bash.
+pub fn detect_shell(env: &Env) -> Shell {
+    if let Some(shell) = env.get(EVAL_VAR).and_then(Shell::from_process_name) {
+        return shell;
+    }
     let parent = std::fs::read_to_string(format!(
         "/proc/{}/comm",
         std::os::unix::process::parent_id()
@@ -204,3 +284,6 @@ fn detect_shell(env: &Env) -> Shell {
     .ok();
     Shell::detect(parent.as_deref(), env.get("SHELL"))
 }
+
+/// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.
+pub const EVAL_VAR: &str = "_MFA_ENV_EVAL";

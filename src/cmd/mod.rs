@@ -1,6 +1,14 @@
 //! One module per subcommand.
 
+pub mod completions;
+pub mod doctor;
+pub mod exec;
 pub mod export;
+pub mod init;
+pub mod list;
+pub mod setup;
+pub mod status;
+pub mod unset;
 
 use std::io::Write;
 

@@ -33,6 +33,11 @@ pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<OsString>,
     env: Vec<(String, String)>,
+    /// Files a run may change (setup writes the config file); everything else under HOME and
+    /// TMPDIR must stay as it was, and no other file may appear.
+    writable: Vec<PathBuf>,
+    /// stderr lines that another program (mfa_process) writes through mfa-env's stderr.
+    foreign: Vec<String>,
 }
 
 pub type Snapshot = (Files, Files);
@@ -60,6 +65,8 @@ impl Test {
             dir,
             args: Vec::new(),
             env: Vec::new(),
+            writable: Vec::new(),
+            foreign: Vec::new(),
         }
     }
 
@@ -91,6 +98,27 @@ impl Test {
 
     pub fn sts(self, server: &StsServer) -> Test {
         self.env("AWS_ENDPOINT_URL_STS", &server.url)
+    }
+
+    /// IAM at `server` too (it answers ListMFADevices).
+    pub fn iam(self, server: &StsServer) -> Test {
+        self.env("AWS_ENDPOINT_URL_IAM", &server.url)
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.home().join(".aws/config")
+    }
+
+    /// A line on stderr that is not mfa-env's own (it comes from a command mfa-env runs).
+    pub fn foreign_stderr(mut self, line: &str) -> Test {
+        self.foreign.push(line.to_owned());
+        self
+    }
+
+    /// Let runs change this file (and only this one).
+    pub fn may_write(mut self, path: impl Into<PathBuf>) -> Test {
+        self.writable.push(path.into());
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Test {
@@ -153,7 +181,7 @@ impl Test {
             elapsed: start.elapsed(),
         };
         self.assert_unchanged(&before);
-        output.assert_contract();
+        output.assert_contract_allowing(&self.foreign);
         output
     }
 
@@ -164,9 +192,17 @@ impl Test {
 
     #[track_caller]
     pub fn assert_unchanged(&self, before: &Snapshot) {
+        let allowed = |files: &Files| -> Files {
+            files
+                .iter()
+                .filter(|(path, _)| !self.writable.contains(path))
+                .map(|(path, v)| (path.clone(), v.clone()))
+                .collect()
+        };
+        let now = self.snapshot();
         assert_eq!(
-            *before,
-            self.snapshot(),
+            (allowed(&before.0), allowed(&before.1)),
+            (allowed(&now.0), allowed(&now.1)),
             "files under HOME or TMPDIR changed"
         );
     }
@@ -233,8 +269,9 @@ pub const MARKERS: &[&str] = &[
 ];
 
 impl Output {
+    /// The contract, with `foreign` lines on stderr written by a program mfa-env runs.
     #[track_caller]
-    pub fn assert_contract(&self) {
+    pub fn assert_contract_allowing(&self, foreign: &[String]) {
         for marker in MARKERS {
             assert!(
                 !self.stderr.contains(marker),
@@ -248,7 +285,9 @@ impl Output {
         }
         for line in self.stderr.lines() {
             assert!(
-                line.starts_with("mfa-env: ") || line.is_empty(),
+                line.starts_with("mfa-env: ")
+                    || line.is_empty()
+                    || foreign.iter().any(|f| f == line),
                 "stderr line without the prefix: {line:?}\n{}",
                 self.stderr
             );

@@ -1,7 +1,9 @@
 //! A small STS on 127.0.0.1: awsQuery form POSTs in, XML out, every request recorded.
 //!
 //! It answers GetSessionToken, AssumeRole and GetCallerIdentity as AWS does, or with a
-//! queued reply (an error, a fault, a hang) for the next request.
+//! queued reply (an error, a fault, a hang) for the next request. IAM speaks the same
+//! protocol, so it also answers IAM's ListMFADevices (Version 2010-05-08) and can stand for
+//! both endpoints. Every answer carries a Date header, from a clock that can be set off.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -133,6 +135,28 @@ struct State {
     queue: VecDeque<Reply>,
     requests: Vec<Request>,
     default: Option<Reply>,
+    world: World,
+}
+
+/// What the normal answers say.
+#[derive(Clone)]
+struct World {
+    /// GetCallerIdentity's Arn.
+    identity: String,
+    /// ListMFADevices' serial numbers.
+    devices: Vec<String>,
+    /// Seconds the Date header is ahead of this computer's clock.
+    clock_offset: i64,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World {
+            identity: "arn:aws:iam::123456789012:user/alice".into(),
+            devices: Vec::new(),
+            clock_offset: 0,
+        }
+    }
 }
 
 pub struct StsServer {
@@ -168,6 +192,24 @@ impl StsServer {
         self
     }
 
+    /// The ARN GetCallerIdentity answers with.
+    pub fn identity(&self, arn: &str) -> &Self {
+        self.state.lock().unwrap().world.identity = arn.into();
+        self
+    }
+
+    /// The serial numbers ListMFADevices answers with.
+    pub fn devices(&self, serials: &[&str]) -> &Self {
+        self.state.lock().unwrap().world.devices = serials.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Put the server's clock (its Date header) this many seconds ahead.
+    pub fn clock_offset(&self, secs: i64) -> &Self {
+        self.state.lock().unwrap().world.clock_offset = secs;
+        self
+    }
+
     pub fn requests(&self) -> Vec<Request> {
         self.state.lock().unwrap().requests.clone()
     }
@@ -187,30 +229,31 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         let Some(request) = read_request(&mut reader) else {
             return;
         };
-        let reply = {
+        let (reply, world) = {
             let mut state = state.lock().unwrap();
             state.requests.push(request.clone());
-            state
+            let reply = state
                 .queue
                 .pop_front()
                 .or_else(|| state.default.clone())
-                .unwrap_or_else(|| Reply::Creds(Creds::default()))
+                .unwrap_or_else(|| Reply::Creds(Creds::default()));
+            (reply, state.world.clone())
         };
-        if !answer(&mut writer, &request, reply) {
+        if !answer(&mut writer, &request, &world, reply) {
             return;
         }
     }
 }
 
 /// Write the reply; false when the connection must end.
-fn answer(out: &mut TcpStream, request: &Request, reply: Reply) -> bool {
+fn answer(out: &mut TcpStream, request: &Request, world: &World, reply: Reply) -> bool {
     let (status, body) = match reply {
-        Reply::Creds(creds) => (200, success(request, &creds)),
+        Reply::Creds(creds) => (200, success(request, world, &creds)),
         Reply::Error {
             status,
             code,
             message,
-        } => (status, error_xml(&code, &message)),
+        } => (status, error_xml(namespace(request), &code, &message)),
         Reply::Raw { status, body } => (status, body),
         Reply::Hang => {
             thread::sleep(Duration::from_secs(120));
@@ -218,8 +261,8 @@ fn answer(out: &mut TcpStream, request: &Request, reply: Reply) -> bool {
         }
         Reply::Close => return false,
         Reply::Reset => {
-            let body = success(request, &Creds::default());
-            let head = head(200, body.len());
+            let body = success(request, world, &Creds::default());
+            let head = head(200, body.len(), world);
             let _ = out
                 .write_all(head.as_bytes())
                 .and_then(|()| out.write_all(&body.as_bytes()[..body.len() / 2]))
@@ -229,18 +272,19 @@ fn answer(out: &mut TcpStream, request: &Request, reply: Reply) -> bool {
         }
         Reply::Delay(d, reply) => {
             thread::sleep(d);
-            return answer(out, request, *reply);
+            return answer(out, request, world, *reply);
         }
     };
-    out.write_all(head(status, body.len()).as_bytes())
+    out.write_all(head(status, body.len(), world).as_bytes())
         .and_then(|()| out.write_all(body.as_bytes()))
         .is_ok()
 }
 
-fn head(status: u16, length: usize) -> String {
+fn head(status: u16, length: usize, world: &World) -> String {
     format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: text/xml\r\nContent-Length: {length}\r\nx-amzn-RequestId: 4e1b5a3e-0000-4000-8000-000000000000\r\n\r\n",
+        "HTTP/1.1 {status} {}\r\nContent-Type: text/xml\r\nContent-Length: {length}\r\nDate: {}\r\nx-amzn-RequestId: 4e1b5a3e-0000-4000-8000-000000000000\r\n\r\n",
         if status == 200 { "OK" } else { "Error" },
+        http_date(mfa_env::time::now() + world.clock_offset)
     )
 }
 
@@ -369,7 +413,34 @@ fn credentials_xml(c: &Creds, request: &Request) -> String {
     )
 }
 
-fn success(request: &Request, creds: &Creds) -> String {
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, as HTTP servers write dates.
+pub fn http_date(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = mfa_env::time::rfc3339(secs);
+    let month: usize = t[5..7].parse().unwrap();
+    format!(
+        "{}, {} {} {} {} GMT",
+        DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize],
+        &t[8..10],
+        MONTHS[month - 1],
+        &t[..4],
+        &t[11..19]
+    )
+}
+
+/// The XML namespace of the service the request is for.
+fn namespace(request: &Request) -> &'static str {
+    if request.param("Version") == Some("2010-05-08") {
+        "https://iam.amazonaws.com/doc/2010-05-08/"
+    } else {
+        "https://sts.amazonaws.com/doc/2011-06-15/"
+    }
+}
+
+fn success(request: &Request, world: &World, creds: &Creds) -> String {
     let action = request.action();
     let result = match action {
         "AssumeRole" => {
@@ -386,17 +457,36 @@ fn success(request: &Request, creds: &Creds) -> String {
                 xml_escape(session)
             )
         }
-        "GetCallerIdentity" => "<Arn>arn:aws:iam::123456789012:user/alice</Arn><UserId>AIDATEST</UserId><Account>123456789012</Account>".to_owned(),
+        "GetCallerIdentity" => format!(
+            "<Arn>{}</Arn><UserId>AIDATEST</UserId><Account>123456789012</Account>",
+            xml_escape(&world.identity)
+        ),
+        "ListMFADevices" => {
+            let user = request.param("UserName").unwrap_or("alice");
+            let members: String = world
+                .devices
+                .iter()
+                .map(|serial| {
+                    format!(
+                        "<member><UserName>{}</UserName><SerialNumber>{}</SerialNumber><EnableDate>2026-01-02T03:04:05Z</EnableDate></member>",
+                        xml_escape(user),
+                        xml_escape(serial)
+                    )
+                })
+                .collect();
+            format!("<IsTruncated>false</IsTruncated><MFADevices>{members}</MFADevices>")
+        }
         _ => credentials_xml(creds, request),
     };
+    let ns = namespace(request);
     format!(
-        "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>4e1b5a3e-0000-4000-8000-000000000000</RequestId></ResponseMetadata></{action}Response>"
+        "<{action}Response xmlns=\"{ns}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>4e1b5a3e-0000-4000-8000-000000000000</RequestId></ResponseMetadata></{action}Response>"
     )
 }
 
-pub fn error_xml(code: &str, message: &str) -> String {
+pub fn error_xml(ns: &str, code: &str, message: &str) -> String {
     format!(
-        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>4e1b5a3e-0000-4000-8000-000000000000</RequestId></ErrorResponse>",
+        "<ErrorResponse xmlns=\"{ns}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>4e1b5a3e-0000-4000-8000-000000000000</RequestId></ErrorResponse>",
         xml_escape(code),
         xml_escape(message)
     )

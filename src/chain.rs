@@ -1,0 +1,136 @@
+//! Following a role profile's `source_profile` chain to the profile that holds the keys.
+//!
+//! The rules are the AWS CLI's: a profile with `role_arn` takes its credentials from
+//! `source_profile` (or from `credential_source`, which mfa-env cannot use); a profile that
+//! names itself as its source and holds keys ends the chain with its own keys; any other
+//! repeated name is a loop. Role support itself lives elsewhere: this only reads the keys.
+
+use crate::error::{Error, Result};
+use crate::profile::Profiles;
+
+/// Longer chains than this are refused as the AWS CLI would overflow on them; no real
+/// configuration comes near it.
+const MAX_LINKS: usize = 32;
+
+/// The names from the named profile to the one with the keys, in order; a profile without
+/// `role_arn` is a chain of one.
+pub fn follow(profiles: &Profiles, name: &str) -> Result<Vec<String>> {
+    let mut chain = vec![name.to_owned()];
+    loop {
+        let current = chain.last().expect("never empty");
+        let profile = profiles.get(current)?;
+        if profile.get("role_arn").is_none() {
+            return Ok(chain);
+        }
+        let source = profile.get("source_profile").map(str::trim);
+        let credential_source = profile.get("credential_source");
+        let next = match (source, credential_source) {
+            (Some(_), Some(_)) => {
+                return Err(Error::new(format!(
+                    "profile '{current}' has both source_profile and credential_source"
+                ))
+                .hint(
+                    "keep one of them: source_profile names the profile whose keys assume the role",
+                ));
+            }
+            (None, Some(from)) => {
+                return Err(Error::new(format!(
+                    "profile '{current}' assumes its role with credentials from credential_source = {from}, not from keys mfa-env can read"
+                ))
+                .hint("give it source_profile = a profile that holds an IAM user's long-term keys"));
+            }
+            (None, None) | (Some(""), None) => {
+                return Err(Error::new(format!(
+                    "profile '{current}' has role_arn but no source_profile"
+                ))
+                .hint(
+                    "add source_profile = the profile that holds the IAM user's long-term keys",
+                ));
+            }
+            (Some(next), None) => next.to_owned(),
+        };
+        // A role profile that names itself and holds keys uses its own keys.
+        if next == *current && profile.get("aws_access_key_id").is_some() {
+            return Ok(chain);
+        }
+        if chain.contains(&next) {
+            chain.push(next);
+            return Err(Error::new(format!(
+                "the source_profile chain loops: {}",
+                chain.join(" -> ")
+            ))
+            .hint("end the chain at a profile that holds long-term keys and has no role_arn"));
+        }
+        if profiles.get(&next).is_err() {
+            return Err(Error::new(format!(
+                "profile '{current}' names source_profile '{next}', which does not exist"
+            ))
+            .hint(format!(
+                "create it with `aws configure --profile {next}`, or fix the name"
+            )));
+        }
+        if chain.len() >= MAX_LINKS {
+            return Err(Error::new(format!(
+                "the source_profile chain from '{}' is longer than {MAX_LINKS} profiles",
+                chain[0]
+            ))
+            .hint("shorten the chain"));
+        }
+        chain.push(next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+
+    fn profiles(config: &str) -> Profiles {
+        let env = Env::from_pairs([
+            ("AWS_CONFIG_FILE", "/nonexistent/mfa-env/config"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/mfa-env/credentials",
+            ),
+        ]);
+        Profiles::load(&env)
+            .unwrap()
+            .with_config(config.to_owned())
+            .unwrap()
+    }
+
+    const KEYS: &str = "aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
+
+    #[test]
+    fn follows_source_profiles_to_the_keys() {
+        let p = profiles(&format!(
+            "[profile admin]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = mid\n\
+             [profile mid]\nrole_arn = arn:aws:iam::1:role/m\nsource_profile = base\n\
+             [profile base]\n{KEYS}\
+             [profile self]\nrole_arn = arn:aws:iam::1:role/s\nsource_profile = self\n{KEYS}"
+        ));
+        assert_eq!(follow(&p, "admin").unwrap(), ["admin", "mid", "base"]);
+        assert_eq!(follow(&p, "base").unwrap(), ["base"]);
+        assert_eq!(follow(&p, "self").unwrap(), ["self"]);
+    }
+
+    #[test]
+    fn loops_and_dead_ends_are_named() {
+        let p = profiles(
+            "[profile a]\nrole_arn = r\nsource_profile = b\n\
+             [profile b]\nrole_arn = r\nsource_profile = a\n\
+             [profile me]\nrole_arn = r\nsource_profile = me\n\
+             [profile gone]\nrole_arn = r\nsource_profile = nowhere\n\
+             [profile ec2]\nrole_arn = r\ncredential_source = Ec2InstanceMetadata\n\
+             [profile both]\nrole_arn = r\nsource_profile = a\ncredential_source = Environment\n\
+             [profile none]\nrole_arn = r\n",
+        );
+        let err = |name| follow(&p, name).unwrap_err().to_string();
+        assert!(err("a").contains("loops: a -> b -> a"), "{}", err("a"));
+        assert!(err("me").contains("loops: me -> me"), "{}", err("me"));
+        assert!(err("gone").contains("'nowhere', which does not exist"));
+        assert!(err("ec2").contains("credential_source = Ec2InstanceMetadata"));
+        assert!(err("both").contains("both source_profile and credential_source"));
+        assert!(err("none").contains("no source_profile"));
+    }
+}

@@ -1,0 +1,73 @@
+//! `mfa-env completions SHELL`, and the answers to Tab presses.
+//!
+//! clap_complete's dynamic completion: the script a shell loads is small and calls mfa-env
+//! back at each Tab press with `_MFA_ENV_COMPLETE` set, so profile names come from the config
+//! files as they are at that moment. Everything else (subcommands, options, formats) comes from
+//! the same clap definition that parses the command line.
+
+use clap::CommandFactory;
+use clap_complete::CompleteEnv;
+use clap_complete::engine::CompletionCandidate;
+use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+
+use crate::cli::{Cli, CompletionShell};
+use crate::cmd::write_stdout;
+use crate::env::Env;
+use crate::error::Result;
+use crate::profile::Profiles;
+
+/// The variable that turns a run into a completion request. Not clap's default `COMPLETE`:
+/// a variable of that common name left in someone's environment would hijack every run.
+pub const VAR: &str = "_MFA_ENV_COMPLETE";
+const BIN: &str = "mfa-env";
+
+/// Answer a completion request and exit, if this run is one.
+pub fn complete_if_asked() {
+    CompleteEnv::with_factory(Cli::command)
+        .var(VAR)
+        .bin(BIN)
+        .completer(BIN)
+        .complete();
+}
+
+/// The script that registers completion in `shell`. It calls `mfa-env` by name, found on PATH
+/// (or the function from `mfa-env init`, which passes completion requests straight through).
+pub fn script(shell: CompletionShell) -> String {
+    let completer: &dyn EnvCompleter = match shell {
+        CompletionShell::Bash => &Bash,
+        CompletionShell::Zsh => &Zsh,
+        CompletionShell::Fish => &Fish,
+        CompletionShell::Powershell => &Powershell,
+        CompletionShell::Elvish => &Elvish,
+    };
+    let mut buf = Vec::new();
+    completer
+        .write_registration(VAR, BIN, BIN, BIN, &mut buf)
+        .expect("writing to a Vec cannot fail");
+    String::from_utf8(buf).expect("the scripts are UTF-8")
+}
+
+pub fn run(shell: CompletionShell) -> Result<()> {
+    write_stdout(&script(shell))
+}
+
+/// Profile names for the PROFILE argument, with their marks (mfa, role) as the description.
+/// A Tab press must never print an error: unreadable files complete nothing.
+pub fn profiles() -> Vec<CompletionCandidate> {
+    let Ok(profiles) = Profiles::load(&Env::real()) else {
+        return Vec::new();
+    };
+    profiles
+        .names()
+        .into_iter()
+        .map(|name| {
+            let marks = super::list::marks(&profiles, name).join(", ");
+            let candidate = CompletionCandidate::new(name);
+            if marks.is_empty() {
+                candidate
+            } else {
+                candidate.help(Some(marks.into()))
+            }
+        })
+        .collect()
+}

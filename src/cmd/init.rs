@@ -1,0 +1,76 @@
+//! `mfa-env init SHELL`: the shell function that makes `mfa-env PROFILE` export by itself.
+//!
+//! The scripts are real files in `shell/`, checked and run by the tests in each real shell.
+//! The function evaluates what the binary prints only for `mfa-env PROFILE`, `export` and
+//! `unset`, and only when the binary succeeds; it sets `_MFA_ENV_EVAL` to its shell for those
+//! calls, so that the binary prints that shell's statements and refuses to print anything else
+//! into an `eval` (see `check_evaluated`).
+
+use crate::cli::{Cli, Command};
+use crate::cmd::export::EVAL_VAR;
+use crate::cmd::write_stdout;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::shell::Shell;
+
+pub fn script(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash | Shell::Zsh => include_str!("../../shell/mfa-env.sh"),
+        Shell::Fish => include_str!("../../shell/mfa-env.fish"),
+        Shell::Powershell => include_str!("../../shell/mfa-env.ps1"),
+    }
+}
+
+pub fn run(shell: Shell) -> Result<()> {
+    write_stdout(script(shell))
+}
+
+/// When the shell function is about to evaluate stdout, make sure stdout will be statements
+/// for that shell. It is not when the function is older than the binary and takes a new
+/// subcommand for a profile name, or when it missed a --format: then fail, so that nothing is
+/// evaluated.
+pub fn check_evaluated(cli: &Cli, env: &Env) -> Result<()> {
+    let Some(name) = env.get(EVAL_VAR) else {
+        return Ok(());
+    };
+    let Some(shell) = Shell::from_process_name(name) else {
+        return Err(
+            Error::new(format!("{EVAL_VAR}={name} names no shell mfa-env knows")).hint(format!(
+                "{EVAL_VAR} is set by the function from `mfa-env init`; unset it"
+            )),
+        );
+    };
+    // Only export and unset print statements, and only in the shell's own format.
+    let (what, prints_statements, format) = match &cli.command {
+        None => ("PROFILE", true, cli.format.format),
+        Some(Command::Export { format, .. }) => ("export", true, format.format),
+        Some(Command::Unset { format }) => ("unset", true, format.format),
+        Some(other) => (subcommand_name(other), false, None),
+    };
+    let statements = prints_statements && format.is_none_or(|f| f.shell() == Some(shell));
+    if statements {
+        return Ok(());
+    }
+    let shell = Format::from(shell).name();
+    Err(Error::new(format!(
+        "the {shell} function was about to evaluate the output of `mfa-env {what}`, which is not {shell} code"
+    ))
+    .hint(format!(
+        "reload the function (the line from `mfa-env init {shell}` in the start-up file), or run `command mfa-env {what} ...`"
+    )))
+}
+
+fn subcommand_name(command: &Command) -> &'static str {
+    match command {
+        Command::Export { .. } => "export",
+        Command::Exec(_) => "exec",
+        Command::Status(_) => "status",
+        Command::Unset { .. } => "unset",
+        Command::List { .. } => "list",
+        Command::Init { .. } => "init",
+        Command::Completions { .. } => "completions",
+        Command::Setup(_) => "setup",
+        Command::Doctor(_) => "doctor",
+    }
+}

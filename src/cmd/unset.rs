@@ -1,0 +1,19 @@
+//! `mfa-env unset` (alias `clear`): the statements that remove every variable export sets.
+
+use crate::cmd::export::{SET, detect_shell};
+use crate::cmd::write_stdout;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::format::Format;
+
+pub fn run(format: Option<Format>, env: &Env) -> Result<()> {
+    let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));
+    let Some(shell) = format.shell() else {
+        return Err(Error::new(format!(
+            "unset prints statements that remove variables, and {} has none",
+            format.name()
+        ))
+        .hint("pick a shell: --format bash, zsh, fish or powershell"));
+    };
+    write_stdout(&shell.render(&[], &SET))
+}

@@ -1,0 +1,208 @@
+//! IAM ListMFADevices, for `setup`: the MFA devices of the user whose keys a profile holds.
+//!
+//! Built like the STS client (explicit keys, region, endpoint, timeouts, retries, the same
+//! ring-based TLS stack). IAM is global: its calls go to the partition's one endpoint and are
+//! signed for the partition's IAM region, whatever region the profile uses.
+
+use aws_sdk_iam::config::http::HttpResponse;
+use aws_sdk_iam::config::retry::RetryConfig;
+use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+
+use crate::error::{Error, Result};
+use crate::profile::LongTermKeys;
+use crate::secret::Secret;
+use crate::sts::{self, MAX_ATTEMPTS, OPERATION_TIMEOUT};
+
+/// Pages read at most; a user has at most 8 MFA devices.
+const MAX_PAGES: usize = 10;
+
+pub struct Iam {
+    client: aws_sdk_iam::Client,
+    runtime: tokio::runtime::Runtime,
+    secret: Secret,
+    /// Where calls go, for messages.
+    endpoint: String,
+}
+
+/// The region IAM's calls are signed for in the partition of `region`.
+fn iam_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "cn-north-1"
+    } else if region.starts_with("us-gov-") {
+        "us-gov-west-1"
+    } else if region.starts_with("us-isob-") {
+        "us-isob-east-1"
+    } else if region.starts_with("us-iso-") {
+        "us-iso-east-1"
+    } else {
+        "us-east-1"
+    }
+}
+
+impl Iam {
+    pub fn new(keys: &LongTermKeys, region: &str, endpoint_url: Option<&str>) -> Result<Iam> {
+        if let Some(url) = endpoint_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(Error::new(format!(
+                "the IAM endpoint '{url}' is not an http:// or https:// URL"
+            ))
+            .hint("fix AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL or the profile's endpoint_url"));
+        }
+        let signing_region = iam_region(region);
+        let credentials = Credentials::new(
+            &keys.access_key_id,
+            keys.secret_access_key.expose(),
+            None,
+            None,
+            "mfa-env",
+        );
+        let mut config = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::from_static(signing_region))
+            .credentials_provider(credentials)
+            .http_client(sts::http_client(endpoint_url))
+            .timeout_config(sts::timeouts())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        if let Some(url) = endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        let endpoint = endpoint_url.map_or_else(
+            || match signing_region {
+                "us-east-1" => "https://iam.amazonaws.com".to_owned(),
+                other => format!("IAM in {other}"),
+            },
+            str::to_owned,
+        );
+        Ok(Iam {
+            client: aws_sdk_iam::Client::from_conf(config.build()),
+            runtime: sts::runtime()?,
+            secret: keys.secret_access_key.clone(),
+            endpoint,
+        })
+    }
+
+    /// The serial numbers (ARNs) of `user`'s MFA devices; without a user, the caller's.
+    /// The error is one line that says why, for the person to read before typing the ARN.
+    pub fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<String>, String> {
+        let mut serials = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let call = self
+                .client
+                .list_mfa_devices()
+                .set_user_name(user.map(str::to_owned))
+                .set_marker(marker.take())
+                .send();
+            let page = self
+                .runtime
+                .block_on(call)
+                .map_err(|err| self.describe(&err))?;
+            serials.extend(
+                page.mfa_devices()
+                    .iter()
+                    .map(|d| d.serial_number().to_owned()),
+            );
+            match page.marker() {
+                Some(next) if page.is_truncated() => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(serials)
+    }
+
+    fn describe<E>(&self, err: &SdkError<E, HttpResponse>) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let endpoint = &self.endpoint;
+        let text = match err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                // moto wraps errors as <ErrorResponse><Errors><Error>, which the SDK's
+                // awsQuery parser does not read (IAM itself sends <ErrorResponse><Error>).
+                let raw = service
+                    .raw()
+                    .body()
+                    .bytes()
+                    .map(String::from_utf8_lossy)
+                    .and_then(|body| sts::error_from_xml(&body));
+                let (code, message) = match (e.code(), raw) {
+                    (Some(code), _) => {
+                        (Some(code.to_owned()), e.message().unwrap_or("").to_owned())
+                    }
+                    (None, Some((code, message))) => (Some(code), message),
+                    (None, None) => (None, String::new()),
+                };
+                let message = message.trim();
+                match code.as_deref() {
+                    Some(code @ "AccessDenied") => {
+                        format!("IAM denied ListMFADevices ({code}: {message})")
+                    }
+                    Some(code @ "NoSuchEntity") => {
+                        format!("IAM does not know the user ({code}: {message})")
+                    }
+                    Some(code) => format!("IAM refused ListMFADevices ({code}: {message})"),
+                    None => format!(
+                        "IAM at {endpoint} sent an answer that is not an IAM response (HTTP {})",
+                        service.raw().status().as_u16()
+                    ),
+                }
+            }
+            SdkError::TimeoutError(_) => format!(
+                "no answer from IAM at {endpoint} within {}s",
+                OPERATION_TIMEOUT.as_secs()
+            ),
+            SdkError::DispatchFailure(_) => {
+                format!("cannot reach IAM at {endpoint}: {}", sts::root_cause(err))
+            }
+            _ => format!("ListMFADevices failed: {}", sts::chain(err)),
+        };
+        self.secret.redact_from(&text)
+    }
+}
+
+/// The user name in an IAM user's ARN (`arn:aws:iam::123456789012:user/path/alice` -> alice);
+/// `None` for any other identity (the account's root user lists its own devices).
+pub fn user_name(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let path = resource.strip_prefix("user/")?;
+    path.rsplit('/').next().filter(|name| !name.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_from_arns() {
+        assert_eq!(
+            user_name("arn:aws:iam::123456789012:user/alice"),
+            Some("alice")
+        );
+        assert_eq!(
+            user_name("arn:aws:iam::123456789012:user/division/team/bob"),
+            Some("bob")
+        );
+        assert_eq!(
+            user_name("arn:aws-cn:iam::123456789012:user/a.b@c"),
+            Some("a.b@c")
+        );
+        assert_eq!(user_name("arn:aws:iam::123456789012:root"), None);
+        assert_eq!(
+            user_name("arn:aws:sts::123456789012:assumed-role/r/s"),
+            None
+        );
+        assert_eq!(user_name("nonsense"), None);
+    }
+
+    #[test]
+    fn iam_regions_by_partition() {
+        assert_eq!(iam_region("eu-west-1"), "us-east-1");
+        assert_eq!(iam_region("cn-northwest-1"), "cn-north-1");
+        assert_eq!(iam_region("us-gov-east-1"), "us-gov-west-1");
+        assert_eq!(iam_region("us-iso-west-1"), "us-iso-east-1");
+        assert_eq!(iam_region("us-isob-east-1"), "us-isob-east-1");
+    }
+}

@@ -1,0 +1,342 @@
+//! Codes from a device or a password manager: the profile's `mfa_process` or `--mfa-process`.
+//!
+//! The command line is split into words as a POSIX shell would split it (quotes, backslashes,
+//! `~`), but no shell runs: pipes, redirections and `$` expansions are refused with a hint,
+//! instead of being passed on as arguments that would fail in a puzzling way. The command
+//! reads /dev/null, its stderr goes to ours (a YubiKey asks for a touch there), its stdout is
+//! captured, and it has a time limit after which its whole process group is killed. The code
+//! is the last run of exactly six digits in what it printed; the output itself is never shown,
+//! since a password manager may print more than the code.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::cli::MfaProcessArgs;
+use crate::cmd::say;
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// Output beyond this is not kept: a code is a few bytes, and a runaway command must not fill
+/// memory.
+const MAX_OUTPUT: usize = 1 << 20;
+/// How often the child is checked while it runs.
+const POLL: Duration = Duration::from_millis(10);
+
+/// The code from `--code`, else from `--mfa-process` or the profile's `mfa_process` (run now),
+/// else `None`: ask on the terminal.
+pub fn code_before_prompt(
+    code: Option<&str>,
+    args: &MfaProcessArgs,
+    profile: &str,
+    from_profile: Option<&str>,
+    env: &Env,
+) -> Result<Option<String>> {
+    if let Some(code) = code {
+        return Ok(Some(code.to_owned()));
+    }
+    let (command, origin) = match (&args.mfa_process, from_profile) {
+        (Some(cli), _) => (cli.as_str(), "--mfa-process".to_owned()),
+        (None, Some(key)) if !key.trim().is_empty() => {
+            (key, format!("the mfa_process of profile '{profile}'"))
+        }
+        _ => return Ok(None),
+    };
+    let timeout = Duration::from_secs(args.mfa_process_timeout);
+    run(command, &origin, timeout, env).map(Some)
+}
+
+/// Run `command` and return the code it printed.
+pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<String> {
+    let shown = command.trim();
+    let words = split(command, env.get("HOME")).map_err(|why| {
+        Error::new(format!("cannot run {origin} `{shown}`: {why}"))
+            .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
+    })?;
+    let mut child = Command::new(&words[0])
+        .args(&words[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        // Its own process group, so that a timeout also stops what it started.
+        .process_group(0)
+        .spawn()
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                "install it, or give its full path"
+            } else {
+                "check the program's path and permissions"
+            };
+            Error::new(format!(
+                "cannot run {origin} `{shown}`: '{}': {e}",
+                words[0]
+            ))
+            .hint(hint)
+        })?;
+    // It may wait for a touch or a PIN: say what the wait is for.
+    say(&format!("getting the MFA code from `{shown}`"));
+    let deadline = Instant::now() + timeout;
+    let output = collect(&mut child, deadline);
+    let timed_out = || {
+        Error::new(format!(
+            "{origin} `{shown}` printed no code within {}s and was stopped",
+            timeout.as_secs()
+        ))
+        .hint("if it waits for a touch, a PIN or an unlock, answer it in time; --mfa-process-timeout SECONDS gives it longer")
+    };
+    let (status, stdout) = output.ok_or_else(timed_out)?;
+    if !status.success() {
+        return Err(
+            Error::new(format!("{origin} `{shown}` failed ({})", describe(status)))
+                .hint("its own message, if any, is above; run it by hand to see what it needs"),
+        );
+    }
+    last_code(&stdout).ok_or_else(|| {
+        Error::new(format!("{origin} `{shown}` printed no 6-digit code"))
+            .hint("the command must print the current code (such as 123456) on its standard output")
+    })
+}
+
+/// Wait for the child and its output until `deadline`; on time-out kill its process group.
+fn collect(child: &mut Child, deadline: Instant) -> Option<(ExitStatus, Vec<u8>)> {
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buf = [0; 8192];
+        // Read to the end even past the limit, so that the command never blocks on a full pipe.
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let room = MAX_OUTPUT.saturating_sub(kept.len());
+            kept.extend_from_slice(&buf[..n.min(room)]);
+        }
+        let _ = send.send(kept);
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(POLL),
+            Ok(None) | Err(_) => break None,
+        }
+    };
+    let stop = |child: &mut Child| {
+        let pid = rustix::process::Pid::from_child(child);
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    let Some(status) = status else {
+        stop(child);
+        return None;
+    };
+    // A process it left behind may still hold the pipe open: it gets the rest of the time,
+    // then it is stopped and what was printed so far counts.
+    let output = receive
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .or_else(|_| {
+            stop(child);
+            receive.recv_timeout(Duration::from_secs(1))
+        })
+        .unwrap_or_default();
+    Some((status, output))
+}
+
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => status.to_string(),
+    }
+}
+
+/// The last run of exactly six ASCII digits (a longer run of digits is not a code).
+pub fn last_code(output: &[u8]) -> Option<String> {
+    let mut found = None;
+    let mut i = 0;
+    while i < output.len() {
+        if output[i].is_ascii_digit() {
+            let start = i;
+            while i < output.len() && output[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - start == 6 {
+                found = Some(start..i);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    found.map(|r| String::from_utf8_lossy(&output[r]).into_owned())
+}
+
+/// Split a command line into words as a POSIX shell does, without running one: whitespace
+/// separates words; `'...'` is literal; in `"..."` a backslash escapes only `$`, `` ` ``, `"`,
+/// `\` and a newline; outside quotes a backslash escapes any character; an unquoted `~` or
+/// `~/` at the start of a word is HOME; an unquoted `#` at the start of a word begins a
+/// comment. What only a shell could do is refused: unquoted `|&;<>()`, `$` and backticks.
+pub fn split(line: &str, home: Option<&str>) -> std::result::Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    // Whether a word has begun: `''` is an empty word, plain whitespace is none.
+    let mut in_word = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '#' if !in_word => break,
+            '~' if !in_word && matches!(chars.peek(), None | Some(' ' | '\t' | '\n' | '/')) => {
+                let home = home.ok_or("`~` is used but HOME is not set")?;
+                word.push_str(home);
+                in_word = true;
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err("a single quote (') is not closed".into()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some('\n') => {}
+                            Some(c @ ('$' | '`' | '"' | '\\')) => word.push(c),
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err("a double quote (\") is not closed".into()),
+                        },
+                        Some(c @ ('$' | '`')) => {
+                            return Err(format!("'{c}' inside double quotes needs a shell"));
+                        }
+                        Some(c) => word.push(c),
+                        None => return Err("a double quote (\") is not closed".into()),
+                    }
+                }
+            }
+            '\\' => match chars.next() {
+                Some('\n') => {}
+                Some(c) => {
+                    word.push(c);
+                    in_word = true;
+                }
+                None => return Err("it ends with a backslash".into()),
+            },
+            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' => {
+                return Err(format!("'{c}' needs a shell, and mfa-env runs none"));
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    if words.is_empty() {
+        return Err("it is empty".into());
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_as_a_shell_does() {
+        let ok: &[(&str, &[&str])] = &[
+            (
+                "ykman oath accounts code --single aws",
+                &["ykman", "oath", "accounts", "code", "--single", "aws"],
+            ),
+            ("  a\t b \n c  ", &["a", "b", "c"]),
+            ("a 'b c' d", &["a", "b c", "d"]),
+            ("'it''s'", &["its"]),
+            (r"'a\b'", &[r"a\b"]),
+            (r#""a \"b\" \$ \` \\ \n""#, &[r#"a "b" $ ` \ \n"#]),
+            (r"a\ b c", &["a b", "c"]),
+            (r"a\'b", &["a'b"]),
+            ("a \\\nb", &["a", "b"]),
+            ("a'b'\"c\"d", &["abcd"]),
+            ("x '' \"\"", &["x", "", ""]),
+            ("pass otp 'aws/prod #1'", &["pass", "otp", "aws/prod #1"]),
+            ("totp aws # my yubikey", &["totp", "aws"]),
+            ("a#b", &["a#b"]),
+            (
+                "~/bin/totp ~ a~b '~/x' \\~",
+                &["/home/me/bin/totp", "/home/me", "a~b", "~/x", "~"],
+            ),
+            (
+                "op item get 'Ünïcode ✓'",
+                &["op", "item", "get", "Ünïcode ✓"],
+            ),
+            ("'$HOME' \"a|b\" a\\|b", &["$HOME", "a|b", "a|b"]),
+        ];
+        for (line, words) in ok {
+            assert_eq!(split(line, Some("/home/me")).unwrap(), *words, "{line:?}");
+        }
+        for (bad, why) in [
+            ("", "empty"),
+            ("   ", "empty"),
+            ("# only a comment", "empty"),
+            ("a 'b", "single quote"),
+            ("a \"b", "double quote"),
+            ("a \"b\\", "double quote"),
+            ("a\\", "backslash"),
+            ("op read x | tr -d ' '", "'|'"),
+            ("a; b", "';'"),
+            ("a && b", "'&'"),
+            ("a > f", "'>'"),
+            ("a < f", "'<'"),
+            ("$(totp)", "'$'"),
+            ("totp $SERIAL", "'$'"),
+            ("totp \"$SERIAL\"", "'$'"),
+            ("`totp`", "'`'"),
+            ("(totp)", "'('"),
+        ] {
+            let err = split(bad, Some("/h")).unwrap_err();
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
+        assert!(split("~/x", None).unwrap_err().contains("HOME"));
+    }
+
+    #[test]
+    fn the_code_is_the_last_run_of_exactly_six_digits() {
+        for (output, code) in [
+            ("123456\n", Some("123456")),
+            ("123456", Some("123456")),
+            ("Touch your key...\nCode: 654321\r\n", Some("654321")),
+            ("aws 111111 then 222222 done", Some("222222")),
+            ("account 123456789012: 333333", Some("333333")),
+            ("333333 then 1234567", Some("333333")),
+            ("12345 1234567 000000", Some("000000")),
+            ("x999999y", Some("999999")),
+            ("", None),
+            ("12345", None),
+            ("1234567", None),
+            ("no code", None),
+            ("١٢٣٤٥٦", None),
+        ] {
+            assert_eq!(last_code(output.as_bytes()).as_deref(), code, "{output:?}");
+        }
+    }
+}

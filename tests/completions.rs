@@ -1,0 +1,235 @@
+//! Completion scripts: committed and current, and profile names completing at Tab in the real
+//! bash, zsh (its completion system, driven through a pseudo-terminal by zpty) and fish.
+
+use std::path::PathBuf;
+
+use crate::init::load_init;
+use crate::support::shells::{ALL, Sh};
+use crate::support::*;
+
+const SHELLS: [(&str, &str); 5] = [
+    ("bash", "bash"),
+    ("zsh", "zsh"),
+    ("fish", "fish"),
+    ("powershell", "ps1"),
+    ("elvish", "elv"),
+];
+
+/// Profiles from both files; `dragon` is added between two Tab presses. The config is named
+/// by AWS_CONFIG_FILE, outside HOME, which the tests check is left unchanged.
+const CONFIG: &str = "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\
+                      [profile prod-admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
+const CREDENTIALS: &str = "[dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = x\n[default]\naws_access_key_id = AKIAEXAMPLEDEF00001\naws_secret_access_key = y\n";
+
+fn profiles() -> Test {
+    let test = Test::new().credentials(CREDENTIALS);
+    let config = test.dir.path().join("aws-config");
+    std::fs::write(&config, CONFIG).unwrap();
+    test.env("AWS_CONFIG_FILE", &config.display().to_string())
+}
+
+#[test]
+fn committed_scripts_are_what_the_binary_prints() {
+    for (shell, ext) in SHELLS {
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("completions/mfa-env.{ext}"));
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        let out = Test::new().args(["completions", shell]).ok();
+        assert!(
+            out.stdout == committed,
+            "{} is stale; regenerate the scripts with\n  for s in bash:bash zsh:zsh fish:fish powershell:ps1 elvish:elv; do cargo run -q -- completions ${{s%:*}} > completions/mfa-env.${{s#*:}}; done",
+            path.display()
+        );
+        assert!(out.stdout.contains("_MFA_ENV_COMPLETE"), "{shell}");
+    }
+}
+
+#[test]
+fn the_binary_answers_a_completion_request_with_profile_names() {
+    let out = profiles()
+        .env("_MFA_ENV_COMPLETE", "fish")
+        .args(["--", "mfa-env", "exec", ""])
+        .ok();
+    let names: Vec<&str> = out.stdout.lines().filter(|l| !l.starts_with('-')).collect();
+    assert_eq!(names, ["default", "dev\tmfa", "prod-admin\trole, mfa"]);
+    // Unreadable files complete nothing and say nothing.
+    let out = Test::new()
+        .config("[broken\n")
+        .env("_MFA_ENV_COMPLETE", "fish")
+        .args(["--", "mfa-env", "export", "d"])
+        .ok();
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+}
+
+/// Shell code that loads the completions (and, with `init`, the function too), then completes
+/// each line of `lines` and keeps the candidates, one a line, in the variable C1, C2, ...
+fn complete_script(sh: Sh, init: bool, lines: &[&str]) -> String {
+    let mut script = String::from(load_init(sh));
+    if !init {
+        // The binary alone: drop the function the line above defined.
+        script.push_str(match sh {
+            Sh::Fish => "functions -e mfa-env\n",
+            _ => "unset -f mfa-env\n",
+        });
+    }
+    script.push_str(match sh {
+        Sh::Bash => "eval \"$(command mfa-env completions bash)\"\n",
+        Sh::Fish => "command mfa-env completions fish | source\n",
+        Sh::Zsh => unreachable!("zsh completes through zpty"),
+    });
+    for (i, line) in lines.iter().enumerate() {
+        let n = i + 1;
+        match sh {
+            Sh::Bash => {
+                // As readline calls it: the words, the index of the current one, and the
+                // function's arguments (command, word being completed, word before it).
+                let words: Vec<&str> = line.split(' ').collect();
+                let cword = words.len() - 1;
+                script.push_str(&format!(
+                    "COMP_WORDS=({}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; COMP_TYPE=9; COMPREPLY=()\n\
+                     _clap_complete_mfa_env mfa-env '{}' '{}'\n\
+                     export C{n}=\"$(printf '%s\\n' \"${{COMPREPLY[@]}}\")\"\n",
+                    words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+                    words[cword],
+                    words[cword - 1],
+                ));
+                if i == 0 {
+                    script.push_str("printf '[profile dragon]\\n' >> \"$AWS_CONFIG_FILE\"\n");
+                }
+            }
+            Sh::Fish => {
+                script.push_str(&format!(
+                    "set -gx C{n} (complete -C '{line}' | string collect)\n"
+                ));
+                if i == 0 {
+                    script.push_str("printf '[profile dragon]\\n' >> $AWS_CONFIG_FILE\n");
+                }
+            }
+            Sh::Zsh => unreachable!(),
+        }
+    }
+    script.push_str("env -0\n");
+    script
+}
+
+#[test]
+fn profile_names_complete_at_tab_in_bash_and_fish_read_at_each_press() {
+    let lines = [
+        "mfa-env d",
+        "mfa-env d",
+        "mfa-env export p",
+        "mfa-env exec d",
+        "mfa-env e",
+    ];
+    for sh in [Sh::Bash, Sh::Fish] {
+        for init in [false, true] {
+            let run = profiles().shell(sh, &complete_script(sh, init, &lines));
+            assert!(
+                run.status.success(),
+                "{} init={init}: {}",
+                sh.name(),
+                run.stderr
+            );
+            let c = |n: usize| {
+                let text = run.env.get(&format!("C{n}")).cloned().unwrap_or_default();
+                // fish shows the description after a tab; the value is what is typed.
+                text.lines()
+                    .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+                    .collect::<Vec<_>>()
+            };
+            let ctx = format!("{} init={init}: {}", sh.name(), run.stderr);
+            // Subcommands and profiles both fit the shorthand's first word.
+            assert_eq!(c(1), ["doctor", "default", "dev"], "{ctx}");
+            // The config changed between two Tab presses: the new profile is there.
+            assert_eq!(c(2), ["doctor", "default", "dev", "dragon"], "{ctx}");
+            assert_eq!(c(3), ["prod-admin"], "{ctx}");
+            assert_eq!(c(4), ["default", "dev", "dragon"], "{ctx}");
+            assert_eq!(c(5), ["export", "exec"], "{ctx}");
+        }
+    }
+}
+
+/// Type `keys` into an interactive zsh that ran compinit and loaded the completions (and the
+/// function from `init`), wait until the screen shows `wait_for`, and return the screen.
+fn zsh_screen(test: &Test, init: bool, keys: &str, wait_for: &str) -> String {
+    let setup = format!(
+        "PS1='> '; autoload -Uz compinit; compinit -u -D; {}{}eval \"$(command mfa-env completions zsh)\"; echo RE''ADY",
+        load_init(Sh::Zsh).trim_end(),
+        if init { "; " } else { "; unset -f mfa-env; " },
+    );
+    let driver = r#"
+zmodload zsh/zpty
+zpty z 'TERM=dumb zsh -f -i'
+zpty -w z "$SETUP"
+zpty -r -m z out '*READY*'
+zpty -n -w z "$KEYS"
+zpty -r -m z screen "*$WAIT*"
+zpty -n -w z $'\C-u echo EN""D\n'
+zpty -r -m z rest '*END*'
+print -r -- "$screen$rest" > "$SCREEN"
+zpty -d z
+"#;
+    let screen_file = test.dir.path().join("screen");
+    let script = format!(
+        "export SETUP={} KEYS={} WAIT={} SCREEN={}; timeout 20 zsh -f -c {}; env -0",
+        sh_quote(&setup),
+        sh_quote(keys),
+        sh_quote(wait_for),
+        sh_quote(&screen_file.display().to_string()),
+        sh_quote(driver)
+    );
+    let run = test.shell(Sh::Zsh, &script);
+    let screen = std::fs::read_to_string(&screen_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&screen_file);
+    assert!(
+        run.status.success() && screen.contains("END"),
+        "zsh never showed {wait_for:?} after {keys:?}: {}\n{screen}",
+        run.stderr
+    );
+    screen
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[test]
+fn profile_names_complete_at_tab_in_zsh() {
+    for init in [false, true] {
+        let test = profiles();
+        // One candidate: the completion system writes it into the line.
+        let screen = zsh_screen(&test, init, "mfa-env exec pr\t", "prod-admin ");
+        assert!(screen.contains("mfa-env exec prod-admin "), "{screen}");
+        // Several: a second Tab lists them with their descriptions.
+        let screen = zsh_screen(&test, init, "mfa-env de\t\t", "default");
+        assert!(screen.contains("dev      -- mfa"), "{screen}");
+        assert!(!screen.contains("doctor"), "{screen}");
+        // Read at Tab time: a profile added now completes at once.
+        std::fs::write(
+            test.dir.path().join("aws-config"),
+            format!("{CONFIG}[profile dragon]\n"),
+        )
+        .unwrap();
+        let screen = zsh_screen(&test, init, "mfa-env export dr\t", "dragon ");
+        assert!(screen.contains("mfa-env export dragon "), "{screen}");
+    }
+}
+
+#[test]
+fn every_shell_loads_its_script_without_a_word() {
+    for sh in ALL {
+        let load = match sh {
+            Sh::Bash => "eval \"$(mfa-env completions bash)\"",
+            Sh::Zsh => "autoload -Uz compinit; compinit -u -D; eval \"$(mfa-env completions zsh)\"",
+            Sh::Fish => "mfa-env completions fish | source",
+        };
+        let script = format!("{}{load}\nenv -0", load_init(sh));
+        let run = profiles().shell(sh, &script);
+        assert!(
+            run.status.success() && run.stderr.is_empty(),
+            "{}: {}",
+            sh.name(),
+            run.stderr
+        );
+    }
+}

@@ -1,0 +1,308 @@
+//! `mfa-env doctor PROFILE`: every check passing, and each failing once.
+
+use std::fs;
+
+use crate::support::*;
+
+fn doctor(server: &StsServer) -> Test {
+    Test::dev(server).args(["doctor", "dev"])
+}
+
+/// `doctor dev` with these files.
+fn doctor_with(server: &StsServer, config: &str, credentials: &str) -> Test {
+    Test::new()
+        .config(config)
+        .credentials(credentials)
+        .sts(server)
+        .args(["doctor", "dev"])
+}
+
+/// The run fails, with exactly one failed check, whose lines hold each of `needles`.
+#[track_caller]
+fn fails_once(test: &Test, needles: &[&str]) -> Output {
+    let out = test.fails(needles);
+    assert_eq!(out.stdout, "");
+    let failed: Vec<_> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("mfa-env: FAIL"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mfa-env:       fix: "),
+        "no fix:\n{}",
+        out.stderr
+    );
+    out.stderr_has(&["1 of ", " checks failed"]);
+    out
+}
+
+#[test]
+fn all_checks_pass() {
+    let server = StsServer::start();
+    let out = doctor(&server).ok();
+    assert_eq!(out.stdout, "");
+    assert!(
+        !out.stderr.contains("FAIL") && !out.stderr.contains("skip"),
+        "{}",
+        out.stderr
+    );
+    out.stderr_has(&[
+        "pass  files read: ",
+        ".aws/config, ",
+        "pass  profile 'dev' found",
+        "pass  long-term keys in profile 'dev' (access key AKIAEXAMPLEDEV00001)",
+        &format!("pass  mfa_serial {SERIAL}"),
+        "pass  region eu-west-1",
+        &format!("pass  STS endpoint {}", server.url),
+        &format!("pass  STS at {} answered in ", server.url),
+        "pass  clock within 5 minutes of STS's",
+        "pass  keys valid: they belong to arn:aws:iam::123456789012:user/alice (account 123456789012)",
+        "pass  no AWS_PROFILE or AWS_DEFAULT_PROFILE",
+        "all 10 checks passed",
+    ]);
+    let req = server.only_request();
+    assert_eq!(req.action(), "GetCallerIdentity");
+    assert_eq!(req.access_key(), KEY_ID);
+}
+
+#[test]
+fn unreadable_files() {
+    let server = StsServer::start();
+    let test = Test::new()
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["doctor", "dev"]);
+    fs::create_dir(test.config_path()).unwrap();
+    fails_once(
+        &test,
+        &["FAIL  cannot read", "it is a directory", "skip  profile"],
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn no_files() {
+    let server = StsServer::start();
+    fails_once(
+        &Test::new().sts(&server).args(["doctor", "dev"]),
+        &[
+            "FAIL  neither AWS config file exists",
+            "aws configure --profile dev",
+        ],
+    );
+}
+
+#[test]
+fn no_such_profile() {
+    let server = StsServer::start();
+    fails_once(
+        &Test::dev(&server).args(["doctor", "dve"]),
+        &["FAIL  profile 'dve' not found", "did you mean 'dev'?"],
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn no_keys() {
+    let server = StsServer::start();
+    fails_once(
+        &doctor_with(&server, CONFIG, ""),
+        &[
+            "FAIL  profile 'dev' has no long-term keys",
+            "aws configure --profile dev",
+        ],
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn temporary_keys() {
+    let server = StsServer::start();
+    fails_once(
+        &doctor_with(
+            &server,
+            CONFIG,
+            &format!("{CREDENTIALS}aws_session_token = FwoGZXIvYXdzEBYaDH+token/value==\n"),
+        ),
+        &["FAIL  profile 'dev' holds temporary session credentials"],
+    );
+}
+
+#[test]
+fn no_mfa_serial() {
+    let server = StsServer::start();
+    fails_once(
+        &doctor_with(&server, "[profile dev]\nregion = eu-west-1\n", CREDENTIALS),
+        &[
+            "FAIL  profile 'dev' has no mfa_serial",
+            "fix: run `mfa-env setup dev`",
+        ],
+    );
+}
+
+#[test]
+fn malformed_mfa_serial() {
+    let server = StsServer::start();
+    fails_once(
+        &doctor_with(
+            &server,
+            "[profile dev]\nmfa_serial = arn:aws:iam::1234:mfa/alice\n",
+            CREDENTIALS,
+        ),
+        &["FAIL  'arn:aws:iam::1234:mfa/alice' is not an MFA device ARN"],
+    );
+}
+
+#[test]
+fn mfa_process_that_cannot_run() {
+    let server = StsServer::start();
+    fails_once(
+        &doctor_with(
+            &server,
+            &format!("{CONFIG}mfa_process = no-such-totp-program --now\n"),
+            CREDENTIALS,
+        ),
+        &[
+            "FAIL  mfa_process `no-such-totp-program --now`: the program 'no-such-totp-program' is not found",
+        ],
+    );
+    let out = doctor_with(
+        &server,
+        &format!("{CONFIG}mfa_process = sh -c 'echo 123456'\n"),
+        CREDENTIALS,
+    )
+    .ok();
+    out.stderr_has(&[
+        "pass  mfa_process `sh -c 'echo 123456'` runs /",
+        "all 11 checks passed",
+    ]);
+}
+
+#[test]
+fn bad_region() {
+    let server = StsServer::start();
+    fails_once(
+        &doctor(&server)
+            .env("AWS_REGION", "x")
+            .args(["--region", "eu west"]),
+        &["FAIL  'eu west' from --region is not an AWS region name"],
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn bad_endpoint() {
+    fails_once(
+        &Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .env("AWS_ENDPOINT_URL_STS", "sts.example.com")
+            .args(["doctor", "dev"]),
+        &["FAIL  the STS endpoint 'sts.example.com' is not an http:// or https:// URL"],
+    );
+}
+
+#[test]
+fn broken_role_chain() {
+    let server = StsServer::start();
+    let out = fails_once(
+        &Test::new()
+            .config(&format!(
+                "{CONFIG}[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\nmfa_serial = {SERIAL}\n\
+                 [profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n"
+            ))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["doctor", "a"]),
+        &["FAIL  the source_profile chain loops: a -> b -> a", "skip  long-term keys"],
+    );
+    assert!(out.stderr.contains("skip  keys valid"), "{}", out.stderr);
+    // A sound chain passes and checks the keys at its end.
+    let out = Test::new()
+        .config(&format!(
+            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\nmfa_serial = {SERIAL}\n"
+        ))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["doctor", "admin"])
+        .ok();
+    out.stderr_has(&[
+        "pass  role chain admin -> dev",
+        "long-term keys in profile 'dev'",
+    ]);
+    assert_eq!(server.only_request().access_key(), KEY_ID);
+}
+
+#[test]
+fn profile_variables_that_shadow_a_session() {
+    let server = StsServer::start();
+    fails_once(
+        &doctor(&server).env("AWS_PROFILE", "prod"),
+        &[
+            "FAIL  AWS_PROFILE=prod set",
+            "unset AWS_PROFILE AWS_DEFAULT_PROFILE",
+        ],
+    );
+    fails_once(
+        &doctor(&server).env("AWS_DEFAULT_PROFILE", "prod"),
+        &["FAIL  AWS_DEFAULT_PROFILE=prod set"],
+    );
+}
+
+#[test]
+fn sts_unreachable() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    fails_once(
+        &Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .env("AWS_ENDPOINT_URL_STS", &format!("http://127.0.0.1:{port}"))
+            .args(["doctor", "dev"]),
+        &[
+            "FAIL  cannot reach STS at http://127.0.0.1:",
+            "skip  clock",
+            "skip  keys valid",
+        ],
+    );
+}
+
+#[test]
+fn clock_off() {
+    let server = StsServer::start();
+    server.clock_offset(-(10 * 60 + 3));
+    fails_once(
+        &doctor(&server),
+        &[
+            "FAIL  this computer's clock is 10 min ",
+            "ahead of STS's",
+            "timedatectl set-ntp true",
+        ],
+    );
+    server.clock_offset(4 * 60);
+    doctor(&server)
+        .ok()
+        .stderr_has(&["pass  clock within 5 minutes of STS's (", " behind)"]);
+}
+
+#[test]
+fn keys_invalid() {
+    let server = StsServer::start();
+    server.reply(Reply::error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ));
+    fails_once(
+        &doctor(&server),
+        &[
+            "FAIL  AWS does not know the access key AKIAEXAMPLEDEV00001",
+            "pass  clock within",
+        ],
+    );
+}

@@ -1,0 +1,609 @@
+//! The session commands (status, unset, exec), keeping a held session, and the data formats
+//! read by real readers (botocore's credential_process, python-dotenv).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::pty::{Pty, Wiring};
+use crate::support::shells::{ALL, Sh};
+use crate::support::*;
+
+/// The environment of a shell that evaluated `mfa-env dev` `left` seconds before expiry.
+fn holding(test: Test, profile: &str, left: i64) -> Test {
+    let expiration = mfa_env::time::rfc3339(mfa_env::time::now() + left);
+    test.env("MFA_ENV_PROFILE", profile)
+        .env("AWS_ACCESS_KEY_ID", "ASIAHELDSESSION00042")
+        .env("AWS_SECRET_ACCESS_KEY", "heldSecret")
+        .env("AWS_SESSION_TOKEN", "heldToken")
+        .env("AWS_CREDENTIAL_EXPIRATION", &expiration)
+        .env("AWS_SESSION_EXPIRATION", &expiration)
+        .env("AWS_REGION", "eu-west-1")
+}
+
+// ---- status
+
+#[test]
+fn status_without_a_session() {
+    let out = Test::new().args(["status"]).fails(&[
+        "no mfa-env session in this shell",
+        "eval \"$(mfa-env PROFILE)\"",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = Test::new()
+        .args(["status", "--json"])
+        .fails(&["no mfa-env session"]);
+    assert_eq!(out.status.code(), Some(1));
+    // The prompt segment: nothing at all, on either stream.
+    let out = Test::new().args(["status", "--prompt"]).run();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    // A profile variable alone, or an unreadable expiration, is no session.
+    let out = Test::new()
+        .env("MFA_ENV_PROFILE", "dev")
+        .env("AWS_ACCESS_KEY_ID", "ASIAX")
+        .env("AWS_CREDENTIAL_EXPIRATION", "tomorrow")
+        .args(["status", "--prompt"])
+        .run();
+    assert_eq!((out.status.code(), out.stdout.as_str()), (Some(1), ""));
+}
+
+#[test]
+fn status_reads_the_environment_alone() {
+    // An unparsable config and no STS: status reads neither.
+    let test = || {
+        holding(Test::new(), "dev", 42 * 60 + 20)
+            .config("this is [not an ini file\n")
+            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+    };
+    let out = test().args(["status", "--prompt"]).ok();
+    assert_eq!(out.stdout, "dev 42m\n");
+    assert_eq!(out.stderr, "");
+    let out = test().args(["status"]).ok();
+    let expiration = out.stdout.lines().nth(3).unwrap().to_owned();
+    assert!(
+        out.stdout.starts_with(
+            "profile     dev\naccess key  ****************0042\nregion      eu-west-1\nexpires     "
+        ) && expiration.ends_with(" UTC, 42m left)"),
+        "{}",
+        out.stdout
+    );
+    let out = test().args(["status", "--json"]).ok();
+    assert!(
+        out.stdout.starts_with(
+            "{\"profile\":\"dev\",\"access_key_id\":\"****************0042\",\"region\":\"eu-west-1\",\"expiration\":\""
+        ) && out.stdout.contains("\"seconds_left\":25"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("heldSecret") && !out.stdout.contains("ASIAHELD"));
+}
+
+#[test]
+fn status_of_an_expired_session() {
+    let test = || holding(Test::new(), "dev", -125);
+    let out = test().args(["status"]).fails(&[
+        "the dev session in this shell expired at",
+        "(2m ago)",
+        "mfa-env dev",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = test().args(["status", "--prompt"]).ok();
+    assert_eq!(out.stdout, "dev expired\n");
+    let out = holding(Test::new(), "dev", 11 * 3600 + 58 * 60 + 10)
+        .args(["status", "--prompt"])
+        .ok();
+    assert_eq!(out.stdout, "dev 11h58m\n");
+}
+
+// ---- unset
+
+#[test]
+fn unset_removes_every_variable_export_sets_in_each_shell() {
+    let server = StsServer::start();
+    for sh in ALL {
+        let out = Test::dev(&server)
+            .args(["dev", "-c", "123456", "-f", sh.name()])
+            .ok();
+        let unset = Test::new().args(["unset", "--shell", sh.name()]).ok();
+        let clear = Test::new().args(["clear", "-s", sh.name()]).ok();
+        assert_eq!(unset.stdout, clear.stdout);
+        let keep = match sh {
+            Sh::Fish => "set -gx KEEP kept; set -gx AWS_PROFILE mine\n",
+            _ => "export KEEP=kept AWS_PROFILE=mine\n",
+        };
+        let env = sh.eval(&format!("{}{keep}{}", out.stdout, unset.stdout));
+        for name in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION",
+            "AWS_SESSION_EXPIRATION",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "MFA_ENV_PROFILE",
+        ] {
+            assert!(!env.contains_key(name), "{} kept {name}", sh.name());
+        }
+        // Only what export sets: a profile chosen afterwards stays.
+        assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("mine"));
+        assert_eq!(env.get("KEEP").map(String::as_str), Some("kept"));
+    }
+    Test::new()
+        .args(["unset", "--format", "json"])
+        .fails(&["json has none", "pick a shell"]);
+    let pwsh = Test::new().args(["unset", "-f", "pwsh"]).ok();
+    assert!(pwsh.stdout.starts_with(
+        "Remove-Item -LiteralPath Env:AWS_ACCESS_KEY_ID -ErrorAction SilentlyContinue\n"
+    ));
+}
+
+// ---- keeping the session the shell holds
+
+#[test]
+fn a_held_session_with_time_left_is_kept() {
+    let server = StsServer::start();
+    let out = holding(Test::dev(&server), "dev", 3 * 3600)
+        .args(["dev", "-s", "bash"])
+        .ok();
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .starts_with("mfa-env: this shell holds a dev session until ")
+            && out
+                .stderr
+                .ends_with(" (3h left); nothing to do (--force renews it)\n"),
+        "{}",
+        out.stderr
+    );
+    // The region asked for is the one held.
+    holding(Test::dev(&server), "dev", 3 * 3600)
+        .args(["dev", "--region", "eu-west-1"])
+        .ok();
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
+    let server = StsServer::start();
+    let renewals: &[(&str, i64, &[&str])] = &[
+        ("dev", 3 * 3600, &["--force"]),
+        ("dev", 9 * 60, &[]),
+        ("dev", 25 * 60, &["--min-ttl", "30m"]),
+        ("prod", 3 * 3600, &[]),
+        ("dev", 3 * 3600, &["--region", "us-west-2"]),
+        // A role asked for on the command line is another identity than the held session's.
+        (
+            "dev",
+            3 * 3600,
+            &["--role-arn", "arn:aws:iam::210987654321:role/Admin"],
+        ),
+        // The data formats go to other readers, not to this shell.
+        ("dev", 3 * 3600, &["--format", "json"]),
+        ("dev", 3 * 3600, &["--format", "process"]),
+    ];
+    for (profile, left, args) in renewals {
+        let out = holding(Test::dev(&server), profile, *left)
+            .args(["dev", "-c", "123456"])
+            .args(args.iter())
+            .ok();
+        assert!(out.stdout.contains("ASIATESTSESSIONKEY01"), "{args:?}");
+        assert!(out.stderr.contains("dev session valid until"), "{args:?}");
+        assert_eq!(server.requests().pop().unwrap().access_key(), KEY_ID);
+    }
+    assert_eq!(server.requests().len(), renewals.len());
+    // A session missing its token is not kept.
+    holding(Test::dev(&server), "dev", 3 * 3600)
+        .env("AWS_SESSION_TOKEN", "")
+        .args(["dev", "-c", "123456"])
+        .ok();
+    assert_eq!(server.requests().len(), renewals.len() + 1);
+}
+
+// ---- exec
+
+/// A command that writes its arguments NUL-separated and exits with status `$EXIT`.
+const SHOW_ARGS: &str = "printf '%s\\0' \"$@\"; exit \"${EXIT:-0}\"";
+
+#[test]
+fn exec_passes_arguments_unchanged_and_the_session_in_the_environment() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let args = [
+        "a b",
+        "it's",
+        "\"double\"",
+        "",
+        "$HOME",
+        "*",
+        "--",
+        "-c",
+        "back\\slash",
+        "new\nline",
+        "é 日本",
+    ];
+    let out = Test::dev(&server)
+        .env("AWS_PROFILE", "other")
+        .env("AWS_DEFAULT_PROFILE", "other")
+        .args([
+            "exec", "dev", "-c", "123456", "--", "sh", "-c", SHOW_ARGS, "sh",
+        ])
+        .args(args)
+        .ok();
+    let got: Vec<&str> = out.stdout.split_terminator('\0').collect();
+    assert_eq!(got, args);
+    assert!(out.stderr.starts_with("mfa-env: dev session valid until"));
+
+    let out = Test::dev(&server)
+        .env("AWS_PROFILE", "other")
+        .env("AWS_DEFAULT_PROFILE", "other")
+        .args(["exec", "dev", "-c", "123456", "env", "-0"])
+        .ok();
+    let env = shells::parse_env0(out.stdout.as_bytes());
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", "ASIATESTSESSIONKEY01"),
+        ("AWS_SECRET_ACCESS_KEY", "sessionSecret/with+slash="),
+        ("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEBYaDH+token/value=="),
+        ("AWS_CREDENTIAL_EXPIRATION", "2099-01-02T03:04:05Z"),
+        ("AWS_REGION", "eu-west-1"),
+        ("MFA_ENV_PROFILE", "dev"),
+    ] {
+        assert_eq!(env.get(name).map(String::as_str), Some(value), "{name}");
+    }
+    assert!(!env.contains_key("AWS_PROFILE") && !env.contains_key("AWS_DEFAULT_PROFILE"));
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn exec_returns_the_commands_status_and_signal() {
+    let server = StsServer::start();
+    for code in ["0", "1", "42", "255"] {
+        let out = Test::dev(&server)
+            .env("EXIT", code)
+            .args([
+                "exec",
+                "dev",
+                "-c",
+                "123456",
+                "--",
+                "sh",
+                "-c",
+                "exit \"$EXIT\"",
+            ])
+            .run();
+        assert_eq!(out.status.code(), Some(code.parse().unwrap()));
+    }
+    let out = Test::dev(&server)
+        .args([
+            "exec",
+            "dev",
+            "-c",
+            "123456",
+            "--",
+            "sh",
+            "-c",
+            "kill -TERM $$",
+        ])
+        .run();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc::SIGTERM));
+}
+
+#[test]
+fn exec_of_a_missing_command_and_of_a_failed_session() {
+    let server = StsServer::start();
+    let out = Test::dev(&server)
+        .args([
+            "exec",
+            "dev",
+            "-c",
+            "123456",
+            "--",
+            "no-such-command-mfa",
+            "x",
+        ])
+        .fails(&["cannot run 'no-such-command-mfa'", "PATH"]);
+    assert_eq!(out.status.code(), Some(127));
+    let out = Test::new()
+        .args(["exec", "dev", "-c", "123456", "--", "true"])
+        .fails(&["no AWS config files"]);
+    assert_eq!(out.status.code(), Some(1));
+    Test::new()
+        .args(["exec", "dev"])
+        .fails(&["required", "COMMAND"]);
+}
+
+#[test]
+fn exec_uses_the_session_the_shell_holds() {
+    let server = StsServer::start();
+    let out = holding(Test::dev(&server), "dev", 3600)
+        .env("AWS_PROFILE", "other")
+        .args([
+            "exec",
+            "dev",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s %s' \"$AWS_ACCESS_KEY_ID\" \"${AWS_PROFILE-none}\"",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "ASIAHELDSESSION00042 none");
+    assert_eq!(out.stderr, "");
+    assert!(server.requests().is_empty());
+}
+
+// ---- formats read by real readers
+
+/// The Python of the venv .ci/run makes, with botocore and python-dotenv.
+fn python() -> PathBuf {
+    let python = std::env::var_os("MFA_ENV_TEST_PYTHON").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/python"),
+        PathBuf::from,
+    );
+    assert!(
+        python.is_file(),
+        "{} is missing: run .ci/run, or `python3 -m venv .ci/venv && .ci/venv/bin/pip install botocore python-dotenv`",
+        python.display()
+    );
+    python
+}
+
+#[test]
+fn botocore_reads_the_process_format_through_credential_process() {
+    let server = StsServer::start();
+    let test = Test::dev(&server);
+    let config = format!(
+        "{CONFIG}[profile dev-mfa]\ncredential_process = {BIN} --format process dev --code 123456\nregion = eu-west-1\n"
+    );
+    let test = test.config(&config);
+    let script = "import botocore.session\n\
+                  s = botocore.session.Session(profile='dev-mfa')\n\
+                  c = s.get_credentials()\n\
+                  f = c.get_frozen_credentials()\n\
+                  print(c.method, f.access_key, f.secret_key, f.token, sep='\\n')\n\
+                  print(c._expiry_time.isoformat())\n";
+    let before = test.snapshot();
+    let out = Command::new(python())
+        .args(["-c", script])
+        .env_clear()
+        .envs(
+            test.command()
+                .get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        )
+        .output()
+        .unwrap();
+    test.assert_unchanged(&before);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "custom-process",
+            "ASIATESTSESSIONKEY01",
+            "sessionSecret/with+slash=",
+            "FwoGZXIvYXdzEBYaDH+token/value=="
+        ]
+    );
+    let req = server.only_request();
+    assert_eq!(req.param("TokenCode"), Some("123456"));
+    assert_eq!(req.access_key(), KEY_ID);
+    let expiry = lines[4].replace("+00:00", "Z");
+    let want = mfa_env::time::now() + 43_200;
+    let got = mfa_env::time::parse_rfc3339(&expiry).unwrap();
+    assert!((got - want).abs() < 60, "{expiry}");
+    // The only thing on stderr is mfa-env's own line, passed through by botocore's child.
+    assert!(!stderr.contains("sessionSecret"));
+}
+
+#[test]
+fn the_process_format_asks_for_the_code_on_the_terminal() {
+    // As an SDK runs it: stdout and stderr pipes, the prompt on the controlling terminal.
+    let server = StsServer::start();
+    let test = Test::dev(&server).args(["dev", "--format", "process"]);
+    let pty = Pty::open();
+    let child = pty.spawn(test.command(), Wiring::Redirected);
+    pty.expect("MFA code for dev", 1);
+    pty.send("246810\r");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with("{\"Version\":1,\"AccessKeyId\":\"ASIATESTSESSIONKEY01\",\"SecretAccessKey\":\"sessionSecret/with+slash=\",\"SessionToken\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"Expiration\":\""),
+        "{stdout}"
+    );
+    assert_eq!(server.only_request().param("TokenCode"), Some("246810"));
+}
+
+#[test]
+fn json_is_one_flat_object() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let out = Test::dev(&server)
+        .args(["dev", "-c", "123456", "--format", "json"])
+        .ok();
+    assert_eq!(
+        out.stdout,
+        "{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_SESSION_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\"}\n"
+    );
+}
+
+#[test]
+fn json_and_dotenv_values_arrive_exactly_in_python() {
+    let server = StsServer::start();
+    // Every character class a quoter can get wrong, but `$`: python-dotenv keeps `\$` as two
+    // characters (format.rs says why `$` is escaped for docker compose anyway).
+    let creds = Creds {
+        access_key_id: "ASIA'q\"d\\b`id`!".into(),
+        secret_access_key: "sp ace\ttab\nnewline\r# trailing\\".into(),
+        session_token: "'a'\\''b' é 日本 🙂 \\'\\\\ =x".into(),
+        expiration: "2099-01-02T03:04:05Z".into(),
+    };
+    server.always(Reply::Creds(creds.clone()));
+    let script = "import json, sys, io, dotenv\n\
+                  data = sys.stdin.read()\n\
+                  if sys.argv[1] == 'json':\n    d = json.loads(data)\n\
+                  else:\n    d = dotenv.dotenv_values(stream=io.StringIO(data), interpolate=True)\n\
+                  print(json.dumps(d, ensure_ascii=True))\n";
+    for format in ["json", "dotenv"] {
+        let out = Test::dev(&server)
+            .args(["dev", "-c", "123456", "--format", format])
+            .ok();
+        let mut child = Command::new(python())
+            .args(["-c", script, format])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(out.stdout.as_bytes())
+            .unwrap();
+        let read = child.wait_with_output().unwrap();
+        assert!(read.status.success(), "{format}");
+        // Back through python's json.dumps into our own JSON quoting for comparison.
+        let got = String::from_utf8(read.stdout).unwrap();
+        for (name, value) in [
+            ("AWS_ACCESS_KEY_ID", creds.access_key_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", &creds.secret_access_key),
+            ("AWS_SESSION_TOKEN", &creds.session_token),
+            ("MFA_ENV_PROFILE", "dev"),
+        ] {
+            let pair = format!("\"{name}\": {}", python_json(value));
+            assert!(got.contains(&pair), "{format}: {pair} not in {got}");
+        }
+    }
+}
+
+/// A string as Python's `json.dumps(..., ensure_ascii=True)` writes it.
+fn python_json(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+// ---- the README's prompt segments
+
+/// The README's code block that starts with `first_line`, up to its closing fence.
+fn readme_block(first_line: &str) -> String {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find(first_line)
+        .unwrap_or_else(|| panic!("the README has no block starting {first_line:?}"));
+    let block = &readme[start..];
+    block[..block.find("```").unwrap()].to_owned()
+}
+
+#[test]
+fn the_readmes_prompt_segments_show_the_session_in_each_shell() {
+    for (profile, shown) in [("dev", "[dev 42m] "), ("a%b", "[a%b 42m] ")] {
+        for sh in ALL {
+            let script = match sh {
+                Sh::Bash => format!(
+                    "PS1='$ '\n{}export SHOWN=\"${{PS1@P}}\"\nenv -0",
+                    readme_block("# bash, ~/.bashrc\n")
+                ),
+                Sh::Zsh => format!(
+                    "PROMPT='$ '\n{}export SHOWN=\"${{(%%)PROMPT}}\"\nenv -0",
+                    readme_block("# zsh, ~/.zshrc")
+                ),
+                Sh::Fish => format!(
+                    "{}set -gx SHOWN (string join '' (fish_right_prompt) '$ ')\nenv -0",
+                    readme_block("# fish, ~/.config/fish/functions/fish_right_prompt.fish")
+                ),
+            };
+            let script = format!("{}{script}", crate::init::load_init(sh));
+            let run = holding(Test::new(), profile, 42 * 60 + 20).shell(sh, &script);
+            assert!(
+                run.status.success() && run.stderr.is_empty(),
+                "{}: {}",
+                sh.name(),
+                run.stderr
+            );
+            let want = if sh == Sh::Fish {
+                format!("{profile} 42m$ ")
+            } else {
+                format!("{shown}$ ")
+            };
+            assert_eq!(run.env.get("SHOWN"), Some(&want), "{}", sh.name());
+            // Without a session the segment is empty.
+            let run = Test::new().shell(sh, &script);
+            assert_eq!(
+                run.env.get("SHOWN").map(String::as_str),
+                Some("$ "),
+                "{}",
+                sh.name()
+            );
+        }
+    }
+}
+
+// ---- list
+
+#[test]
+fn list_marks_mfa_devices_and_roles_from_both_files() {
+    let config = "[default]\nregion = us-east-1\n\
+                  [profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\n\
+                  [profile prod-admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\
+                  [sso-session corp]\nsso_region = eu-west-1\n";
+    let credentials = "[dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n\
+                       [ci]\naws_access_key_id = AKIAEXAMPLECI000001\naws_secret_access_key = y\n";
+    let test = || Test::new().config(config).credentials(credentials);
+    let out = test().args(["list"]).ok();
+    assert_eq!(
+        out.stdout,
+        "ci\ndefault\ndev         mfa\nprod-admin  role mfa\n"
+    );
+    assert_eq!(out.stderr, "");
+    let out = test().args(["list", "--json"]).ok();
+    assert_eq!(
+        out.stdout,
+        "[\n\
+         {\"name\":\"ci\",\"mfa\":false,\"role\":false,\"mfa_serial\":null,\"role_arn\":null,\"source_profile\":null,\"region\":null,\"long_term_keys\":true},\n\
+         {\"name\":\"default\",\"mfa\":false,\"role\":false,\"mfa_serial\":null,\"role_arn\":null,\"source_profile\":null,\"region\":\"us-east-1\",\"long_term_keys\":false},\n\
+         {\"name\":\"dev\",\"mfa\":true,\"role\":false,\"mfa_serial\":\"arn:aws:iam::123456789012:mfa/alice\",\"role_arn\":null,\"source_profile\":null,\"region\":\"eu-west-1\",\"long_term_keys\":true},\n\
+         {\"name\":\"prod-admin\",\"mfa\":true,\"role\":true,\"mfa_serial\":\"arn:aws:iam::123456789012:mfa/alice\",\"role_arn\":\"arn:aws:iam::123456789012:role/admin\",\"source_profile\":\"dev\",\"region\":null,\"long_term_keys\":false}\n\
+         ]\n"
+    );
+    assert!(!out.stdout.contains("AKIA") && !out.stdout.contains("SECRET"));
+}
+
+#[test]
+fn list_without_files_or_profiles() {
+    Test::new()
+        .args(["list"])
+        .fails(&["no AWS config files", "aws configure --profile NAME"]);
+    Test::new()
+        .config("[profile dev\n")
+        .args(["list", "--json"])
+        .fails(&["cannot parse"]);
+    let out = Test::new().config("# nothing yet\n").args(["list"]).ok();
+    assert_eq!(out.stdout, "");
+    out.stderr_has(&["no profiles in"]);
+    let out = Test::new().config("").args(["list", "--json"]).ok();
+    assert_eq!(out.stdout, "[\n]\n");
+}

@@ -1,0 +1,492 @@
+//! `mfa-env setup PROFILE`: finding the device through IAM (the test server), the questions on
+//! the terminal, and the edit of the config file, byte for byte.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Child;
+
+use crate::support::pty::{Pty, Wiring};
+use crate::support::*;
+
+const OTHER: &str = "arn:aws:iam::123456789012:mfa/alice-yubikey";
+const THIRD: &str = "arn:aws:iam::123456789012:mfa/alice-phone";
+/// Keys for `default` next to the usual `dev` ones.
+const BOTH_CREDENTIALS: &str = "[default]\naws_access_key_id = AKIAEXAMPLEDEFAULT01\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n\n[dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n";
+
+fn added(line_end: &str) -> String {
+    format!("mfa_serial = {SERIAL}{line_end}")
+}
+
+/// `setup PROFILE --serial-number SERIAL` on `before` must leave exactly `after`, keep the
+/// file's mode, and touch nothing else.
+#[track_caller]
+fn writes(before: &str, profile: &str, after: &str) {
+    let test = Test::new().config(before).credentials(BOTH_CREDENTIALS);
+    let path = test.config_path();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let test = test
+        .may_write(&path)
+        .args(["setup", profile, "--serial-number", SERIAL]);
+    let out = test.ok();
+    assert_eq!(out.stdout, "");
+    let now = fs::read(&path).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&now),
+        after,
+        "before:\n{before}\nstderr:\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    out.stderr_has(&[&format!("+ mfa_serial = {SERIAL}")]);
+}
+
+/// `before` with `insert` placed right after the first `anchor`.
+fn with(before: &str, anchor: &str, insert: &str) -> String {
+    let at = before.find(anchor).expect("anchor") + anchor.len();
+    format!("{}{insert}{}", &before[..at], &before[at..])
+}
+
+#[test]
+fn keeps_comments_order_and_spacing() {
+    let before = "# work account\n[profile dev]\n; the device goes below\nregion   =   eu-west-1   \noutput=json\n\n# prod, as it is\n[profile prod]\nregion = us-east-1\n";
+    writes(before, "dev", &with(before, "output=json\n", &added("\n")));
+}
+
+#[test]
+fn keeps_nested_sub_sections() {
+    let before = "[profile dev]\nregion = eu-west-1\ns3 =\n  max_concurrent_requests = 20\n  addressing_style = path\n\n[default]\ns3 =\n  addressing_style = virtual\n";
+    writes(
+        before,
+        "dev",
+        &with(before, "addressing_style = path\n", &added("\n")),
+    );
+    writes(before, "default", &format!("{before}{}", added("\n")));
+}
+
+#[test]
+fn keeps_crlf_line_endings() {
+    let before =
+        "[default]\r\nregion = ap-southeast-2\r\n\r\n[profile dev]\r\nregion = eu-west-1\r\n";
+    writes(before, "dev", &format!("{before}{}", added("\r\n")));
+    writes(
+        before,
+        "default",
+        &with(before, "ap-southeast-2\r\n", &added("\r\n")),
+    );
+}
+
+#[test]
+fn keeps_a_missing_final_line_ending() {
+    let before = "[profile dev]\nregion = eu-west-1";
+    writes(before, "dev", &format!("{before}\nmfa_serial = {SERIAL}"));
+}
+
+#[test]
+fn keeps_sso_session_and_services_sections() {
+    let before = "[profile dev]\nregion = eu-west-1\nservices = local\n\n[sso-session dev]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:9\n";
+    writes(
+        before,
+        "dev",
+        &with(before, "services = local\n", &added("\n")),
+    );
+}
+
+#[test]
+fn finds_headers_with_spaces_comments_and_a_byte_order_mark() {
+    let before = "\u{feff}[ profile  dev ]  # work\nregion = eu-west-1\n";
+    writes(before, "dev", &format!("{before}{}", added("\n")));
+}
+
+#[test]
+fn replaces_an_existing_mfa_serial_instead_of_adding_one() {
+    let before =
+        "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/old-phone\nregion = eu-west-1\n";
+    writes(
+        before,
+        "dev",
+        &format!("[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n"),
+    );
+}
+
+#[test]
+fn creates_the_section_when_the_profile_is_only_in_credentials() {
+    let before = "[default]\nregion = us-east-1\n";
+    writes(
+        before,
+        "dev",
+        &format!("{before}\n[profile dev]\n{}", added("\n")),
+    );
+}
+
+#[test]
+fn creates_a_missing_config_file_with_mode_0600() {
+    let test = Test::new().credentials(CREDENTIALS);
+    let path = test.config_path();
+    let test = test
+        .may_write(&path)
+        .args(["setup", "dev", "--serial-number", SERIAL]);
+    test.ok();
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("[profile dev]\nmfa_serial = {SERIAL}\n")
+    );
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn an_unreadable_config_file_is_reported_and_nothing_is_written() {
+    let test = Test::new().credentials(CREDENTIALS);
+    fs::create_dir(test.config_path()).unwrap();
+    test.args(["setup", "dev", "--serial-number", SERIAL])
+        .fails(&["cannot read", ".aws/config: it is a directory"]);
+
+    let test = Test::new().credentials(CREDENTIALS);
+    fs::write(test.config_path(), b"[profile dev]\nregion = \xff\n").unwrap();
+    test.args(["setup", "dev", "--serial-number", SERIAL])
+        .fails(&["is not UTF-8 text"]);
+}
+
+#[test]
+fn dry_run_only_shows_the_line() {
+    let server = StsServer::start();
+    let out = Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["setup", "dev", "--serial-number", SERIAL, "--dry-run"])
+        .ok();
+    out.stderr_has(&[
+        "would change [profile dev] in ",
+        "(dry run: nothing written)",
+        &format!("mfa-env: + mfa_serial = {SERIAL}\n"),
+    ]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn the_same_serial_is_left_alone() {
+    let out = Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .args(["setup", "dev", "--serial-number", SERIAL])
+        .ok();
+    out.stderr_has(&["already has mfa_serial = ", "nothing to change"]);
+}
+
+#[test]
+fn an_mfa_serial_in_the_credentials_file_would_win_and_is_named() {
+    let test = Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(&format!(
+            "{CREDENTIALS}mfa_serial = arn:aws:iam::123456789012:mfa/old\n"
+        ));
+    test.args(["setup", "dev", "--serial-number", SERIAL])
+        .fails(&[
+            "would still read mfa_serial = arn:aws:iam::123456789012:mfa/old",
+            ".aws/credentials",
+            "remove the mfa_serial line",
+        ]);
+}
+
+#[test]
+fn a_malformed_serial_is_refused() {
+    Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .args(["setup", "dev", "--serial-number", "arn:aws:iam::1234:mfa/x"])
+        .fails(&["is not an MFA device ARN"]);
+}
+
+#[test]
+fn keys_are_checked_first() {
+    Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .args(["setup", "dev", "--serial-number", SERIAL])
+        .fails(&["has no long-term keys", "aws configure --profile dev"]);
+    Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(&format!(
+            "{CREDENTIALS}aws_session_token = FwoGZXIvYXdzEBYaDH+token/value==\n"
+        ))
+        .args(["setup", "dev", "--serial-number", SERIAL])
+        .fails(&["temporary session credentials"]);
+}
+
+#[test]
+fn verify_opens_a_session_and_prints_none_of_it() {
+    let server = StsServer::start();
+    let test = Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(CREDENTIALS)
+        .sts(&server);
+    let path = test.config_path();
+    let test = test.may_write(&path).args([
+        "setup",
+        "dev",
+        "--serial-number",
+        SERIAL,
+        "--verify",
+        "--code",
+        "123456",
+    ]);
+    let out = test.ok();
+    assert_eq!(out.stdout, "");
+    out.stderr_has(&[
+        "verified: STS accepted a code from",
+        "eval \"$(mfa-env dev)\"",
+    ]);
+    let req = server.only_request();
+    assert_eq!(req.action(), "GetSessionToken");
+    assert_eq!(req.param("SerialNumber"), Some(SERIAL));
+    assert_eq!(req.param("TokenCode"), Some("123456"));
+    assert_eq!(req.param("DurationSeconds"), Some("900"));
+    assert_eq!(req.access_key(), KEY_ID);
+    assert!(fs::read_to_string(&path).unwrap().contains(SERIAL));
+}
+
+#[test]
+fn verify_takes_the_code_from_mfa_process_and_reports_a_rejected_code() {
+    let server = StsServer::start();
+    let test = Test::new().credentials(CREDENTIALS).sts(&server);
+    let script = test.dir.path().join("totp");
+    fs::write(&script, "#!/bin/sh\necho 'code: 424242'\n").unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let test = test.config(&format!(
+        "[profile dev]\nregion = eu-west-1\nmfa_process = {}\n",
+        script.display()
+    ));
+    let path = test.config_path();
+    let test = test
+        .may_write(&path)
+        .args(["setup", "dev", "--serial-number", SERIAL, "--verify"]);
+    test.ok();
+    assert_eq!(server.only_request().param("TokenCode"), Some("424242"));
+
+    server.reply(Reply::code_rejected());
+    test.fails(&["STS rejected the MFA code"]);
+}
+
+#[test]
+fn a_role_profile_gets_the_serial_and_signs_with_its_source_keys() {
+    let server = StsServer::start();
+    let before =
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n";
+    let test = Test::new()
+        .config(before)
+        .credentials(CREDENTIALS)
+        .sts(&server);
+    let path = test.config_path();
+    let test = test.may_write(&path).args([
+        "setup",
+        "admin",
+        "--serial-number",
+        SERIAL,
+        "--verify",
+        "--code",
+        "123456",
+    ]);
+    test.ok();
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("{before}{}", added("\n"))
+    );
+    assert_eq!(server.only_request().access_key(), KEY_ID);
+}
+
+// IAM discovery, with the test server standing for STS and IAM.
+
+fn discovering(server: &StsServer) -> Test {
+    Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(CREDENTIALS)
+        .sts(server)
+        .iam(server)
+        .args(["setup", "dev"])
+}
+
+/// Run setup on a terminal; answer with `answer`, which gets the pty.
+fn on_terminal(test: &Test, answer: impl FnOnce(&Pty)) -> (std::process::ExitStatus, String, Pty) {
+    let pty = Pty::open();
+    let child: Child = pty.spawn(test.command(), Wiring::Terminal);
+    answer(&pty);
+    let out = child.wait_with_output().unwrap();
+    (out.status, String::from_utf8(out.stdout).unwrap(), pty)
+}
+
+#[track_caller]
+fn assert_written(test: &Test, serial: &str) {
+    assert_eq!(
+        fs::read_to_string(test.config_path()).unwrap(),
+        format!("[profile dev]\nregion = eu-west-1\nmfa_serial = {serial}\n")
+    );
+    let mut names: Vec<_> = fs::read_dir(test.home().join(".aws"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["config", "credentials"],
+        "a temporary file was left"
+    );
+}
+
+#[test]
+fn one_device_is_proposed_and_written() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL]);
+    let test = discovering(&server);
+    let (status, stdout, pty) = on_terminal(&test, |pty| {
+        pty.expect(&format!("Use the MFA device {SERIAL}?"), 1);
+        pty.send("y");
+    });
+    assert!(status.success(), "{}", pty.screen());
+    assert_eq!(stdout, "");
+    assert_written(&test, SERIAL);
+    assert!(
+        pty.screen()
+            .contains("belong to arn:aws:iam::123456789012:user/alice")
+    );
+    let requests = server.requests();
+    let actions: Vec<_> = requests.iter().map(|r| r.action()).collect();
+    assert_eq!(actions, ["GetCallerIdentity", "ListMFADevices"]);
+    let (key, _, region, service) = requests[0].scope().unwrap();
+    assert_eq!(
+        (key.as_str(), region.as_str(), service.as_str()),
+        (KEY_ID, "eu-west-1", "sts")
+    );
+    let list = &requests[1];
+    assert_eq!(list.param("Version"), Some("2010-05-08"));
+    assert_eq!(list.param("UserName"), Some("alice"));
+    let (key, _, region, service) = list.scope().unwrap();
+    assert_eq!(
+        (key.as_str(), region.as_str(), service.as_str()),
+        (KEY_ID, "us-east-1", "iam")
+    );
+}
+
+#[test]
+fn a_declined_device_lets_the_user_type_another() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL]);
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect("Use the MFA device", 1);
+        pty.send("n");
+        pty.expect("MFA device ARN", 1);
+        pty.send(&format!("{OTHER}\r"));
+    });
+    assert!(status.success(), "{}", pty.screen());
+    assert_written(&test, OTHER);
+}
+
+#[test]
+fn several_devices_are_picked_from_a_menu() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL, OTHER, THIRD]);
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect("alice has 3 MFA devices", 1);
+        pty.expect(THIRD, 1);
+        pty.send("\x1b[B");
+        pty.send("\r");
+    });
+    assert!(status.success(), "{}", pty.screen());
+    assert_written(&test, OTHER);
+}
+
+#[test]
+fn ctrl_c_at_the_menu_writes_nothing_and_shows_the_cursor_again() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL, OTHER]);
+    let test = discovering(&server);
+    let before = fs::read(test.config_path()).unwrap();
+    let (status, stdout, pty) = on_terminal(&test, |pty| {
+        pty.expect(OTHER, 1);
+        pty.send("\x03");
+    });
+    assert!(!status.success());
+    assert_eq!(stdout, "");
+    assert_eq!(fs::read(test.config_path()).unwrap(), before);
+    // The menu hid the cursor, and it is shown again after it.
+    pty.expect("\x1b[?25h", 1);
+    let screen = pty.screen();
+    let hidden = screen.find("\x1b[?25l").expect("the menu hides the cursor");
+    assert!(screen.rfind("\x1b[?25h").unwrap() > hidden, "{screen:?}");
+}
+
+#[test]
+fn no_device_asks_for_the_arn_and_checks_its_form() {
+    let server = StsServer::start();
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect("IAM lists no MFA device for alice", 1);
+        pty.expect("MFA device ARN", 1);
+        pty.send("arn:aws:iam::1234:mfa/alice\r");
+        pty.expect("not arn:PARTITION:iam::12 DIGITS:mfa/NAME", 1);
+        pty.send(&format!("\x15{SERIAL}\r"));
+    });
+    assert!(status.success(), "{}", pty.screen());
+    assert_written(&test, SERIAL);
+}
+
+#[test]
+fn access_denied_asks_for_the_arn() {
+    let server = StsServer::start();
+    server.reply(Reply::Creds(Creds::default())).reply(Reply::error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListMFADevices",
+    ));
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect("IAM denied ListMFADevices (AccessDenied: User: arn:aws:iam::123456789012:user/alice is not authorized", 1);
+        pty.expect("MFA device ARN", 1);
+        pty.send(&format!("{SERIAL}\r"));
+    });
+    assert!(status.success(), "{}", pty.screen());
+    assert_written(&test, SERIAL);
+}
+
+#[test]
+fn without_a_terminal_it_names_the_device_to_pass() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL]);
+    discovering(&server).fails(&[
+        "no terminal to ask for a confirmation on",
+        &format!("pass --serial-number {SERIAL}"),
+    ]);
+    server.devices(&[SERIAL, OTHER]);
+    discovering(&server).fails(&[
+        "no terminal to ask for a choice of MFA device on",
+        &format!("{SERIAL}, {OTHER}"),
+    ]);
+}
+
+#[test]
+fn the_root_user_lists_its_own_devices() {
+    let server = StsServer::start();
+    server.identity("arn:aws:iam::123456789012:root");
+    discovering(&server).fails(&["no terminal"]);
+    let list = &server.requests()[1];
+    assert_eq!(list.action(), "ListMFADevices");
+    assert_eq!(list.param("UserName"), None);
+}
+
+#[test]
+fn keys_that_aws_refuses_stop_setup() {
+    let server = StsServer::start();
+    server.reply(Reply::error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ));
+    discovering(&server).fails(&["AWS does not know the access key AKIAEXAMPLEDEV00001"]);
+    assert_eq!(server.requests().len(), 1);
+}
