@@ -15,11 +15,13 @@
 
 use std::process::{Command, Stdio};
 
+use mfa_env::format::Format;
 use mfa_env::shell::Shell;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+use crate::support::moto::Moto;
 use crate::support::shells::{ALL, Sh};
 
 /// Cases per shell and locale in every run (CI included); MFA_ENV_QUOTING_CASES asks for more.
@@ -108,15 +110,23 @@ fn value() -> impl Strategy<Value = String> {
     ]
 }
 
-/// The code mfa-env would print, for variables V0..Vn holding `values`.
-fn render(shell: Shell, values: &[String]) -> String {
+/// What mfa-env would print in `format`, for variables V0..Vn holding `values`.
+fn render(format: impl Into<Format>, values: &[String]) -> String {
     let names: Vec<String> = (0..values.len()).map(|i| format!("V{i}")).collect();
     let set: Vec<(&str, &str)> = names
         .iter()
         .map(String::as_str)
         .zip(values.iter().map(String::as_str))
         .collect();
-    shell.render(&set, &[])
+    format.into().render(&set, &[])
+}
+
+/// A generator seeded with `seed`, so a failing batch can be made again.
+fn runner(seed: &[u8; 32]) -> TestRunner {
+    TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, seed),
+    )
 }
 
 fn shell_of(sh: Sh) -> Shell {
@@ -243,10 +253,7 @@ fn seed() -> [u8; 32] {
 #[track_caller]
 fn values_arrive_exactly(sh: Sh) {
     let seed = seed();
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-    );
+    let mut runner = runner(&seed);
     let mut trees: Vec<_> = (0..cases())
         .map(|_| value().new_tree(&mut runner).unwrap())
         .collect();
@@ -302,6 +309,60 @@ fn the_harness_sees_a_wrong_value() {
     assert!(eval_code(Sh::Bash, "C", &fish_code, &values).is_err());
     assert!(eval_code(Sh::Zsh, "C", &fish_code, &values).is_err());
     assert!(eval_in(Sh::Fish, "C", &values).is_ok());
+}
+
+#[test]
+fn generated_values_arrive_exactly_through_python_dotenv_and_json() {
+    // The data formats' quoters, by the same property, read by their real readers in one
+    // Python process: python-dotenv (as `--format dotenv` is read) and Python's json (as
+    // `--format json` and `--format process` are). `$` is left out for dotenv: python-dotenv
+    // keeps compose's `\$` as two characters, on purpose (src/format.rs says why).
+    let seed = seed();
+    let mut runner = runner(&seed);
+    let values: Vec<String> = (0..cases())
+        .map(|_| {
+            value()
+                .new_tree(&mut runner)
+                .unwrap()
+                .current()
+                .replace('$', "%")
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (dotenv, json) = (dir.path().join("env"), dir.path().join("json"));
+    std::fs::write(&dotenv, render(Format::Dotenv, &values)).unwrap();
+    std::fs::write(&json, render(Format::Json, &values)).unwrap();
+    let script = "import json, sys, dotenv\n\
+                  d = dotenv.dotenv_values(sys.argv[1])\n\
+                  j = json.load(open(sys.argv[2], encoding='utf-8'))\n\
+                  n = int(sys.argv[3])\n\
+                  out = [[d.get('V%d' % i) for i in range(n)], [j.get('V%d' % i) for i in range(n)]]\n\
+                  sys.stdout.write(json.dumps(out))\n";
+    let out = Command::new(Moto::python_path())
+        .args(["-c", script])
+        .arg(&dotenv)
+        .arg(&json)
+        .arg(values.len().to_string())
+        .env("PYTHONIOENCODING", "utf-8")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: [Vec<Option<String>>; 2] = serde_json::from_slice(&out.stdout).unwrap();
+    for (reader, got) in ["python-dotenv", "json"].iter().zip(&read) {
+        assert_eq!(got.len(), values.len());
+        for (i, (want, got)) in values.iter().zip(got).enumerate() {
+            assert_eq!(
+                got.as_deref(),
+                Some(want.as_str()),
+                "{reader} read V{i} differently; reproduce with MFA_ENV_QUOTING_SEED={}",
+                String::from_utf8_lossy(&seed)
+            );
+        }
+    }
 }
 
 /// PowerShell's tokenizer inside a single-quoted string (ScanStringLiteral): a single-quote
