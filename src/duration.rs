@@ -50,7 +50,9 @@ pub fn human(d: Duration) -> String {
     if secs < 60 {
         return format!("{secs}s");
     }
-    let minutes = (secs + 30) / 60;
+    // Rounded to the nearest minute without `secs + 30`, which overflows for the largest
+    // `--duration` that parses (found by the fuzz target).
+    let minutes = secs / 60 + u64::from(secs % 60 >= 30);
     match (minutes / 60, minutes % 60) {
         (0, m) => format!("{m}m"),
         (h, 0) => format!("{h}h"),
@@ -115,6 +117,9 @@ mod tests {
         assert_eq!(human(Duration::from_secs(5400)), "1h30m");
         assert_eq!(human(Duration::from_secs(2520)), "42m");
         assert_eq!(human(Duration::from_secs(59)), "59s");
+        assert_eq!(human(Duration::from_secs(89)), "1m");
+        assert_eq!(human(Duration::from_secs(90)), "2m");
+        assert_eq!(human(Duration::from_secs(u64::MAX)), "5124095576030431h");
     }
 
     #[test]

@@ -3,9 +3,18 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+}
+
+// The environment may hold AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN: Debug shows names only.
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Env").field("names", &names).finish()
+    }
 }
 
 impl Env {

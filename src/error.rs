@@ -134,12 +134,11 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// What happened on one line, what to do on a second. A newline inside either comes from
+    /// a value (a server's message, a file's continuation line) and is shown as `\n`, so
+    /// every error is one or two lines.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for line in self
-            .message
-            .lines()
-            .chain(self.hint.iter().flat_map(|h| h.lines()))
-        {
+        for line in std::iter::once(&self.message).chain(&self.hint) {
             writeln!(f, "mfa-env: {}", printable(line))?;
         }
         Ok(())
@@ -172,6 +171,15 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "mfa-env: profile 'x' not found\nmfa-env: add it\n"
+        );
+    }
+
+    #[test]
+    fn newlines_from_values_do_not_make_more_lines() {
+        let err = Error::new("'eu-west-1\n# x' is not a region").hint("a\r\nb");
+        assert_eq!(
+            err.to_string(),
+            "mfa-env: 'eu-west-1\\n# x' is not a region\nmfa-env: a\\r\\nb\n"
         );
     }
 

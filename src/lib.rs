@@ -43,3 +43,11 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         None => cmd::export::run(&cli.export, cli.format.format, &env),
     }
 }
+
+/// What the fuzz targets (fuzz/) reach that is otherwise private to the crate.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::held::{Held, mask};
+    pub use crate::mfa_process::{last_code, split};
+    pub use crate::sts::error_from_xml;
+}

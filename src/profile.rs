@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// One of the two files, as found on disk.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct File {
     pub path: PathBuf,
     /// `None` when the file does not exist.
@@ -48,7 +48,7 @@ impl File {
             }
             Err(e) => {
                 return Err(Error::new(format!("cannot read {}: {e}", path.display()))
-                    .hint("check the file's permissions (the AWS CLI needs to read it too)"));
+                    .hint("check the path (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) and the file's permissions (the AWS CLI needs to read it too)"));
             }
         };
         let mut text = String::from_utf8(bytes).map_err(|e| {
@@ -66,7 +66,7 @@ impl File {
         }
         Ok(File {
             path,
-            contents: Some(text),
+            contents: Some(dedent_properties(&text)),
         })
     }
 
@@ -75,12 +75,72 @@ impl File {
     }
 }
 
+/// Indented keys, as the AWS CLI reads them: `[default]` then `  region = x`.
+///
+/// aws-config takes every indented line for the continuation of the property above, and
+/// fails on the first key of a section when it is indented ("Expected a property definition,
+/// found continuation"); the AWS CLI (Python's configparser) takes an indented line for a
+/// continuation only when it is indented deeper than the property it follows. 3 of the 40
+/// real files in the shared corpus are indented like that. So a line indented no deeper than
+/// the section's last property (or following the section header) loses its indentation here;
+/// deeper lines (the `s3 =` sub-properties) are left as they are, and comment lines lose
+/// their indentation too. Lines are neither added nor removed, so parse errors keep their
+/// line numbers.
+pub fn dedent_properties(text: &str) -> String {
+    // The indentation of the property that deeper lines continue; None after a header.
+    let mut property: Option<usize> = None;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - body.len();
+        let blank = body.trim().is_empty();
+        let mut keep = line;
+        if body.starts_with('[') {
+            property = None;
+            keep = body;
+        } else if body.starts_with(['#', ';']) {
+            // A comment, however indented (aws-config would append an indented one to the
+            // value above: `region = x` then `  # note` made the region "x\n# note").
+            keep = body;
+        } else if !blank {
+            match property {
+                Some(level) if indent > level => {}
+                _ => {
+                    property = Some(indent);
+                    keep = body;
+                }
+            }
+        }
+        out.push_str(keep);
+    }
+    out
+}
+
 /// Every profile of both files.
-#[derive(Debug)]
 pub struct Profiles {
     set: ProfileSet,
     pub config: File,
     pub credentials: File,
+}
+
+// The files' text and the parsed set hold the long-term secret: Debug shows neither.
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("File")
+            .field("path", &self.path)
+            .field("bytes", &self.contents.as_ref().map(String::len))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Profiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profiles")
+            .field("names", &self.names())
+            .field("config", &self.config)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
 }
 
 /// Where a file is: the environment variable's path (with `~/` expanded), else the default.
@@ -159,7 +219,15 @@ impl Profiles {
             )));
         }
         let names = self.names();
+        let valid = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
         let hint = match closest(name, &names) {
+            // aws-config (like the AWS CLI) drops a section whose name has other characters,
+            // so `[profile it's]` is in the file and still not found.
+            _ if !valid => format!(
+                "'{name}' is not a valid profile name: the AWS tools use only names of letters, digits and _-/.%@:+, and skip other sections"
+            ),
             Some(near) => format!("did you mean '{near}'?"),
             None if names.is_empty() => {
                 format!("the files hold no profile; add one with `aws configure --profile {name}`")
@@ -188,6 +256,25 @@ impl Profiles {
             .get(&properties_key)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+}
+
+impl Profiles {
+    /// Profiles from text, as if read from files named `config` and `credentials`: for the
+    /// fuzz targets, which feed the parser and `resolve` arbitrary files without disk I/O.
+    #[doc(hidden)]
+    pub fn from_texts(config: &str, credentials: &str) -> Result<Profiles> {
+        let file = |path: &str, text: &str| File {
+            path: path.into(),
+            contents: Some(dedent_properties(text)),
+        };
+        let (config, credentials) = (file("config", config), file("credentials", credentials));
+        let set = parse(&config, &credentials)?;
+        Ok(Profiles {
+            set,
+            config,
+            credentials,
+        })
     }
 }
 
@@ -547,7 +634,7 @@ fn session_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
 }
 
-fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
+pub fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ok = matches!(parts[..], ["arn", partition, "iam", "", account, resource]
         if !partition.is_empty()
@@ -742,6 +829,33 @@ pub fn endpoint_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indented_keys_are_read_as_the_aws_cli_reads_them() {
+        let cases = [
+            (
+                "[default]\n    region=x\n    output=json\n",
+                "[default]\nregion=x\noutput=json\n",
+            ),
+            ("[a]\r\n  k=v\r\n  l=w", "[a]\r\nk=v\r\nl=w"),
+            // Sub-properties and deeper continuations stay.
+            (
+                "[a]\ns3 =\n  max = 1\n  b = 2\n",
+                "[a]\ns3 =\n  max = 1\n  b = 2\n",
+            ),
+            (
+                "[a]\n  s3 =\n    max = 1\n  k = v\n",
+                "[a]\ns3 =\n    max = 1\nk = v\n",
+            ),
+            // Comments are comments however indented; blank lines stay.
+            ("[a]\n  # c\n\t\n  k = v\n", "[a]\n# c\n\t\nk = v\n"),
+            ("[a]\nk = v\n  ; c\n", "[a]\nk = v\n; c\n"),
+            ("  [a]\nk = v", "[a]\nk = v"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(dedent_properties(text), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn regions() {

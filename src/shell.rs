@@ -43,6 +43,12 @@ impl Shell {
         let mut out = String::new();
         for (name, value) in set {
             assert_valid_name(name);
+            // No quoting can carry NUL into a variable; callers refuse such values first.
+            // (The message names the variable only: the value may be a secret.)
+            assert!(
+                !value.contains('\0'),
+                "a NUL character in the value of {name}"
+            );
             let value = self.quote(value);
             // Writing to a String cannot fail.
             let _ = match self {
@@ -75,7 +81,17 @@ impl Shell {
             // writes `\'` and reopens it. It also escapes `!` outside quotes, because an
             // interactive bash would otherwise expand history inside the eval'd text.
             // Always the `unix` quoter: the top-level one switches to cmd.exe rules on Windows.
-            Shell::Bash | Shell::Zsh => shell_escape::unix::escape(value.into()).into_owned(),
+            Shell::Bash | Shell::Zsh => {
+                let quoted = shell_escape::unix::escape(value.into());
+                // shell-escape leaves `=` bare, but zsh's EQUALS option (on by default) turns
+                // a word that begins with `=` into a command's path: `export V==ls` sets V to
+                // /usr/bin/ls. A bare word holds no `'`, so plain single quotes keep it whole.
+                if value.starts_with('=') && quoted == value {
+                    format!("'{value}'")
+                } else {
+                    quoted.into_owned()
+                }
+            }
             // fish's single quotes give meaning to exactly two characters: `\\` and `\'`.
             // The POSIX quoter is wrong here: its `'\''` leaves a backslash that fish reads
             // as an escape, and a trailing backslash would swallow the closing quote and run
@@ -147,6 +163,8 @@ mod tests {
             "'\u{2018}\u{2018}x\u{201B}\u{201B}'",
         ),
         ("a/b+c=d", "a/b+c=d", "'a/b+c=d'", "'a/b+c=d'"),
+        ("=ls", "'=ls'", "'=ls'", "'=ls'"),
+        ("=a'b", "'=a'\\''b'", "'=a\\'b'", "'=a''b'"),
     ];
 
     #[test]

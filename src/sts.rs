@@ -33,6 +33,7 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
 /// Attempts in all, for throttling, 5xx answers and dropped connections.
 pub const MAX_ATTEMPTS: u32 = 3;
 
+const NETWORK_HINT: &str = "check your network connection, proxy or VPN, and the region or endpoint URL (AWS_ENDPOINT_URL_STS, endpoint_url)";
 const NOT_STS_HINT: &str = "check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS, and any proxy in between";
 
 /// Credentials that sign a call: an IAM user's keys, or a session from an earlier call.
@@ -218,11 +219,41 @@ impl Sts {
                 self.endpoint, context.action
             )))
         })?;
+        // No environment variable can hold NUL: bash drops it from `$(...)` and fish cuts the
+        // string there, so the shell would hold another value than STS sent. Refuse it.
+        let fields = [
+            ("AccessKeyId", creds.access_key_id()),
+            ("SecretAccessKey", creds.secret_access_key()),
+            ("SessionToken", creds.session_token()),
+        ];
+        if let Some((field, _)) = fields.iter().find(|(_, value)| value.contains('\0')) {
+            return Err(CallError::Failed(
+                Error::new(format!(
+                    "STS at {} answered {} with a NUL character in {field}, which no environment variable can hold; nothing was exported",
+                    self.endpoint, context.action
+                ))
+                .hint(NOT_STS_HINT),
+            ));
+        }
+        // An expiration in the past is an answer we cannot use: the SDK reads a missing or
+        // unreadable <Expiration> as 1970, and a clock far ahead makes a real one look past.
+        let expiration = creds.expiration().secs();
+        if expiration <= crate::time::now() {
+            return Err(CallError::Failed(
+                Error::new(format!(
+                    "STS at {} answered {} with credentials that expire at {}, which is already past; nothing was exported",
+                    self.endpoint,
+                    context.action,
+                    crate::time::rfc3339(expiration)
+                ))
+                .hint("check this computer's clock (enable NTP), and that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS"),
+            ));
+        }
         Ok(Session {
             access_key_id: creds.access_key_id().to_owned(),
             secret_access_key: Secret::new(creds.secret_access_key()),
             session_token: Secret::new(creds.session_token()),
-            expiration: creds.expiration().secs(),
+            expiration,
         })
     }
 
@@ -261,6 +292,21 @@ impl Sts {
                     }
                 };
                 let message = redact(message.trim());
+                let status = service.raw().status().as_u16();
+                // A 5xx was already retried; STS's own words ("InternalFailure") are no advice.
+                if status >= 500 && !is_throttling(&code) {
+                    let said = if message.is_empty() {
+                        code
+                    } else {
+                        format!("{code}: {message}")
+                    };
+                    return CallError::Failed(
+                        Error::new(format!(
+                            "STS failed {action} with a server error (HTTP {status}, {said}) on {MAX_ATTEMPTS} attempts"
+                        ))
+                        .hint("the fault is on AWS's side or a proxy's: try again in a minute; if it persists, check the AWS Health Dashboard and any proxy"),
+                    );
+                }
                 return explain_service(context, &code, &message);
             }
             SdkError::TimeoutError(_) => Error::new(format!(
@@ -279,10 +325,15 @@ impl Sts {
                         redact(&root_cause(err))
                     )
                 };
-                Error::new(what).hint(
-                    "check your network connection, proxy or VPN, and the region or endpoint URL (AWS_ENDPOINT_URL_STS, endpoint_url)",
-                )
+                Error::new(what).hint(NETWORK_HINT)
             }
+            // The answer began and the connection broke (reset, closed early): the network's
+            // fault, not the endpoint's, and already retried.
+            SdkError::ResponseError(_) if io_cause(err).is_some() => Error::new(format!(
+                "the connection to STS at {endpoint} broke while reading the answer ({MAX_ATTEMPTS} attempts): {}",
+                io_cause(err).map(|e| redact(&e.to_string())).unwrap_or_default()
+            ))
+            .hint(NETWORK_HINT),
             SdkError::ResponseError(_) => Error::new(format!(
                 "STS at {endpoint} sent an answer that is not an STS response: {}",
                 redact(&chain(err))
@@ -394,7 +445,7 @@ fn explain_service(context: &Context, code: &str, message: &str) -> CallError {
             format!("STS is not activated in this region ({said})"),
             "activate the region in IAM > Account settings, or pick another with --region",
         ),
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => failed(
+        _ if is_throttling(code) => failed(
             format!("STS is throttling requests ({said}), even after {MAX_ATTEMPTS} attempts"),
             "wait a minute and try again",
         ),
@@ -559,7 +610,7 @@ fn clock_skew(said: &str) -> CallError {
 }
 
 /// The first `<Code>` and `<Message>` of an XML error body.
-pub(crate) fn error_from_xml(body: &str) -> Option<(String, String)> {
+pub fn error_from_xml(body: &str) -> Option<(String, String)> {
     let element = |name: &str| -> Option<String> {
         let open = format!("<{name}>");
         let start = body.find(&open)? + open.len();
@@ -575,6 +626,25 @@ pub(crate) fn error_from_xml(body: &str) -> Option<(String, String)> {
     };
     let code = element("Code").filter(|c| !c.is_empty() && c.len() < 100)?;
     Some((code, element("Message").unwrap_or_default()))
+}
+
+fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded"
+    )
+}
+
+/// The I/O error somewhere among the causes, if any.
+fn io_cause<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        next = e.source();
+    }
+    None
 }
 
 pub(crate) fn root_cause(err: &dyn std::error::Error) -> String {
@@ -602,7 +672,25 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::error_from_xml;
+    use super::{Secret, Session, Signer, error_from_xml};
+
+    #[test]
+    fn debug_of_signers_and_sessions_shows_no_secret() {
+        let session = Session {
+            access_key_id: "ASIAKEY".into(),
+            secret_access_key: Secret::new("session-secret-value"),
+            session_token: Secret::new("session-token-value"),
+            expiration: 0,
+        };
+        let signer = Signer::from(&session);
+        let shown = format!("{session:?} {session:#?} {signer:?} {signer:#?}");
+        assert!(shown.contains("ASIAKEY"), "{shown}");
+        assert!(!shown.contains("session-secret-value") && !shown.contains("session-token-value"));
+        assert_eq!(
+            signer.redact("echo session-secret-value and session-token-value"),
+            "echo <redacted> and <redacted>"
+        );
+    }
 
     #[test]
     fn error_codes_from_wrapped_error_bodies() {

@@ -50,7 +50,10 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+    if !(1..=12).contains(&mo) || !(1..=days_in_month(y, mo)).contains(&d) {
+        return None;
+    }
+    if h > 23 || mi > 59 || s > 60 {
         return None;
     }
     let mut rest = &text[19..];
@@ -75,6 +78,16 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         }
     };
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset)
+}
+
+/// February 30 is not a date; without this check it read as March 2 (found by fuzzing).
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 // Howard Hinnant's algorithms for the proleptic Gregorian calendar.
@@ -115,6 +128,13 @@ mod tests {
     }
 
     #[test]
+    fn leap_days() {
+        assert!(parse_rfc3339("2024-02-29T00:00:00Z").is_some());
+        assert!(parse_rfc3339("2000-02-29T00:00:00Z").is_some());
+        assert!(parse_rfc3339("2026-12-31T23:59:59Z").is_some());
+    }
+
+    #[test]
     fn reads_what_servers_send() {
         assert_eq!(
             parse_rfc3339("2026-11-24T07:49:20.294698Z"),
@@ -131,6 +151,10 @@ mod tests {
             "2026-11-24T07:49:20",
             "2026-11-24T07:49:20.Z",
             "x026-11-24T07:49:20Z",
+            "9918-02-30T07:24:03Z",
+            "2026-02-29T00:00:00Z",
+            "2100-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }

@@ -414,7 +414,7 @@ fn no_terminal_and_no_code() {
     assert!(server.requests().is_empty());
 }
 
-// ---- failures from STS ----
+// ---- failures from STS (transport faults are in faults.rs) ----
 
 #[test]
 fn a_rejected_code_on_the_command_line_fails_at_once() {
@@ -495,50 +495,6 @@ fn sts_errors_become_advice() {
 }
 
 #[test]
-fn a_server_error_on_every_attempt_is_tried_three_times() {
-    let server = StsServer::start();
-    server.always(Reply::error(500, "InternalFailure", "oops"));
-    export(&server).fails(&["InternalFailure"]);
-    assert_eq!(server.requests().len(), 3);
-}
-
-#[test]
-fn throttling_then_success_is_retried() {
-    let server = StsServer::start();
-    server.reply(Reply::error(400, "Throttling", "Rate exceeded"));
-    export(&server).ok();
-    assert_eq!(server.requests().len(), 2);
-}
-
-#[test]
-fn an_unreachable_endpoint_is_reported() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    Test::new()
-        .config(CONFIG)
-        .credentials(CREDENTIALS)
-        .env("AWS_ENDPOINT_URL_STS", &format!("http://127.0.0.1:{port}"))
-        .args(["dev", "-c", "123456"])
-        .fails(&[
-            "cannot reach STS at http://127.0.0.1:",
-            "check your network",
-        ]);
-}
-
-#[test]
-fn an_answer_that_is_not_sts_xml() {
-    let server = StsServer::start();
-    server.always(Reply::Raw {
-        status: 200,
-        body: "<html>captive portal</html>".into(),
-    });
-    export(&server).fails(&["not an STS response", "endpoint URL"]);
-}
-
-#[test]
 fn an_endpoint_that_is_not_a_url() {
     Test::new()
         .config(CONFIG)
@@ -546,35 +502,6 @@ fn an_endpoint_that_is_not_a_url() {
         .env("AWS_ENDPOINT_URL_STS", "localhost:4566")
         .args(["dev", "-c", "123456"])
         .fails(&["not an http:// or https:// URL"]);
-}
-
-#[test]
-fn a_server_that_never_answers_cannot_hang_mfa_env() {
-    let server = StsServer::start();
-    server.always(Reply::Hang);
-    let out = export(&server).fails(&["no answer from STS at http://127.0.0.1:", "within 15s"]);
-    // The operation timeout bounds the whole call, retries included.
-    assert!(out.elapsed.as_secs_f64() < 17.0, "took {:?}", out.elapsed);
-    assert!(out.elapsed.as_secs_f64() > 14.0, "took {:?}", out.elapsed);
-}
-
-#[test]
-fn a_connection_closed_without_an_answer_is_retried_then_reported() {
-    let server = StsServer::start();
-    server.always(Reply::Close);
-    export(&server).fails(&["cannot reach STS at http://127.0.0.1:"]);
-    assert_eq!(server.requests().len(), 3);
-}
-
-#[test]
-fn a_slow_answer_within_the_attempt_timeout_succeeds() {
-    let server = StsServer::start();
-    server.reply(Reply::Delay(
-        std::time::Duration::from_secs(2),
-        Box::new(Reply::Creds(Creds::default())),
-    ));
-    export(&server).ok();
-    assert_eq!(server.requests().len(), 1);
 }
 
 #[test]

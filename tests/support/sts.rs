@@ -59,6 +59,9 @@ pub enum Reply {
     Hang,
     /// Read the request and close the connection without a byte.
     Close,
+    /// Send the head and half the body of the normal answer, then reset the connection
+    /// (SO_LINGER 0, so the close sends RST), as a dropped VPN or a crashing proxy does.
+    Reset,
     /// Answer after a delay.
     Delay(Duration, Box<Reply>),
 }
@@ -257,20 +260,52 @@ fn answer(out: &mut TcpStream, request: &Request, world: &World, reply: Reply) -
             return false;
         }
         Reply::Close => return false,
+        Reply::Reset => {
+            let body = success(request, world, &Creds::default());
+            let head = head(200, body.len(), world);
+            let _ = out
+                .write_all(head.as_bytes())
+                .and_then(|()| out.write_all(&body.as_bytes()[..body.len() / 2]))
+                .and_then(|()| out.flush());
+            reset_on_close(out);
+            return false;
+        }
         Reply::Delay(d, reply) => {
             thread::sleep(d);
             return answer(out, request, world, *reply);
         }
     };
-    let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nDate: {}\r\nx-amzn-RequestId: 4e1b5a3e-0000-4000-8000-000000000000\r\n\r\n",
-        if status == 200 { "OK" } else { "Error" },
-        body.len(),
-        http_date(mfa_env::time::now() + world.clock_offset)
-    );
-    out.write_all(head.as_bytes())
+    out.write_all(head(status, body.len(), world).as_bytes())
         .and_then(|()| out.write_all(body.as_bytes()))
         .is_ok()
+}
+
+fn head(status: u16, length: usize, world: &World) -> String {
+    format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: text/xml\r\nContent-Length: {length}\r\nDate: {}\r\nx-amzn-RequestId: 4e1b5a3e-0000-4000-8000-000000000000\r\n\r\n",
+        if status == 200 { "OK" } else { "Error" },
+        http_date(mfa_env::time::now() + world.clock_offset)
+    )
+}
+
+/// Make the last close of this socket send RST instead of FIN.
+fn reset_on_close(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a correctly sized option value.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            std::ptr::addr_of!(linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_LINGER: {}", std::io::Error::last_os_error());
 }
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {

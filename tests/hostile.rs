@@ -1,0 +1,388 @@
+//! Hostile values: from the files (profile names, regions), from STS (NUL, terminal escapes,
+//! broken answers that hold the new secrets), and servers that echo secrets back. Each is
+//! exact in the real shell or refused with a clear message; none is ever executed, and no
+//! secret reaches stderr (the harness checks the markers on every run).
+
+use crate::support::shells::{ALL, Sh};
+use crate::support::*;
+
+fn export(server: &StsServer) -> Test {
+    Test::dev(server).args(["dev", "--code", "123456", "--shell", "bash"])
+}
+
+/// A GetSessionToken answer with these raw (already XML-escaped) credential fields.
+fn raw_answer(key: &str, secret: &str, token: &str, expiration: &str) -> Reply {
+    Reply::Raw {
+        status: 200,
+        body: format!(
+            "<GetSessionTokenResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetSessionTokenResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{expiration}</Expiration></Credentials></GetSessionTokenResult></GetSessionTokenResponse>"
+        ),
+    }
+}
+
+const SESSION_SECRET: &str = "sessionSecret/with+slash=";
+const SESSION_TOKEN: &str = "FwoGZXIvYXdzEBYaDH+token/value==";
+
+// ---- NUL ----
+
+#[test]
+fn a_nul_in_a_value_from_sts_is_refused_and_never_printed() {
+    // No environment variable can hold NUL: bash drops it from `$(...)` with a warning and
+    // fish cuts the string, so the shell would get a different secret than STS sent.
+    for token in ["tok&#0;en", "tok&#x0;en", "tok\0en"] {
+        let server = StsServer::start();
+        server.always(raw_answer(
+            "ASIATESTSESSIONKEY01",
+            SESSION_SECRET,
+            token,
+            "2099-01-02T03:04:05Z",
+        ));
+        let out = export(&server).run();
+        assert!(
+            !out.status.success(),
+            "{token:?} was exported:\n{}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains('\0'));
+        out.stderr_has(&["STS at http://127.0.0.1:"]);
+        assert!(out.stderr.lines().count() <= 2, "{}", out.stderr);
+    }
+}
+
+// ---- values from the files ----
+
+#[test]
+fn profile_names_the_aws_parser_accepts_arrive_exactly_in_every_shell() {
+    // aws-config accepts profile names of [A-Za-z0-9_-/.%@:+] (validate_identifier), so
+    // these are the hostile names that can reach MFA_ENV_PROFILE: `%`, `@`, `:`, `+` and `/`.
+    let names = [
+        "a%b@c:d+e/f.g_h-i",
+        "%HOME%",
+        "-n",
+        "+x:y",
+        "..",
+        "::",
+        "@",
+        "/",
+    ];
+    let server = StsServer::start();
+    for name in names {
+        let config = format!("[profile {name}]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n");
+        let credentials = format!(
+            "[{name}]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = {SECRET}\n"
+        );
+        for sh in ALL {
+            let out = Test::new()
+                .config(&config)
+                .credentials(&credentials)
+                .sts(&server)
+                .args([
+                    "export",
+                    "--code",
+                    "123456",
+                    "--shell",
+                    sh.name(),
+                    "--",
+                    name,
+                ])
+                .ok();
+            let env = sh.eval(&out.stdout);
+            assert_eq!(
+                env.get("MFA_ENV_PROFILE").map(String::as_str),
+                Some(name),
+                "{}",
+                sh.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn sections_with_shell_metacharacters_are_ignored_by_the_parser_and_named_as_invalid() {
+    // `[profile it's]`, `[profile $(id)]`, `` [profile `id`] `` and `[profile a b]` are
+    // dropped by aws-config's parser (as by the AWS CLI's: they are not valid names), so the
+    // name never reaches the output; asking for one says why it cannot be found.
+    let server = StsServer::start();
+    for name in [
+        "it's",
+        "$(touch pwned)",
+        "`touch pwned`",
+        "a b",
+        "x\"y",
+        "=ls",
+        "~",
+    ] {
+        let test = Test::new()
+            .config(&format!("[profile {name}]\nmfa_serial = {SERIAL}\n"))
+            .credentials(&format!(
+                "[{name}]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = {SECRET}\n"
+            ))
+            .sts(&server)
+            .args(["export", "--code", "123456", "--", name]);
+        let out = test.fails(&[
+            &format!("profile '{name}' not found"),
+            "not a valid profile name",
+            "letters, digits and _-/.%@:+",
+        ]);
+        assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+        assert!(!test.dir.path().join("home/pwned").exists());
+    }
+    // `;` and `#` start a comment inside a section header: a parse error that names the line.
+    for name in ["a;b", "a#b"] {
+        Test::new()
+            .config(&format!("[profile {name}]\nmfa_serial = {SERIAL}\n"))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["export", "--code", "123456", "--", name])
+            .fails(&[
+                "cannot parse",
+                "line 1: Profile definition must end with ']'",
+            ]);
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_region_from_the_files_that_is_not_a_region_is_refused() {
+    let server = StsServer::start();
+    for region in [
+        "eu-west-1; touch pwned",
+        "$(touch pwned)",
+        "`touch pwned`",
+        "eu-west-1'",
+        "eu-west-1\\",
+        "\u{1b}[31meu-west-1",
+    ] {
+        let test = Test::new()
+            .config(&format!(
+                "[profile dev]\nmfa_serial = {SERIAL}\nregion = {region}\n"
+            ))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["dev", "--code", "123456"]);
+        let out = test.fails(&[
+            "from the region of profile 'dev' is not an AWS region name",
+            "regions look like us-east-1",
+        ]);
+        assert!(!out.stderr.contains('\u{1b}'), "escape reached stderr");
+        assert!(!test.dir.path().join("home/pwned").exists());
+    }
+    // aws-config's parser, unlike botocore's, drops a comment after whitespace in a value:
+    // `region = eu-west-1 #x` is eu-west-1, and `;x` without the space is part of the value.
+    let out = Test::new()
+        .config(&format!(
+            "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1 #x\n"
+        ))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["dev", "--code", "123456"])
+        .ok();
+    assert!(out.stdout.contains("export AWS_REGION=eu-west-1\n"));
+    assert_eq!(server.requests().len(), 1);
+    // From the environment, too.
+    Test::new()
+        .config(&format!("[profile dev]\nmfa_serial = {SERIAL}\n"))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["dev", "--code", "123456"])
+        .env("AWS_REGION", "$(touch pwned)")
+        .fails(&["from AWS_REGION is not an AWS region name"]);
+    assert_eq!(server.requests().len(), 1);
+}
+
+// ---- secrets echoed back ----
+
+#[test]
+fn a_server_echoing_the_secret_in_its_error_is_redacted() {
+    let server = StsServer::start();
+    server.always(Reply::error(
+        403,
+        "SignatureDoesNotMatch",
+        &format!("The secret {SECRET} is wrong"),
+    ));
+    export(&server).fails(&["The secret <redacted> is wrong"]);
+}
+
+#[test]
+fn a_server_echoing_the_session_from_the_previous_role_is_redacted() {
+    // In a chain the second call is signed with the first role's session; STS knows that
+    // secret and token, and an error that quotes them must not show them.
+    let server = StsServer::start();
+    server.reply(Reply::Creds(Creds::default()));
+    server.always(Reply::error(
+        403,
+        "AccessDenied",
+        &format!("User: x is not authorized; token {SESSION_TOKEN} secret {SESSION_SECRET}"),
+    ));
+    Test::new()
+        .config(&format!(
+            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n"
+        ))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["deep", "--code", "123456"])
+        .fails(&["token <redacted> secret <redacted>"]);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn broken_answers_that_hold_the_new_secrets_do_not_show_them() {
+    // The SDK's parse errors may quote the body; the body holds the session's secrets. An
+    // unreadable <Expiration> comes out of the SDK as 1970: refused as already past.
+    let cases = [
+        raw_answer(
+            "ASIATESTSESSIONKEY01",
+            SESSION_SECRET,
+            SESSION_TOKEN,
+            "not-a-date",
+        ),
+        raw_answer(
+            "ASIATESTSESSIONKEY01",
+            SESSION_SECRET,
+            SESSION_TOKEN,
+            "2001-01-01T00:00:00Z",
+        ),
+        raw_answer(
+            "ASIATESTSESSIONKEY01",
+            SESSION_SECRET,
+            &format!("{SESSION_TOKEN}</Wrong>"),
+            "2099-01-02T03:04:05Z",
+        ),
+        Reply::Raw {
+            status: 200,
+            body: format!(
+                "<GetSessionTokenResponse><GetSessionTokenResult><Credentials><SecretAccessKey>{SESSION_SECRET}</SecretAccessKey><SessionToken>{SESSION_TOKEN}"
+            ),
+        },
+        Reply::Raw {
+            status: 400,
+            body: format!("<html>{SESSION_SECRET} {SESSION_TOKEN}</html>"),
+        },
+    ];
+    for reply in cases {
+        let server = StsServer::start();
+        server.always(reply);
+        // The harness fails the test if a marker secret reaches stderr.
+        let out = export(&server).run();
+        assert!(!out.status.success(), "{}", out.stdout);
+        assert!(
+            out.stderr.contains("STS at http://127.0.0.1:"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn newlines_in_values_keep_errors_to_two_lines() {
+    let server = StsServer::start();
+    server.always(Reply::error(
+        400,
+        "ValidationError",
+        "first line\nsecond line\r\nthird",
+    ));
+    let out = export(&server).fails(&["first line\\nsecond line\\r\\nthird"]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    // A region continued on the next line, as aws-config reads `region =` then `  x`.
+    let out = Test::new()
+        .config(&format!(
+            "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n  x\n"
+        ))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["dev", "--code", "123456"])
+        .fails(&["'eu-west-1\\nx' from the region of profile 'dev' is not an AWS region name"]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn terminal_escapes_from_sts_are_shown_escaped() {
+    let server = StsServer::start();
+    server.always(Reply::error(
+        400,
+        "ValidationError",
+        "bad \u{1b}]0;owned\u{7} \u{1b}[2J value",
+    ));
+    let out = export(&server).fails(&["\\u{1b}]0;owned\\u{7}"]);
+    assert!(!out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'));
+}
+
+#[test]
+fn hostile_session_values_are_exact_in_every_shell_when_eval_runs_them() {
+    // The full path: XML-escaped values from STS, the real command under eval / source, and
+    // a canary that any execution would create.
+    let server = StsServer::start();
+    let canary = "$(touch pwned)`touch pwned`;touch pwned'\"\\";
+    server.always(Reply::Creds(Creds {
+        access_key_id: "ASIATESTSESSIONKEY01".into(),
+        secret_access_key: format!("={canary}"),
+        session_token: format!("{canary}\n{canary}\\"),
+        expiration: "2099-01-02T03:04:05Z".into(),
+    }));
+    for sh in ALL {
+        let script = match sh {
+            Sh::Fish => "cd $HOME; $MFA_ENV dev --code 123456 | source; and env -0",
+            _ => "cd \"$HOME\" && eval \"$(\"$MFA_ENV\" dev --code 123456)\" && env -0",
+        };
+        let test = Test::dev(&server);
+        let run = test.shell(sh, script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert_eq!(
+            run.env.get("AWS_SECRET_ACCESS_KEY").map(String::as_str),
+            Some(format!("={canary}").as_str()),
+            "{}",
+            sh.name()
+        );
+        assert_eq!(
+            run.env.get("AWS_SESSION_TOKEN").map(String::as_str),
+            Some(format!("{canary}\n{canary}\\").as_str()),
+            "{}",
+            sh.name()
+        );
+        assert!(!test.home().join("pwned").exists(), "{} ran it", sh.name());
+    }
+}
+
+// ---- Debug ----
+
+#[test]
+fn debug_output_of_everything_holding_a_secret_is_redacted() {
+    use mfa_env::Env;
+    use mfa_env::profile::{Overrides, Profiles, resolve};
+
+    let test = Test::new().config(CONFIG).credentials(CREDENTIALS);
+    let home = test.home().display().to_string();
+    let env = Env::from_pairs([
+        ("HOME", home.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", SESSION_SECRET),
+        ("AWS_SESSION_TOKEN", SESSION_TOKEN),
+    ]);
+    let profiles = Profiles::load(&env).unwrap();
+    let resolved = resolve(&profiles, "dev", &env, &Overrides::default()).unwrap();
+    assert_eq!(resolved.keys.secret_access_key.expose(), SECRET);
+    let shown = format!(
+        "{env:?} {env:#?} {profiles:?} {profiles:#?} {resolved:?} {resolved:#?} {:?} {}",
+        resolved.keys.secret_access_key, resolved.keys.secret_access_key
+    );
+    for marker in MARKERS {
+        assert!(
+            !shown.contains(marker),
+            "{marker} in Debug output:\n{shown}"
+        );
+    }
+    // What Debug does show, so the test is not passing on empty output.
+    assert!(shown.contains("AKIAEXAMPLEDEV00001") && shown.contains("AWS_SESSION_TOKEN"));
+}
+
+#[test]
+fn the_longest_duration_that_parses_is_refused_without_a_panic() {
+    // u64::MAX seconds: the message's rounding to minutes overflowed (found by fuzz/duration).
+    let server = StsServer::start();
+    export(&server)
+        .args(["-d", "18446744073709551615"])
+        .fails(&[
+            "GetSessionToken accepts a duration from 15m to 36h; 5124095576030431h was asked",
+        ]);
+    assert!(server.requests().is_empty());
+}
