@@ -153,14 +153,20 @@ fn file_path(env: &Env, var: &str, default: &str) -> PathBuf {
     }
 }
 
+/// The config and credentials files, where the environment (or the default) puts them.
+fn read_files(env: &Env) -> Result<(File, File)> {
+    let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config"))?;
+    let credentials = File::read(file_path(
+        env,
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "~/.aws/credentials",
+    ))?;
+    Ok((config, credentials))
+}
+
 impl Profiles {
     pub fn load(env: &Env) -> Result<Profiles> {
-        let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config"))?;
-        let credentials = File::read(file_path(
-            env,
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "~/.aws/credentials",
-        ))?;
+        let (config, credentials) = read_files(env)?;
         let set = parse(&config, &credentials)?;
         Ok(Profiles {
             set,
@@ -333,12 +339,7 @@ pub struct Listing {
 
 impl Listing {
     pub fn load(env: &Env) -> Result<Listing> {
-        let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config"))?;
-        let credentials = File::read(file_path(
-            env,
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "~/.aws/credentials",
-        ))?;
+        let (config, credentials) = read_files(env)?;
         let (config_set, credentials_set) = std::thread::scope(|scope| {
             let other = scope.spawn(|| parse_one(EnvConfigFileKind::Credentials, &credentials));
             let config_set = parse_one(EnvConfigFileKind::Config, &config);
