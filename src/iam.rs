@@ -119,21 +119,9 @@ impl Iam {
         let endpoint = &self.endpoint;
         let text = match err {
             SdkError::ServiceError(service) => {
-                let e = service.err();
-                // moto wraps errors as <ErrorResponse><Errors><Error>, which the SDK's
-                // awsQuery parser does not read (IAM itself sends <ErrorResponse><Error>).
-                let raw = service
-                    .raw()
-                    .body()
-                    .bytes()
-                    .map(String::from_utf8_lossy)
-                    .and_then(|body| sts::error_from_xml(&body));
-                let (code, message) = match (e.code(), raw) {
-                    (Some(code), _) => {
-                        (Some(code.to_owned()), e.message().unwrap_or("").to_owned())
-                    }
-                    (None, Some((code, message))) => (Some(code), message),
-                    (None, None) => (None, String::new()),
+                let (code, message) = match sts::error_code(service) {
+                    Some((code, message)) => (Some(code), message),
+                    None => (None, String::new()),
                 };
                 let message = message.trim();
                 match code.as_deref() {

@@ -19,6 +19,7 @@ use aws_smithy_http_client::Connector;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::{SharedHttpConnector, http_client_fn};
+use aws_smithy_runtime_api::client::result::ServiceError;
 
 use crate::error::{Error, Result};
 use crate::profile::LongTermKeys;
@@ -267,19 +268,9 @@ impl Sts {
         let redact = |text: &str| context.signer.redact(text);
         let error = match err {
             SdkError::ServiceError(service) => {
-                let e = service.err();
-                // Some STS implementations (moto, LocalStack) wrap the error in
-                // <Errors>, where the SDK's awsQuery parser finds no code; read it ourselves.
-                let raw = service
-                    .raw()
-                    .body()
-                    .bytes()
-                    .map(String::from_utf8_lossy)
-                    .and_then(|body| error_from_xml(&body));
-                let (code, message) = match (e.code(), raw) {
-                    (Some(code), _) => (code.to_owned(), e.message().unwrap_or("").to_owned()),
-                    (None, Some(found)) => found,
-                    (None, None) => {
+                let (code, message) = match error_code(service) {
+                    Some(found) => found,
+                    None => {
                         // The body was not an STS answer: a proxy's or a captive portal's
                         // page, or a server that is not STS.
                         return CallError::Failed(
@@ -607,6 +598,24 @@ fn clock_skew(said: &str) -> CallError {
         Error::new(format!("STS says this computer's clock is wrong ({said})"))
             .hint("set the clock right (enable NTP: `timedatectl set-ntp true`), then try again"),
     )
+}
+
+/// An awsQuery error's code and message: the SDK's, else read from the body. Some
+/// implementations (moto, LocalStack) wrap the error in <Errors>, where the SDK's parser finds
+/// no code. None when the body is no AWS error at all.
+pub(crate) fn error_code<E: ProvideErrorMetadata>(
+    service: &ServiceError<E, HttpResponse>,
+) -> Option<(String, String)> {
+    let e = service.err();
+    match e.code() {
+        Some(code) => Some((code.to_owned(), e.message().unwrap_or("").to_owned())),
+        None => service
+            .raw()
+            .body()
+            .bytes()
+            .map(String::from_utf8_lossy)
+            .and_then(|body| error_from_xml(body.as_ref())),
+    }
 }
 
 /// The first `<Code>` and `<Message>` of an XML error body.
