@@ -9,7 +9,7 @@ use aws_sdk_iam::config::retry::RetryConfig;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::profile::LongTermKeys;
 use crate::secret::Secret;
 use crate::sts::{self, MAX_ATTEMPTS, OPERATION_TIMEOUT};
@@ -42,14 +42,7 @@ fn iam_region(region: &str) -> &'static str {
 
 impl Iam {
     pub fn new(keys: &LongTermKeys, region: &str, endpoint_url: Option<&str>) -> Result<Iam> {
-        if let Some(url) = endpoint_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(Error::new(format!(
-                "the IAM endpoint '{url}' is not an http:// or https:// URL"
-            ))
-            .hint("fix AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL or the profile's endpoint_url"));
-        }
+        sts::check_endpoint(endpoint_url, "IAM")?;
         let signing_region = iam_region(region);
         let credentials = Credentials::new(
             &keys.access_key_id,

@@ -117,14 +117,7 @@ pub struct Sts {
 
 impl Sts {
     pub fn new(region: &str, endpoint_url: Option<&str>) -> Result<Sts> {
-        if let Some(url) = endpoint_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(Error::new(format!(
-                "the STS endpoint '{url}' is not an http:// or https:// URL"
-            ))
-            .hint("fix AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or the profile's endpoint_url"));
-        }
+        check_endpoint(endpoint_url, "STS")?;
         let runtime = runtime()?;
         let http = http_client(endpoint_url);
         Ok(Sts {
@@ -615,6 +608,22 @@ pub(crate) fn error_code<E: ProvideErrorMetadata>(
             .bytes()
             .map(String::from_utf8_lossy)
             .and_then(|body| error_from_xml(body.as_ref())),
+    }
+}
+
+/// A configured endpoint must be an http:// or https:// URL; `service` is `STS` or `IAM`, as
+/// in AWS_ENDPOINT_URL_<SERVICE>.
+pub(crate) fn check_endpoint(endpoint_url: Option<&str>, service: &str) -> Result<()> {
+    match endpoint_url {
+        Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+            Err(Error::new(format!(
+                "the {service} endpoint '{url}' is not an http:// or https:// URL"
+            ))
+            .hint(format!(
+                "fix AWS_ENDPOINT_URL_{service}, AWS_ENDPOINT_URL or the profile's endpoint_url"
+            )))
+        }
+        _ => Ok(()),
     }
 }
 
