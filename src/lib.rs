@@ -13,6 +13,7 @@ pub mod error;
 pub mod format;
 mod held;
 mod iam;
+pub mod listing;
 mod mfa_process;
 pub mod profile;
 pub mod prompt;

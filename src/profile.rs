@@ -154,7 +154,7 @@ fn file_path(env: &Env, var: &str, default: &str) -> PathBuf {
 }
 
 /// The config and credentials files, where the environment (or the default) puts them.
-fn read_files(env: &Env) -> Result<(File, File)> {
+pub(crate) fn read_files(env: &Env) -> Result<(File, File)> {
     let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config"))?;
     let credentials = File::read(file_path(
         env,
@@ -301,7 +301,7 @@ fn parse(config: &File, credentials: &File) -> Result<ProfileSet> {
 }
 
 /// One file alone.
-fn parse_one(kind: EnvConfigFileKind, file: &File) -> Result<ProfileSet> {
+pub(crate) fn parse_one(kind: EnvConfigFileKind, file: &File) -> Result<ProfileSet> {
     load_set(&[(kind, file)]).map_err(|err| parse_error(Some(file), &err))
 }
 
@@ -323,56 +323,6 @@ fn parse_error(culprit: Option<&File>, err: &ProfileFileLoadError) -> Error {
     );
     Error::new(format!("cannot parse {culprit}: {detail}"))
         .hint("fix that line; the format is described at https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html")
-}
-
-/// Both files parsed apart, on two threads, for commands that only list names and read a
-/// few keys (`list`, profile completion). On 10,000 profiles parsing is nearly all of their
-/// time, and the merged parse cannot be split; a key is looked up in the credentials file,
-/// then in the config file, the precedence the AWS CLI gives them.
-#[derive(Debug)]
-pub struct Listing {
-    config_set: ProfileSet,
-    credentials_set: ProfileSet,
-    pub config: File,
-    pub credentials: File,
-}
-
-impl Listing {
-    pub fn load(env: &Env) -> Result<Listing> {
-        let (config, credentials) = read_files(env)?;
-        let (config_set, credentials_set) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| parse_one(EnvConfigFileKind::Credentials, &credentials));
-            let config_set = parse_one(EnvConfigFileKind::Config, &config);
-            let credentials_set = other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (config_set, credentials_set)
-        });
-        Ok(Listing {
-            config_set: config_set?,
-            credentials_set: credentials_set?,
-            config,
-            credentials,
-        })
-    }
-
-    /// Profile names of both files, sorted, each once.
-    pub fn names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self
-            .config_set
-            .profiles()
-            .chain(self.credentials_set.profiles())
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        names
-    }
-
-    pub fn value(&self, name: &str, key: &str) -> Option<&str> {
-        [&self.credentials_set, &self.config_set]
-            .into_iter()
-            .find_map(|set| set.get_profile(name)?.get(key))
-    }
 }
 
 fn load_set(
@@ -1122,47 +1072,5 @@ credential_source = Ec2InstanceMetadata
         let name = session_name(None, &Env::from_pairs([("USER", long.as_str())])).unwrap();
         assert_eq!(name.len(), 64);
         assert!(session_name(Some("a b"), &Env::default()).is_err());
-    }
-
-    #[test]
-    fn a_listing_sees_both_files_as_one() {
-        let dir = std::env::temp_dir().join(format!("mfa-env-listing-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("config"),
-            "[profile a]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nregion = eu-west-1\n[default]\nregion = us-east-1\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("credentials"),
-            "[a]\naws_access_key_id = AKIAA\nregion = eu-west-2\n[b]\naws_access_key_id = AKIAB\n",
-        )
-        .unwrap();
-        let env = Env::from_pairs([
-            ("AWS_CONFIG_FILE", dir.join("config").to_str().unwrap()),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                dir.join("credentials").to_str().unwrap(),
-            ),
-        ]);
-        let listing = Listing::load(&env).unwrap();
-        let merged = Profiles::load(&env).unwrap();
-        assert_eq!(listing.names(), ["a", "b", "default"]);
-        assert_eq!(listing.names(), merged.names());
-        for (name, key) in [
-            ("a", "mfa_serial"),
-            ("a", "aws_access_key_id"),
-            ("a", "region"),
-            ("b", "aws_access_key_id"),
-            ("default", "region"),
-            ("b", "region"),
-        ] {
-            assert_eq!(
-                listing.value(name, key),
-                merged.get(name).ok().and_then(|p| p.get(key)),
-                "{name}.{key}"
-            );
-        }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,7 +14,7 @@ use crate::cli::{Cli, CompletionShell};
 use crate::cmd::write_stdout;
 use crate::env::Env;
 use crate::error::Result;
-use crate::profile::Listing;
+use crate::listing::Listing;
 
 /// The variable that turns a run into a completion request. Not clap's default `COMPLETE`:
 /// a variable of that common name left in someone's environment would hijack every run.
@@ -58,11 +58,11 @@ pub fn profiles() -> Vec<CompletionCandidate> {
         return Vec::new();
     };
     profiles
-        .names()
-        .into_iter()
-        .map(|name| {
-            let marks = super::list::marks(&profiles, name).join(", ");
-            let candidate = CompletionCandidate::new(name);
+        .rows()
+        .iter()
+        .map(|row| {
+            let marks = super::list::marks(row).join(", ");
+            let candidate = CompletionCandidate::new(row.name);
             if marks.is_empty() {
                 candidate
             } else {

@@ -7,7 +7,7 @@ use crate::cmd::{say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::push_json_string;
-use crate::profile::Listing;
+use crate::listing::{Key, Listing, Row};
 
 pub fn run(json: bool, env: &Env) -> Result<()> {
     let profiles = Listing::load(env)?;
@@ -19,8 +19,8 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
         ))
         .hint("create a profile with `aws configure --profile NAME`, or set AWS_CONFIG_FILE"));
     }
-    let names = profiles.names();
-    if names.is_empty() && !json {
+    let rows = profiles.rows();
+    if rows.is_empty() && !json {
         say(&format!(
             "no profiles in {} or {}",
             profiles.config.path.display(),
@@ -29,54 +29,66 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
         return Ok(());
     }
     let text = if json {
-        render_json(&profiles, &names)
+        render_json(&rows)
     } else {
-        render_text(&profiles, &names)
+        render_text(&rows)
     };
-    // The process ends right after: freeing ten thousand parsed profiles one by one would take
-    // a fifth of the run, for memory the exit returns anyway.
-    std::mem::forget(profiles);
     write_stdout(&text)
 }
 
-/// `mfa` when the profile names an MFA device, `role` when it assumes a role.
-pub fn marks(profiles: &Listing, name: &str) -> Vec<&'static str> {
-    let mut marks = Vec::new();
-    if profiles.value(name, "role_arn").is_some() {
-        marks.push("role");
+/// `role` when the profile assumes a role, `mfa` when it names an MFA device.
+pub fn marks(row: &Row) -> &'static [&'static str] {
+    match (
+        row.get(Key::RoleArn).is_some(),
+        row.get(Key::MfaSerial).is_some(),
+    ) {
+        (true, true) => &["role", "mfa"],
+        (true, false) => &["role"],
+        (false, true) => &["mfa"],
+        (false, false) => &[],
     }
-    if profiles.value(name, "mfa_serial").is_some() {
-        marks.push("mfa");
-    }
-    marks
 }
 
 /// One profile a line, the marks in a column after the names.
-fn render_text(profiles: &Listing, names: &[&str]) -> String {
-    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    let mut out = String::new();
-    for name in names {
-        let marks = marks(profiles, name).join(" ");
-        let line = format!("{name:<width$}  {marks}");
-        let _ = writeln!(out, "{}", line.trim_end());
+fn render_text(rows: &[Row]) -> String {
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::with_capacity(rows.len() * (width + 12));
+    for row in rows {
+        out.push_str(row.name);
+        let marks = marks(row);
+        if !marks.is_empty() {
+            let pad = width - row.name.chars().count() + 2;
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(&marks.join(" "));
+        }
+        out.push('\n');
     }
     out
 }
 
 /// A JSON array, one object a line: the name, the marks as booleans, and the keys that say
 /// where a session would come from. No secret: key ids and secrets are left out.
-fn render_json(profiles: &Listing, names: &[&str]) -> String {
-    const FIELDS: [&str; 4] = ["mfa_serial", "role_arn", "source_profile", "region"];
-    let mut out = String::with_capacity(names.len() * 160 + 4);
+fn render_json(rows: &[Row]) -> String {
+    const FIELDS: [Key; 4] = [
+        Key::MfaSerial,
+        Key::RoleArn,
+        Key::SourceProfile,
+        Key::Region,
+    ];
+    let mut out = String::with_capacity(rows.len() * 160 + 4);
     out.push('[');
-    for name in names {
+    for row in rows {
         out.push_str(if out.len() == 1 {
             "\n{\"name\":"
         } else {
             ",\n{\"name\":"
         });
-        push_json_string(&mut out, name);
-        let values = FIELDS.map(|key| profiles.value(name, key));
+        push_json_string(&mut out, row.name);
+        let values = FIELDS.map(|key| row.get(key));
         let _ = write!(
             out,
             ",\"mfa\":{},\"role\":{}",
@@ -84,14 +96,13 @@ fn render_json(profiles: &Listing, names: &[&str]) -> String {
             values[1].is_some()
         );
         for (key, value) in FIELDS.iter().zip(values) {
-            let _ = write!(out, ",\"{key}\":");
+            let _ = write!(out, ",\"{}\":", key.name());
             match value {
                 Some(value) => push_json_string(&mut out, value),
                 None => out.push_str("null"),
             }
         }
-        let keys = profiles.value(name, "aws_access_key_id").is_some()
-            && profiles.value(name, "aws_secret_access_key").is_some();
+        let keys = row.get(Key::AccessKeyId).is_some() && row.get(Key::SecretAccessKey).is_some();
         let _ = write!(out, ",\"long_term_keys\":{keys}}}");
     }
     out.push_str("\n]\n");
