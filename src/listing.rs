@@ -120,7 +120,7 @@ impl Listing {
     pub fn from_texts(config: &str, credentials: &str) -> Result<Listing> {
         let file = |path: &str, text: &str| File {
             path: path.into(),
-            contents: Some(crate::profile::dedent_properties(text)),
+            contents: Some(crate::profile::dedent_properties(text).into_owned()),
         };
         Listing::new(file("config", config), file("credentials", credentials))
     }

@@ -64,9 +64,12 @@ impl File {
         if text.starts_with('\u{feff}') {
             text.drain(..'\u{feff}'.len_utf8());
         }
+        if let Cow::Owned(dedented) = dedent_properties(&text) {
+            text = dedented;
+        }
         Ok(File {
             path,
-            contents: Some(dedent_properties(&text)),
+            contents: Some(text),
         })
     }
 
@@ -86,7 +89,11 @@ impl File {
 /// deeper lines (the `s3 =` sub-properties) are left as they are, and comment lines lose
 /// their indentation too. Lines are neither added nor removed, so parse errors keep their
 /// line numbers.
-pub fn dedent_properties(text: &str) -> String {
+pub fn dedent_properties(text: &str) -> Cow<'_, str> {
+    // Only lines that start with a blank change: most files have none, and are not copied.
+    if !(text.starts_with([' ', '\t']) || text.contains("\n ") || text.contains("\n\t")) {
+        return Cow::Borrowed(text);
+    }
     // The indentation of the property that deeper lines continue; None after a header.
     let mut property: Option<usize> = None;
     let mut out = String::with_capacity(text.len());
@@ -113,7 +120,7 @@ pub fn dedent_properties(text: &str) -> String {
         }
         out.push_str(keep);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Every profile of both files.
@@ -272,7 +279,7 @@ impl Profiles {
     pub fn from_texts(config: &str, credentials: &str) -> Result<Profiles> {
         let file = |path: &str, text: &str| File {
             path: path.into(),
-            contents: Some(dedent_properties(text)),
+            contents: Some(dedent_properties(text).into_owned()),
         };
         let (config, credentials) = (file("config", config), file("credentials", credentials));
         let set = parse(&config, &credentials)?;
@@ -805,6 +812,18 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(dedent_properties(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_file_without_indented_lines_is_not_copied() {
+        let plain = "[default]\nregion = x\n\n[profile a]\r\nk = v # c \n";
+        assert!(matches!(dedent_properties(plain), Cow::Borrowed(t) if t == plain));
+        for indented in [" [a]\n", "[a]\n\tk = v\n", "[a]\r\n k = v"] {
+            assert!(
+                matches!(dedent_properties(indented), Cow::Owned(_)),
+                "{indented:?}"
+            );
         }
     }
 

@@ -19,6 +19,10 @@ fuzz_target!(|input: (&str, &str, &str)| {
     };
     assert_eq!(squeeze(&dedented), squeeze(config));
     assert_eq!(dedent_properties(&dedented), dedented);
+    // A file without indented lines comes back as it is, not copied.
+    if !config.lines().any(|l| l.starts_with([' ', '\t'])) {
+        assert!(matches!(dedented, std::borrow::Cow::Borrowed(t) if t == config));
+    }
 
     let profiles = match Profiles::from_texts(config, credentials) {
         Ok(p) => p,
