@@ -2,10 +2,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-// aws-config's profile parser allocates for every line of the files; with glibc's malloc,
-// allocation was a quarter of `list`'s instructions on 10,000 profiles (callgrind).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
