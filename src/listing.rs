@@ -9,8 +9,6 @@
 //! to aws-config's parser: the scan is fast on plain files and never reads one differently.
 //! Tests and a fuzz target compare the two readings.
 
-use std::ops::Range;
-
 use aws_config::profile::ProfileSet;
 use aws_runtime::env_config::file::EnvConfigFileKind;
 
@@ -141,18 +139,16 @@ impl Listing {
     }
 }
 
-/// A file's profiles, sorted by name.
-fn rows_of<'a>(reading: &'a Reading, file: &'a File) -> Vec<Row<'a>> {
+/// A file's profiles, sorted by name: made one at a time from the scan's sections, so that
+/// only the merged list is ever held (memory a listing does not touch need not be faulted in).
+fn rows_of<'a>(reading: &'a Reading, file: &'a File) -> Box<dyn Iterator<Item = Row<'a>> + 'a> {
     match reading {
         Reading::Scanned(sections) => {
             let text = file.contents.as_deref().unwrap_or_default();
-            sections
-                .iter()
-                .map(|s| Row {
-                    name: &text[s.name.clone()],
-                    values: s.values.clone().map(|v| v.map(|range| &text[range])),
-                })
-                .collect()
+            Box::new(sections.iter().map(|s| Row {
+                name: s.name.of(text),
+                values: s.values.map(|v| v.map(|span| span.of(text))),
+            }))
         }
         Reading::Parsed(set) => {
             let mut rows: Vec<Row<'a>> = set
@@ -166,17 +162,20 @@ fn rows_of<'a>(reading: &'a Reading, file: &'a File) -> Vec<Row<'a>> {
                 })
                 .collect();
             rows.sort_unstable_by(|a, b| a.name.cmp(b.name));
-            rows
+            Box::new(rows.into_iter())
         }
     }
 }
 
 /// Two sorted lists into one; a profile in both takes each key from the credentials file
 /// first, the precedence the AWS CLI gives the files.
-fn merge<'a>(config: Vec<Row<'a>>, credentials: Vec<Row<'a>>) -> Vec<Row<'a>> {
-    let mut out = Vec::with_capacity(config.len().max(credentials.len()));
-    let mut config = config.into_iter().peekable();
-    let mut credentials = credentials.into_iter().peekable();
+fn merge<'a>(
+    config: impl Iterator<Item = Row<'a>>,
+    credentials: impl Iterator<Item = Row<'a>>,
+) -> Vec<Row<'a>> {
+    let mut out = Vec::with_capacity(config.size_hint().0.max(credentials.size_hint().0));
+    let mut config = config.peekable();
+    let mut credentials = credentials.peekable();
     loop {
         let row = match (config.peek(), credentials.peek()) {
             (None, None) => break,
@@ -201,13 +200,27 @@ fn merge<'a>(config: Vec<Row<'a>>, credentials: Vec<Row<'a>>) -> Vec<Row<'a>> {
     out
 }
 
-/// A profile section found by the scan: byte ranges into the file's text.
+/// A profile section found by the scan: byte spans of the file's text.
 #[derive(Debug)]
 struct Section {
-    name: Range<usize>,
+    name: Span,
     /// The header's text between the brackets, to tell two spellings of one profile apart.
-    header: Range<usize>,
-    values: [Option<Range<usize>>; 6],
+    header: Span,
+    values: [Option<Span>; 6],
+}
+
+/// Where a part of a file's text is: 32-bit offsets keep a section at 88 bytes (176 with
+/// `Range<usize>`), and the scan leaves files of 4 GiB and more to aws-config.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn of(self, text: &str) -> &str {
+        &text[self.start as usize..self.end as usize]
+    }
 }
 
 /// Blanks as the AWS parsers count them: space and tab, nothing else.
@@ -216,9 +229,14 @@ const BLANK: [char; 2] = [' ', '\t'];
 /// The profile sections of one file and the six keys of each, sorted by name; `None` where
 /// the file needs aws-config's reading (see the module's comment).
 fn scan(text: &str, kind: EnvConfigFileKind) -> Option<Vec<Section>> {
+    u32::try_from(text.len()).ok()?;
     let at = |part: &str| {
         let start = part.as_ptr() as usize - text.as_ptr() as usize;
-        start..start + part.len()
+        // Within the text, which is shorter than 4 GiB: the casts cannot truncate.
+        Span {
+            start: start as u32,
+            end: (start + part.len()) as u32,
+        }
     };
     // Every header starts with '[': their count bounds the sections' (10,000 sections grown
     // one by one cost more than this count).
@@ -268,12 +286,12 @@ fn scan(text: &str, kind: EnvConfigFileKind) -> Option<Vec<Section>> {
     }
     // A stable sort keeps the file's order among sections of one name, so a later value wins
     // as it does in aws-config; one name under two spellings would merge in its hash order.
-    sections.sort_by(|a, b| text[a.name.clone()].cmp(&text[b.name.clone()]));
+    sections.sort_by(|a, b| a.name.of(text).cmp(b.name.of(text)));
     let mut merged: Vec<Section> = Vec::with_capacity(sections.len());
     for section in sections {
         match merged.last_mut() {
-            Some(last) if text[last.name.clone()] == text[section.name.clone()] => {
-                if text[last.header.clone()] != text[section.header.clone()] {
+            Some(last) if last.name.of(text) == section.name.of(text) => {
+                if last.header.of(text) != section.header.of(text) {
                     return None;
                 }
                 for (mine, later) in last.values.iter_mut().zip(section.values) {
