@@ -5,14 +5,13 @@
 //! signed for the partition's IAM region, whatever region the profile uses.
 
 use aws_sdk_iam::config::http::HttpResponse;
-use aws_sdk_iam::config::retry::RetryConfig;
-use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_iam::config::{Credentials, Region};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::Result;
 use crate::profile::LongTermKeys;
 use crate::secret::Secret;
-use crate::sts::{self, MAX_ATTEMPTS, OPERATION_TIMEOUT};
+use crate::sts::{self, OPERATION_TIMEOUT};
 
 /// Pages read at most; a user has at most 8 MFA devices.
 const MAX_PAGES: usize = 10;
@@ -51,16 +50,12 @@ impl Iam {
             None,
             "mfa-env",
         );
-        let mut config = aws_sdk_iam::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::from_static(signing_region))
-            .credentials_provider(credentials)
-            .http_client(sts::http_client(endpoint_url))
-            .timeout_config(sts::timeouts())
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-        if let Some(url) = endpoint_url {
-            config = config.endpoint_url(url);
-        }
+        let config = sts::sdk_config(
+            credentials,
+            Region::from_static(signing_region),
+            sts::http_client(endpoint_url),
+            endpoint_url,
+        );
         let endpoint = endpoint_url.map_or_else(
             || match signing_region {
                 "us-east-1" => "https://iam.amazonaws.com".to_owned(),
@@ -69,7 +64,7 @@ impl Iam {
             str::to_owned,
         );
         Ok(Iam {
-            client: aws_sdk_iam::Client::from_conf(config.build()),
+            client: aws_sdk_iam::Client::new(&config),
             runtime: sts::runtime()?,
             secret: keys.secret_access_key.clone(),
             endpoint,

@@ -20,6 +20,8 @@ use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::{SharedHttpConnector, http_client_fn};
 use aws_smithy_runtime_api::client::result::ServiceError;
+use aws_types::SdkConfig;
+use aws_types::sdk_config::SharedCredentialsProvider;
 
 use crate::error::{Error, Result};
 use crate::profile::LongTermKeys;
@@ -140,17 +142,12 @@ impl Sts {
             None,
             "mfa-env",
         );
-        let mut config = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.region.clone()))
-            .credentials_provider(credentials)
-            .http_client(self.http.clone())
-            .timeout_config(timeouts())
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-        if let Some(url) = &self.endpoint_url {
-            config = config.endpoint_url(url);
-        }
-        aws_sdk_sts::Client::from_conf(config.build())
+        aws_sdk_sts::Client::new(&sdk_config(
+            credentials,
+            Region::new(self.region.clone()),
+            self.http.clone(),
+            self.endpoint_url.as_deref(),
+        ))
     }
 
     /// GetSessionToken with an MFA code.
@@ -577,13 +574,28 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::new(format!("cannot start the network runtime: {e}")))
 }
 
-/// The bounds on every AWS call.
-pub(crate) fn timeouts() -> TimeoutConfig {
-    TimeoutConfig::builder()
+/// The settings of every AWS client (STS, and IAM for `setup`): exactly these keys, region
+/// and endpoint, nothing from the environment; the bounds on every call; standard retries.
+pub(crate) fn sdk_config(
+    credentials: Credentials,
+    region: Region,
+    http: SharedHttpClient,
+    endpoint_url: Option<&str>,
+) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .operation_timeout(OPERATION_TIMEOUT)
-        .build()
+        .build();
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(http)
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+    config.set_endpoint_url(endpoint_url.map(str::to_owned));
+    config.build()
 }
 
 fn clock_skew(said: &str) -> CallError {
