@@ -31,7 +31,7 @@ say = lines.append
 say("# Benchmarks")
 say("")
 if quick == "1":
-    say("(quick smoke run: one or two runs each, not a measurement)")
+    say("(quick smoke run: one run each, not a measurement)")
     say("")
 say(f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `bench/run` against one local moto STS server,")
 say("hyperfine medians in milliseconds (warm-up 3, at least 10 runs).")
@@ -72,7 +72,7 @@ checks = [
     (f"stripped release binary under 6 MB: {size_mb:.2f} MB", size_mb < 6),
 ]
 if quick == "1":
-    say("Targets: not checked in a quick run (debug build, two runs each).")
+    say("Targets: not checked in a quick run (debug build, one run each).")
     print("\n".join(lines))
     sys.exit(0)
 say("Targets:")
