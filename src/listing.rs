@@ -52,7 +52,7 @@ impl Key {
 
 /// One profile: its name and the values of the keys, the credentials file's over the config
 /// file's, as the AWS tools merge the two.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Row<'a> {
     pub name: &'a str,
     values: [Option<&'a str>; 6],
@@ -61,6 +61,21 @@ pub struct Row<'a> {
 impl<'a> Row<'a> {
     pub fn get(&self, key: Key) -> Option<&'a str> {
         self.values[key as usize]
+    }
+}
+
+// The secret access key is shown as present or absent, never as its value.
+impl std::fmt::Debug for Row<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut row = f.debug_struct("Row");
+        row.field("name", &self.name);
+        for key in Key::ALL {
+            match (key, self.get(key)) {
+                (Key::SecretAccessKey, Some(_)) => row.field(key.name(), &Some("<hidden>")),
+                (_, value) => row.field(key.name(), &value),
+            };
+        }
+        row.finish()
     }
 }
 
@@ -382,25 +397,24 @@ mod tests {
     /// merged reading of the two (the one `export` uses) has the same profiles and values.
     /// (Where the scan gives up, aws-config is what reads the files.)
     fn same(config: &str, credentials: &str) -> bool {
-        let rows = match Listing::from_texts(config, credentials) {
-            Ok(listing) if listing.scanned() => format!("{:?}", listing.rows()),
+        let listing = match Listing::from_texts(config, credentials) {
+            Ok(listing) if listing.scanned() => listing,
             _ => return false,
         };
-        let merged = Profiles::from_texts(config, credentials).map(|profiles| {
-            let rows: Vec<Row> = (profiles.names().into_iter())
-                .map(|name| {
-                    let profile = profiles.get(name).expect("a listed name");
-                    Row {
-                        name,
-                        values: Key::ALL.map(|key| profile.get(key.name())),
-                    }
-                })
-                .collect();
-            format!("{rows:?}")
-        });
+        let profiles = Profiles::from_texts(config, credentials)
+            .unwrap_or_else(|e| panic!("aws-config fails where the scan reads: {e}"));
+        let merged: Vec<Row> = (profiles.names().into_iter())
+            .map(|name| {
+                let profile = profiles.get(name).expect("a listed name");
+                Row {
+                    name,
+                    values: Key::ALL.map(|key| profile.get(key.name())),
+                }
+            })
+            .collect();
         assert_eq!(
-            Ok(rows),
-            merged.map_err(|e| e.to_string()),
+            listing.rows(),
+            merged,
             "config {config:?}, credentials {credentials:?}"
         );
         true
@@ -507,6 +521,20 @@ mod tests {
         assert_eq!(rows[0].get(Key::Region), Some("eu-west-2"));
         assert_eq!(rows[1].get(Key::Region), Some("eu-west-1;not a comment"));
         assert_eq!(rows[2].get(Key::Region), Some("ap-south-1"));
+    }
+
+    #[test]
+    fn debug_hides_the_secret_access_key() {
+        let listing =
+            Listing::from_texts("", "[a]\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG\n")
+                .unwrap();
+        let rows = listing.rows();
+        let shown = format!("{rows:?} {listing:?}");
+        assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
+        assert!(
+            shown.contains("aws_secret_access_key: Some(\"<hidden>\")"),
+            "{shown}"
+        );
     }
 
     #[test]
