@@ -302,23 +302,20 @@ fn scan(text: &str, kind: EnvConfigFileKind) -> Option<Vec<Section>> {
     // A stable sort keeps the file's order among sections of one name, so a later value wins
     // as it does in aws-config; one name under two spellings would merge in its hash order.
     sections.sort_by(|a, b| a.name.of(text).cmp(b.name.of(text)));
-    let mut merged: Vec<Section> = Vec::with_capacity(sections.len());
-    for section in sections {
-        match merged.last_mut() {
-            Some(last) if last.name.of(text) == section.name.of(text) => {
-                if last.header.of(text) != section.header.of(text) {
-                    return None;
-                }
-                for (mine, later) in last.values.iter_mut().zip(section.values) {
-                    if later.is_some() {
-                        *mine = later;
-                    }
-                }
-            }
-            _ => merged.push(section),
+    let mut two_spellings = false;
+    sections.dedup_by(|later, kept| {
+        if later.name.of(text) != kept.name.of(text) {
+            return false;
         }
-    }
-    Some(merged)
+        two_spellings |= later.header.of(text) != kept.header.of(text);
+        for (mine, value) in kept.values.iter_mut().zip(later.values) {
+            if value.is_some() {
+                *mine = value;
+            }
+        }
+        true
+    });
+    (!two_spellings).then_some(sections)
 }
 
 #[derive(Clone, Copy)]
