@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
