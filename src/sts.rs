@@ -5,7 +5,7 @@
 //! Here the keys, the region and the endpoint are exactly what the caller passes.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
@@ -176,8 +176,15 @@ impl Sts {
         }
     }
 
-    /// AssumeRole, with MFA when `req.mfa` is set.
-    pub fn assume_role(&self, signer: &Signer, req: &AssumeRole) -> Result<Session, CallError> {
+    /// AssumeRole, with MFA when `req.mfa` is set. A call with a `deadline` (the second and
+    /// later of a role chain) ends by it: the calls of a chain share one bound, so that a chain
+    /// of N roles cannot take N times as long as one call.
+    pub fn assume_role(
+        &self,
+        signer: &Signer,
+        req: &AssumeRole,
+        deadline: Option<Instant>,
+    ) -> Result<Session, CallError> {
         let mut call = self
             .client(signer)
             .assume_role()
@@ -193,9 +200,28 @@ impl Sts {
             signer,
             role: Some(req),
         };
-        match self.runtime.block_on(call.send()) {
-            Ok(out) => self.session(out.credentials(), &context),
-            Err(err) => Err(self.explain(&context, &err)),
+        let answer = match deadline {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                // The timer is made inside the runtime, which drives it.
+                let send = call.send();
+                self.runtime
+                    .block_on(async { tokio::time::timeout(left, send).await })
+            }
+            None => Ok(self.runtime.block_on(call.send())),
+        };
+        match answer {
+            Ok(Ok(out)) => self.session(out.credentials(), &context),
+            Ok(Err(err)) => Err(self.explain(&context, &err)),
+            Err(_) => Err(CallError::Failed(
+                Error::new(format!(
+                    "no answer from STS at {} to AssumeRole {} within {}s, the time all the calls of a role chain may take",
+                    self.endpoint,
+                    req.role_arn,
+                    OPERATION_TIMEOUT.as_secs()
+                ))
+                .hint(NETWORK_HINT),
+            )),
         }
     }
 

@@ -166,6 +166,32 @@ fn a_chain_assumes_each_role_in_turn_with_the_code_on_the_first() {
 }
 
 #[test]
+fn the_calls_of_a_chain_share_one_time_bound() {
+    let server = StsServer::start();
+    // The first role answers after 4.5 s; the second never does. Each call alone is bounded
+    // at 15 s; the chain ends 15 s after its first call, not 4.5 + 15 s.
+    server.reply(Reply::Delay(
+        std::time::Duration::from_secs_f64(4.5),
+        Box::new(Reply::Creds(Creds::default())),
+    ));
+    server.always(Reply::Hang);
+    let out = roles(&server).args(["deep", "-c", "123456"]).fails(&[
+        "no answer from STS at http://127.0.0.1:",
+        "to AssumeRole arn:aws:iam::333333333333:role/Deep within 15s",
+        "check your network connection, proxy or VPN",
+    ]);
+    let took = out.elapsed.as_secs_f64();
+    assert!((14.0..17.0).contains(&took), "took {took}s");
+    let reqs = server.requests();
+    assert!(reqs.len() >= 2, "{reqs:#?}");
+    assert!(
+        reqs[1..]
+            .iter()
+            .all(|r| r.param("RoleArn") == Some("arn:aws:iam::333333333333:role/Deep"))
+    );
+}
+
+#[test]
 fn role_arn_flag_assumes_a_role_with_the_named_profile_keys() {
     let server = StsServer::start();
     roles(&server)

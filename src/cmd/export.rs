@@ -1,6 +1,6 @@
 //! `mfa-env [export] PROFILE`: ask for the code, call STS, print the shell statements.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cli::ExportArgs;
 use crate::cmd::{say, write_stdout};
@@ -12,7 +12,7 @@ use crate::held::Held;
 use crate::profile::{self, Overrides, Profiles, Resolved};
 use crate::prompt::Prompter;
 use crate::shell::Shell;
-use crate::sts::{AssumeRole, CallError, Session, Signer, Sts};
+use crate::sts::{AssumeRole, CallError, OPERATION_TIMEOUT, Session, Signer, Sts};
 use crate::time;
 
 /// GetSessionToken's limits.
@@ -175,6 +175,9 @@ fn assume_roles(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<S
     let sts = Sts::new(&r.region, r.endpoint_url.as_deref())?;
     let mfa = r.mfa_role();
     let chain = |code: Option<&str>| -> Result<Session, CallError> {
+        // One bound for all the calls of the chain: the first call has the SDK's, and the
+        // later ones what is left of it (counted after the prompt, which is not network time).
+        let start = Instant::now();
         let mut signer = Signer::from(&r.keys);
         let mut last = None;
         for (i, role) in r.roles.iter().enumerate() {
@@ -190,7 +193,8 @@ fn assume_roles(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<S
                 // A role on the way is used at once to assume the next: the shortest session.
                 duration: if final_role { duration } else { ROLE_MIN },
             };
-            let session = sts.assume_role(&signer, &request)?;
+            let deadline = (i > 0).then(|| start + OPERATION_TIMEOUT);
+            let session = sts.assume_role(&signer, &request, deadline)?;
             signer = Signer::from(&session);
             last = Some(session);
         }
