@@ -1,7 +1,7 @@
 //! IAM ListMFADevices, for `setup`: the MFA devices of the user whose keys a profile holds.
 //!
-//! Built like the STS client (explicit keys, region, endpoint, timeouts, retries, the same
-//! ring-based TLS stack). IAM is global: its calls go to the partition's one endpoint and are
+//! Built from the STS client's settings (`sts::sdk_config`: explicit keys, region, endpoint,
+//! timeouts, retries) on the same ring-based HTTP client. IAM is global: its calls go to the partition's one endpoint and are
 //! signed for the partition's IAM region, whatever region the profile uses.
 
 use aws_sdk_iam::config::http::HttpResponse;
