@@ -201,6 +201,9 @@ fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
 
 // ---- exec
 
+/// `mfa-env exec dev -c 123456 --`, before the command.
+const EXEC_DEV: [&str; 5] = ["exec", "dev", "-c", "123456", "--"];
+
 /// A command that writes its arguments NUL-separated and exits with status `$EXIT`.
 const SHOW_ARGS: &str = "printf '%s\\0' \"$@\"; exit \"${EXIT:-0}\"";
 
@@ -224,9 +227,8 @@ fn exec_passes_arguments_unchanged_and_the_session_in_the_environment() {
     let out = Test::dev(&server)
         .env("AWS_PROFILE", "other")
         .env("AWS_DEFAULT_PROFILE", "other")
-        .args([
-            "exec", "dev", "-c", "123456", "--", "sh", "-c", SHOW_ARGS, "sh",
-        ])
+        .args(EXEC_DEV)
+        .args(["sh", "-c", SHOW_ARGS, "sh"])
         .args(args)
         .ok();
     let got: Vec<&str> = out.stdout.split_terminator('\0').collect();
@@ -259,30 +261,14 @@ fn exec_returns_the_commands_status_and_signal() {
     for code in ["0", "1", "42", "255"] {
         let out = Test::dev(&server)
             .env("EXIT", code)
-            .args([
-                "exec",
-                "dev",
-                "-c",
-                "123456",
-                "--",
-                "sh",
-                "-c",
-                "exit \"$EXIT\"",
-            ])
+            .args(EXEC_DEV)
+            .args(["sh", "-c", "exit \"$EXIT\""])
             .run();
         assert_eq!(out.status.code(), Some(code.parse().unwrap()));
     }
     let out = Test::dev(&server)
-        .args([
-            "exec",
-            "dev",
-            "-c",
-            "123456",
-            "--",
-            "sh",
-            "-c",
-            "kill -TERM $$",
-        ])
+        .args(EXEC_DEV)
+        .args(["sh", "-c", "kill -TERM $$"])
         .run();
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGTERM));
@@ -292,19 +278,13 @@ fn exec_returns_the_commands_status_and_signal() {
 fn exec_of_a_missing_command_and_of_a_failed_session() {
     let server = StsServer::start();
     let out = Test::dev(&server)
-        .args([
-            "exec",
-            "dev",
-            "-c",
-            "123456",
-            "--",
-            "no-such-command-mfa",
-            "x",
-        ])
+        .args(EXEC_DEV)
+        .args(["no-such-command-mfa", "x"])
         .fails(&["cannot run 'no-such-command-mfa'", "PATH"]);
     assert_eq!(out.status.code(), Some(127));
     let out = Test::new()
-        .args(["exec", "dev", "-c", "123456", "--", "true"])
+        .args(EXEC_DEV)
+        .args(["true"])
         .fails(&["no AWS config files"]);
     assert_eq!(out.status.code(), Some(1));
     Test::new()
