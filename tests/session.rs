@@ -313,7 +313,7 @@ fn exec_uses_the_session_the_shell_holds() {
 
 // ---- formats read by real readers
 
-/// The Python of the venv .ci/run makes, with botocore and python-dotenv.
+/// The Python of the venv scripts/test makes, with botocore and python-dotenv.
 fn python() -> PathBuf {
     let python = std::env::var_os("MFA_ENV_TEST_PYTHON").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/python"),
@@ -321,7 +321,7 @@ fn python() -> PathBuf {
     );
     assert!(
         python.is_file(),
-        "{} is missing: run .ci/run, or `python3 -m venv .ci/venv && .ci/venv/bin/pip install botocore python-dotenv`",
+        "{} is missing: run scripts/test, which makes the venv of tests/requirements.txt",
         python.display()
     );
     python

@@ -23,7 +23,7 @@ fn venv_bin(name: &str) -> PathBuf {
         .join(name);
     assert!(
         path.is_file(),
-        "{} is missing: run .ci/run, or `python3 -m venv .ci/venv && .ci/venv/bin/pip install 'moto[server]==5.2.5'`",
+        "{} is missing: run scripts/test, which makes the venv of tests/requirements.txt",
         path.display()
     );
     path
