@@ -1,5 +1,5 @@
 //! moto's server (PyPI `moto[server]`), a real implementation of STS and IAM that checks SigV4
-//! signatures and IAM policies once authentication is on. `.ci/run` installs it into
+//! signatures and IAM policies once authentication is on. `scripts/test` installs it into
 //! `.ci/venv`; a missing moto fails the test. moto dies with the thread that started it
 //! (PR_SET_PDEATHSIG), so no server outlives a run, not even the shared one.
 #![allow(unsafe_code)]
