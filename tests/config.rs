@@ -1,28 +1,78 @@
-//! Config files as people have them: the corpus of 40 real files, and every odd file.
+//! Config files as people have them: the project's own files of every form found in real
+//! config files (tests/data/config), read as botocore reads them, and every odd file.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use mfa_env::Env;
 use mfa_env::profile::Profiles;
 
 use crate::support::*;
 
-fn corpus() -> PathBuf {
-    // Read in place from the project's shared folder, beside the repository (never copied in).
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/aws-config-corpus")
+/// One small file per form that real config files hold (the folder's README.md lists them).
+fn data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/config")
 }
 
-/// mfa-env's view of a config file: profiles, mfa_serial and region, or the error.
+fn data_files() -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(data())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ini"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 40,
+        "{} files in {}",
+        files.len(),
+        data().display()
+    );
+    files
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().unwrap().to_str().unwrap()
+}
+
+/// The keys compared: those mfa-env reads, and those that tell a profile's kind.
+const KEYS: &[&str] = &[
+    "aws_access_key_id",
+    "credential_process",
+    "credential_source",
+    "duration_seconds",
+    "endpoint_url",
+    "external_id",
+    "mfa_process",
+    "mfa_serial",
+    "output",
+    "region",
+    "role_arn",
+    "role_session_name",
+    "services",
+    "source_profile",
+    "sso_session",
+    "sso_start_url",
+];
+
+/// A reading of a config file: the profiles, the values of KEYS in each, or a refusal.
 #[derive(Debug, PartialEq)]
 struct View {
     profiles: Vec<String>,
-    mfa_serial: BTreeMap<String, String>,
-    region: BTreeMap<String, String>,
+    /// profile -> key -> value
+    values: BTreeMap<String, BTreeMap<String, String>>,
     error: bool,
 }
 
-fn view(path: &std::path::Path) -> View {
+impl View {
+    #[track_caller]
+    fn value(&self, profile: &str, key: &str) -> &str {
+        &self.values[profile][key]
+    }
+}
+
+/// mfa-env's reading.
+fn view(path: &Path) -> View {
     let path = path.display().to_string();
     let env = Env::from_pairs([
         ("HOME", "/nonexistent"),
@@ -32,92 +82,149 @@ fn view(path: &std::path::Path) -> View {
     match Profiles::load(&env) {
         Err(_) => View {
             profiles: vec![],
-            mfa_serial: BTreeMap::new(),
-            region: BTreeMap::new(),
+            values: BTreeMap::new(),
             error: true,
         },
-        Ok(p) => {
-            let names: Vec<String> = p.names().iter().map(|s| s.to_string()).collect();
-            let pick = |key: &str| {
-                names
+        Ok(p) => View {
+            profiles: p.names().iter().map(|s| s.to_string()).collect(),
+            values: (p.names().iter())
+                .map(|name| {
+                    let profile = p.get(name).unwrap();
+                    let values = (KEYS.iter())
+                        .filter_map(|k| Some((k.to_string(), profile.get(k)?.to_owned())))
+                        .collect();
+                    (name.to_string(), values)
+                })
+                .collect(),
+            error: false,
+        },
+    }
+}
+
+/// botocore's reading of each file, by the AWS CLI's own loader: tests/support/botocore_view.py
+/// run by the test venv's Python (`.ci/run` makes it), once for all the files. A missing
+/// Python or botocore fails the test, with what to run.
+fn botocore(files: &[PathBuf]) -> BTreeMap<String, View> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/botocore_view.py");
+    let out = Command::new(python())
+        .arg(&script)
+        .args(files)
+        .env_clear()
+        // configparser reads with the locale's encoding: UTF-8, as on any current system.
+        .env("PYTHONUTF8", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed: run .ci/run, which makes .ci/venv with botocore\n{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = |v: &serde_json::Value| v.as_str().unwrap().to_owned();
+    (json["files"].as_object().unwrap().iter())
+        .map(|(path, record)| {
+            let values = (record["keys"].as_object().unwrap().iter())
+                .map(|(name, keys)| {
+                    let keys = (keys.as_object().unwrap().iter())
+                        .filter(|(k, _)| KEYS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), text(v)))
+                        .collect();
+                    (name.clone(), keys)
+                })
+                .collect();
+            let view = View {
+                profiles: record["profiles"]
+                    .as_array()
+                    .unwrap()
                     .iter()
-                    .filter_map(|n| Some((n.clone(), p.get(n).ok()?.get(key)?.to_owned())))
-                    .collect()
+                    .map(text)
+                    .collect(),
+                values,
+                error: !record["error"].is_null(),
             };
-            View {
-                mfa_serial: pick("mfa_serial"),
-                region: pick("region"),
-                profiles: names.clone(),
-                error: false,
-            }
+            (file_name(Path::new(path)).to_owned(), view)
+        })
+        .collect()
+}
+
+/// aws-config's reading alone, without the step mfa-env takes first (indented keys).
+fn aws_config_alone(path: &Path) -> Result<Vec<String>, String> {
+    use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+    use aws_types::os_shim_internal::{Env, Fs};
+    let text = std::fs::read_to_string(path).unwrap();
+    let files = EnvConfigFiles::builder()
+        .with_contents(EnvConfigFileKind::Config, text)
+        .build();
+    let (env, fs) = (Env::from_slice(&[]), Fs::from_slice(&[]));
+    let load = std::pin::pin!(aws_config::profile::load(&fs, &env, &files, None));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match load.poll(&mut context) {
+        std::task::Poll::Ready(Ok(set)) => {
+            let mut names: Vec<String> = set.profiles().map(str::to_owned).collect();
+            names.sort();
+            Ok(names)
         }
+        std::task::Poll::Ready(Err(e)) => {
+            Err(std::error::Error::source(&e)
+                .map_or_else(|| e.to_string(), |cause| cause.to_string()))
+        }
+        std::task::Poll::Pending => panic!("parsing text does no I/O"),
     }
 }
 
-fn botocore(record: &serde_json::Value) -> View {
-    let map = |key: &str| {
-        record[key]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-            .collect()
-    };
-    View {
-        profiles: record["profiles"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .collect(),
-        mfa_serial: map("mfa_serial"),
-        region: map("region"),
-        error: !record["error"].is_null(),
-    }
-}
-
-/// Where mfa-env (aws-config's parser, as every AWS SDK but Python's) and botocore (the
-/// AWS CLI) read a corpus file differently, on purpose, and what mfa-env makes of it.
+/// Where mfa-env (aws-config's parser, as every AWS SDK but Python's) reads a file differently
+/// from botocore (the AWS CLI), on purpose; each is asserted exactly below.
 const DIFFERENCES: &[(&str, &str)] = &[
     (
-        "36-awsvault-mixedcase-keys-inline-comments.ini",
-        // `region = moon-1 # Different from sso region`: aws-config drops a comment that
-        // follows whitespace, botocore keeps it in the value. Either way it is not a region
-        // mfa-env accepts, and aws-config's reading is the SDKs' convention.
-        "aws-config drops the inline comment after a value",
+        "bracket-spaces.ini",
+        "aws-config trims the spaces inside `[ default ]`; botocore takes ` default ` for no profile",
     ),
     (
-        "39-awssdkgo-bracket-spaces-inline-comments.ini",
-        // `[ default ]`: aws-config trims the spaces inside the brackets, botocore does not
-        // and then has no profile. Its region `"foo-region"` keeps its quotes in both and
-        // is refused by mfa-env as not a region.
-        "aws-config trims spaces inside the brackets",
+        "byte-order-mark.ini",
+        "mfa-env drops the byte-order mark a Windows editor writes; botocore refuses the file",
     ),
     (
-        "40-awssdkgov2-duplicate-sections.ini",
-        // A section that appears twice: aws-config merges them (later keys win), as the
-        // Go, Java and Rust SDKs do; botocore refuses the whole file.
-        "aws-config merges duplicate sections",
+        "duplicate-keys.ini",
+        "aws-config keeps the last of a repeated key; botocore refuses the file",
+    ),
+    (
+        "duplicate-sections.ini",
+        "aws-config merges a repeated section (later keys win), as the Go, Java and Rust SDKs do; botocore refuses the file",
+    ),
+    (
+        "inline-hash-comment.ini",
+        "aws-config drops a `#` comment after whitespace in a value; botocore keeps it in the value",
+    ),
+    (
+        "inline-semicolon-comment.ini",
+        "aws-config drops a `;` comment after whitespace in a value; botocore keeps it in the value",
     ),
 ];
 
+/// Files that aws-config alone refuses and mfa-env reads as botocore does, by one step of the
+/// AWS CLI's taken before aws-config's parser: keys indented under their header are keys
+/// (`dedent_properties` in src/profile.rs).
+const READ_AS_THE_CLI_READS_THEM: &[&str] = &[
+    "crlf-indented-keys-no-final-newline.ini",
+    "indented-keys.ini",
+    "indented-sso-session.ini",
+    "tab-indented-keys.ini",
+];
+
 #[test]
-fn the_corpus_reads_as_botocore_reads_it_but_for_documented_differences() {
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus().join("botocore.json"))
-            .expect("the corpus is in ../shared/aws-config-corpus beside the repository"),
-    )
-    .unwrap();
-    let records = json.as_object().unwrap();
-    assert_eq!(records.len(), 40);
+fn the_data_reads_as_botocore_reads_it_but_for_documented_differences() {
+    let files = data_files();
+    let theirs_all = botocore(&files);
+    assert_eq!(theirs_all.len(), files.len());
     let mut differing = Vec::new();
-    for (file, record) in records {
-        let ours = view(&corpus().join(file));
-        let theirs = botocore(record);
-        if ours != theirs {
-            differing.push(file.as_str());
+    for path in &files {
+        let file = file_name(path);
+        let (ours, theirs) = (view(path), &theirs_all[file]);
+        if ours != *theirs {
+            differing.push(file);
             assert!(
-                DIFFERENCES.iter().any(|(f, _)| f == file),
+                DIFFERENCES.iter().any(|(f, _)| *f == file),
                 "{file} reads differently from botocore:\n  mfa-env  {ours:?}\n  botocore {theirs:?}"
             );
         }
@@ -125,35 +232,102 @@ fn the_corpus_reads_as_botocore_reads_it_but_for_documented_differences() {
     let documented: Vec<&str> = DIFFERENCES.iter().map(|(f, _)| *f).collect();
     assert_eq!(differing, documented, "a documented difference went away");
 
-    // What each difference is, exactly.
-    let v36 = view(&corpus().join(DIFFERENCES[0].0));
-    assert_eq!(v36.region["with-sso-session"], "moon-1");
-    let v39 = view(&corpus().join(DIFFERENCES[1].0));
-    assert_eq!(v39.profiles, ["default"]);
-    assert_eq!(v39.region["default"], "\"foo-region\"");
-    let v40 = view(&corpus().join(DIFFERENCES[2].0));
-    assert!(!v40.error && v40.profiles.len() > 60);
+    // What each difference is, exactly: mfa-env's reading, then botocore's.
+    let read = |file: &str| (view(&data().join(file)), &theirs_all[file]);
+    let (ours, theirs) = read("bracket-spaces.ini");
+    assert_eq!(ours.profiles, ["default"]);
+    assert_eq!(ours.value("default", "region"), "us-east-1");
+    assert!(!theirs.error && theirs.profiles.is_empty());
+    let (ours, theirs) = read("byte-order-mark.ini");
+    assert_eq!(ours.profiles, ["default", "dev"]);
+    assert_eq!(ours.value("default", "region"), "eu-west-1");
+    assert!(theirs.error);
+    let (ours, theirs) = read("duplicate-keys.ini");
+    assert_eq!(ours.value("dev", "region"), "eu-west-3");
+    assert!(theirs.error);
+    let (ours, theirs) = read("duplicate-sections.ini");
+    assert_eq!(ours.profiles, ["dev", "other"]);
+    assert_eq!(ours.value("dev", "region"), "eu-west-2");
+    assert_eq!(ours.value("dev", "mfa_serial"), SERIAL);
+    assert!(theirs.error);
+    let (ours, theirs) = read("inline-hash-comment.ini");
+    assert_eq!(ours.value("dev", "region"), "eu-west-1");
     assert_eq!(
-        v40.region["short_profile_name_first"],
-        "short_profile_name_first_alt"
+        theirs.value("dev", "region"),
+        "eu-west-1 # closest to the office"
     );
+    let (ours, theirs) = read("inline-semicolon-comment.ini");
+    assert_eq!(ours.value("dev", "region"), "eu-west-2");
+    assert_eq!(theirs.value("dev", "region"), "eu-west-2 ; London");
+
+    // The indented keys: read as botocore reads them, which aws-config alone does not.
+    for file in READ_AS_THE_CLI_READS_THEM {
+        let (ours, theirs) = read(file);
+        assert!(
+            !ours.error && !ours.profiles.is_empty() && ours == *theirs,
+            "{file}"
+        );
+        let alone = aws_config_alone(&data().join(file));
+        assert!(
+            alone.as_ref().is_err_and(|e| e.contains("continuation")),
+            "{file}: aws-config reads indented keys now, and the dedent can go: {alone:?}"
+        );
+    }
 }
 
 #[test]
-fn every_profile_of_the_corpus_runs_without_a_panic() {
+fn the_data_folder_lists_each_file_once() {
+    // The README of the folder names every file with the form it shows, one line each.
+    let readme = std::fs::read_to_string(data().join("README.md")).unwrap();
+    let listed: Vec<&str> = (readme.lines())
+        .filter_map(|l| l.strip_prefix("- `")?.split_once('`'))
+        .map(|(name, _)| name)
+        .collect();
+    let files: Vec<String> = data_files()
+        .iter()
+        .map(|p| file_name(p).to_owned())
+        .collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, files, "tests/data/config/README.md");
+    assert_eq!(listed, sorted, "README.md in file order");
+}
+
+#[test]
+fn the_data_files_keep_their_bytes() {
+    // The forms an editor or git would quietly change (.gitattributes marks them -text).
+    let bytes = |file: &str| std::fs::read(data().join(file)).unwrap();
+    let count = |b: &[u8], needle: &[u8]| b.windows(needle.len()).filter(|w| *w == needle).count();
+    for file in [
+        "crlf-line-endings.ini",
+        "crlf-indented-keys-no-final-newline.ini",
+    ] {
+        let b = bytes(file);
+        assert_eq!(count(&b, b"\r\n"), count(&b, b"\n"), "{file}");
+    }
+    assert!(bytes("byte-order-mark.ini").starts_with("\u{feff}[default]\n".as_bytes()));
+    for file in [
+        "comment-at-end-of-file.ini",
+        "crlf-indented-keys-no-final-newline.ini",
+        "no-final-newline.ini",
+    ] {
+        assert!(!bytes(file).ends_with(b"\n"), "{file}");
+    }
+    assert_eq!(count(&bytes("trailing-tab.ini"), b"\t\n"), 2);
+    assert_eq!(count(&bytes("trailing-spaces.ini"), b" \n"), 4);
+    assert_eq!(count(&bytes("tab-indented-keys.ini"), b"\n\t"), 4);
+    assert_eq!(count(&bytes("whitespace-only-lines.ini"), b"\n \n"), 2);
+    assert!(bytes("empty-file.ini").is_empty());
+}
+
+#[test]
+fn every_profile_of_the_data_runs_without_a_panic() {
     // The real binary on every profile of every file: refused before any call (no keys,
     // SSO, credential_process, a template, ...) or a session from the test STS; always one
     // of those, with the contract held (the harness checks stdout, stderr and the files).
     let server = StsServer::start();
     let mut runs = 0;
-    let mut files: Vec<_> = std::fs::read_dir(corpus())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ini"))
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), 40);
-    for file in files {
+    for file in data_files() {
         let view = view(&file);
         let names = if view.error {
             vec!["default".to_owned()]

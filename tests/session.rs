@@ -1,7 +1,6 @@
 //! The session commands (status, unset, exec), keeping a held session, and the data formats
 //! read by real readers (botocore's credential_process, python-dotenv).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::support::pty::{Pty, Wiring};
@@ -312,20 +311,6 @@ fn exec_uses_the_session_the_shell_holds() {
 }
 
 // ---- formats read by real readers
-
-/// The Python of the venv scripts/test makes, with botocore and python-dotenv.
-fn python() -> PathBuf {
-    let python = std::env::var_os("MFA_ENV_TEST_PYTHON").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/python"),
-        PathBuf::from,
-    );
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/test, which makes the venv of tests/requirements.txt",
-        python.display()
-    );
-    python
-}
 
 #[test]
 fn botocore_reads_the_process_format_through_credential_process() {

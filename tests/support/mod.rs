@@ -328,3 +328,18 @@ pub fn snapshot(dir: &Path) -> Files {
     }
     files
 }
+
+/// The Python of the venv scripts/test makes, with botocore and python-dotenv, the real readers of
+/// the files and formats (or the one MFA_ENV_TEST_PYTHON names).
+pub fn python() -> PathBuf {
+    let python = std::env::var_os("MFA_ENV_TEST_PYTHON").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/python"),
+        PathBuf::from,
+    );
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/test, which makes the venv of tests/requirements.txt",
+        python.display()
+    );
+    python
+}
