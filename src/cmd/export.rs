@@ -279,18 +279,21 @@ pub fn render(format: Format, session: &Session, region: &str, profile: &str) ->
 }
 
 /// The shell that evaluates the output: the one the shell function from `mfa-env init` names
-/// (_MFA_ENV_EVAL), else the parent process (the shell running `$(...)` or `| source`), else
-/// $SHELL, else bash.
+/// (_MFA_ENV_EVAL), else the parent process (the shell running `$(...)` or `| source`) by its
+/// program, then by its name, else $SHELL, else bash (see `Shell::detect`).
 pub fn detect_shell(env: &Env) -> Shell {
     if let Some(shell) = env.get(EVAL_VAR).and_then(Shell::from_process_name) {
         return shell;
     }
-    let parent = std::fs::read_to_string(format!(
-        "/proc/{}/comm",
-        std::os::unix::process::parent_id()
-    ))
-    .ok();
-    Shell::detect(parent.as_deref(), env.get("SHELL"))
+    let parent = format!("/proc/{}", std::os::unix::process::parent_id());
+    let program = std::fs::read_link(format!("{parent}/exe")).ok();
+    // A shell upgraded while it runs shows as `/usr/bin/bash (deleted)`.
+    let program = program
+        .as_ref()
+        .and_then(|p| p.file_name()?.to_str())
+        .map(|name| name.trim_end_matches(" (deleted)"));
+    let name = std::fs::read_to_string(format!("{parent}/comm")).ok();
+    Shell::detect(program, name.as_deref(), env.get("SHELL"))
 }
 
 /// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.
