@@ -49,6 +49,25 @@ impl Shell {
             .unwrap_or(Shell::Bash)
     }
 
+    /// How a person makes this shell run what `command` prints, as the README shows it.
+    pub fn evaluate(self, command: &str) -> String {
+        match self {
+            Shell::Bash | Shell::Zsh => format!("eval \"$({command})\""),
+            Shell::Fish => format!("{command} | source"),
+            Shell::Powershell => format!("{command} | Out-String | Invoke-Expression"),
+        }
+    }
+
+    /// Where the line from `mfa-env init` goes.
+    pub fn startup_file(self) -> &'static str {
+        match self {
+            Shell::Bash => "~/.bashrc",
+            Shell::Zsh => "~/.zshrc",
+            Shell::Fish => "~/.config/fish/config.fish",
+            Shell::Powershell => "$PROFILE",
+        }
+    }
+
     /// Statements that set each variable, then remove each of `unset`, one statement a line.
     pub fn render(self, set: &[(&str, &str)], unset: &[&str]) -> String {
         let mut out = String::new();
@@ -213,6 +232,19 @@ mod tests {
     #[should_panic(expected = "not a variable name")]
     fn names_are_checked() {
         let _ = Shell::Bash.render(&[("A;rm", "x")], &[]);
+    }
+
+    #[test]
+    fn how_each_shell_evaluates_a_command() {
+        assert_eq!(
+            Shell::Zsh.evaluate("mfa-env dev"),
+            "eval \"$(mfa-env dev)\""
+        );
+        assert_eq!(Shell::Fish.evaluate("mfa-env dev"), "mfa-env dev | source");
+        assert_eq!(
+            Shell::Powershell.evaluate("mfa-env dev"),
+            "mfa-env dev | Out-String | Invoke-Expression"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `mfa-env [export] PROFILE`: ask for the code, call STS, print the shell statements.
 
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use crate::cli::ExportArgs;
@@ -34,6 +35,7 @@ pub const UNSET: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY
 pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     let name = profile_name(args)?;
     let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));
+    refuse_a_terminal(format, name)?;
     // Only a shell's own session can be kept: the data formats go to other readers.
     if format.shell().is_some()
         && let Some(held) = held_session(args, name, env)
@@ -52,6 +54,63 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     write_stdout(&render(format, &session, &region, name))?;
     say_valid_until(name, session.expiration);
     Ok(())
+}
+
+/// A terminal as stdout is a person's screen, not a shell: the statements would export nothing
+/// and show the secret to whoever sees the screen or its scrollback (and "session valid" would
+/// be a lie). Refuse before a code is asked for or a call made, whatever the format: the data
+/// formats carry the secret too.
+fn refuse_a_terminal(format: Format, name: &str) -> Result<()> {
+    if !std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    let command = command_for(name, format.shell().unwrap_or(Shell::Bash));
+    let Some(shell) = format.shell() else {
+        let fmt = format.name();
+        let hint = match format {
+            Format::Process => format!(
+                "name it in a profile of ~/.aws/config instead: `credential_process = {command} --format process`"
+            ),
+            _ => format!(
+                "send it to the program that reads it: `{command} --format {fmt} | PROGRAM`"
+            ),
+        };
+        return Err(Error::new(format!(
+            "stdout is a terminal: the {name} session in {fmt} would show its secret on the screen; nothing was asked or printed"
+        ))
+        .hint(hint));
+    };
+    let init = shell.evaluate(&format!("mfa-env init {}", Format::from(shell).name()));
+    Err(Error::new(format!(
+        "stdout is a terminal: the {name} session would be shown on the screen, not exported; nothing was asked or printed"
+    ))
+    .hint(format!(
+        "run `{}`, or add `{init}` to {} and `{command}` exports by itself",
+        shell.evaluate(&command),
+        shell.startup_file()
+    )))
+}
+
+/// The command that exports `name`, to show in a message: `export` in front of a name the
+/// shorthand would take for a subcommand, and the name quoted for `shell` when it needs it.
+fn command_for(name: &str, shell: Shell) -> String {
+    use clap::CommandFactory;
+    let mut cli = crate::cli::Cli::command();
+    cli.build();
+    let export = if cli.find_subcommand(name).is_some() {
+        "export "
+    } else {
+        ""
+    };
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.@+".contains(c));
+    let word = if plain {
+        name.to_owned()
+    } else {
+        shell.quote(name)
+    };
+    format!("mfa-env {export}{word}")
 }
 
 pub fn profile_name(args: &ExportArgs) -> Result<&str> {
