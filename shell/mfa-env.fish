@@ -30,8 +30,10 @@ function mfa-env --description 'Export an MFA-authenticated AWS session into thi
         end
     end
     # On failure evaluate nothing and return the binary's status. _MFA_ENV_EVAL tells the
-    # binary which shell reads its output; `string collect` keeps the output in one piece.
-    set -l code (_MFA_ENV_EVAL=fish command mfa-env $argv | string collect)
+    # binary which shell reads its output; `read -z` keeps the output in one piece (it holds no
+    # NUL). A pipe, not a command substitution: fish gives a substitution the shell's own
+    # stderr, so `mfa-env dev 2>/dev/null` would not have silenced the binary's messages.
+    _MFA_ENV_EVAL=fish command mfa-env $argv | read -lz code
     set -l code_status $pipestatus[1]
     if test $code_status -ne 0
         return $code_status

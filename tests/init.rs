@@ -251,6 +251,33 @@ fn help_version_formats_and_other_subcommands_pass_straight_through() {
 }
 
 #[test]
+fn redirecting_the_calls_stderr_silences_its_messages() {
+    // fish runs a command substitution with the shell's own stderr, not the function's: the
+    // binary's messages went past `2>/dev/null`.
+    let server = StsServer::start();
+    for sh in ALL {
+        server.reply(Reply::code_rejected());
+        let script = [
+            load_init(sh),
+            "mfa-env dev --code 123456 2>/dev/null\n",
+            &keep_status(sh, "RC_FAIL"),
+            "mfa-env dev --code 123456 2>/dev/null\n",
+            &keep_status(sh, "RC"),
+            DUMP,
+        ]
+        .concat();
+        let run = Test::dev(&server).shell(sh, &script);
+        assert_eq!(run.stderr, "", "{}", sh.name());
+        assert_eq!(run.env.get("RC_FAIL").map(String::as_str), Some("1"));
+        assert_eq!(run.env.get("RC").map(String::as_str), Some("0"));
+        assert_eq!(
+            run.env.get("MFA_ENV_PROFILE").map(String::as_str),
+            Some("dev")
+        );
+    }
+}
+
+#[test]
 fn running_it_again_while_the_shell_holds_the_session_asks_nothing() {
     let server = StsServer::start();
     for sh in ALL {
