@@ -4,8 +4,9 @@
 # It defines a function named mfa-env that wraps the binary, so that `mfa-env PROFILE`,
 # `mfa-env export PROFILE` and `mfa-env unset` change this shell's environment by themselves.
 # Everything else (--help, --version, --format, exec, status, list, init, completions, setup,
-# doctor) runs the binary as it is. Sourcing this file runs nothing: a missing binary cannot
-# break start-up.
+# doctor, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
+# come on stderr with a failing status, so nothing is evaluated. Sourcing this file runs nothing: a
+# missing binary cannot break start-up.
 
 function mfa-env --description 'Export an MFA-authenticated AWS session into this shell'
     # A Tab press: clap_complete's script asks the binary for candidates; pass it through.
@@ -14,7 +15,7 @@ function mfa-env --description 'Export an MFA-authenticated AWS session into thi
         return
     end
     switch "$argv[1]"
-        case '' exec status list init completions setup doctor
+        case '' exec status list init completions setup doctor help
             command mfa-env $argv
             return
     end
@@ -29,8 +30,10 @@ function mfa-env --description 'Export an MFA-authenticated AWS session into thi
         end
     end
     # On failure evaluate nothing and return the binary's status. _MFA_ENV_EVAL tells the
-    # binary which shell reads its output; `string collect` keeps the output in one piece.
-    set -l code (_MFA_ENV_EVAL=fish command mfa-env $argv | string collect)
+    # binary which shell reads its output; `read -z` keeps the output in one piece (it holds no
+    # NUL). A pipe, not a command substitution: fish gives a substitution the shell's own
+    # stderr, so `mfa-env dev 2>/dev/null` would not have silenced the binary's messages.
+    _MFA_ENV_EVAL=fish command mfa-env $argv | read -lz code
     set -l code_status $pipestatus[1]
     if test $code_status -ne 0
         return $code_status

@@ -6,8 +6,9 @@
 # It defines a function named mfa-env that wraps the binary, so that `mfa-env PROFILE`,
 # `mfa-env export PROFILE` and `mfa-env unset` change this shell's environment by themselves.
 # Everything else (--help, --version, --format, exec, status, list, init, completions, setup,
-# doctor) runs the binary as it is. Sourcing this file runs nothing: a missing binary cannot
-# break start-up.
+# doctor, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
+# come on stderr with a failing status, so nothing is evaluated. Sourcing this file runs nothing: a
+# missing binary cannot break start-up.
 
 function mfa-env {
     # A Tab press: clap_complete's script asks the binary for candidates; pass it through.
@@ -16,7 +17,7 @@ function mfa-env {
         return
     fi
     case "${1-}" in
-        '' | exec | status | list | init | completions | setup | doctor)
+        '' | exec | status | list | init | completions | setup | doctor | help)
             command mfa-env "$@"
             return
             ;;

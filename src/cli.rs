@@ -22,21 +22,22 @@ Examples:
   eval \"$(mfa-env init bash)\"             in ~/.bashrc: then `mfa-env dev` alone exports
 
 mfa-env reads the profile from ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE and
-AWS_SHARED_CREDENTIALS_FILE): aws_access_key_id, aws_secret_access_key, mfa_serial, region,
-duration_seconds, and for roles role_arn, source_profile, external_id and role_session_name. It writes nothing to disk: the session lives only in the shell that
-evaluates the output.";
+AWS_SHARED_CREDENTIALS_FILE): aws_access_key_id, aws_secret_access_key, mfa_serial, mfa_process,
+region, duration_seconds, and for roles role_arn, source_profile, external_id and
+role_session_name. It writes nothing to disk: the session lives only in the shell that evaluates
+the output.";
 
 /// Export an MFA-authenticated AWS session into the current shell, and write nothing to disk.
 ///
-/// Prints shell statements on stdout for `eval`; everything else goes to stderr.
+/// Prints shell statements on stdout for `eval`, and never on a terminal; everything else goes
+/// to stderr.
 #[derive(Debug, Parser)]
 #[command(
     name = "mfa-env",
     version,
     after_help = EXAMPLES,
     args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true,
-    disable_help_subcommand = true
+    subcommand_negates_reqs = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -125,7 +126,8 @@ Load them from the shell's start-up file:
 pub struct FormatArg {
     /// What to print: shell statements for bash, zsh, fish or powershell (pwsh), or json,
     /// dotenv, or process (credential_process JSON)
-    /// [default: the shell: the parent process, else $SHELL, else bash]
+    /// [default: the shell of the function from `mfa-env init`, else the parent process's
+    /// shell (by its program, then its name), else $SHELL's, else bash]
     #[arg(
         short = 'f',
         long = "format",
@@ -311,6 +313,19 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_says_how_the_format_is_chosen_and_names_every_profile_key() {
+        let help = Cli::command().render_long_help().to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for needle in [
+            "[default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]",
+            "mfa_serial, mfa_process, region, duration_seconds",
+            "never on a terminal",
+        ] {
+            assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod sts;
 pub mod time;
 
 pub use cmd::completions::complete_if_asked;
+pub use cmd::init::help_or_version;
 pub use env::Env;
 pub use error::{Error, Result};
 pub use secret::Secret;

@@ -14,8 +14,7 @@ fn main() -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
             ) =>
         {
-            // Asked for: help and version go to stdout, like every command-line tool's.
-            err.exit();
+            return mfa_env::help_or_version(&err);
         }
         Err(err) => {
             mfa_env::Error::usage(&err.to_string()).report();

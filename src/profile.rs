@@ -504,6 +504,8 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
         if let Some(id) = over.external_id {
             last.external_id = Some(id.to_owned());
         }
+    } else {
+        refuse_role_flags_without_a_role(over, name)?;
     }
     for role in &roles {
         check_role_arn(&role.arn, &role.profile)?;
@@ -590,6 +592,32 @@ fn session_name(configured: Option<&str>, env: &Env) -> Result<String> {
 
 fn session_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
+}
+
+/// `--external-id` and `--role-session-name` describe an AssumeRole call; GetSessionToken
+/// takes neither, so for a profile without a role they would be dropped without a word, and
+/// a person who expected a role would get the user's own session. Refuse them instead.
+fn refuse_role_flags_without_a_role(over: &Overrides, name: &str) -> Result<()> {
+    let flags: Vec<&str> = [
+        over.external_id.map(|_| "--external-id"),
+        over.role_session_name.map(|_| "--role-session-name"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if flags.is_empty() {
+        return Ok(());
+    }
+    let (flags, are) = match flags.as_slice() {
+        [one] => ((*one).to_owned(), "is"),
+        _ => (flags.join(" and "), "are"),
+    };
+    Err(Error::new(format!(
+        "{flags} {are} for assuming a role, and profile '{name}' assumes none (no role_arn, no --role-arn)"
+    ))
+    .hint(
+        "add --role-arn ARN to assume that role with the profile's keys, or name a profile that has role_arn",
+    ))
 }
 
 pub fn check_role_arn(arn: &str, profile: &str) -> Result<()> {

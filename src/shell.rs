@@ -15,13 +15,14 @@ pub enum Shell {
 }
 
 impl Shell {
-    /// The shell a process name (`/proc/PID/comm`, or the basename of `$SHELL`) stands for.
-    /// Login shells show up as `-bash`.
+    /// The shell a program or process name (the file name of `/proc/PID/exe`, `/proc/PID/comm`,
+    /// or the basename of `$SHELL`) stands for. Login shells show up as `-bash`. dash, Debian's
+    /// `/bin/sh`, reads the POSIX statements written for bash.
     pub fn from_process_name(name: &str) -> Option<Shell> {
         let name = name.trim().trim_start_matches('-');
         let name = name.rsplit('/').next().unwrap_or(name);
         match name {
-            "bash" | "sh" => Some(Shell::Bash),
+            "bash" | "sh" | "dash" => Some(Shell::Bash),
             "zsh" => Some(Shell::Zsh),
             "fish" => Some(Shell::Fish),
             "pwsh" | "powershell" | "pwsh-preview" => Some(Shell::Powershell),
@@ -29,13 +30,42 @@ impl Shell {
         }
     }
 
-    /// The shell that will read our output: the parent process when it is a shell we know
-    /// (it runs `$(...)` or `| source`), else the login shell from `$SHELL`, else bash.
-    pub fn detect(parent: Option<&str>, shell_var: Option<&str>) -> Shell {
-        parent
+    /// The shell that will read our output: the parent process (it runs `$(...)` or
+    /// `| source`) when it is a shell we know, by its program first and then by its name, else
+    /// the login shell from `$SHELL`, else bash.
+    ///
+    /// The program comes first because a script's process is named after the script: `./b.sh`
+    /// is `b.sh` to /proc/PID/comm, while its program is bash. The name comes next for shells
+    /// whose program is an interpreter (xonsh runs as python3) or has another name (`zsh5`).
+    pub fn detect(
+        parent_program: Option<&str>,
+        parent_name: Option<&str>,
+        shell_var: Option<&str>,
+    ) -> Shell {
+        parent_program
             .and_then(Shell::from_process_name)
+            .or_else(|| parent_name.and_then(Shell::from_process_name))
             .or_else(|| shell_var.and_then(Shell::from_process_name))
             .unwrap_or(Shell::Bash)
+    }
+
+    /// How a person makes this shell run what `command` prints, as the README shows it.
+    pub fn evaluate(self, command: &str) -> String {
+        match self {
+            Shell::Bash | Shell::Zsh => format!("eval \"$({command})\""),
+            Shell::Fish => format!("{command} | source"),
+            Shell::Powershell => format!("{command} | Out-String | Invoke-Expression"),
+        }
+    }
+
+    /// Where the line from `mfa-env init` goes.
+    pub fn startup_file(self) -> &'static str {
+        match self {
+            Shell::Bash => "~/.bashrc",
+            Shell::Zsh => "~/.zshrc",
+            Shell::Fish => "~/.config/fish/config.fish",
+            Shell::Powershell => "$PROFILE",
+        }
     }
 
     /// Statements that set each variable, then remove each of `unset`, one statement a line.
@@ -205,15 +235,61 @@ mod tests {
     }
 
     #[test]
-    fn detection_prefers_the_parent() {
-        assert_eq!(Shell::detect(Some("fish"), Some("/bin/zsh")), Shell::Fish);
-        assert_eq!(Shell::detect(Some("-zsh"), None), Shell::Zsh);
+    fn how_each_shell_evaluates_a_command() {
         assert_eq!(
-            Shell::detect(Some("mfa-env"), Some("/usr/bin/fish")),
+            Shell::Zsh.evaluate("mfa-env dev"),
+            "eval \"$(mfa-env dev)\""
+        );
+        assert_eq!(Shell::Fish.evaluate("mfa-env dev"), "mfa-env dev | source");
+        assert_eq!(
+            Shell::Powershell.evaluate("mfa-env dev"),
+            "mfa-env dev | Out-String | Invoke-Expression"
+        );
+    }
+
+    #[test]
+    fn detection_prefers_the_parent() {
+        assert_eq!(
+            Shell::detect(None, Some("fish"), Some("/bin/zsh")),
             Shell::Fish
         );
-        assert_eq!(Shell::detect(Some("sshd"), Some("/bin/tcsh")), Shell::Bash);
-        assert_eq!(Shell::detect(None, None), Shell::Bash);
-        assert_eq!(Shell::detect(Some("pwsh"), None), Shell::Powershell);
+        assert_eq!(Shell::detect(None, Some("-zsh"), None), Shell::Zsh);
+        assert_eq!(
+            Shell::detect(None, Some("mfa-env"), Some("/usr/bin/fish")),
+            Shell::Fish
+        );
+        assert_eq!(
+            Shell::detect(None, Some("sshd"), Some("/bin/tcsh")),
+            Shell::Bash
+        );
+        assert_eq!(Shell::detect(None, None, None), Shell::Bash);
+        assert_eq!(Shell::detect(None, Some("pwsh"), None), Shell::Powershell);
+    }
+
+    #[test]
+    fn detection_prefers_the_parents_program_to_its_name() {
+        // `./b.sh` with `#!/bin/bash` and a fish login shell.
+        assert_eq!(
+            Shell::detect(Some("bash"), Some("b.sh"), Some("/usr/bin/fish")),
+            Shell::Bash
+        );
+        // `#!/bin/sh` on Debian: the program is dash.
+        assert_eq!(
+            Shell::detect(Some("dash"), Some("s.sh"), Some("/usr/bin/fish")),
+            Shell::Bash
+        );
+        assert_eq!(
+            Shell::detect(Some("fish"), Some("f.fish"), Some("/bin/bash")),
+            Shell::Fish
+        );
+        // An interpreter is no shell: the name decides, then $SHELL.
+        assert_eq!(
+            Shell::detect(Some("python3.11"), Some("zsh"), Some("/bin/bash")),
+            Shell::Zsh
+        );
+        assert_eq!(
+            Shell::detect(Some("python3.11"), Some("xonsh"), Some("/usr/bin/fish")),
+            Shell::Fish
+        );
     }
 }

@@ -52,6 +52,23 @@ fn the_binary_answers_a_completion_request_with_profile_names() {
         .ok();
     let names: Vec<&str> = out.stdout.lines().filter(|l| !l.starts_with('-')).collect();
     assert_eq!(names, ["default", "dev\tmfa", "prod-admin\trole, mfa"]);
+    // An empty word offers each subcommand by its name (`clear` sorted before `unset`
+    // and hid it); the alias still completes from its first letters.
+    let words = |word: &str| -> Vec<String> {
+        let out = profiles()
+            .env("_MFA_ENV_COMPLETE", "fish")
+            .args(["--", "mfa-env", word])
+            .ok();
+        out.stdout
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+            .collect()
+    };
+    let empty = words("");
+    assert!(empty.contains(&"unset".to_owned()), "{empty:?}");
+    assert!(!empty.contains(&"clear".to_owned()), "{empty:?}");
+    assert_eq!(words("cl"), ["clear"]);
+    assert_eq!(words("u"), ["unset"]);
     // Unreadable files complete nothing and say nothing.
     let out = Test::new()
         .config("[broken\n")
@@ -120,6 +137,7 @@ fn profile_names_complete_at_tab_in_bash_and_fish_read_at_each_press() {
         "mfa-env export p",
         "mfa-env exec d",
         "mfa-env e",
+        "mfa-env ",
     ];
     for sh in [Sh::Bash, Sh::Fish] {
         for init in [false, true] {
@@ -145,6 +163,9 @@ fn profile_names_complete_at_tab_in_bash_and_fish_read_at_each_press() {
             assert_eq!(c(3), ["prod-admin"], "{ctx}");
             assert_eq!(c(4), ["default", "dev", "dragon"], "{ctx}");
             assert_eq!(c(5), ["export", "exec"], "{ctx}");
+            // An empty word: each subcommand by its name.
+            assert!(c(6).contains(&"unset".to_owned()), "{ctx} {:?}", c(6));
+            assert!(!c(6).contains(&"clear".to_owned()), "{ctx} {:?}", c(6));
         }
     }
 }

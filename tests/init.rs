@@ -251,6 +251,33 @@ fn help_version_formats_and_other_subcommands_pass_straight_through() {
 }
 
 #[test]
+fn redirecting_the_calls_stderr_silences_its_messages() {
+    // fish runs a command substitution with the shell's own stderr, not the function's: the
+    // binary's messages went past `2>/dev/null`.
+    let server = StsServer::start();
+    for sh in ALL {
+        server.reply(Reply::code_rejected());
+        let script = [
+            load_init(sh),
+            "mfa-env dev --code 123456 2>/dev/null\n",
+            &keep_status(sh, "RC_FAIL"),
+            "mfa-env dev --code 123456 2>/dev/null\n",
+            &keep_status(sh, "RC"),
+            DUMP,
+        ]
+        .concat();
+        let run = Test::dev(&server).shell(sh, &script);
+        assert_eq!(run.stderr, "", "{}", sh.name());
+        assert_eq!(run.env.get("RC_FAIL").map(String::as_str), Some("1"));
+        assert_eq!(run.env.get("RC").map(String::as_str), Some("0"));
+        assert_eq!(
+            run.env.get("MFA_ENV_PROFILE").map(String::as_str),
+            Some("dev")
+        );
+    }
+}
+
+#[test]
 fn running_it_again_while_the_shell_holds_the_session_asks_nothing() {
     let server = StsServer::start();
     for sh in ALL {
@@ -383,13 +410,121 @@ fn the_binary_refuses_to_print_anything_but_statements_into_the_functions_eval()
     );
 }
 
+/// Run the binary with `_MFA_ENV_EVAL` set or not, outside the contract checks of `Test::run`
+/// (help on stderr has no `mfa-env:` prefix).
+fn run_plain(test: &Test) -> std::process::Output {
+    test.command()
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_and_version_never_reach_stdout_when_the_function_evaluates_it() {
+    const VERSION: &str = concat!("mfa-env ", env!("CARGO_PKG_VERSION"), "\n");
+    for args in [
+        &["-h"][..],
+        &["--help"],
+        &["-V"],
+        &["--version"],
+        &["-Vh"],
+        &["-hV"],
+        &["dev", "-hh"],
+        &["dev", "--code", "123456", "-h"],
+        &["export", "dev", "--help"],
+        &["unset", "-h"],
+        &["exec", "-h"],
+        &["help"],
+        &["help", "exec"],
+    ] {
+        let out = run_plain(&Test::new().env("_MFA_ENV_EVAL", "bash").args(args));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{args:?}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("Usage: mfa-env") || stderr == VERSION,
+            "{args:?}: {stderr}"
+        );
+    }
+    // Asked for directly, they go to stdout, with success.
+    for (args, start) in [
+        (&["--help"][..], "Export an MFA-authenticated"),
+        (&["-Vh"], VERSION),
+        (&["help"], "Export an MFA-authenticated"),
+        (&["help", "exec"], "Run a command with the session"),
+    ] {
+        let out = run_plain(&Test::new().args(args));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout.starts_with(start), "{args:?}: {stdout}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+}
+
+#[test]
+fn a_profile_named_help_is_reached_with_export() {
+    let server = StsServer::start();
+    let out = Test::new()
+        .config(&CONFIG.replace("dev", "help"))
+        .credentials(&CREDENTIALS.replace("[dev]", "[help]"))
+        .sts(&server)
+        .args(["export", "help", "--code", "123456", "-s", "bash"])
+        .ok();
+    assert!(
+        out.stdout.contains("export MFA_ENV_PROFILE=help\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn help_slipping_past_the_function_is_shown_and_nothing_is_evaluated() {
+    // `dev -hh` and `-Vh` are not among the function's help words, so it evaluates the output:
+    // once the help's first word `Export` ran as a command, and `-Vh` exported a profile named
+    // after the version. A command named Export is the canary.
+    let canary = |sh: Sh| match sh {
+        Sh::Fish => "function Export; set -gx CANARY ran; end\n",
+        _ => "Export() { export CANARY=ran; }\n",
+    };
+    for sh in ALL {
+        let script = [
+            load_init(sh),
+            canary(sh),
+            "mfa-env dev -hh\n",
+            &keep_status(sh, "RC_HELP"),
+            "mfa-env -Vh\n",
+            &keep_status(sh, "RC_VERSION"),
+            DUMP,
+        ]
+        .concat();
+        let run = Test::dev(&StsServer::start()).shell(sh, &script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert!(!run.env.contains_key("CANARY"), "{}", sh.name());
+        for rc in ["RC_HELP", "RC_VERSION"] {
+            assert_eq!(run.env.get(rc).map(String::as_str), Some("2"), "{rc}");
+        }
+        // The text reached the terminal (stderr), and no profile was looked for.
+        assert!(run.stderr.contains("Usage: mfa-env"), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(concat!("mfa-env ", env!("CARGO_PKG_VERSION"))),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("not found"), "{}", run.stderr);
+        assert!(!run.env.contains_key("MFA_ENV_PROFILE"));
+    }
+}
+
 #[test]
 fn every_subcommand_is_either_evaluated_or_passed_through_by_every_script() {
     use clap::CommandFactory;
     // The function evaluates the output of these; every other subcommand must be in each
     // script's pass-through list, or a profile-like call would evaluate its output.
     const EVALUATED: &[&str] = &["export", "unset", "clear"];
-    let cli = mfa_env::cli::Cli::command();
+    // Built, as at run time: clap adds the `help` subcommand then.
+    let mut cli = mfa_env::cli::Cli::command();
+    cli.build();
     let names: Vec<String> = cli
         .get_subcommands()
         .flat_map(|c| {
@@ -398,6 +533,7 @@ fn every_subcommand_is_either_evaluated_or_passed_through_by_every_script() {
         .filter(|n| !EVALUATED.contains(&n.as_str()))
         .collect();
     assert!(names.contains(&"exec".to_owned()));
+    assert!(names.contains(&"help".to_owned()));
     for ext in ["sh", "fish", "ps1"] {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("shell/mfa-env.{ext}"));
         let text = std::fs::read_to_string(&path).unwrap();

@@ -123,3 +123,84 @@ fn end_of_input_at_the_prompt() {
     assert_eq!(out.stdout, b"");
     assert!(server.requests().is_empty());
 }
+
+/// Run mfa-env with stdin, stdout and stderr on a terminal, as typed without `eval`; wait
+/// for it to end and for the screen to show `last`; return its status and the screen.
+#[track_caller]
+fn on_screen(test: &Test, last: &str) -> (std::process::ExitStatus, String) {
+    let before = test.snapshot();
+    let pty = Pty::open();
+    let mut child = pty.spawn(test.command(), Wiring::Screen);
+    // First the screen, with its deadline: a run that waits at a prompt would never end.
+    pty.expect(last, 1);
+    let status = child.wait().unwrap();
+    test.assert_unchanged(&before);
+    (status, pty.screen())
+}
+
+#[test]
+fn a_terminal_as_stdout_gets_no_session_and_no_code_is_spent() {
+    let server = StsServer::start();
+    let test = Test::dev(&server);
+    let marker = test.dir.path().join("mfa-process-ran");
+    let mfa_process = format!("sh -c 'touch {}; echo 123456'", marker.display());
+    for (args, hint) in [
+        (
+            &["dev"][..],
+            "run `eval \"$(mfa-env dev)\"`, or add `eval \"$(mfa-env init bash)\"` to ~/.bashrc",
+        ),
+        (
+            &["dev", "--shell", "fish", "--code", "123456"],
+            "run `mfa-env dev | source`, or add `mfa-env init fish | source` to ~/.config/fish/config.fish",
+        ),
+        (
+            &["export", "list", "-s", "zsh", "--code", "123456"],
+            "run `eval \"$(mfa-env export list)\"`",
+        ),
+        (
+            &["dev", "--format", "json", "--mfa-process", &mfa_process],
+            "`mfa-env dev --format json | PROGRAM`",
+        ),
+        (
+            &["dev", "--format", "process"],
+            "`credential_process = mfa-env dev --format process`",
+        ),
+    ] {
+        let test = Test::dev(&server).env("SHELL", "/bin/bash").args(args);
+        let (status, screen) = on_screen(&test, hint);
+        assert_eq!(status.code(), Some(1), "{args:?}: {screen}");
+        assert!(screen.contains("mfa-env: stdout is a terminal"), "{screen}");
+        assert!(screen.contains("nothing was asked or printed"), "{screen}");
+        assert!(screen.contains(hint), "{args:?}: {screen}");
+        assert!(!screen.contains("MFA code for"), "{screen}");
+        assert!(!screen.contains("ASIA"), "{screen}");
+    }
+    assert!(server.requests().is_empty(), "no STS call");
+    assert!(!marker.exists(), "mfa_process ran");
+}
+
+#[test]
+fn exec_and_unset_still_run_on_a_terminal() {
+    let server = StsServer::start();
+    // exec: stdout is the command's.
+    let test = Test::dev(&server).args([
+        "exec",
+        "dev",
+        "--code",
+        "123456",
+        "--",
+        "printenv",
+        "MFA_ENV_PROFILE",
+    ]);
+    let (status, screen) = on_screen(&test, "dev\r\n");
+    assert!(status.success(), "{screen}");
+    assert_eq!(server.requests().len(), 1);
+    // unset: no secret to show, but nothing is removed either, and it says so.
+    let test = Test::new().args(["unset", "-s", "bash"]);
+    let (status, screen) = on_screen(
+        &test,
+        "mfa-env: printed, not run: this shell still holds the variables; run `eval \"$(mfa-env unset)\"`",
+    );
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("unset AWS_SESSION_TOKEN"), "{screen}");
+}

@@ -217,6 +217,47 @@ fn role_arn_flag_assumes_a_role_with_the_named_profile_keys() {
 }
 
 #[test]
+fn role_options_without_a_role_are_refused_before_any_code() {
+    let server = StsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("mfa-process-ran");
+    let mfa_process = format!("sh -c 'touch {}; echo 123456'", marker.display());
+    for (flags, named) in [
+        (
+            &["--external-id", "e-1"][..],
+            "--external-id is for assuming a role",
+        ),
+        (
+            &["--role-session-name", "ops-bob"],
+            "--role-session-name is for assuming a role",
+        ),
+        (
+            &["--external-id", "e-1", "--role-session-name", "ops-bob"],
+            "--external-id and --role-session-name are for assuming a role",
+        ),
+    ] {
+        roles(&server)
+            .args(["dev", "--mfa-process", &mfa_process])
+            .args(flags)
+            .fails(&[
+                named,
+                "profile 'dev' assumes none (no role_arn, no --role-arn)",
+                "add --role-arn ARN",
+            ]);
+    }
+    assert!(server.requests().is_empty());
+    assert!(!marker.exists(), "mfa_process ran");
+    // A role profile takes them: they override its external_id and role_session_name.
+    roles(&server)
+        .args(["admin", "-c", "123456", "--external-id", "e-2"])
+        .args(["--role-session-name", "other"])
+        .ok();
+    let req = server.only_request();
+    assert_eq!(req.param("ExternalId"), Some("e-2"));
+    assert_eq!(req.param("RoleSessionName"), Some("other"));
+}
+
+#[test]
 fn chains_that_cannot_be_followed() {
     let server = StsServer::start();
     roles(&server)

@@ -145,3 +145,51 @@ fn the_statements_succeed_when_there_is_nothing_to_unset() {
         assert_eq!(env.get("MFA_ENV_PROFILE").map(String::as_str), Some("dev"));
     }
 }
+
+/// A program on PATH; a missing one fails the test (.ci/run installs the shells).
+#[track_caller]
+fn on_path(name: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is not installed"))
+}
+
+#[test]
+fn a_script_gets_its_interpreters_statements_whatever_the_login_shell() {
+    // A script's process is named after the script (`b.sh`), not its shell: detected by that
+    // name, `./b.sh` with a fish login shell got fish statements, which bash cannot read.
+    use std::os::unix::fs::PermissionsExt;
+    let server = StsServer::start();
+    server.always(Reply::Creds(hostile()));
+    let posix = "eval \"$(\"$MFA_ENV\" dev --code 123456)\" && env -0\n";
+    for (interpreter, body, login, sh) in [
+        ("bash", posix, "fish", Sh::Bash),
+        ("dash", posix, "fish", Sh::Bash),
+        ("zsh", posix, "fish", Sh::Zsh),
+        (
+            "fish",
+            "$MFA_ENV dev --code 123456 | source; and env -0\n",
+            "bash",
+            Sh::Fish,
+        ),
+    ] {
+        let test = Test::dev(&server).env("SHELL", &on_path(login).display().to_string());
+        let script = test.dir.path().join("b.sh");
+        let text = format!("#!{}\n{body}", on_path(interpreter).display());
+        std::fs::write(&script, text).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let run = test.shell(
+            Sh::Bash,
+            &format!("cd '{}' && ./b.sh", test.dir.path().display()),
+        );
+        assert!(
+            run.status.success(),
+            "{interpreter} with SHELL={login}: {}",
+            run.stderr
+        );
+        assert_session(sh, &run.env, &expected(&hostile(), "eu-west-1", "dev"));
+    }
+}

@@ -23,11 +23,19 @@ const BIN: &str = "mfa-env";
 
 /// Answer a completion request and exit, if this run is one.
 pub fn complete_if_asked() {
-    CompleteEnv::with_factory(Cli::command)
+    CompleteEnv::with_factory(command)
         .var(VAR)
         .bin(BIN)
         .completer(BIN)
         .complete();
+}
+
+/// The command line as completion sees it. clap_complete offers one word per subcommand, the
+/// first in sort order of its name and visible aliases: an empty word offered `clear` and
+/// never `unset`, the name the docs use. Here `clear` is a hidden alias, which still completes
+/// once its first letters are typed; `--help` keeps showing it.
+fn command() -> clap::Command {
+    Cli::command().mut_subcommand("unset", |unset| unset.visible_alias(None).alias("clear"))
 }
 
 /// The script that registers completion in `shell`. It calls `mfa-env` by name, found on PATH

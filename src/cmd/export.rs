@@ -1,5 +1,6 @@
 //! `mfa-env [export] PROFILE`: ask for the code, call STS, print the shell statements.
 
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use crate::cli::ExportArgs;
@@ -34,6 +35,7 @@ pub const UNSET: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY
 pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     let name = profile_name(args)?;
     let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));
+    refuse_a_terminal(format, name)?;
     // Only a shell's own session can be kept: the data formats go to other readers.
     if format.shell().is_some()
         && let Some(held) = held_session(args, name, env)
@@ -52,6 +54,63 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     write_stdout(&render(format, &session, &region, name))?;
     say_valid_until(name, session.expiration);
     Ok(())
+}
+
+/// A terminal as stdout is a person's screen, not a shell: the statements would export nothing
+/// and show the secret to whoever sees the screen or its scrollback (and "session valid" would
+/// be a lie). Refuse before a code is asked for or a call made, whatever the format: the data
+/// formats carry the secret too.
+fn refuse_a_terminal(format: Format, name: &str) -> Result<()> {
+    if !std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    let command = command_for(name, format.shell().unwrap_or(Shell::Bash));
+    let Some(shell) = format.shell() else {
+        let fmt = format.name();
+        let hint = match format {
+            Format::Process => format!(
+                "name it in a profile of ~/.aws/config instead: `credential_process = {command} --format process`"
+            ),
+            _ => format!(
+                "send it to the program that reads it: `{command} --format {fmt} | PROGRAM`"
+            ),
+        };
+        return Err(Error::new(format!(
+            "stdout is a terminal: the {name} session in {fmt} would show its secret on the screen; nothing was asked or printed"
+        ))
+        .hint(hint));
+    };
+    let init = shell.evaluate(&format!("mfa-env init {}", Format::from(shell).name()));
+    Err(Error::new(format!(
+        "stdout is a terminal: the {name} session would be shown on the screen, not exported; nothing was asked or printed"
+    ))
+    .hint(format!(
+        "run `{}`, or add `{init}` to {} and `{command}` exports by itself",
+        shell.evaluate(&command),
+        shell.startup_file()
+    )))
+}
+
+/// The command that exports `name`, to show in a message: `export` in front of a name the
+/// shorthand would take for a subcommand, and the name quoted for `shell` when it needs it.
+fn command_for(name: &str, shell: Shell) -> String {
+    use clap::CommandFactory;
+    let mut cli = crate::cli::Cli::command();
+    cli.build();
+    let export = if cli.find_subcommand(name).is_some() {
+        "export "
+    } else {
+        ""
+    };
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.@+".contains(c));
+    let word = if plain {
+        name.to_owned()
+    } else {
+        shell.quote(name)
+    };
+    format!("mfa-env {export}{word}")
 }
 
 pub fn profile_name(args: &ExportArgs) -> Result<&str> {
@@ -279,18 +338,21 @@ pub fn render(format: Format, session: &Session, region: &str, profile: &str) ->
 }
 
 /// The shell that evaluates the output: the one the shell function from `mfa-env init` names
-/// (_MFA_ENV_EVAL), else the parent process (the shell running `$(...)` or `| source`), else
-/// $SHELL, else bash.
+/// (_MFA_ENV_EVAL), else the parent process (the shell running `$(...)` or `| source`) by its
+/// program, then by its name, else $SHELL, else bash (see `Shell::detect`).
 pub fn detect_shell(env: &Env) -> Shell {
     if let Some(shell) = env.get(EVAL_VAR).and_then(Shell::from_process_name) {
         return shell;
     }
-    let parent = std::fs::read_to_string(format!(
-        "/proc/{}/comm",
-        std::os::unix::process::parent_id()
-    ))
-    .ok();
-    Shell::detect(parent.as_deref(), env.get("SHELL"))
+    let parent = format!("/proc/{}", std::os::unix::process::parent_id());
+    let program = std::fs::read_link(format!("{parent}/exe")).ok();
+    // A shell upgraded while it runs shows as `/usr/bin/bash (deleted)`.
+    let program = program
+        .as_ref()
+        .and_then(|p| p.file_name()?.to_str())
+        .map(|name| name.trim_end_matches(" (deleted)"));
+    let name = std::fs::read_to_string(format!("{parent}/comm")).ok();
+    Shell::detect(program, name.as_deref(), env.get("SHELL"))
 }
 
 /// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.

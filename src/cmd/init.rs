@@ -6,6 +6,9 @@
 //! calls, so that the binary prints that shell's statements and refuses to print anything else
 //! into an `eval` (see `check_evaluated`).
 
+use std::io::Write;
+use std::process::ExitCode;
+
 use crate::cli::{Cli, Command};
 use crate::cmd::export::EVAL_VAR;
 use crate::cmd::write_stdout;
@@ -24,6 +27,22 @@ pub fn script(shell: Shell) -> &'static str {
 
 pub fn run(shell: Shell) -> Result<()> {
     write_stdout(script(shell))
+}
+
+/// Help or version, asked for anywhere on the command line (`-h`, `--version`, `help`,
+/// `dev -hh`, `-Vh`). Asked for directly, the text goes to stdout with status 0, like every
+/// command-line tool's. When the shell function is about to evaluate stdout (_MFA_ENV_EVAL is
+/// set), it goes to stderr with status 2 instead: the function cannot tell every spelling of a
+/// help flag from a profile's arguments, and evaluating the text would run it (`-Vh` exported
+/// a profile named after the version number).
+pub fn help_or_version(err: &clap::Error) -> ExitCode {
+    if Env::real().get(EVAL_VAR).is_none() {
+        // A closed stdout (`mfa-env --help | head -1`) leaves nothing to report.
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let _ = write!(std::io::stderr().lock(), "{}", err.render());
+    ExitCode::from(2)
 }
 
 /// When the shell function is about to evaluate stdout, make sure stdout will be statements

@@ -1,7 +1,9 @@
 //! `mfa-env unset` (alias `clear`): the statements that remove every variable export sets.
 
+use std::io::IsTerminal;
+
 use crate::cmd::export::{SET, detect_shell};
-use crate::cmd::write_stdout;
+use crate::cmd::{say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -15,5 +17,13 @@ pub fn run(format: Option<Format>, env: &Env) -> Result<()> {
         ))
         .hint("pick a shell: --format bash, zsh, fish or powershell"));
     };
-    write_stdout(&shell.render(&[], &SET))
+    write_stdout(&shell.render(&[], &SET))?;
+    // Nothing secret to keep off a terminal, but nothing removed either: say so.
+    if std::io::stdout().is_terminal() {
+        say(&format!(
+            "printed, not run: this shell still holds the variables; run `{}`",
+            shell.evaluate("mfa-env unset")
+        ));
+    }
+    Ok(())
 }

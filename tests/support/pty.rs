@@ -26,6 +26,8 @@ pub enum Wiring {
     Terminal,
     /// stdin from /dev/null, stdout and stderr pipes: only /dev/tty reaches the user.
     Redirected,
+    /// stdin, stdout and stderr all on the terminal: `mfa-env dev` typed without `eval`.
+    Screen,
 }
 
 impl Pty {
@@ -84,16 +86,22 @@ impl Pty {
     pub fn spawn(&self, mut cmd: Command, wiring: Wiring) -> Child {
         let slave = self.slave.try_clone().unwrap();
         let fd = slave.as_raw_fd();
+        let terminal = || Stdio::from(slave.try_clone().unwrap());
         match wiring {
             Wiring::Terminal => {
-                cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-                    .stderr(Stdio::from(slave.try_clone().unwrap()));
+                cmd.stdin(terminal())
+                    .stdout(Stdio::piped())
+                    .stderr(terminal());
             }
             Wiring::Redirected => {
-                cmd.stdin(Stdio::null()).stderr(Stdio::piped());
+                cmd.stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+            }
+            Wiring::Screen => {
+                cmd.stdin(terminal()).stdout(terminal()).stderr(terminal());
             }
         }
-        cmd.stdout(Stdio::piped());
         unsafe {
             cmd.pre_exec(move || {
                 if libc::setsid() < 0 || libc::ioctl(fd, libc::TIOCSCTTY as _, 0) < 0 {
