@@ -1,37 +1,81 @@
 //! The session this shell already holds, read from its environment alone: no config file, no
 //! network. `status` shows it, and `export` and `exec` keep it instead of asking for a code.
+//!
+//! Besides its keys, export records what the session is (profile, role, account, and the key
+//! it was issued with): a request is answered by the held session only when all of it matches,
+//! and keys another tool put in AWS_ACCESS_KEY_ID are not taken for the session's.
+
+use std::time::Duration;
 
 use crate::env::Env;
 use crate::time;
 
+/// What a session is, besides its keys and its expiry: exported with it, and compared with
+/// what a later request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity<'a> {
+    /// MFA_ENV_PROFILE: the profile named on the command line.
+    pub profile: &'a str,
+    /// MFA_ENV_ROLE: the role assumed last, or none for an IAM user's own session
+    /// (GetSessionToken).
+    pub role: Option<&'a str>,
+    /// MFA_ENV_ACCOUNT: the account the session acts in, as the ARNs say (the role's, else the
+    /// MFA device's); none when no ARN names it (a hardware device's serial number).
+    pub account: Option<&'a str>,
+    /// AWS_REGION.
+    pub region: Option<&'a str>,
+}
+
 /// What `export` set in this shell, as far as the environment still shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held<'a> {
-    /// MFA_ENV_PROFILE.
-    pub profile: &'a str,
-    /// AWS_ACCESS_KEY_ID.
+    pub id: Identity<'a>,
+    /// AWS_ACCESS_KEY_ID, which is MFA_ENV_ACCESS_KEY_ID, the key the session was issued with.
     pub access_key_id: &'a str,
     /// AWS_CREDENTIAL_EXPIRATION, in seconds since the Unix epoch.
     pub expiration: i64,
-    /// AWS_REGION, when set.
-    pub region: Option<&'a str>,
     /// The secret and the token are there too: the session can be used as it is.
     pub complete: bool,
 }
 
+/// Why the environment holds no session (for a message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoSession {
+    /// MFA_ENV_PROFILE, AWS_ACCESS_KEY_ID, MFA_ENV_ACCESS_KEY_ID or a readable
+    /// AWS_CREDENTIAL_EXPIRATION is missing.
+    Missing,
+    /// AWS_ACCESS_KEY_ID is no longer the key the session was issued with: another tool (or
+    /// the person) replaced the keys.
+    Replaced,
+}
+
 impl<'a> Held<'a> {
-    /// The session in `env`: MFA_ENV_PROFILE, AWS_ACCESS_KEY_ID and a readable
-    /// AWS_CREDENTIAL_EXPIRATION. Without any of them there is none (the variables were
-    /// removed or replaced, or were never set by mfa-env).
+    /// The session in `env`: MFA_ENV_PROFILE, AWS_ACCESS_KEY_ID equal to MFA_ENV_ACCESS_KEY_ID,
+    /// and a readable AWS_CREDENTIAL_EXPIRATION.
     pub fn from_env(env: &'a Env) -> Option<Held<'a>> {
-        let profile = env.get("MFA_ENV_PROFILE")?;
-        let access_key_id = env.get("AWS_ACCESS_KEY_ID")?;
-        let expiration = time::parse_rfc3339(env.get("AWS_CREDENTIAL_EXPIRATION")?)?;
-        Some(Held {
-            profile,
+        Held::read(env).ok()
+    }
+
+    /// `from_env`, saying why there is none.
+    pub fn read(env: &'a Env) -> Result<Held<'a>, NoSession> {
+        let get = |name| env.get(name).ok_or(NoSession::Missing);
+        let profile = get("MFA_ENV_PROFILE")?;
+        let access_key_id = get("AWS_ACCESS_KEY_ID")?;
+        let issued = get("MFA_ENV_ACCESS_KEY_ID")?;
+        let expiration =
+            time::parse_rfc3339(get("AWS_CREDENTIAL_EXPIRATION")?).ok_or(NoSession::Missing)?;
+        if issued != access_key_id {
+            return Err(NoSession::Replaced);
+        }
+        Ok(Held {
+            id: Identity {
+                profile,
+                role: env.get("MFA_ENV_ROLE"),
+                account: env.get("MFA_ENV_ACCOUNT"),
+                region: env.get("AWS_REGION"),
+            },
             access_key_id,
             expiration,
-            region: env.get("AWS_REGION"),
             complete: env.get("AWS_SECRET_ACCESS_KEY").is_some()
                 && env.get("AWS_SESSION_TOKEN").is_some(),
         })
@@ -42,14 +86,22 @@ impl<'a> Held<'a> {
         self.expiration - now
     }
 
-    /// Whether this session answers a request for `profile` (in `region`, when one was asked)
-    /// with more than `min_ttl` seconds left.
-    pub fn serves(&self, profile: &str, region: Option<&str>, min_ttl: u64, now: i64) -> bool {
+    /// Whether this session answers a request for `want` with more than `min_ttl` left.
+    pub fn serves(&self, want: &Identity, min_ttl: Duration, now: i64) -> bool {
         self.complete
-            && self.profile == profile
-            && region.is_none_or(|r| self.region == Some(r))
-            && self.left(now) > i64::try_from(min_ttl).unwrap_or(i64::MAX)
+            && self.id == *want
+            && self.left(now) > i64::try_from(min_ttl.as_secs()).unwrap_or(i64::MAX)
     }
+}
+
+/// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`), when it names one.
+pub fn account(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let account = match (parts.next(), parts.nth(3), parts.next()) {
+        (Some("arn"), Some(account), Some(_)) => account,
+        _ => return None,
+    };
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
 /// An access key id as the AWS CLI shows one (`aws configure list`): stars for all but the
@@ -70,8 +122,13 @@ mod tests {
         Env::from_pairs(pairs.iter().copied())
     }
 
+    const ROLE: &str = "arn:aws:iam::210987654321:role/ReadOnly";
+
     const FULL: &[(&str, &str)] = &[
         ("MFA_ENV_PROFILE", "dev"),
+        ("MFA_ENV_ROLE", ROLE),
+        ("MFA_ENV_ACCOUNT", "210987654321"),
+        ("MFA_ENV_ACCESS_KEY_ID", "ASIATESTSESSIONKEY01"),
         ("AWS_ACCESS_KEY_ID", "ASIATESTSESSIONKEY01"),
         ("AWS_SECRET_ACCESS_KEY", "s"),
         ("AWS_SESSION_TOKEN", "t"),
@@ -79,20 +136,59 @@ mod tests {
         ("AWS_REGION", "eu-west-1"),
     ];
 
+    const WANT: Identity = Identity {
+        profile: "dev",
+        role: Some(ROLE),
+        account: Some("210987654321"),
+        region: Some("eu-west-1"),
+    };
+
+    fn with(pairs: &[(&'static str, &'static str)]) -> Env {
+        let mut all = FULL.to_vec();
+        all.extend_from_slice(pairs);
+        env(&all)
+    }
+
     #[test]
     fn read_from_the_environment() {
         let e = env(FULL);
         let held = Held::from_env(&e).unwrap();
-        assert_eq!(held.profile, "dev");
+        assert_eq!(held.id, WANT);
         assert_eq!(held.expiration, 4_071_006_245);
         assert!(held.complete);
         let now = held.expiration - 3600;
-        assert!(held.serves("dev", None, 600, now));
-        assert!(held.serves("dev", Some("eu-west-1"), 600, now));
-        assert!(!held.serves("dev", Some("us-east-1"), 600, now));
-        assert!(!held.serves("prod", None, 600, now));
-        assert!(!held.serves("dev", None, 3600, now));
-        assert!(held.serves("dev", None, 3599, now));
+        let min = Duration::from_secs(600);
+        assert!(held.serves(&WANT, min, now));
+        for other in [
+            Identity {
+                region: Some("us-east-1"),
+                ..WANT
+            },
+            Identity {
+                profile: "prod",
+                ..WANT
+            },
+            Identity { role: None, ..WANT },
+            Identity {
+                role: Some("arn:aws:iam::210987654321:role/Admin"),
+                ..WANT
+            },
+            Identity {
+                account: Some("123456789012"),
+                ..WANT
+            },
+        ] {
+            assert!(!held.serves(&other, min, now), "{other:?}");
+        }
+        assert!(!held.serves(&WANT, Duration::from_secs(3600), now));
+        assert!(held.serves(&WANT, Duration::from_secs(3599), now));
+    }
+
+    #[test]
+    fn a_session_without_a_role_or_account() {
+        let e = with(&[("MFA_ENV_ROLE", ""), ("MFA_ENV_ACCOUNT", "")]);
+        let held = Held::from_env(&e).unwrap();
+        assert_eq!((held.id.role, held.id.account), (None, None));
     }
 
     #[test]
@@ -100,27 +196,41 @@ mod tests {
         for missing in [
             "MFA_ENV_PROFILE",
             "AWS_ACCESS_KEY_ID",
+            "MFA_ENV_ACCESS_KEY_ID",
             "AWS_CREDENTIAL_EXPIRATION",
         ] {
-            let pairs: Vec<_> = FULL
-                .iter()
-                .copied()
-                .filter(|(k, _)| *k != missing)
-                .collect();
-            assert_eq!(Held::from_env(&env(&pairs)), None, "{missing}");
+            let e = with(&[(missing, "")]);
+            assert_eq!(Held::read(&e), Err(NoSession::Missing), "{missing}");
         }
-        let mut pairs = FULL.to_vec();
-        pairs.push(("AWS_CREDENTIAL_EXPIRATION", "soon"));
-        assert_eq!(Held::from_env(&env(&pairs)), None);
-        let pairs: Vec<_> = FULL
-            .iter()
-            .copied()
-            .filter(|(k, _)| *k != "AWS_SESSION_TOKEN")
-            .collect();
-        let e = env(&pairs);
+        let e = with(&[("AWS_CREDENTIAL_EXPIRATION", "soon")]);
+        assert_eq!(Held::read(&e), Err(NoSession::Missing));
+        let e = with(&[("AWS_SESSION_TOKEN", "")]);
         let held = Held::from_env(&e).unwrap();
         assert!(!held.complete);
-        assert!(!held.serves("dev", None, 0, 0));
+        assert!(!held.serves(&WANT, Duration::ZERO, 0));
+    }
+
+    #[test]
+    fn keys_put_there_by_another_tool_are_not_the_session() {
+        let e = with(&[("AWS_ACCESS_KEY_ID", "ASIAOTHERACCOUNT0001")]);
+        assert_eq!(Held::read(&e), Err(NoSession::Replaced));
+        assert_eq!(Held::from_env(&e), None);
+    }
+
+    #[test]
+    fn accounts_of_arns() {
+        for (arn, account) in [
+            (ROLE, Some("210987654321")),
+            ("arn:aws:iam::123456789012:mfa/alice", Some("123456789012")),
+            ("arn:aws-cn:iam::123456789012:mfa/a:b", Some("123456789012")),
+            ("GAHT12345678", None),
+            ("arn:aws:iam::12345678901:mfa/alice", None),
+            ("arn:aws:iam::1234567890ab:mfa/alice", None),
+            ("arn:aws:iam::123456789012", None),
+            ("", None),
+        ] {
+            assert_eq!(self::account(arn), account, "{arn}");
+        }
     }
 
     #[test]

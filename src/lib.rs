@@ -49,7 +49,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
 /// What the fuzz targets (fuzz/) reach that is otherwise private to the crate.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::held::{Held, mask};
+    pub use crate::held::{Held, Identity, account, mask};
     pub use crate::mfa_process::{last_code, split};
     pub use crate::sts::error_from_xml;
 }

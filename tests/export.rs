@@ -35,6 +35,9 @@ fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
          export AWS_REGION=eu-west-1\n\
          export AWS_DEFAULT_REGION=eu-west-1\n\
          export MFA_ENV_PROFILE=dev\n\
+         export MFA_ENV_ROLE=''\n\
+         export MFA_ENV_ACCOUNT=123456789012\n\
+         export MFA_ENV_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
          unset AWS_PROFILE\n\
          unset AWS_DEFAULT_PROFILE\n\
          unset AWS_SECURITY_TOKEN\n"
@@ -84,7 +87,7 @@ fn each_shell_gets_its_own_statements() {
         "{}",
         fish.stdout
     );
-    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -e AWS_PROFILE; or true\nset -e AWS_DEFAULT_PROFILE; or true\nset -e AWS_SECURITY_TOKEN; or true\n"));
+    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -gx MFA_ENV_ROLE ''\nset -gx MFA_ENV_ACCOUNT '123456789012'\nset -gx MFA_ENV_ACCESS_KEY_ID 'ASIATESTSESSIONKEY01'\nset -e AWS_PROFILE; or true\nset -e AWS_DEFAULT_PROFILE; or true\nset -e AWS_SECURITY_TOKEN; or true\n"));
     let pwsh = Test::dev(&server)
         .args(["dev", "-c", "123456", "-s", "pwsh"])
         .ok();

@@ -351,18 +351,22 @@ fn the_role_session_arrives_exactly_in_each_shell() {
             run.status,
             run.stderr
         );
-        assert_eq!(
-            run.env.get("MFA_ENV_PROFILE").map(String::as_str),
-            Some("admin")
-        );
-        assert_eq!(
-            run.env.get("AWS_ACCESS_KEY_ID").map(String::as_str),
-            Some("ASIATESTSESSIONKEY01")
-        );
-        assert_eq!(
-            run.env.get("AWS_REGION").map(String::as_str),
-            Some("eu-west-1")
-        );
+        for (name, value) in [
+            ("MFA_ENV_PROFILE", "admin"),
+            ("AWS_ACCESS_KEY_ID", "ASIATESTSESSIONKEY01"),
+            ("AWS_REGION", "eu-west-1"),
+            // What the session is, for status and for the next request.
+            ("MFA_ENV_ROLE", "arn:aws:iam::210987654321:role/Admin"),
+            ("MFA_ENV_ACCOUNT", "210987654321"),
+            ("MFA_ENV_ACCESS_KEY_ID", "ASIATESTSESSIONKEY01"),
+        ] {
+            assert_eq!(
+                run.env.get(name).map(String::as_str),
+                Some(value),
+                "{} {name}",
+                sh.name()
+            );
+        }
         assert!(!run.env.contains_key("AWS_PROFILE"));
     }
 }

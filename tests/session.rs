@@ -11,6 +11,8 @@ use crate::support::*;
 fn holding(test: Test, profile: &str, left: i64) -> Test {
     let expiration = mfa_env::time::rfc3339(mfa_env::time::now() + left);
     test.env("MFA_ENV_PROFILE", profile)
+        .env("MFA_ENV_ACCOUNT", "123456789012")
+        .env("MFA_ENV_ACCESS_KEY_ID", "ASIAHELDSESSION00042")
         .env("AWS_ACCESS_KEY_ID", "ASIAHELDSESSION00042")
         .env("AWS_SECRET_ACCESS_KEY", "heldSecret")
         .env("AWS_SESSION_TOKEN", "heldToken")
@@ -58,10 +60,10 @@ fn status_reads_the_environment_alone() {
     assert_eq!(out.stdout, "dev 42m\n");
     assert_eq!(out.stderr, "");
     let out = test().args(["status"]).ok();
-    let expiration = out.stdout.lines().nth(3).unwrap().to_owned();
+    let expiration = out.stdout.lines().nth(5).unwrap().to_owned();
     assert!(
         out.stdout.starts_with(
-            "profile     dev\naccess key  ****************0042\nregion      eu-west-1\nexpires     "
+            "profile     dev\nrole        -\naccount     123456789012\naccess key  ****************0042\nregion      eu-west-1\nexpires     "
         ) && expiration.ends_with(" UTC, 42m left)"),
         "{}",
         out.stdout
@@ -69,12 +71,57 @@ fn status_reads_the_environment_alone() {
     let out = test().args(["status", "--json"]).ok();
     assert!(
         out.stdout.starts_with(
-            "{\"profile\":\"dev\",\"access_key_id\":\"****************0042\",\"region\":\"eu-west-1\",\"expiration\":\""
+            "{\"profile\":\"dev\",\"role\":null,\"account\":\"123456789012\",\"access_key_id\":\"****************0042\",\"region\":\"eu-west-1\",\"expiration\":\""
         ) && out.stdout.contains("\"seconds_left\":25"),
         "{}",
         out.stdout
     );
     assert!(!out.stdout.contains("heldSecret") && !out.stdout.contains("ASIAHELD"));
+}
+
+#[test]
+fn status_shows_the_role_and_its_account() {
+    let test = || {
+        holding(Test::new(), "dev", 3600)
+            .env("MFA_ENV_ROLE", "arn:aws:iam::210987654321:role/ReadOnly")
+            .env("MFA_ENV_ACCOUNT", "210987654321")
+    };
+    let out = test().args(["status"]).ok();
+    assert!(
+        out.stdout.starts_with(
+            "profile     dev\nrole        arn:aws:iam::210987654321:role/ReadOnly\naccount     210987654321\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = test().args(["status", "--json"]).ok();
+    assert!(
+        out.stdout.starts_with(
+            "{\"profile\":\"dev\",\"role\":\"arn:aws:iam::210987654321:role/ReadOnly\",\"account\":\"210987654321\","
+        ),
+        "{}",
+        out.stdout
+    );
+    // Without an account the ARNs name (a hardware device's serial), none is shown.
+    let out = holding(Test::new(), "dev", 3600)
+        .env("MFA_ENV_ACCOUNT", "")
+        .args(["status", "--json"])
+        .ok();
+    assert!(out.stdout.contains("\"role\":null,\"account\":null,"));
+}
+
+#[test]
+fn status_after_another_tool_replaced_the_keys() {
+    // The keys are no longer the session's: no session to show, and the prompt shows none.
+    let test =
+        || holding(Test::new(), "dev", 3600).env("AWS_ACCESS_KEY_ID", "ASIAOTHERTOOL0000001");
+    let out = test().args(["status"]).fails(&[
+        "this shell's dev session was replaced",
+        "AWS_ACCESS_KEY_ID is no longer the key mfa-env exported",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = test().args(["status", "--prompt"]).run();
+    assert_eq!((out.status.code(), out.stdout.as_str()), (Some(1), ""));
 }
 
 #[test]
@@ -120,6 +167,9 @@ fn unset_removes_every_variable_export_sets_in_each_shell() {
             "AWS_REGION",
             "AWS_DEFAULT_REGION",
             "MFA_ENV_PROFILE",
+            "MFA_ENV_ROLE",
+            "MFA_ENV_ACCOUNT",
+            "MFA_ENV_ACCESS_KEY_ID",
         ] {
             assert!(!env.contains_key(name), "{} kept {name}", sh.name());
         }
@@ -138,6 +188,9 @@ fn unset_removes_every_variable_export_sets_in_each_shell() {
 
 // ---- keeping the session the shell holds
 
+/// A role session's identity, as export records it.
+const READ_ONLY: &str = "arn:aws:iam::123456789012:role/ReadOnly";
+
 #[test]
 fn a_held_session_with_time_left_is_kept() {
     let server = StsServer::start();
@@ -150,13 +203,30 @@ fn a_held_session_with_time_left_is_kept() {
             .starts_with("mfa-env: this shell holds a dev session until ")
             && out
                 .stderr
-                .ends_with(" (3h left); nothing to do (--force renews it)\n"),
+                .contains(" (3h left); nothing to do (--force renews it)\n"),
         "{}",
         out.stderr
     );
-    // The region asked for is the one held.
-    holding(Test::dev(&server), "dev", 3 * 3600)
-        .args(["dev", "--region", "eu-west-1"])
+    let kept: &[&[&str]] = &[
+        // The region asked for is the one held.
+        &["--region", "eu-west-1"],
+    ];
+    for args in kept {
+        let out = holding(Test::dev(&server), "dev", 3 * 3600)
+            .args(["dev", "-s", "bash"])
+            .args(args.iter())
+            .ok();
+        assert_eq!(out.stdout, "", "{args:?}");
+    }
+    // The role held is the one asked for, on the command line or in the profile.
+    let role = |test: Test| test.env("MFA_ENV_ROLE", READ_ONLY);
+    role(holding(Test::dev(&server), "dev", 3 * 3600))
+        .args(["dev", "-s", "bash", "--role-arn", READ_ONLY])
+        .ok();
+    let config = format!("{CONFIG}[profile ro]\nrole_arn = {READ_ONLY}\nsource_profile = dev\n");
+    role(holding(Test::dev(&server), "ro", 3 * 3600))
+        .config(&config)
+        .args(["ro", "-s", "bash"])
         .ok();
     assert!(server.requests().is_empty());
 }
@@ -164,29 +234,53 @@ fn a_held_session_with_time_left_is_kept() {
 #[test]
 fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
     let server = StsServer::start();
-    let renewals: &[(&str, i64, &[&str])] = &[
-        ("dev", 3 * 3600, &["--force"]),
-        ("dev", 9 * 60, &[]),
-        ("dev", 25 * 60, &["--min-ttl", "30m"]),
-        ("prod", 3 * 3600, &[]),
-        ("dev", 3 * 3600, &["--region", "us-west-2"]),
+    type Env = &'static [(&'static str, &'static str)];
+    let renewals: &[(&str, i64, Env, &[&str])] = &[
+        ("dev", 3 * 3600, &[], &["--force"]),
+        ("dev", 9 * 60, &[], &[]),
+        ("dev", 25 * 60, &[], &["--min-ttl", "30m"]),
+        ("prod", 3 * 3600, &[], &[]),
+        ("dev", 3 * 3600, &[], &["--region", "us-west-2"]),
         // A role asked for on the command line is another identity than the held session's.
         (
             "dev",
             3 * 3600,
+            &[],
             &["--role-arn", "arn:aws:iam::210987654321:role/Admin"],
         ),
+        // ...and so is the profile's own identity after a role session (no role asked).
+        ("dev", 3 * 3600, &[("MFA_ENV_ROLE", READ_ONLY)], &[]),
+        // Another account: the profile's MFA device is in 123456789012.
+        ("dev", 3 * 3600, &[("MFA_ENV_ACCOUNT", "210987654321")], &[]),
+        // Keys another tool put in the environment are not the session's.
+        (
+            "dev",
+            3 * 3600,
+            &[("AWS_ACCESS_KEY_ID", "ASIAOTHERTOOL0000001")],
+            &[],
+        ),
+        // A session from before identities were recorded.
+        ("dev", 3 * 3600, &[("MFA_ENV_ACCESS_KEY_ID", "")], &[]),
+        // A region set since, when the profile names its own: a new session sets the profile's.
+        ("dev", 3 * 3600, &[("AWS_REGION", "us-west-2")], &[]),
         // The data formats go to other readers, not to this shell.
-        ("dev", 3 * 3600, &["--format", "json"]),
-        ("dev", 3 * 3600, &["--format", "process"]),
+        ("dev", 3 * 3600, &[], &["--format", "json"]),
+        ("dev", 3 * 3600, &[], &["--format", "process"]),
     ];
-    for (profile, left, args) in renewals {
-        let out = holding(Test::dev(&server), profile, *left)
-            .args(["dev", "-c", "123456"])
-            .args(args.iter())
-            .ok();
-        assert!(out.stdout.contains("ASIATESTSESSIONKEY01"), "{args:?}");
-        assert!(out.stderr.contains("dev session valid until"), "{args:?}");
+    for (profile, left, vars, args) in renewals {
+        let mut test = holding(Test::dev(&server), profile, *left);
+        for (name, value) in *vars {
+            test = test.env(name, value);
+        }
+        let out = test.args(["dev", "-c", "123456"]).args(args.iter()).ok();
+        assert!(
+            out.stdout.contains("ASIATESTSESSIONKEY01"),
+            "{vars:?} {args:?}"
+        );
+        assert!(
+            out.stderr.contains("dev session valid until"),
+            "{vars:?} {args:?}"
+        );
         assert_eq!(server.requests().pop().unwrap().access_key(), KEY_ID);
     }
     assert_eq!(server.requests().len(), renewals.len());
@@ -196,6 +290,43 @@ fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
         .args(["dev", "-c", "123456"])
         .ok();
     assert_eq!(server.requests().len(), renewals.len() + 1);
+}
+
+#[test]
+fn a_role_session_then_the_profile_alone_gets_the_profiles_own_session() {
+    // As a user does it: a role session, then the plain profile, in the real shells.
+    let server = StsServer::start();
+    for sh in ALL {
+        let script = [
+            crate::init::load_init(sh),
+            &format!("mfa-env dev --code 123456 --role-arn {READ_ONLY}\n"),
+            "mfa-env dev --code 123456\n",
+            "env -0\n",
+        ]
+        .concat();
+        let run = Test::dev(&server).shell(sh, &script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert!(!run.stderr.contains("nothing to do"), "{}", run.stderr);
+        assert_eq!(
+            run.env
+                .get("MFA_ENV_ROLE")
+                .map(String::as_str)
+                .unwrap_or(""),
+            "",
+            "{}",
+            sh.name()
+        );
+        assert_eq!(
+            run.env.get("MFA_ENV_ACCOUNT").map(String::as_str),
+            Some("123456789012")
+        );
+    }
+    let actions: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.action().to_owned())
+        .collect();
+    assert_eq!(actions, ["AssumeRole", "GetSessionToken"].repeat(ALL.len()));
 }
 
 // ---- exec
@@ -289,6 +420,32 @@ fn exec_of_a_missing_command_and_of_a_failed_session() {
     Test::new()
         .args(["exec", "dev"])
         .fails(&["required", "COMMAND"]);
+}
+
+#[test]
+fn exec_gets_a_new_session_when_the_held_one_is_another_identity() {
+    let server = StsServer::start();
+    let show = [
+        "--",
+        "sh",
+        "-c",
+        "printf '%s %s' \"$AWS_ACCESS_KEY_ID\" \"${MFA_ENV_ROLE-none}\"",
+    ];
+    // A role session held, the profile's own asked for; then keys replaced by another tool.
+    let vars: &[(&str, &str)] = &[
+        ("MFA_ENV_ROLE", READ_ONLY),
+        ("AWS_ACCESS_KEY_ID", "ASIAOTHERTOOL0000001"),
+    ];
+    for (name, value) in vars {
+        let out = holding(Test::dev(&server), "dev", 3600)
+            .env(name, value)
+            .args(["exec", "dev", "-c", "123456"])
+            .args(show)
+            .ok();
+        assert_eq!(out.stdout, "ASIATESTSESSIONKEY01 none", "{name}");
+        assert_eq!(server.requests().pop().unwrap().action(), "GetSessionToken");
+    }
+    assert_eq!(server.requests().len(), vars.len());
 }
 
 #[test]
@@ -394,7 +551,7 @@ fn json_is_one_flat_object() {
         .ok();
     assert_eq!(
         out.stdout,
-        "{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_SESSION_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\"}\n"
+        "{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_SESSION_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\",\"MFA_ENV_ROLE\":\"\",\"MFA_ENV_ACCOUNT\":\"123456789012\",\"MFA_ENV_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\"}\n"
     );
 }
 

@@ -25,6 +25,10 @@ pub fn expected(creds: &Creds, region: &str, profile: &str) -> BTreeMap<&'static
         ("AWS_REGION", region.into()),
         ("AWS_DEFAULT_REGION", region.into()),
         ("MFA_ENV_PROFILE", profile.into()),
+        // A GetSessionToken session: no role, the MFA device's account.
+        ("MFA_ENV_ROLE", String::new()),
+        ("MFA_ENV_ACCOUNT", "123456789012".into()),
+        ("MFA_ENV_ACCESS_KEY_ID", creds.access_key_id.clone()),
     ])
 }
 

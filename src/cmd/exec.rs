@@ -24,11 +24,18 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     for name in UNSET {
         command.env_remove(name);
     }
-    // A session this shell holds for the profile is in the environment already.
-    if export::held_session(args, name, env).is_none() {
-        let (session, region) = export::obtain(args, env)?;
-        for (name, value) in export::variables(&session, &region, name) {
-            command.env(name, value);
+    // A session this shell holds for the request is in the environment already.
+    let req = export::request(args, env)?;
+    if export::held_session(args, &req, env).is_none() {
+        let session = export::obtain(args, &req, env)?;
+        for (name, value) in export::variables(&session, &export::identity(&req.resolved)) {
+            // Empty is none (MFA_ENV_ROLE of a session without a role): not left from the
+            // shell's own session either.
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
         }
         export::say_valid_until(name, session.expiration);
     }

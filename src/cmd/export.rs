@@ -9,7 +9,7 @@ use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::held::Held;
+use crate::held::{self, Held, Identity};
 use crate::profile::{self, Overrides, Profiles, Resolved};
 use crate::prompt::Prompter;
 use crate::shell::Shell;
@@ -36,9 +36,10 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     let name = profile_name(args)?;
     let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));
     refuse_a_terminal(format, name)?;
+    let req = request(args, env)?;
     // Only a shell's own session can be kept: the data formats go to other readers.
     if format.shell().is_some()
-        && let Some(held) = held_session(args, name, env)
+        && let Some(held) = held_session(args, &req, env)
     {
         let now = time::now();
         say(&format!(
@@ -50,8 +51,8 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
         ));
         return Ok(());
     }
-    let (session, region) = obtain(args, env)?;
-    write_stdout(&render(format, &session, &region, name))?;
+    let session = obtain(args, &req, env)?;
+    write_stdout(&render(format, &session, &identity(&req.resolved)))?;
     say_valid_until(name, session.expiration);
     Ok(())
 }
@@ -119,25 +120,14 @@ pub fn profile_name(args: &ExportArgs) -> Result<&str> {
         .ok_or_else(|| Error::new("no profile given").hint("name one: mfa-env PROFILE"))
 }
 
-/// The session this shell holds for the profile, when it serves the request: same profile,
-/// same region if one is asked, more than --min-ttl left, and no role asked for on the command
-/// line (the held session may be another identity's). `--force` never keeps one.
-pub fn held_session<'e>(args: &ExportArgs, name: &str, env: &'e Env) -> Option<Held<'e>> {
-    if args.role_arn.is_some() || args.external_id.is_some() || args.role_session_name.is_some() {
-        return None;
-    }
-    let held = Held::from_env(env)?;
-    let serves = held.serves(
-        name,
-        args.region.as_deref(),
-        args.min_ttl.as_secs(),
-        time::now(),
-    );
-    (serves && !args.force).then_some(held)
+/// What the command line asks for, resolved from the files: no code asked, no network.
+pub struct Request {
+    pub resolved: Resolved,
+    /// The profile's mfa_process.
+    mfa_process: Option<String>,
 }
 
-/// A new session for the profile: resolve it, ask for the code, call STS.
-pub fn obtain(args: &ExportArgs, env: &Env) -> Result<(Session, String)> {
+pub fn request(args: &ExportArgs, env: &Env) -> Result<Request> {
     let name = profile_name(args)?;
     let profiles = Profiles::load(env)?;
     let over = Overrides {
@@ -152,25 +142,58 @@ pub fn obtain(args: &ExportArgs, env: &Env) -> Result<(Session, String)> {
     // Every run ends soon after (or execs): freeing the parsed files one hash map at a time
     // was a tenth of an export's instructions on 10,000 profiles, for memory the exit returns.
     std::mem::forget(profiles);
+    Ok(Request {
+        resolved,
+        mfa_process,
+    })
+}
+
+/// What a session for the resolved profile is: the profile, the last role of the chain, the
+/// account (the role's, else the MFA device's) and the region.
+pub fn identity(r: &Resolved) -> Identity<'_> {
+    let role = r.roles.last().map(|role| role.arn.as_str());
+    Identity {
+        profile: &r.name,
+        role,
+        account: role.or(r.mfa_serial.as_deref()).and_then(held::account),
+        region: Some(&r.region),
+    }
+}
+
+/// The session this shell holds, when it serves the request: the same profile, role, account
+/// and region as a new session would have, its keys still in AWS_ACCESS_KEY_ID, more than
+/// --min-ttl left. `--force` never keeps one, nor does an --external-id or
+/// --role-session-name on the command line (they ask for a new AssumeRole call).
+pub fn held_session<'e>(args: &ExportArgs, req: &Request, env: &'e Env) -> Option<Held<'e>> {
+    if args.force || args.external_id.is_some() || args.role_session_name.is_some() {
+        return None;
+    }
+    let held = Held::from_env(env)?;
+    let want = identity(&req.resolved);
+    held.serves(&want, args.min_ttl, time::now())
+        .then_some(held)
+}
+
+/// A new session for the request: ask for the code, call STS.
+pub fn obtain(args: &ExportArgs, req: &Request, env: &Env) -> Result<Session> {
+    let resolved = &req.resolved;
     // The code from --code or mfa_process, run only when a call takes a code.
     let code = if resolved.roles.is_empty() || resolved.mfa_role().is_some() {
         crate::mfa_process::code_before_prompt(
             args.code.as_deref(),
             &args.mfa_process,
-            name,
-            mfa_process.as_deref(),
+            &resolved.name,
+            req.mfa_process.as_deref(),
             env,
         )?
     } else {
         args.code.clone()
     };
-    let session = if resolved.roles.is_empty() {
-        session_token(args, code.as_deref(), &resolved)?
+    if resolved.roles.is_empty() {
+        session_token(args, code.as_deref(), resolved)
     } else {
-        assume_roles(args, code.as_deref(), &resolved)?
-    };
-
-    Ok((session, resolved.region))
+        assume_roles(args, code.as_deref(), resolved)
+    }
 }
 
 pub fn say_valid_until(name: &str, expiration: i64) {
@@ -301,8 +324,9 @@ pub fn with_code(
     }
 }
 
-/// The variables export sets, in the documented order.
-pub const SET: [&str; 8] = [
+/// The variables export sets, in the documented order: the session, its region, and what
+/// the session is (read back by `Held`).
+pub const SET: [&str; 11] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -311,11 +335,16 @@ pub const SET: [&str; 8] = [
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "MFA_ENV_PROFILE",
+    "MFA_ENV_ROLE",
+    "MFA_ENV_ACCOUNT",
+    "MFA_ENV_ACCESS_KEY_ID",
 ];
 
-/// Each of SET with its value.
-pub fn variables(session: &Session, region: &str, profile: &str) -> [(&'static str, String); 8] {
+/// Each of SET with its value; MFA_ENV_ROLE and MFA_ENV_ACCOUNT are empty when there is none,
+/// so that a new session replaces what an older one recorded.
+pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 11] {
     let expiration = time::rfc3339(session.expiration);
+    let region = id.region.unwrap_or_default();
     let values = [
         session.access_key_id.clone(),
         session.secret_access_key.expose().to_owned(),
@@ -324,15 +353,18 @@ pub fn variables(session: &Session, region: &str, profile: &str) -> [(&'static s
         expiration,
         region.to_owned(),
         region.to_owned(),
-        profile.to_owned(),
+        id.profile.to_owned(),
+        id.role.unwrap_or_default().to_owned(),
+        id.account.unwrap_or_default().to_owned(),
+        session.access_key_id.clone(),
     ];
     let mut values = values.into_iter();
     SET.map(|name| (name, values.next().unwrap_or_default()))
 }
 
 /// The output, in the documented order.
-pub fn render(format: Format, session: &Session, region: &str, profile: &str) -> String {
-    let vars = variables(session, region, profile);
+pub fn render(format: Format, session: &Session, id: &Identity) -> String {
+    let vars = variables(session, id);
     let set: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     format.render(&set, UNSET)
 }

@@ -10,49 +10,60 @@ use crate::duration::human;
 use crate::env::Env;
 use crate::error::{Error, Result, printable};
 use crate::format::json_string;
-use crate::held::{Held, mask};
+use crate::held::{Held, NoSession, mask};
 use crate::time;
 
 pub fn run(args: &StatusArgs, env: &Env) -> Result<()> {
     let now = time::now();
-    let held = Held::from_env(env);
+    let held = Held::read(env);
     if args.prompt {
         // Something to show, or nothing and status 1; never a message in the prompt.
         return match held {
-            Some(held) => write_stdout(&format!("{}\n", prompt(&held, now))),
-            None => Err(Error::quiet()),
+            Ok(held) => write_stdout(&format!("{}\n", prompt(&held, now))),
+            Err(_) => Err(Error::quiet()),
         };
     }
-    let Some(held) = held else {
-        return Err(Error::new(
-            "no mfa-env session in this shell (MFA_ENV_PROFILE, AWS_ACCESS_KEY_ID or AWS_CREDENTIAL_EXPIRATION is not set)",
+    let held = match held {
+        Ok(held) => held,
+        Err(NoSession::Missing) => return Err(Error::new(
+            "no mfa-env session in this shell (MFA_ENV_PROFILE, AWS_ACCESS_KEY_ID, MFA_ENV_ACCESS_KEY_ID or AWS_CREDENTIAL_EXPIRATION is not set)",
         )
-        .hint("open one with `eval \"$(mfa-env PROFILE)\"` (`mfa-env PROFILE | source` in fish)"));
+        .hint("open one with `eval \"$(mfa-env PROFILE)\"` (`mfa-env PROFILE | source` in fish)")),
+        Err(NoSession::Replaced) => return Err(Error::new(format!(
+            "this shell's {} session was replaced: AWS_ACCESS_KEY_ID is no longer the key mfa-env exported (MFA_ENV_ACCESS_KEY_ID)",
+            env.get("MFA_ENV_PROFILE").unwrap_or_default()
+        ))
+        .hint("open a new one with `eval \"$(mfa-env PROFILE)\"`, or `mfa-env unset` to remove what is left of it")),
     };
     let left = held.left(now);
     if left <= 0 {
         return Err(Error::new(format!(
             "the {} session in this shell expired at {} ({} ago)",
-            held.profile,
+            held.id.profile,
             time::clock(held.expiration, now),
             human(secs(-left))
         ))
-        .hint(format!("open a new one: mfa-env {}", held.profile)));
+        .hint(format!("open a new one: mfa-env {}", held.id.profile)));
     }
     let text = if args.json {
+        let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), json_string);
         format!(
-            "{{\"profile\":{},\"access_key_id\":{},\"region\":{},\"expiration\":{},\"seconds_left\":{left}}}\n",
-            json_string(held.profile),
+            "{{\"profile\":{},\"role\":{},\"account\":{},\"access_key_id\":{},\"region\":{},\"expiration\":{},\"seconds_left\":{left}}}\n",
+            json_string(held.id.profile),
+            opt(held.id.role),
+            opt(held.id.account),
             json_string(&mask(held.access_key_id)),
-            held.region.map_or_else(|| "null".to_owned(), json_string),
+            opt(held.id.region),
             json_string(&time::rfc3339(held.expiration)),
         )
     } else {
         format!(
-            "profile     {}\naccess key  {}\nregion      {}\nexpires     {} ({}, {} left)\n",
-            printable(held.profile),
+            "profile     {}\nrole        {}\naccount     {}\naccess key  {}\nregion      {}\nexpires     {} ({}, {} left)\n",
+            printable(held.id.profile),
+            printable(held.id.role.unwrap_or("-")),
+            printable(held.id.account.unwrap_or("-")),
             printable(&mask(held.access_key_id)),
-            printable(held.region.unwrap_or("-")),
+            printable(held.id.region.unwrap_or("-")),
             time::rfc3339(held.expiration),
             time::clock(held.expiration, now),
             human(secs(left))
@@ -64,7 +75,7 @@ pub fn run(args: &StatusArgs, env: &Env) -> Result<()> {
 /// `dev 42m`, `dev 11h58m`, or `dev expired`.
 fn prompt(held: &Held, now: i64) -> String {
     let left = held.left(now);
-    let profile = printable(held.profile);
+    let profile = printable(held.id.profile);
     if left > 0 {
         format!("{profile} {}", human(secs(left)))
     } else {
