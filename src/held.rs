@@ -86,11 +86,23 @@ impl<'a> Held<'a> {
         self.expiration - now
     }
 
-    /// Whether this session answers a request for `want` with more than `min_ttl` left.
-    pub fn serves(&self, want: &Identity, min_ttl: Duration, now: i64) -> bool {
+    /// Whether this session answers a request for `want` with more than `min_ttl` left, and,
+    /// when the request names a length, falls short of it by no more than `min_ttl`: the same
+    /// margin, so that asking again for the length just obtained keeps the session (a second
+    /// after it was opened, the whole length is no longer left).
+    pub fn serves(
+        &self,
+        want: &Identity,
+        min_ttl: Duration,
+        at_least: Option<Duration>,
+        now: i64,
+    ) -> bool {
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        let left = self.left(now);
         self.complete
             && self.id == *want
-            && self.left(now) > i64::try_from(min_ttl.as_secs()).unwrap_or(i64::MAX)
+            && left > secs(min_ttl)
+            && at_least.is_none_or(|d| left.saturating_add(secs(min_ttl)) >= secs(d))
     }
 }
 
@@ -158,7 +170,7 @@ mod tests {
         assert!(held.complete);
         let now = held.expiration - 3600;
         let min = Duration::from_secs(600);
-        assert!(held.serves(&WANT, min, now));
+        assert!(held.serves(&WANT, min, None, now));
         for other in [
             Identity {
                 region: Some("us-east-1"),
@@ -178,10 +190,15 @@ mod tests {
                 ..WANT
             },
         ] {
-            assert!(!held.serves(&other, min, now), "{other:?}");
+            assert!(!held.serves(&other, min, None, now), "{other:?}");
         }
-        assert!(!held.serves(&WANT, Duration::from_secs(3600), now));
-        assert!(held.serves(&WANT, Duration::from_secs(3599), now));
+        assert!(!held.serves(&WANT, Duration::from_secs(3600), None, now));
+        assert!(held.serves(&WANT, Duration::from_secs(3599), None, now));
+        // A length asked for explicitly: served only with that much left, but for min_ttl.
+        let hour = Duration::from_secs(3600);
+        assert!(held.serves(&WANT, min, Some(hour), now));
+        assert!(held.serves(&WANT, min, Some(hour + min), now));
+        assert!(!held.serves(&WANT, min, Some(hour + min + Duration::from_secs(1)), now));
     }
 
     #[test]
@@ -207,7 +224,7 @@ mod tests {
         let e = with(&[("AWS_SESSION_TOKEN", "")]);
         let held = Held::from_env(&e).unwrap();
         assert!(!held.complete);
-        assert!(!held.serves(&WANT, Duration::ZERO, 0));
+        assert!(!held.serves(&WANT, Duration::ZERO, None, 0));
     }
 
     #[test]

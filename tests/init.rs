@@ -285,6 +285,8 @@ fn running_it_again_while_the_shell_holds_the_session_asks_nothing() {
             load_init(sh),
             "mfa-env dev --code 123456\n",
             &capture(sh, "FIRST", "printenv AWS_ACCESS_KEY_ID"),
+            // A profile chosen since is removed by the kept session as by a new one.
+            &set_var(sh, "AWS_PROFILE", "bob"),
             // No code and no terminal: only a kept session can succeed.
             "mfa-env dev\n",
             &keep_status(sh, "RC"),
@@ -310,6 +312,7 @@ fn running_it_again_while_the_shell_holds_the_session_asks_nothing() {
                 .contains("(12h left); nothing to do (--force renews it)")
         );
         assert_eq!(run.env.get("FIRST"), run.env.get("AWS_ACCESS_KEY_ID"));
+        assert!(!run.env.contains_key("AWS_PROFILE"), "{}", sh.name());
     }
     assert_eq!(server.requests().len(), 3, "one STS call per shell");
 }

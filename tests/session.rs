@@ -188,6 +188,10 @@ fn unset_removes_every_variable_export_sets_in_each_shell() {
 
 // ---- keeping the session the shell holds
 
+/// The statements that remove the profile variables, as bash reads them.
+const UNSET_PROFILE: &str =
+    "unset AWS_PROFILE\nunset AWS_DEFAULT_PROFILE\nunset AWS_SECURITY_TOKEN\n";
+
 /// A role session's identity, as export records it.
 const READ_ONLY: &str = "arn:aws:iam::123456789012:role/ReadOnly";
 
@@ -197,7 +201,8 @@ fn a_held_session_with_time_left_is_kept() {
     let out = holding(Test::dev(&server), "dev", 3 * 3600)
         .args(["dev", "-s", "bash"])
         .ok();
-    assert_eq!(out.stdout, "");
+    // Kept, the profile variables are still removed: one set since would win over the keys.
+    assert_eq!(out.stdout, UNSET_PROFILE);
     assert!(
         out.stderr
             .starts_with("mfa-env: this shell holds a dev session until ")
@@ -210,13 +215,17 @@ fn a_held_session_with_time_left_is_kept() {
     let kept: &[&[&str]] = &[
         // The region asked for is the one held.
         &["--region", "eu-west-1"],
+        // As long as asked for, but for --min-ttl: asking again for what was just obtained.
+        &["-d", "3h"],
+        &["-d", "3h9m"],
+        &["-d", "3h50m", "--min-ttl", "1h"],
     ];
     for args in kept {
         let out = holding(Test::dev(&server), "dev", 3 * 3600)
             .args(["dev", "-s", "bash"])
             .args(args.iter())
             .ok();
-        assert_eq!(out.stdout, "", "{args:?}");
+        assert_eq!(out.stdout, UNSET_PROFILE, "{args:?}");
     }
     // The role held is the one asked for, on the command line or in the profile.
     let role = |test: Test| test.env("MFA_ENV_ROLE", READ_ONLY);
@@ -228,6 +237,34 @@ fn a_held_session_with_time_left_is_kept() {
         .config(&config)
         .args(["ro", "-s", "bash"])
         .ok();
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_kept_session_still_removes_a_profile_chosen_since() {
+    let server = StsServer::start();
+    for sh in ALL {
+        let script = match sh {
+            Sh::Fish => "$MFA_ENV dev | source; and env -0",
+            _ => "eval \"$(\"$MFA_ENV\" dev)\" && env -0",
+        };
+        let run = holding(Test::dev(&server), "dev", 3 * 3600)
+            .env("AWS_PROFILE", "bob")
+            .env("AWS_DEFAULT_PROFILE", "bob")
+            .shell(sh, script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert!(run.stderr.contains("holds a dev session"), "{}", run.stderr);
+        assert!(!run.env.contains_key("AWS_PROFILE"), "{}", sh.name());
+        assert!(
+            !run.env.contains_key("AWS_DEFAULT_PROFILE"),
+            "{}",
+            sh.name()
+        );
+        assert_eq!(
+            run.env.get("AWS_ACCESS_KEY_ID").map(String::as_str),
+            Some("ASIAHELDSESSION00042")
+        );
+    }
     assert!(server.requests().is_empty());
 }
 
@@ -263,6 +300,9 @@ fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
         ("dev", 3 * 3600, &[("MFA_ENV_ACCESS_KEY_ID", "")], &[]),
         // A region set since, when the profile names its own: a new session sets the profile's.
         ("dev", 3 * 3600, &[("AWS_REGION", "us-west-2")], &[]),
+        // An explicit length longer than what is left (by more than --min-ttl).
+        ("dev", 30 * 60, &[], &["-d", "12h"]),
+        ("dev", 3 * 3600, &[], &["-d", "3h11m"]),
         // The data formats go to other readers, not to this shell.
         ("dev", 3 * 3600, &[], &["--format", "json"]),
         ("dev", 3 * 3600, &[], &["--format", "process"]),

@@ -11,8 +11,8 @@ use mfa_env::Env;
 use mfa_env::fuzzing::{Held, Identity, account, mask};
 
 fuzz_target!(
-    |input: ((&str, &str, &str, &str), (&str, &str, &str), bool, i64, u64)| {
-        let ((profile, role, acct, issued), (key, expiration, region), complete, now, min_ttl) = input;
+    |input: ((&str, &str, &str, &str), (&str, &str, &str), bool, i64, (u64, Option<u64>))| {
+        let ((profile, role, acct, issued), (key, expiration, region), complete, now, ttl) = input;
         let (secret, token) = if complete { ("s", "t") } else { ("", "") };
         let env = Env::from_pairs([
             ("MFA_ENV_PROFILE", profile),
@@ -27,7 +27,7 @@ fuzz_target!(
         ]);
         // Times a process can see: within a few thousand years of 1970.
         let now = now % 100_000_000_000;
-        let min_ttl = Duration::from_secs(min_ttl);
+        let (min_ttl, at_least) = (Duration::from_secs(ttl.0), ttl.1.map(Duration::from_secs));
         if let Some(held) = Held::from_env(&env) {
             assert_eq!(held.id.profile, profile);
             assert_eq!(held.access_key_id, key);
@@ -37,13 +37,13 @@ fuzz_target!(
             assert_eq!(held.complete, complete);
             let _ = held.left(now);
             let want = held.id;
-            let _ = held.serves(&want, min_ttl, now);
+            let _ = held.serves(&want, min_ttl, at_least, now);
             let other = Identity {
                 role: None,
                 ..want
             };
             if want.role.is_some() {
-                assert!(!held.serves(&other, min_ttl, now));
+                assert!(!held.serves(&other, min_ttl, at_least, now));
             }
         } else {
             assert!(

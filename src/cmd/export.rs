@@ -38,9 +38,12 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     refuse_a_terminal(format, name)?;
     let req = request(args, env)?;
     // Only a shell's own session can be kept: the data formats go to other readers.
-    if format.shell().is_some()
+    if let Some(shell) = format.shell()
         && let Some(held) = held_session(args, &req, env)
     {
+        // The shell ends as after a new session: a profile variable set since would make
+        // some tools prefer the profile's keys to the session's.
+        write_stdout(&shell.render(&[], UNSET))?;
         let now = time::now();
         say(&format!(
             "this shell holds a {name} session until {} ({} left); nothing to do (--force renews it)",
@@ -162,15 +165,21 @@ pub fn identity(r: &Resolved) -> Identity<'_> {
 
 /// The session this shell holds, when it serves the request: the same profile, role, account
 /// and region as a new session would have, its keys still in AWS_ACCESS_KEY_ID, more than
-/// --min-ttl left. `--force` never keeps one, nor does an --external-id or
-/// --role-session-name on the command line (they ask for a new AssumeRole call).
+/// --min-ttl left, and an explicit --duration left (but for --min-ttl). `--force` never keeps
+/// one, nor does an --external-id or --role-session-name on the command line (they ask for a
+/// new AssumeRole call).
 pub fn held_session<'e>(args: &ExportArgs, req: &Request, env: &'e Env) -> Option<Held<'e>> {
     if args.force || args.external_id.is_some() || args.role_session_name.is_some() {
         return None;
     }
     let held = Held::from_env(env)?;
+    // What a new session would last: a chain's last role gets at most an hour.
+    let chained = req.resolved.roles.len() > 1;
+    let at_least = args
+        .duration
+        .map(|d| if chained { d.min(CHAINED_MAX) } else { d });
     let want = identity(&req.resolved);
-    held.serves(&want, args.min_ttl, time::now())
+    held.serves(&want, args.min_ttl, at_least, time::now())
         .then_some(held)
 }
 
