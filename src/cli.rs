@@ -64,8 +64,11 @@ pub enum Command {
     /// Run a command with the session in its environment (no shell, nothing exported)
     ///
     /// AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment; its exit status
-    /// is mfa-env's. A session this shell already holds for the profile is used as it is.
-    #[command(after_help = "Example:\n  mfa-env exec dev -- terraform plan -out 'my plan'")]
+    /// is mfa-env's. A session this shell already holds for the request is used as it is.
+    /// Without a command, starts $SHELL (else /bin/sh) with the session.
+    #[command(
+        after_help = "Examples:\n  mfa-env exec dev -- terraform plan -out 'my plan'\n  mfa-env exec dev                        a shell with the session"
+    )]
     Exec(ExecArgs),
 
     /// Show this shell's session, from its environment alone; exit 1 when there is none
@@ -144,13 +147,8 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub args: ExportArgs,
 
-    /// The command and its arguments, passed unchanged
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        value_name = "COMMAND",
-        num_args = 1..
-    )]
+    /// The command and its arguments, passed unchanged [default: $SHELL, else /bin/sh]
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
 }
 
@@ -414,7 +412,12 @@ mod tests {
         assert_eq!(exec.args.code.as_deref(), Some("123456"));
         assert!(exec.args.force);
         assert_eq!(exec.command, ["env"]);
-        assert!(Cli::try_parse_from(["mfa-env", "exec", "dev"]).is_err());
+        // No command: the shell.
+        let cli = Cli::try_parse_from(["mfa-env", "exec", "dev", "-c", "123456"]).unwrap();
+        let Some(Command::Exec(exec)) = cli.command else {
+            panic!("not exec")
+        };
+        assert!(exec.command.is_empty());
         assert!(
             Cli::try_parse_from(["mfa-env", "exec", "dev", "--format", "json", "env"]).is_err()
         );

@@ -445,21 +445,85 @@ fn exec_returns_the_commands_status_and_signal() {
 }
 
 #[test]
-fn exec_of_a_missing_command_and_of_a_failed_session() {
+fn exec_of_a_missing_command_spends_no_code() {
     let server = StsServer::start();
-    let out = Test::dev(&server)
-        .args(EXEC_DEV)
-        .args(["no-such-command-mfa", "x"])
-        .fails(&["cannot run 'no-such-command-mfa'", "PATH"]);
-    assert_eq!(out.status.code(), Some(127));
+    let test = Test::dev(&server);
+    let script = test.tmp().join("script");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    let script = script.to_str().unwrap().to_owned();
+    let missing = format!("{script}-missing");
+    for (command, status, needles) in [
+        (
+            "no-such-command-mfa",
+            127,
+            [
+                "cannot run 'no-such-command-mfa': no such command in PATH",
+                "PATH",
+            ],
+        ),
+        (
+            missing.as_str(),
+            127,
+            [&*format!("cannot run '{missing}': no such file"), "PATH"],
+        ),
+        (
+            script.as_str(),
+            126,
+            [
+                &*format!("cannot run '{script}': not an executable file"),
+                "executable program",
+            ],
+        ),
+    ] {
+        // Found before the code is used (no STS call) or asked for (no terminal to ask on).
+        for code in [&["-c", "123456"][..], &[]] {
+            let out = Test::dev(&server)
+                .args(["exec", "dev"])
+                .args(code)
+                .args(["--", command, "x"])
+                .fails(&needles);
+            assert_eq!(out.status.code(), Some(status), "{command}");
+            assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+        }
+    }
+    assert!(server.requests().is_empty());
     let out = Test::new()
         .args(EXEC_DEV)
         .args(["true"])
         .fails(&["no AWS config files"]);
     assert_eq!(out.status.code(), Some(1));
-    Test::new()
-        .args(["exec", "dev"])
-        .fails(&["required", "COMMAND"]);
+}
+
+#[test]
+fn exec_without_a_command_starts_the_users_shell() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    // `env` for a shell: it shows the environment the shell would start with.
+    let out = Test::dev(&server)
+        .env("SHELL", "/usr/bin/env")
+        .env("AWS_PROFILE", "other")
+        .args(["exec", "dev", "-c", "123456"])
+        .ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    for line in [
+        "AWS_ACCESS_KEY_ID=ASIATESTSESSIONKEY01",
+        "AWS_SESSION_TOKEN=FwoGZXIvYXdzEBYaDH+token/value==",
+        "MFA_ENV_PROFILE=dev",
+        "MFA_ENV_ACCESS_KEY_ID=ASIATESTSESSIONKEY01",
+    ] {
+        assert!(lines.contains(&line), "{line} not in {}", out.stdout);
+    }
+    assert!(!out.stdout.contains("AWS_PROFILE="));
+    out.stderr_has(&[
+        "dev session valid until",
+        "starting /usr/bin/env with the dev session",
+    ]);
+    // Without SHELL, /bin/sh (it reads the end of its input and exits).
+    let out = Test::dev(&server)
+        .args(["exec", "dev", "-c", "123456"])
+        .ok();
+    out.stderr_has(&["starting /bin/sh with the dev session"]);
+    assert_eq!(server.requests().len(), 2);
 }
 
 #[test]
