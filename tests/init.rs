@@ -303,7 +303,7 @@ fn running_it_again_while_the_shell_holds_the_session_asks_nothing() {
         );
         assert!(
             run.stderr
-                .contains("mfa-env: this shell holds a dev session until"),
+                .contains("mfa-env: this shell holds a session for dev until"),
             "{}",
             run.stderr
         );

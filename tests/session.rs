@@ -72,7 +72,8 @@ fn status_reads_the_environment_alone() {
     assert!(
         out.stdout.starts_with(
             "{\"profile\":\"dev\",\"role\":null,\"account\":\"123456789012\",\"access_key_id\":\"****************0042\",\"region\":\"eu-west-1\",\"expiration\":\""
-        ) && out.stdout.contains("\"seconds_left\":25"),
+        ) && out.stdout.contains("\"seconds_left\":25")
+            && out.stdout.ends_with(",\"expired\":false}\n"),
         "{}",
         out.stdout
     );
@@ -135,6 +136,17 @@ fn status_of_an_expired_session() {
     assert_eq!(out.status.code(), Some(1));
     let out = test().args(["status", "--prompt"]).ok();
     assert_eq!(out.stdout, "dev expired\n");
+    // Scripts get the same object as for a live session, saying it has expired.
+    let out = test().args(["status", "--json"]).ok();
+    assert!(
+        out.stdout.starts_with("{\"profile\":\"dev\",")
+            && out
+                .stdout
+                .ends_with(",\"seconds_left\":0,\"expired\":true}\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stderr, "");
     let out = holding(Test::new(), "dev", 11 * 3600 + 58 * 60 + 10)
         .args(["status", "--prompt"])
         .ok();
@@ -205,7 +217,7 @@ fn a_held_session_with_time_left_is_kept() {
     assert_eq!(out.stdout, UNSET_PROFILE);
     assert!(
         out.stderr
-            .starts_with("mfa-env: this shell holds a dev session until ")
+            .starts_with("mfa-env: this shell holds a session for dev until ")
             && out
                 .stderr
                 .contains(" (3h left); nothing to do (--force renews it)\n"),
@@ -253,7 +265,11 @@ fn a_kept_session_still_removes_a_profile_chosen_since() {
             .env("AWS_DEFAULT_PROFILE", "bob")
             .shell(sh, script);
         assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
-        assert!(run.stderr.contains("holds a dev session"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("holds a session for dev"),
+            "{}",
+            run.stderr
+        );
         assert!(!run.env.contains_key("AWS_PROFILE"), "{}", sh.name());
         assert!(
             !run.env.contains_key("AWS_DEFAULT_PROFILE"),
@@ -266,6 +282,19 @@ fn a_kept_session_still_removes_a_profile_chosen_since() {
         );
     }
     assert!(server.requests().is_empty());
+}
+
+#[test]
+fn the_kept_message_reads_for_any_profile_name() {
+    let server = StsServer::start();
+    let config = CONFIG.replace("[profile dev]", "[profile alice]");
+    let out = holding(Test::dev(&server), "alice", 3600)
+        .config(&config)
+        .credentials(&CREDENTIALS.replace("[dev]", "[alice]"))
+        .args(["alice", "-s", "bash"])
+        .ok();
+    out.stderr_has(&["this shell holds a session for alice until"]);
+    assert!(!out.stderr.contains("a alice"), "{}", out.stderr);
 }
 
 #[test]

@@ -46,7 +46,7 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
         write_stdout(&shell.render(&[], UNSET))?;
         let now = time::now();
         say(&format!(
-            "this shell holds a {name} session until {} ({} left); nothing to do (--force renews it)",
+            "this shell holds a session for {name} until {} ({} left); nothing to do (--force renews it)",
             time::clock(held.expiration, now),
             duration::human(Duration::from_secs(
                 u64::try_from(held.left(now)).unwrap_or(0)

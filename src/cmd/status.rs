@@ -36,6 +36,21 @@ pub fn run(args: &StatusArgs, env: &Env) -> Result<()> {
         .hint("open a new one with `eval \"$(mfa-env PROFILE)\"`, or `mfa-env unset` to remove what is left of it")),
     };
     let left = held.left(now);
+    if args.json {
+        // Expired or not, the same object: scripts read `expired` rather than a message.
+        let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), json_string);
+        return write_stdout(&format!(
+            "{{\"profile\":{},\"role\":{},\"account\":{},\"access_key_id\":{},\"region\":{},\"expiration\":{},\"seconds_left\":{},\"expired\":{}}}\n",
+            json_string(held.id.profile),
+            opt(held.id.role),
+            opt(held.id.account),
+            json_string(&mask(held.access_key_id)),
+            opt(held.id.region),
+            json_string(&time::rfc3339(held.expiration)),
+            left.max(0),
+            left <= 0,
+        ));
+    }
     if left <= 0 {
         return Err(Error::new(format!(
             "the {} session in this shell expired at {} ({} ago)",
@@ -45,31 +60,17 @@ pub fn run(args: &StatusArgs, env: &Env) -> Result<()> {
         ))
         .hint(format!("open a new one: mfa-env {}", held.id.profile)));
     }
-    let text = if args.json {
-        let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), json_string);
-        format!(
-            "{{\"profile\":{},\"role\":{},\"account\":{},\"access_key_id\":{},\"region\":{},\"expiration\":{},\"seconds_left\":{left}}}\n",
-            json_string(held.id.profile),
-            opt(held.id.role),
-            opt(held.id.account),
-            json_string(&mask(held.access_key_id)),
-            opt(held.id.region),
-            json_string(&time::rfc3339(held.expiration)),
-        )
-    } else {
-        format!(
-            "profile     {}\nrole        {}\naccount     {}\naccess key  {}\nregion      {}\nexpires     {} ({}, {} left)\n",
-            printable(held.id.profile),
-            printable(held.id.role.unwrap_or("-")),
-            printable(held.id.account.unwrap_or("-")),
-            printable(&mask(held.access_key_id)),
-            printable(held.id.region.unwrap_or("-")),
-            time::rfc3339(held.expiration),
-            time::clock(held.expiration, now),
-            human(secs(left))
-        )
-    };
-    write_stdout(&text)
+    write_stdout(&format!(
+        "profile     {}\nrole        {}\naccount     {}\naccess key  {}\nregion      {}\nexpires     {} ({}, {} left)\n",
+        printable(held.id.profile),
+        printable(held.id.role.unwrap_or("-")),
+        printable(held.id.account.unwrap_or("-")),
+        printable(&mask(held.access_key_id)),
+        printable(held.id.region.unwrap_or("-")),
+        time::rfc3339(held.expiration),
+        time::clock(held.expiration, now),
+        human(secs(left))
+    ))
 }
 
 /// `dev 42m`, `dev 11h58m`, or `dev expired`.
