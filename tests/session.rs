@@ -761,34 +761,35 @@ fn python_json(value: &str) -> String {
     out
 }
 
-// ---- the README's prompt segments
+// ---- the documented prompt segments (docs/shell-integration.md)
 
-/// The README's code block that starts with `first_line`, up to its closing fence.
-fn readme_block(first_line: &str) -> String {
-    let readme = include_str!("../README.md");
-    let start = readme
-        .find(first_line)
-        .unwrap_or_else(|| panic!("the README has no block starting {first_line:?}"));
+/// The code block of docs/shell-integration.md that starts with `first_line`, up to its
+/// closing fence: the prompt segments a user copies from there.
+fn docs_block(first_line: &str) -> String {
+    let readme = include_str!("../docs/shell-integration.md");
+    let start = readme.find(first_line).unwrap_or_else(|| {
+        panic!("docs/shell-integration.md has no block starting {first_line:?}")
+    });
     let block = &readme[start..];
     block[..block.find("```").unwrap()].to_owned()
 }
 
 #[test]
-fn the_readmes_prompt_segments_show_the_session_in_each_shell() {
+fn the_documented_prompt_segments_show_the_session_in_each_shell() {
     for (profile, shown) in [("dev", "[dev 42m] "), ("a%b", "[a%b 42m] ")] {
         for sh in ALL {
             let script = match sh {
                 Sh::Bash => format!(
                     "PS1='$ '\n{}export SHOWN=\"${{PS1@P}}\"\nenv -0",
-                    readme_block("# bash, ~/.bashrc\n")
+                    docs_block("# bash, ~/.bashrc\n")
                 ),
                 Sh::Zsh => format!(
                     "PROMPT='$ '\n{}export SHOWN=\"${{(%%)PROMPT}}\"\nenv -0",
-                    readme_block("# zsh, ~/.zshrc")
+                    docs_block("# zsh, ~/.zshrc")
                 ),
                 Sh::Fish => format!(
                     "{}set -gx SHOWN (string join '' (fish_right_prompt) '$ ')\nenv -0",
-                    readme_block("# fish, ~/.config/fish/functions/fish_right_prompt.fish")
+                    docs_block("# fish, ~/.config/fish/functions/fish_right_prompt.fish")
                 ),
             };
             let script = format!("{}{script}", crate::init::load_init(sh));
