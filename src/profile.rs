@@ -217,8 +217,13 @@ impl Profiles {
             .join(" and ")
     }
 
+    /// The profile of that name, if the files hold it.
+    pub fn find(&self, name: &str) -> Option<&Profile> {
+        self.set.get_profile(name)
+    }
+
     pub fn get(&self, name: &str) -> Result<&Profile> {
-        if let Some(profile) = self.set.get_profile(name) {
+        if let Some(profile) = self.find(name) {
             return Ok(profile);
         }
         if !self.config.exists() && !self.credentials.exists() {
@@ -472,15 +477,12 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
         let Some(arn) = profile.get("role_arn") else {
             continue;
         };
-        let source = chain.get(i + 1).unwrap_or(profile);
         roles.push(Role {
             profile: profile.name().to_owned(),
             arn: arn.trim().to_owned(),
             session_name: session_name(profile.get("role_session_name"), env)?,
             external_id: profile.get("external_id").map(|s| s.trim().to_owned()),
-            mfa_serial: profile
-                .get("mfa_serial")
-                .or_else(|| source.get("mfa_serial"))
+            mfa_serial: crate::chain::role_serial(&chain, i)
                 .map(|s| check_serial(s).map(str::to_owned))
                 .transpose()?,
         });
