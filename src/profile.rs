@@ -182,8 +182,13 @@ impl Profiles {
         })
     }
 
-    /// The profiles as they would be with `config` as the text of the config file.
+    /// The profiles as they would be with `config` as the text of the config file (read as
+    /// [`File::read`] reads the file).
     pub fn with_config(&self, config: String) -> Result<Profiles> {
+        let config = match dedent_properties(&config) {
+            Cow::Borrowed(_) => config,
+            Cow::Owned(dedented) => dedented,
+        };
         let config = File {
             path: self.config.path.clone(),
             contents: Some(config),

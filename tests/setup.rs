@@ -79,6 +79,20 @@ fn keeps_crlf_line_endings() {
 }
 
 #[test]
+fn keeps_indented_keys_and_their_indentation() {
+    // The AWS CLI reads indented keys as keys; the line goes in at their level.
+    let before = "[default]\n  region = us-east-1\n\n[profile dev]\n    region = eu-west-1\n    output = json\n";
+    writes(before, "dev", &format!("{before}    {}", added("\n")));
+    let before =
+        "[profile dev]\n\tmfa_serial = arn:aws:iam::123456789012:mfa/old\n\tregion = eu-west-1\n";
+    writes(
+        before,
+        "dev",
+        &format!("[profile dev]\n\t{}\tregion = eu-west-1\n", added("\n")),
+    );
+}
+
+#[test]
 fn keeps_a_missing_final_line_ending() {
     let before = "[profile dev]\nregion = eu-west-1";
     writes(before, "dev", &format!("{before}\nmfa_serial = {SERIAL}"));

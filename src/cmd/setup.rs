@@ -152,9 +152,10 @@ fn write(profiles: &Profiles, name: &str, serial: &str, dry_run: bool) -> Result
         Some(body) => ("\u{feff}", body),
         None => ("", &raw[..]),
     };
-    let text = std::str::from_utf8(body)
-        .ok()
-        .filter(|text| *text == profiles.config.contents.as_deref().unwrap_or_default());
+    // The same text as read, once read as the AWS CLI reads indented keys.
+    let text = std::str::from_utf8(body).ok().filter(|text| {
+        profile::dedent_properties(text) == profiles.config.contents.as_deref().unwrap_or_default()
+    });
     let Some(text) = text else {
         return Err(Error::new(format!(
             "{} changed while mfa-env was reading it",
