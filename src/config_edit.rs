@@ -131,6 +131,18 @@ fn is_profile_section(header: &str, profile: &str, prefixed_default: bool) -> bo
     }
 }
 
+/// Every section header of a file, as `(prefix, name)`: `[profile dev]` is
+/// `(Some("profile"), "dev")`, `[dev]` is `(None, "dev")`.
+pub fn sections(text: &str) -> Vec<(Option<&str>, &str)> {
+    lines(text)
+        .into_iter()
+        .filter_map(|l| match l.kind {
+            Kind::Header(header) => Some(section_pair(header)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The header a new section gets.
 pub fn header_for(profile: &str) -> String {
     if profile == "default" {

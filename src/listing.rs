@@ -335,9 +335,7 @@ fn profile_name(header: &str, kind: EnvConfigFileKind) -> Option<&str> {
         Some((prefix, name)) => (Some(prefix.trim()), name.trim()),
         None => (None, header.trim()),
     };
-    let valid = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
+    let valid = crate::profile::is_valid_name(name);
     match (kind, prefix) {
         (EnvConfigFileKind::Config, Some("profile")) if valid => Some(name),
         (EnvConfigFileKind::Config, None) if name == "default" => Some(name),

@@ -328,6 +328,7 @@ fn no_mfa_serial_says_where_to_find_it() {
         .arg("dev")
         .fails(&[
             "profile 'dev' has no mfa_serial",
+            "run `mfa-env setup dev`: it asks IAM for the device and writes it",
             "IAM console > Users > Security credentials > Assigned MFA device",
             "mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME",
             "[profile dev]",
@@ -433,14 +434,17 @@ fn sts_errors_become_advice() {
             "The security token included in the request is invalid.",
             &[
                 "does not know the access key AKIAEXAMPLEDEV00001",
-                "create a new key",
+                "create a new key in the IAM console and store it with `aws configure --profile dev`",
             ],
         ),
         (
             403,
             "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided.",
-            &["secret access key does not belong", "aws configure"],
+            &[
+                "secret access key does not belong",
+                "re-enter the secret with `aws configure --profile dev`",
+            ],
         ),
         (
             403,

@@ -217,6 +217,33 @@ fn role_arn_flag_assumes_a_role_with_the_named_profile_keys() {
 }
 
 #[test]
+fn a_role_name_for_role_arn_names_the_flag_and_asks_for_the_full_arn() {
+    let server = StsServer::start();
+    let out = roles(&server)
+        .args(["dev", "-c", "123456", "--role-arn", "Admin"])
+        .fails(&[
+            "'Admin' (from --role-arn on the command line) is not a role ARN: STS needs the role's full ARN",
+            "arn:aws:iam::123456789012:role/Admin",
+        ]);
+    assert!(!out.stderr.contains("of profile"), "{}", out.stderr);
+    assert!(server.requests().is_empty());
+}
+
+/// The fix for keys STS does not know names the profile that holds them, not the role's.
+#[test]
+fn refused_keys_name_the_profile_that_holds_them() {
+    let server = StsServer::start();
+    server.reply(Reply::error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ));
+    roles(&server)
+        .args(["admin", "-c", "123456"])
+        .fails(&["store it with `aws configure --profile dev`"]);
+}
+
+#[test]
 fn chains_that_cannot_be_followed() {
     let server = StsServer::start();
     roles(&server)
@@ -238,7 +265,7 @@ fn chains_that_cannot_be_followed() {
         .credentials(CREDS)
         .sts(&server)
         .args(["x", "-c", "123456"])
-        .fails(&["not a role ARN"]);
+        .fails(&["'not-an-arn' (role_arn of profile 'x') is not a role ARN"]);
     assert!(server.requests().is_empty());
 }
 
