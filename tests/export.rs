@@ -49,6 +49,28 @@ fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
     );
 }
 
+/// The time shown is local (TZ, here POSIX strings that need no time-zone files), with the
+/// zone's name or offset; the variables stay UTC.
+#[test]
+fn the_time_shown_is_local_and_the_variables_stay_utc() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    for (tz, shown) in [
+        ("JST-9", "2099-01-02 12:04 JST"),
+        ("<-03>3", "2099-01-02 00:04 UTC-03:00"),
+        ("HST10", "2099-01-01 17:04 HST"),
+    ] {
+        let out = export(&server).env("TZ", tz).ok();
+        out.stderr_has(&[&format!("mfa-env: dev session valid until {shown} (")]);
+        assert!(
+            out.stdout
+                .contains("export AWS_CREDENTIAL_EXPIRATION='2099-01-02T03:04:05Z'\n"),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
 #[test]
 fn says_how_long_the_session_lasts() {
     let server = StsServer::start();

@@ -67,6 +67,16 @@ fn status_reads_the_environment_alone() {
         "{}",
         out.stdout
     );
+    // In the local zone, beside the UTC time.
+    let out = test().env("TZ", "<+0530>-5:30").args(["status"]).ok();
+    let expiration = out.stdout.lines().nth(3).unwrap();
+    assert!(
+        expiration.starts_with("expires     20")
+            && expiration.contains("Z (")
+            && expiration.ends_with(" UTC+05:30, 42m left)"),
+        "{}",
+        out.stdout
+    );
     let out = test().args(["status", "--json"]).ok();
     assert!(
         out.stdout.starts_with(
