@@ -657,7 +657,7 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
     })
 }
 
-/// `role_session_name`, else `mfa-env-<local user>`, in the characters STS allows
+/// `role_session_name`, else `mfa-env-<local user>` (see `Env::user`), in the characters STS allows
 /// (`[A-Za-z0-9_+=,.@-]`, 2 to 64 of them).
 fn session_name(configured: Option<&str>, env: &Env) -> Result<String> {
     if let Some(name) = configured {
@@ -671,10 +671,7 @@ fn session_name(configured: Option<&str>, env: &Env) -> Result<String> {
         }
         return Ok(name.to_owned());
     }
-    let user = env
-        .get("USER")
-        .or_else(|| env.get("LOGNAME"))
-        .unwrap_or("user");
+    let user = env.user().unwrap_or_else(|| "user".to_owned());
     let name: String = format!("mfa-env-{user}")
         .bytes()
         .filter(|b| session_name_byte(*b))

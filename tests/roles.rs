@@ -107,6 +107,42 @@ fn defaults_session_name_from_the_user_duration_one_hour_region_from_the_source(
     assert!(out.stdout.contains("MFA_ENV_PROFILE=plain"));
 }
 
+/// Without USER (sudo -i, cron, containers), the session name comes from LOGNAME, else from
+/// the user database's name for this user, not a made-up "user".
+#[test]
+fn the_session_name_falls_back_to_the_login_name() {
+    let server = StsServer::start();
+    let base = || {
+        Test::new()
+            .config(ROLES)
+            .credentials(CREDS)
+            .sts(&server)
+            .args(["plain", "-c", "123456"])
+    };
+    base().env("LOGNAME", "carol").ok();
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let login: String = String::from_utf8(id.stdout)
+        .unwrap()
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
+        .collect();
+    assert!(!login.is_empty());
+    base().ok();
+    let names: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.param("RoleSessionName").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["mfa-env-carol".to_owned(), format!("mfa-env-{login}")]
+    );
+}
+
 #[test]
 fn role_durations() {
     let server = StsServer::start();
