@@ -33,17 +33,18 @@ const MAX_LINKS: usize = 32;
 pub fn follow(profiles: &Profiles, name: &str) -> Result<Vec<String>> {
     // The named profile's own error says what is missing and what is near.
     profiles.get(name)?;
-    walk(|n| profiles.find(n), name)
+    let chain = walk(|n| profiles.find(n), name)?;
+    Ok(chain.into_iter().map(str::to_owned).collect())
 }
 
 /// [`follow`] through `lookup`, which finds a profile by name.
 pub fn walk<'p, P: Keys + 'p>(
     lookup: impl Fn(&str) -> Option<&'p P>,
-    name: &str,
-) -> Result<Vec<String>> {
-    let mut chain = vec![name.to_owned()];
+    name: &'p str,
+) -> Result<Vec<&'p str>> {
+    let mut chain = vec![name];
     loop {
-        let current = chain.last().expect("never empty");
+        let current = *chain.last().expect("never empty");
         let profile =
             lookup(current).ok_or_else(|| Error::new(format!("profile '{current}' not found")))?;
         if profile.value("role_arn").is_none() {
@@ -74,10 +75,10 @@ pub fn walk<'p, P: Keys + 'p>(
                     "add source_profile = the profile that holds the IAM user's long-term keys",
                 ));
             }
-            (Some(next), None) => next.to_owned(),
+            (Some(next), None) => next,
         };
         // A role profile that names itself and holds keys uses its own keys.
-        if next == *current && profile.value("aws_access_key_id").is_some() {
+        if next == current && profile.value("aws_access_key_id").is_some() {
             return Ok(chain);
         }
         if chain.contains(&next) {
@@ -88,7 +89,7 @@ pub fn walk<'p, P: Keys + 'p>(
             ))
             .hint("end the chain at a profile that holds long-term keys and has no role_arn"));
         }
-        if lookup(&next).is_none() {
+        if lookup(next).is_none() {
             return Err(Error::new(format!(
                 "profile '{current}' names source_profile '{next}', which does not exist"
             ))
