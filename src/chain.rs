@@ -4,9 +4,25 @@
 //! `source_profile` (or from `credential_source`, which mfa-env cannot use); a profile that
 //! names itself as its source and holds keys ends the chain with its own keys; any other
 //! repeated name is a loop. Role support itself lives elsewhere: this only reads the keys.
+//!
+//! The walk runs on anything that has a profile's values by key: aws-config's profiles for
+//! a session and `doctor`, a listing's rows for `list`, so that both read one chain alike.
+
+use aws_config::profile::Profile;
 
 use crate::error::{Error, Result};
 use crate::profile::Profiles;
+
+/// A profile's values by key.
+pub trait Keys {
+    fn value(&self, key: &str) -> Option<&str>;
+}
+
+impl Keys for Profile {
+    fn value(&self, key: &str) -> Option<&str> {
+        self.get(key)
+    }
+}
 
 /// Longer chains than this are refused as the AWS CLI would overflow on them; no real
 /// configuration comes near it.
@@ -15,15 +31,27 @@ const MAX_LINKS: usize = 32;
 /// The names from the named profile to the one with the keys, in order; a profile without
 /// `role_arn` is a chain of one.
 pub fn follow(profiles: &Profiles, name: &str) -> Result<Vec<String>> {
-    let mut chain = vec![name.to_owned()];
+    // The named profile's own error says what is missing and what is near.
+    profiles.get(name)?;
+    let chain = walk(|n| profiles.find(n), name)?;
+    Ok(chain.into_iter().map(str::to_owned).collect())
+}
+
+/// [`follow`] through `lookup`, which finds a profile by name.
+pub fn walk<'p, P: Keys + 'p>(
+    lookup: impl Fn(&str) -> Option<&'p P>,
+    name: &'p str,
+) -> Result<Vec<&'p str>> {
+    let mut chain = vec![name];
     loop {
-        let current = chain.last().expect("never empty");
-        let profile = profiles.get(current)?;
-        if profile.get("role_arn").is_none() {
+        let current = *chain.last().expect("never empty");
+        let profile =
+            lookup(current).ok_or_else(|| Error::new(format!("profile '{current}' not found")))?;
+        if profile.value("role_arn").is_none() {
             return Ok(chain);
         }
-        let source = profile.get("source_profile").map(str::trim);
-        let credential_source = profile.get("credential_source");
+        let source = profile.value("source_profile").map(str::trim);
+        let credential_source = profile.value("credential_source");
         let next = match (source, credential_source) {
             (Some(_), Some(_)) => {
                 return Err(Error::new(format!(
@@ -47,10 +75,10 @@ pub fn follow(profiles: &Profiles, name: &str) -> Result<Vec<String>> {
                     "add source_profile = the profile that holds the IAM user's long-term keys",
                 ));
             }
-            (Some(next), None) => next.to_owned(),
+            (Some(next), None) => next,
         };
         // A role profile that names itself and holds keys uses its own keys.
-        if next == *current && profile.get("aws_access_key_id").is_some() {
+        if next == current && profile.value("aws_access_key_id").is_some() {
             return Ok(chain);
         }
         if chain.contains(&next) {
@@ -61,7 +89,7 @@ pub fn follow(profiles: &Profiles, name: &str) -> Result<Vec<String>> {
             ))
             .hint("end the chain at a profile that holds long-term keys and has no role_arn"));
         }
-        if profiles.get(&next).is_err() {
+        if lookup(next).is_none() {
             return Err(Error::new(format!(
                 "profile '{current}' names source_profile '{next}', which does not exist"
             ))
@@ -78,6 +106,29 @@ pub fn follow(profiles: &Profiles, name: &str) -> Result<Vec<String>> {
         }
         chain.push(next);
     }
+}
+
+/// The mfa_serial the role of `chain[i]` is assumed with: the role profile's own, else its
+/// source's (the next profile of the chain, or itself where it holds its own keys).
+pub fn role_serial<'p, P: Keys>(chain: &[&'p P], i: usize) -> Option<&'p str> {
+    let source = chain.get(i + 1).unwrap_or(&chain[i]);
+    chain[i]
+        .value("mfa_serial")
+        .or_else(|| source.value("mfa_serial"))
+}
+
+/// The MFA device a session of `chain` (from [`walk`]) is opened with: the named profile's
+/// own where it assumes no role, else that of the first role assumed (from the keys' end of
+/// the chain) that has one; the call with that role takes the code.
+pub fn serial<'p, P: Keys>(chain: &[&'p P]) -> Option<&'p str> {
+    let named = chain.first()?;
+    if named.value("role_arn").is_none() {
+        return named.value("mfa_serial");
+    }
+    (0..chain.len())
+        .rev()
+        .filter(|&i| chain[i].value("role_arn").is_some())
+        .find_map(|i| role_serial(chain, i))
 }
 
 #[cfg(test)]
@@ -112,6 +163,30 @@ mod tests {
         assert_eq!(follow(&p, "admin").unwrap(), ["admin", "mid", "base"]);
         assert_eq!(follow(&p, "base").unwrap(), ["base"]);
         assert_eq!(follow(&p, "self").unwrap(), ["self"]);
+    }
+
+    #[test]
+    fn the_serial_is_the_one_export_uses() {
+        let p = profiles(&format!(
+            "[profile deep]\nrole_arn = r\nsource_profile = admin\n\
+             [profile admin]\nrole_arn = r\nsource_profile = base\nmfa_serial = admin-device\n\
+             [profile mid]\nrole_arn = r\nsource_profile = base\n\
+             [profile base]\nmfa_serial = base-device\n{KEYS}\
+             [profile plain]\n{KEYS}\
+             [profile self]\nrole_arn = r\nsource_profile = self\nmfa_serial = own\n{KEYS}"
+        ));
+        let serial_of = |name| {
+            let chain = follow(&p, name).unwrap();
+            let chain: Vec<_> = chain.iter().map(|n| p.find(n).unwrap()).collect();
+            serial(&chain)
+        };
+        // The first role assumed (admin's) takes its own device over its source's.
+        assert_eq!(serial_of("deep"), Some("admin-device"));
+        assert_eq!(serial_of("mid"), Some("base-device"));
+        assert_eq!(serial_of("base"), Some("base-device"));
+        assert_eq!(serial_of("plain"), None);
+        assert_eq!(serial_of("self"), Some("own"));
+        assert_eq!(serial::<Profile>(&[]), None);
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //! - a line that starts with `[` is a section header; `#` or `;` in column 0 is a comment;
 //! - a line that starts with a space or tab continues the property above it (nested
 //!   sub-sections such as `s3 =` and its indented keys);
+//! - but first, indented keys are read as the AWS CLI reads them (`[profile dev]` then
+//!   `    region = x`): a line is what it is in `profile::dedent_properties`'s reading, which
+//!   only takes leading blanks away; the splice keeps them, and a new line takes the
+//!   indentation of the section's properties;
 //! - anything else is a property, `key = value`, its key compared without case;
 //! - `[profile NAME]` and `[default]` name profiles (`[profile default]` wins over `[default]`).
 //!
@@ -21,6 +25,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::profile::dedent_properties;
 
 /// The change to make, and what to show of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,14 +58,23 @@ struct Line<'a> {
     start: usize,
     end: usize,
     end_with_eol: usize,
+    /// The leading blanks the AWS CLI's reading takes away (none where they mean a
+    /// continuation).
+    indent: usize,
     kind: Kind<'a>,
 }
 
 fn lines(text: &str) -> Vec<Line<'_>> {
+    // The dedented text has the same lines, each the original less some leading blanks.
+    let dedented = dedent_properties(text);
     let mut out = Vec::new();
     let mut start = 0;
-    for raw in text.split_inclusive('\n') {
+    for (raw, read) in text
+        .split_inclusive('\n')
+        .zip(dedented.split_inclusive('\n'))
+    {
         let end_with_eol = start + raw.len();
+        let indent = raw.len() - read.len();
         let content = raw.strip_suffix('\n').unwrap_or(raw);
         let content = content.strip_suffix('\r').unwrap_or(content);
         let end = start + content.len();
@@ -68,7 +82,8 @@ fn lines(text: &str) -> Vec<Line<'_>> {
             start,
             end,
             end_with_eol,
-            kind: classify(content),
+            indent,
+            kind: classify(&content[indent..]),
         });
         start = end_with_eol;
     }
@@ -116,6 +131,18 @@ fn is_profile_section(header: &str, profile: &str, prefixed_default: bool) -> bo
     }
 }
 
+/// Every section header of a file, as `(prefix, name)`: `[profile dev]` is
+/// `(Some("profile"), "dev")`, `[dev]` is `(None, "dev")`.
+pub fn sections(text: &str) -> Vec<(Option<&str>, &str)> {
+    lines(text)
+        .into_iter()
+        .filter_map(|l| match l.kind {
+            Kind::Header(header) => Some(section_pair(header)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The header a new section gets.
 pub fn header_for(profile: &str) -> String {
     if profile == "default" {
@@ -139,6 +166,8 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
     let mut in_section = false;
     let mut header_text = None;
     let mut last_content = None;
+    // The indentation of the section's last property, for a line added below it.
+    let mut indent = "";
     // (first line, last line) of each property line for the key, with its continuations.
     let mut found: Vec<(usize, usize)> = Vec::new();
     let mut in_found = false;
@@ -148,12 +177,14 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
                 in_section = is_profile_section(h, profile, prefixed_default);
                 in_found = false;
                 if in_section {
-                    header_text = Some(&text[l.start..l.end]);
+                    header_text = Some(&text[l.start + l.indent..l.end]);
                     last_content = Some(i);
+                    indent = "";
                 }
             }
             Kind::Property(k) if in_section => {
                 last_content = Some(i);
+                indent = &text[l.start..l.start + l.indent];
                 in_found = k.eq_ignore_ascii_case(key);
                 if in_found {
                     found.push((i, i));
@@ -200,7 +231,9 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
         let mut out = String::with_capacity(text.len() + line.len());
         let mut at = 0;
         for &(first, last) in &found {
-            out.push_str(&text[at..lines[first].start]);
+            // The line keeps its indentation.
+            let l = &lines[first];
+            out.push_str(&text[at..l.start + l.indent]);
             out.push_str(&line);
             // The line ending of the last line replaced, if it had one.
             out.push_str(&text[lines[last].end..lines[last].end_with_eol]);
@@ -222,12 +255,14 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
         let mut out = String::with_capacity(text.len() + line.len() + 2);
         if l.end_with_eol > l.end {
             out.push_str(&text[..l.end_with_eol]);
+            out.push_str(indent);
             out.push_str(&line);
             out.push_str(eol);
         } else {
             // The last line of a file without a final line ending: keep it without one.
             out.push_str(&text[..l.end]);
             out.push_str(eol);
+            out.push_str(indent);
             out.push_str(&line);
         }
         out.push_str(&text[l.end_with_eol..]);
@@ -433,6 +468,34 @@ mod tests {
     }
 
     #[test]
+    fn indented_keys_keep_their_indentation() {
+        // As the AWS CLI reads them: properties, not continuations.
+        adds(
+            "[profile dev]\n    region = eu-west-1\n    output = json\n\n[profile x]\n",
+            "dev",
+            &format!(
+                "[profile dev]\n    region = eu-west-1\n    output = json\n    mfa_serial = {ARN}\n\n[profile x]\n"
+            ),
+        );
+        // Sub-properties stay below their key; the new line is at the properties' level.
+        adds(
+            "\t[default]\n\ts3 =\n\t  max = 1\n",
+            "default",
+            &format!("\t[default]\n\ts3 =\n\t  max = 1\n\tmfa_serial = {ARN}\n"),
+        );
+        // An indented mfa_serial is replaced where it is, indentation and all.
+        let before = "[profile dev]\r\n  mfa_serial = old\r\n  region = a\r\n";
+        let edit = set(before, "dev", "mfa_serial", ARN);
+        assert_eq!(
+            edit.text,
+            format!("[profile dev]\r\n  mfa_serial = {ARN}\r\n  region = a\r\n")
+        );
+        assert_eq!(edit.replaced, ["  mfa_serial = old"]);
+        let same = format!("[profile dev]\n  mfa_serial = {ARN}\n");
+        assert!(set(&same, "dev", "mfa_serial", ARN).unchanged);
+    }
+
+    #[test]
     fn creates_the_section_when_missing() {
         adds("", "dev", &format!("[profile dev]\nmfa_serial = {ARN}\n"));
         adds("", "default", &format!("[default]\nmfa_serial = {ARN}\n"));
@@ -581,17 +644,12 @@ mod tests {
         }
         refused.sort();
         assert!(edited > 200, "edited {edited}");
-        // Templates and an empty key, which no AWS tool reads; and indented keys, which the
-        // SDK's parser alone refuses: mfa-env reads them as the AWS CLI does, but setup edits
-        // the bytes on disk, not that reading, and refuses such a file.
+        // Templates and an empty key, which no AWS tool reads. Indented keys are edited: mfa-env
+        // reads them as the AWS CLI does, and setup keeps their indentation.
         assert_eq!(
             refused,
             [
-                "crlf-indented-keys-no-final-newline.ini",
                 "empty-key.ini",
-                "indented-keys.ini",
-                "indented-sso-session.ini",
-                "tab-indented-keys.ini",
                 "template-before-first-section.ini",
                 "template-block-after-section.ini",
                 "template-inside-section.ini",

@@ -12,6 +12,7 @@
 use aws_config::profile::ProfileSet;
 use aws_runtime::env_config::file::EnvConfigFileKind;
 
+use crate::chain::{self, Keys};
 use crate::env::Env;
 use crate::error::Result;
 use crate::profile::{File, parse_one, read_files};
@@ -61,6 +62,36 @@ pub struct Row<'a> {
 impl<'a> Row<'a> {
     pub fn get(&self, key: Key) -> Option<&'a str> {
         self.values[key as usize]
+    }
+}
+
+impl Keys for Row<'_> {
+    fn value(&self, key: &str) -> Option<&str> {
+        let key = Key::ALL.into_iter().find(|k| k.name() == key)?;
+        self.get(key)
+    }
+}
+
+/// Whether a session of `row`'s profile takes an MFA code: for a role, whether its
+/// source_profile chain, followed as export follows it, names a device (a role takes its
+/// source's mfa_serial). `rows` are sorted by name, as [`Listing::rows`] gives them.
+pub fn uses_mfa(rows: &[Row], row: &Row) -> bool {
+    // A role profile's own device is the one its role is assumed with.
+    if row.get(Key::RoleArn).is_none() || row.get(Key::MfaSerial).is_some() {
+        return row.get(Key::MfaSerial).is_some();
+    }
+    let find = |name: &str| {
+        rows.binary_search_by(|r| r.name.cmp(name))
+            .ok()
+            .map(|i| &rows[i])
+    };
+    match chain::walk(find, row.name) {
+        Ok(names) => {
+            let chain: Vec<&Row> = names.iter().filter_map(|n| find(n)).collect();
+            chain::serial(&chain).is_some()
+        }
+        // A broken chain opens no session; its own line is all there is to go by.
+        Err(_) => row.get(Key::MfaSerial).is_some(),
     }
 }
 
@@ -335,9 +366,7 @@ fn profile_name(header: &str, kind: EnvConfigFileKind) -> Option<&str> {
         Some((prefix, name)) => (Some(prefix.trim()), name.trim()),
         None => (None, header.trim()),
     };
-    let valid = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
+    let valid = crate::profile::is_valid_name(name);
     match (kind, prefix) {
         (EnvConfigFileKind::Config, Some("profile")) if valid => Some(name),
         (EnvConfigFileKind::Config, None) if name == "default" => Some(name),

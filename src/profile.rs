@@ -182,8 +182,13 @@ impl Profiles {
         })
     }
 
-    /// The profiles as they would be with `config` as the text of the config file.
+    /// The profiles as they would be with `config` as the text of the config file (read as
+    /// [`File::read`] reads the file).
     pub fn with_config(&self, config: String) -> Result<Profiles> {
+        let config = match dedent_properties(&config) {
+            Cow::Borrowed(_) => config,
+            Cow::Owned(dedented) => dedented,
+        };
         let config = File {
             path: self.config.path.clone(),
             contents: Some(config),
@@ -217,8 +222,13 @@ impl Profiles {
             .join(" and ")
     }
 
+    /// The profile of that name, if the files hold it.
+    pub fn find(&self, name: &str) -> Option<&Profile> {
+        self.set.get_profile(name)
+    }
+
     pub fn get(&self, name: &str) -> Result<&Profile> {
-        if let Some(profile) = self.set.get_profile(name) {
+        if let Some(profile) = self.find(name) {
             return Ok(profile);
         }
         if !self.config.exists() && !self.credentials.exists() {
@@ -231,16 +241,12 @@ impl Profiles {
                 "create the profile with `aws configure --profile {name}`, or set AWS_CONFIG_FILE"
             )));
         }
+        if let Some(err) = self.skipped_section(name) {
+            return Err(err);
+        }
         let names = self.names();
-        let valid = name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
         let hint = match closest(name, &names) {
-            // aws-config (like the AWS CLI) drops a section whose name has other characters,
-            // so `[profile it's]` is in the file and still not found.
-            _ if !valid => format!(
-                "'{name}' is not a valid profile name: the AWS tools use only names of letters, digits and _-/.%@:+, and skip other sections"
-            ),
+            _ if !is_valid_name(name) => invalid_name(name),
             Some(near) => format!("did you mean '{near}'?"),
             None if names.is_empty() => {
                 format!("the files hold no profile; add one with `aws configure --profile {name}`")
@@ -252,6 +258,62 @@ impl Profiles {
             self.files_read()
         ))
         .hint(hint))
+    }
+
+    /// A section for `name` that the files hold and the AWS SDKs skip: `[name]` in the config
+    /// file, where they read only `[profile name]`; `[profile name]` in the credentials file,
+    /// where they read only `[name]`; or a name of characters the SDKs do not take (the AWS
+    /// CLI does: botocore reads `[profile cost$center]`, aws-config drops it).
+    fn skipped_section(&self, name: &str) -> Option<Error> {
+        let has = |file: &File, prefix: Option<&str>| {
+            file.contents
+                .as_deref()
+                .is_some_and(|text| crate::config_edit::sections(text).contains(&(prefix, name)))
+        };
+        let not_found = |file: &File, header: &str, why: &str| {
+            Error::new(format!(
+                "profile '{name}' not found: {} has {header}, {why}",
+                file.path.display()
+            ))
+        };
+        if !is_valid_name(name) {
+            let (file, header) = if has(&self.config, Some("profile")) {
+                (&self.config, format!("[profile {name}]"))
+            } else if has(&self.credentials, None) {
+                (&self.credentials, format!("[{name}]"))
+            } else {
+                return None;
+            };
+            return Some(
+                not_found(
+                    file,
+                    &header,
+                    "which the AWS CLI reads, but the AWS SDKs, and so mfa-env, skip",
+                )
+                .hint(invalid_name(name)),
+            );
+        }
+        if name != "default" && has(&self.config, None) {
+            return Some(
+                not_found(&self.config, &format!("[{name}]"), &format!(
+                    "but in the config file the AWS tools read a profile only from [profile {name}]"
+                ))
+                .hint(format!(
+                    "rename the section to [profile {name}] (bare names such as [{name}] are for the credentials file)"
+                )),
+            );
+        }
+        if has(&self.credentials, Some("profile")) {
+            return Some(
+                not_found(&self.credentials, &format!("[profile {name}]"), &format!(
+                    "but in the credentials file the AWS tools read a profile only from [{name}]"
+                ))
+                .hint(format!(
+                    "rename the section to [{name}] (the `profile ` prefix is for the config file)"
+                )),
+            );
+        }
+        None
     }
 
     /// A key of the `[services NAME]` section the profile names, for one service.
@@ -355,6 +417,35 @@ fn ready<F: Future>(future: F) -> Option<F::Output> {
     }
 }
 
+/// Whether the AWS SDKs read a profile of this name: letters, digits and `_-/.%@:+` (the
+/// AWS CLI reads any name).
+pub fn is_valid_name(name: &str) -> bool {
+    name.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
+}
+
+/// Why a name is not read, and a name that would be.
+fn invalid_name(name: &str) -> String {
+    let renamed: String = name
+        .chars()
+        .map(|c| {
+            if is_valid_name(c.encode_utf8(&mut [0; 4])) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let example = if renamed.chars().any(|c| c.is_ascii_alphanumeric()) {
+        format!(", such as '{renamed}'")
+    } else {
+        String::new()
+    };
+    format!(
+        "'{name}' is not a valid profile name for the AWS SDKs, which take only letters, digits and _-/.%@:+; rename the profile in both files{example}"
+    )
+}
+
 /// The closest name by edit distance, if it is close enough to be a likely typo.
 fn closest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     let (best, distance) = names
@@ -385,6 +476,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The long-term keys of an IAM user.
 #[derive(Debug, Clone)]
 pub struct LongTermKeys {
+    /// The profile they are in, to name in messages.
+    pub profile: String,
     pub access_key_id: String,
     pub secret_access_key: Secret,
 }
@@ -472,15 +565,12 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
         let Some(arn) = profile.get("role_arn") else {
             continue;
         };
-        let source = chain.get(i + 1).unwrap_or(profile);
         roles.push(Role {
             profile: profile.name().to_owned(),
             arn: arn.trim().to_owned(),
             session_name: session_name(profile.get("role_session_name"), env)?,
             external_id: profile.get("external_id").map(|s| s.trim().to_owned()),
-            mfa_serial: profile
-                .get("mfa_serial")
-                .or_else(|| source.get("mfa_serial"))
+            mfa_serial: crate::chain::role_serial(&chain, i)
                 .map(|s| check_serial(s).map(str::to_owned))
                 .transpose()?,
         });
@@ -507,8 +597,14 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
     } else {
         refuse_role_flags_without_a_role(over, name)?;
     }
-    for role in &roles {
-        check_role_arn(&role.arn, &role.profile)?;
+    let flag = over.role_arn.map(|_| roles.len() - 1);
+    for (i, role) in roles.iter().enumerate() {
+        let from = if Some(i) == flag {
+            "from --role-arn on the command line".to_owned()
+        } else {
+            format!("role_arn of profile '{}'", role.profile)
+        };
+        check_role_arn(&role.arn, &from)?;
     }
 
     let named = chain[0];
@@ -533,7 +629,7 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
                     "profile '{name}' has no mfa_serial: mfa-env needs the ARN of your MFA device"
                 ))
                 .hint(format!(
-                    "find it in the IAM console > Users > Security credentials > Assigned MFA device, then add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` under [{}] in {} (or pass --serial-number ARN)",
+                    "run `mfa-env setup {name}`: it asks IAM for the device and writes it; or add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` under [{}] in {} (IAM console > Users > Security credentials > Assigned MFA device), or pass --serial-number ARN",
                     section_name(name),
                     profiles.config.path.display()
                 )));
@@ -563,7 +659,7 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
     })
 }
 
-/// `role_session_name`, else `mfa-env-<local user>`, in the characters STS allows
+/// `role_session_name`, else `mfa-env-<local user>` (see `Env::user`), in the characters STS allows
 /// (`[A-Za-z0-9_+=,.@-]`, 2 to 64 of them).
 fn session_name(configured: Option<&str>, env: &Env) -> Result<String> {
     if let Some(name) = configured {
@@ -577,10 +673,7 @@ fn session_name(configured: Option<&str>, env: &Env) -> Result<String> {
         }
         return Ok(name.to_owned());
     }
-    let user = env
-        .get("USER")
-        .or_else(|| env.get("LOGNAME"))
-        .unwrap_or("user");
+    let user = env.user().unwrap_or_else(|| "user".to_owned());
     let name: String = format!("mfa-env-{user}")
         .bytes()
         .filter(|b| session_name_byte(*b))
@@ -620,7 +713,8 @@ fn refuse_role_flags_without_a_role(over: &Overrides, name: &str) -> Result<()> 
     ))
 }
 
-pub fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
+/// A role's ARN; `from` says where it was written (`role_arn of profile 'x'`).
+pub fn check_role_arn(arn: &str, from: &str) -> Result<()> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ok = matches!(parts[..], ["arn", partition, "iam", "", account, resource]
         if !partition.is_empty()
@@ -631,10 +725,19 @@ pub fn check_role_arn(arn: &str, profile: &str) -> Result<()> {
     if ok {
         return Ok(());
     }
+    // A role's name alone (`--role-arn Admin`): STS takes only the full ARN, and the name
+    // says what it would be.
+    let role = arn
+        .rsplit(['/', ':'])
+        .next()
+        .filter(|name| !name.is_empty() && !arn.starts_with("arn:"))
+        .unwrap_or("NAME");
     Err(Error::new(format!(
-        "'{arn}' (role_arn of profile '{profile}') is not a role ARN"
+        "'{arn}' ({from}) is not a role ARN: STS needs the role's full ARN"
     ))
-    .hint("it looks like arn:aws:iam::123456789012:role/NAME"))
+    .hint(format!(
+        "it looks like arn:aws:iam::123456789012:role/{role} (IAM console > Roles > the role > ARN)"
+    )))
 }
 
 pub fn section_name(name: &str) -> String {
@@ -697,6 +800,7 @@ pub fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTerm
         )));
     }
     Ok(LongTermKeys {
+        profile: name.to_owned(),
         access_key_id: id.to_owned(),
         secret_access_key: Secret::new(secret),
     })

@@ -45,6 +45,8 @@ pub struct Signer {
     pub access_key_id: String,
     pub secret_access_key: Secret,
     pub session_token: Option<Secret>,
+    /// The profile that holds long-term keys, for the fix a message names.
+    pub profile: Option<String>,
 }
 
 impl From<&LongTermKeys> for Signer {
@@ -53,6 +55,7 @@ impl From<&LongTermKeys> for Signer {
             access_key_id: keys.access_key_id.clone(),
             secret_access_key: keys.secret_access_key.clone(),
             session_token: None,
+            profile: Some(keys.profile.clone()),
         }
     }
 }
@@ -63,6 +66,7 @@ impl From<&Session> for Signer {
             access_key_id: s.access_key_id.clone(),
             secret_access_key: s.secret_access_key.clone(),
             session_token: Some(s.session_token.clone()),
+            profile: None,
         }
     }
 }
@@ -406,6 +410,10 @@ fn explain_service(context: &Context, code: &str, message: &str) -> CallError {
         format!("{code}: {message}")
     };
     let failed = |what: String, hint: &str| CallError::Failed(Error::new(what).hint(hint));
+    let configure = match &context.signer.profile {
+        Some(profile) => format!("`aws configure --profile {profile}`"),
+        None => "`aws configure`".to_owned(),
+    };
     match code {
         "AccessDenied" if message.contains("MultiFactorAuthentication") => {
             if message.contains("serial") {
@@ -434,12 +442,14 @@ fn explain_service(context: &Context, code: &str, message: &str) -> CallError {
         ),
         "InvalidClientTokenId" => failed(
             format!("AWS does not know the access key {key} ({said})"),
-            "the key is wrong, deleted or deactivated: create a new key in the IAM console and store it with `aws configure --profile NAME`",
+            &format!(
+                "the key is wrong, deleted or deactivated: create a new key in the IAM console and store it with {configure}"
+            ),
         ),
         "SignatureDoesNotMatch" if message.contains("expired") => clock_skew(&said),
         "SignatureDoesNotMatch" => failed(
             format!("the secret access key does not belong to access key {key} ({said})"),
-            "re-enter the secret with `aws configure --profile NAME`; copy it without spaces",
+            &format!("re-enter the secret with {configure}; copy it without spaces"),
         ),
         "RequestExpired" | "RequestTimeTooSkewed" | "InvalidSignatureException" => {
             clock_skew(&said)

@@ -1,4 +1,5 @@
-//! UTC timestamps in RFC 3339 (`2026-11-24T07:49:20Z`), to write and to read back.
+//! UTC timestamps in RFC 3339 (`2026-11-24T07:49:20Z`), to write and to read back; and
+//! times for a person to read, in the local time zone.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,13 +23,63 @@ pub fn rfc3339(secs: i64) -> String {
     )
 }
 
-/// `07:49 UTC` when `secs` is within a day of `now`, else `2026-11-25 07:49 UTC`.
+/// `secs` on the local clock, for a person: `16:49 JST` when it is within a day of `now`,
+/// else `2026-11-25 16:49 JST`. The zone is the C library's: TZ (a zone name or a POSIX
+/// string such as `JST-9`), else /etc/localtime, else UTC. Variables stay UTC (`rfc3339`).
 pub fn clock(secs: i64, now: i64) -> String {
-    let full = rfc3339(secs);
-    if (secs - now).abs() < 86_400 {
-        format!("{} UTC", &full[11..16])
+    let (offset, zone) = local_zone(secs).unwrap_or((0, String::new()));
+    clock_in(secs, now, offset, &zone)
+}
+
+/// [`clock`] in a zone `offset` seconds east of UTC, called `zone`. A zone with no name of
+/// letters (`-03`, `+0530`, or none) is shown by its offset: `UTC-03:00`.
+fn clock_in(secs: i64, now: i64, offset: i64, zone: &str) -> String {
+    let full = rfc3339(secs + offset);
+    let named = (2..=6).contains(&zone.len()) && zone.bytes().all(|b| b.is_ascii_alphabetic());
+    let zone = if named {
+        zone.to_owned()
+    } else if offset == 0 {
+        "UTC".to_owned()
     } else {
-        format!("{} {} UTC", &full[..10], &full[11..16])
+        let sign = if offset < 0 { '-' } else { '+' };
+        let abs = offset.abs();
+        format!("UTC{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
+    };
+    if (secs - now).abs() < 86_400 {
+        format!("{} {zone}", &full[11..16])
+    } else {
+        format!("{} {} {zone}", &full[..10], &full[11..16])
+    }
+}
+
+/// The local zone's offset east of UTC at `secs`, and its abbreviation, from `localtime_r`.
+///
+/// The C library rather than a time-zone crate or a TZif reader of our own: it already
+/// handles TZ names, POSIX TZ strings and /etc/localtime exactly as every other program on
+/// the machine, at no cost in size. It costs one read of the zone file (about 20 µs here)
+/// and runs only where a time is shown; `status --prompt` shows none.
+#[allow(unsafe_code)]
+// time_t and long are i64 here, i32 on 32-bit targets: the conversions are for those.
+#[allow(clippy::useless_conversion)]
+fn local_zone(secs: i64) -> Option<(i64, String)> {
+    let time: libc::time_t = secs.try_into().ok()?;
+    // SAFETY: tm is plain data, zeroed; localtime_r writes only into it (and the library's
+    // own zone state, initialised from TZ on first use; mfa-env never changes its own
+    // environment). tm_zone is null or points at a NUL-terminated name the library keeps for
+    // the life of the process; it is copied at once.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&time, &mut tm).is_null() {
+            return None;
+        }
+        let zone = if tm.tm_zone.is_null() {
+            String::new()
+        } else {
+            std::ffi::CStr::from_ptr(tm.tm_zone)
+                .to_string_lossy()
+                .into_owned()
+        };
+        Some((i64::from(tm.tm_gmtoff), zone))
     }
 }
 
@@ -162,10 +213,18 @@ mod tests {
 
     #[test]
     fn clocks() {
-        assert_eq!(clock(1_795_506_560, 1_795_506_560 - 3600), "07:49 UTC");
+        let t = 1_795_506_560; // 2026-11-24T07:49:20Z
+        assert_eq!(clock_in(t, t - 3600, 0, "UTC"), "07:49 UTC");
+        assert_eq!(clock_in(t, t - 30 * 3600, 0, "UTC"), "2026-11-24 07:49 UTC");
+        assert_eq!(clock_in(t, t, 9 * 3600, "JST"), "16:49 JST");
+        // The local date, which may be another day than UTC's.
         assert_eq!(
-            clock(1_795_506_560, 1_795_506_560 - 30 * 3600),
-            "2026-11-24 07:49 UTC"
+            clock_in(t, t - 30 * 3600, -10 * 3600, "HST"),
+            "2026-11-23 21:49 HST"
         );
+        // A zone without a name of letters is shown by its offset.
+        assert_eq!(clock_in(t, t, 5 * 3600 + 1800, "+0530"), "13:19 UTC+05:30");
+        assert_eq!(clock_in(t, t, -3 * 3600, "-03"), "04:49 UTC-03:00");
+        assert_eq!(clock_in(t, t, 0, ""), "07:49 UTC");
     }
 }

@@ -383,6 +383,44 @@ fn empty_files_hold_no_profile() {
     assert!(server.requests().is_empty());
 }
 
+/// Sections the AWS SDKs skip are named when their profile is asked for, with the fix.
+#[test]
+fn sections_the_sdks_skip_are_named() {
+    let server = StsServer::start();
+    let config = format!(
+        "{CONFIG}[staging]\nregion = eu-west-1\n[profile cost$center]\nregion = eu-west-1\n"
+    );
+    let test = |name: &str| {
+        Test::dev(&server)
+            .config(&config)
+            .args(["--code", "123456", "--", name])
+    };
+    let out = test("staging").fails(&[
+        "profile 'staging' not found: ",
+        ".aws/config has [staging], but in the config file the AWS tools read a profile only from [profile staging]",
+        "rename the section to [profile staging]",
+    ]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    test("cost$center").fails(&[
+        "profile 'cost$center' not found: ",
+        ".aws/config has [profile cost$center], which the AWS CLI reads, but the AWS SDKs, and so mfa-env, skip",
+        "'cost$center' is not a valid profile name for the AWS SDKs, which take only letters, digits and _-/.%@:+",
+        "such as 'cost-center'",
+    ]);
+    Test::dev(&server)
+        .credentials(&format!("{CREDENTIALS}[profile ci]\nregion = x\n"))
+        .args(["--code", "123456", "ci"])
+        .fails(&[
+            ".aws/credentials has [profile ci], but in the credentials file the AWS tools read a profile only from [ci]",
+        ]);
+    // A name in no file gets the usual message.
+    test("qa$").fails(&[
+        "profile 'qa$' not found in ",
+        "not a valid profile name for the AWS SDKs",
+    ]);
+    assert!(server.requests().is_empty());
+}
+
 #[test]
 fn a_directory_where_a_file_should_be() {
     let server = StsServer::start();

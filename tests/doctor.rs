@@ -84,13 +84,24 @@ fn unreadable_files() {
 #[test]
 fn no_files() {
     let server = StsServer::start();
-    fails_once(
+    let out = fails_once(
         &Test::new().sts(&server).args(["doctor", "dev"]),
         &[
-            "FAIL  neither AWS config file exists",
+            "FAIL  no AWS config files: ",
+            ".aws/config and ",
+            ".aws/credentials do not exist",
             "aws configure --profile dev",
         ],
     );
+    // One line says it: no "files read" line before the failure.
+    assert!(!out.stderr.contains("files read"), "{}", out.stderr);
+    // One file is enough to go on with.
+    Test::new()
+        .credentials(&format!("{CREDENTIALS}mfa_serial = {SERIAL}\n"))
+        .sts(&server)
+        .args(["doctor", "dev"])
+        .ok()
+        .stderr_has(&["pass  files read: ", ".aws/config (missing), "]);
 }
 
 #[test]
@@ -206,16 +217,22 @@ fn bad_endpoint() {
 #[test]
 fn broken_role_chain() {
     let server = StsServer::start();
+    // The loop is the one failure: its profiles have no mfa_serial, and that is not
+    // reported as a second failure (the chain has no device to find).
     let out = fails_once(
         &Test::new()
             .config(&format!(
-                "{CONFIG}[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\nmfa_serial = {SERIAL}\n\
+                "{CONFIG}[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n\
                  [profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n"
             ))
             .credentials(CREDENTIALS)
             .sts(&server)
             .args(["doctor", "a"]),
-        &["FAIL  the source_profile chain loops: a -> b -> a", "skip  long-term keys"],
+        &[
+            "FAIL  the source_profile chain loops: a -> b -> a",
+            "skip  long-term keys",
+            "skip  mfa_serial: the role chain is broken",
+        ],
     );
     assert!(out.stderr.contains("skip  keys valid"), "{}", out.stderr);
     // A sound chain passes and checks the keys at its end.
@@ -235,19 +252,57 @@ fn broken_role_chain() {
 }
 
 #[test]
-fn profile_variables_that_shadow_a_session() {
+fn a_role_profile_takes_its_source_profiles_mfa_serial() {
     let server = StsServer::start();
-    fails_once(
-        &doctor(&server).env("AWS_PROFILE", "prod"),
-        &[
-            "FAIL  AWS_PROFILE=prod set",
-            "unset AWS_PROFILE AWS_DEFAULT_PROFILE",
-        ],
+    let roles = format!(
+        "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n\
+         [profile deep]\nrole_arn = arn:aws:iam::123456789012:role/deep\nsource_profile = admin\n"
     );
-    fails_once(
-        &doctor(&server).env("AWS_DEFAULT_PROFILE", "prod"),
-        &["FAIL  AWS_DEFAULT_PROFILE=prod set"],
-    );
+    for name in ["admin", "deep"] {
+        let out = Test::new()
+            .config(&roles)
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["doctor", name])
+            .ok();
+        out.stderr_has(&[
+            &format!("pass  mfa_serial {SERIAL} (from profile 'dev')"),
+            "all 11 checks passed",
+        ]);
+        assert!(!out.stderr.contains("has no mfa_serial"), "{}", out.stderr);
+    }
+    // A role that names no device anywhere is assumed without MFA: a warning, not a failure.
+    let out = Test::new()
+        .config(
+            "[profile dev]\nregion = eu-west-1\n\
+             [profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n",
+        )
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["doctor", "admin"])
+        .ok();
+    out.stderr_has(&[
+        "warn  no mfa_serial in profile 'admin' or along its source_profile chain",
+        "mfa-env setup admin",
+        "all 11 checks passed, 1 with a warning",
+    ]);
+}
+
+#[test]
+fn profile_variables_that_shadow_a_session_are_a_warning() {
+    // Export removes them from the shell it sets up: the session works, and doctor passes.
+    let server = StsServer::start();
+    let out = doctor(&server).env("AWS_PROFILE", "prod").ok();
+    out.stderr_has(&[
+        "warn  AWS_PROFILE=prod set: export removes it",
+        "fix: remove it from your shell's startup files",
+        "all 10 checks passed, 1 with a warning",
+    ]);
+    assert!(!out.stderr.contains("FAIL"), "{}", out.stderr);
+    doctor(&server)
+        .env("AWS_DEFAULT_PROFILE", "prod")
+        .ok()
+        .stderr_has(&["warn  AWS_DEFAULT_PROFILE=prod set"]);
 }
 
 #[test]

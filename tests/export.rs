@@ -52,6 +52,28 @@ fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
     );
 }
 
+/// The time shown is local (TZ, here POSIX strings that need no time-zone files), with the
+/// zone's name or offset; the variables stay UTC.
+#[test]
+fn the_time_shown_is_local_and_the_variables_stay_utc() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    for (tz, shown) in [
+        ("JST-9", "2099-01-02 12:04 JST"),
+        ("<-03>3", "2099-01-02 00:04 UTC-03:00"),
+        ("HST10", "2099-01-01 17:04 HST"),
+    ] {
+        let out = export(&server).env("TZ", tz).ok();
+        out.stderr_has(&[&format!("mfa-env: dev session valid until {shown} (")]);
+        assert!(
+            out.stdout
+                .contains("export AWS_CREDENTIAL_EXPIRATION='2099-01-02T03:04:05Z'\n"),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
 #[test]
 fn says_how_long_the_session_lasts() {
     let server = StsServer::start();
@@ -331,6 +353,7 @@ fn no_mfa_serial_says_where_to_find_it() {
         .arg("dev")
         .fails(&[
             "profile 'dev' has no mfa_serial",
+            "run `mfa-env setup dev`: it asks IAM for the device and writes it",
             "IAM console > Users > Security credentials > Assigned MFA device",
             "mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME",
             "[profile dev]",
@@ -436,14 +459,17 @@ fn sts_errors_become_advice() {
             "The security token included in the request is invalid.",
             &[
                 "does not know the access key AKIAEXAMPLEDEV00001",
-                "create a new key",
+                "create a new key in the IAM console and store it with `aws configure --profile dev`",
             ],
         ),
         (
             403,
             "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided.",
-            &["secret access key does not belong", "aws configure"],
+            &[
+                "secret access key does not belong",
+                "re-enter the secret with `aws configure --profile dev`",
+            ],
         ),
         (
             403,

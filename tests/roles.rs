@@ -107,6 +107,42 @@ fn defaults_session_name_from_the_user_duration_one_hour_region_from_the_source(
     assert!(out.stdout.contains("MFA_ENV_PROFILE=plain"));
 }
 
+/// Without USER (sudo -i, cron, containers), the session name comes from LOGNAME, else from
+/// the user database's name for this user, not a made-up "user".
+#[test]
+fn the_session_name_falls_back_to_the_login_name() {
+    let server = StsServer::start();
+    let base = || {
+        Test::new()
+            .config(ROLES)
+            .credentials(CREDS)
+            .sts(&server)
+            .args(["plain", "-c", "123456"])
+    };
+    base().env("LOGNAME", "carol").ok();
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let login: String = String::from_utf8(id.stdout)
+        .unwrap()
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
+        .collect();
+    assert!(!login.is_empty());
+    base().ok();
+    let names: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.param("RoleSessionName").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["mfa-env-carol".to_owned(), format!("mfa-env-{login}")]
+    );
+}
+
 #[test]
 fn role_durations() {
     let server = StsServer::start();
@@ -258,6 +294,33 @@ fn role_options_without_a_role_are_refused_before_any_code() {
 }
 
 #[test]
+fn a_role_name_for_role_arn_names_the_flag_and_asks_for_the_full_arn() {
+    let server = StsServer::start();
+    let out = roles(&server)
+        .args(["dev", "-c", "123456", "--role-arn", "Admin"])
+        .fails(&[
+            "'Admin' (from --role-arn on the command line) is not a role ARN: STS needs the role's full ARN",
+            "arn:aws:iam::123456789012:role/Admin",
+        ]);
+    assert!(!out.stderr.contains("of profile"), "{}", out.stderr);
+    assert!(server.requests().is_empty());
+}
+
+/// The fix for keys STS does not know names the profile that holds them, not the role's.
+#[test]
+fn refused_keys_name_the_profile_that_holds_them() {
+    let server = StsServer::start();
+    server.reply(Reply::error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ));
+    roles(&server)
+        .args(["admin", "-c", "123456"])
+        .fails(&["store it with `aws configure --profile dev`"]);
+}
+
+#[test]
 fn chains_that_cannot_be_followed() {
     let server = StsServer::start();
     roles(&server)
@@ -279,7 +342,7 @@ fn chains_that_cannot_be_followed() {
         .credentials(CREDS)
         .sts(&server)
         .args(["x", "-c", "123456"])
-        .fails(&["not a role ARN"]);
+        .fails(&["'not-an-arn' (role_arn of profile 'x') is not a role ARN"]);
     assert!(server.requests().is_empty());
 }
 

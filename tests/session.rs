@@ -68,6 +68,20 @@ fn status_reads_the_environment_alone() {
         "{}",
         out.stdout
     );
+    // In the local zone, beside the UTC time.
+    let out = test().env("TZ", "<+0530>-5:30").args(["status"]).ok();
+    let expiration = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("expires"))
+        .unwrap();
+    assert!(
+        expiration.starts_with("expires     20")
+            && expiration.contains("Z (")
+            && expiration.ends_with(" UTC+05:30, 42m left)"),
+        "{}",
+        out.stdout
+    );
     let out = test().args(["status", "--json"]).ok();
     assert!(
         out.stdout.starts_with(
@@ -846,6 +860,30 @@ fn list_marks_mfa_devices_and_roles_from_both_files() {
          ]\n"
     );
     assert!(!out.stdout.contains("AKIA") && !out.stdout.contains("SECRET"));
+}
+
+/// A role takes its source profile's device: `list` marks it `mfa` when its chain names one.
+#[test]
+fn list_marks_a_role_whose_chain_names_an_mfa_device() {
+    let config = "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\
+                  [profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n\
+                  [profile deep]\nrole_arn = arn:aws:iam::123456789012:role/deep\nsource_profile = admin\n\
+                  [profile ci]\n\
+                  [profile bot]\nrole_arn = arn:aws:iam::123456789012:role/bot\nsource_profile = ci\n\
+                  [profile loop]\nrole_arn = arn:aws:iam::123456789012:role/loop\nsource_profile = loop\n";
+    let test = || Test::new().config(config);
+    let out = test().args(["list"]).ok();
+    assert_eq!(
+        out.stdout,
+        "admin  role mfa\nbot    role\nci\ndeep   role mfa\ndev    mfa\nloop   role\n"
+    );
+    let out = test().args(["list", "--json"]).ok();
+    assert!(
+        out.stdout
+            .contains("{\"name\":\"admin\",\"mfa\":true,\"role\":true,\"mfa_serial\":null,"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

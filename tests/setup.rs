@@ -17,11 +17,21 @@ fn added(line_end: &str) -> String {
     format!("mfa_serial = {SERIAL}{line_end}")
 }
 
+/// The test server for STS and IAM, which lists `devices` as the user's.
+fn with_devices(test: Test, devices: &[&str]) -> (Test, StsServer) {
+    let server = StsServer::start();
+    server.devices(devices);
+    (test.sts(&server).iam(&server), server)
+}
+
 /// `setup PROFILE --serial-number SERIAL` on `before` must leave exactly `after`, keep the
 /// file's mode, and touch nothing else.
 #[track_caller]
 fn writes(before: &str, profile: &str, after: &str) {
-    let test = Test::new().config(before).credentials(BOTH_CREDENTIALS);
+    let (test, _server) = with_devices(
+        Test::new().config(before).credentials(BOTH_CREDENTIALS),
+        &[SERIAL],
+    );
     let path = test.config_path();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
     let test = test
@@ -41,6 +51,7 @@ fn writes(before: &str, profile: &str, after: &str) {
         0o640
     );
     out.stderr_has(&[&format!("+ mfa_serial = {SERIAL}")]);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }
 
 /// `before` with `insert` placed right after the first `anchor`.
@@ -75,6 +86,20 @@ fn keeps_crlf_line_endings() {
         before,
         "default",
         &with(before, "ap-southeast-2\r\n", &added("\r\n")),
+    );
+}
+
+#[test]
+fn keeps_indented_keys_and_their_indentation() {
+    // The AWS CLI reads indented keys as keys; the line goes in at their level.
+    let before = "[default]\n  region = us-east-1\n\n[profile dev]\n    region = eu-west-1\n    output = json\n";
+    writes(before, "dev", &format!("{before}    {}", added("\n")));
+    let before =
+        "[profile dev]\n\tmfa_serial = arn:aws:iam::123456789012:mfa/old\n\tregion = eu-west-1\n";
+    writes(
+        before,
+        "dev",
+        &format!("[profile dev]\n\t{}\tregion = eu-west-1\n", added("\n")),
     );
 }
 
@@ -123,7 +148,7 @@ fn creates_the_section_when_the_profile_is_only_in_credentials() {
 
 #[test]
 fn creates_a_missing_config_file_with_mode_0600() {
-    let test = Test::new().credentials(CREDENTIALS);
+    let (test, _server) = with_devices(Test::new().credentials(CREDENTIALS), &[SERIAL]);
     let path = test.config_path();
     let test = test
         .may_write(&path)
@@ -154,11 +179,13 @@ fn an_unreadable_config_file_is_reported_and_nothing_is_written() {
 
 #[test]
 fn dry_run_only_shows_the_line() {
-    let server = StsServer::start();
-    let out = Test::new()
-        .config("[profile dev]\nregion = eu-west-1\n")
-        .credentials(CREDENTIALS)
-        .sts(&server)
+    let (test, server) = with_devices(
+        Test::new()
+            .config("[profile dev]\nregion = eu-west-1\n")
+            .credentials(CREDENTIALS),
+        &[SERIAL],
+    );
+    let out = test
         .args(["setup", "dev", "--serial-number", SERIAL, "--dry-run"])
         .ok();
     out.stderr_has(&[
@@ -166,7 +193,31 @@ fn dry_run_only_shows_the_line() {
         "(dry run: nothing written)",
         &format!("mfa-env: + mfa_serial = {SERIAL}\n"),
     ]);
-    assert!(server.requests().is_empty());
+    let requests = server.requests();
+    let actions: Vec<_> = requests.iter().map(|r| r.action()).collect();
+    assert_eq!(actions, ["GetCallerIdentity", "ListMFADevices"]);
+}
+
+/// A dry run asks nothing, so it needs no terminal: it shows the one device's line, or says
+/// what a run would ask. (The harness runs without a terminal, and checks nothing is written.)
+#[test]
+fn dry_run_asks_nothing() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL]);
+    discovering(&server).arg("--dry-run").ok().stderr_has(&[
+        "(dry run: nothing written)",
+        &format!("mfa-env: + mfa_serial = {SERIAL}\n"),
+    ]);
+    server.devices(&[SERIAL, OTHER]);
+    discovering(&server).arg("--dry-run").ok().stderr_has(&[
+        "dry run: a run without --dry-run would ask which of alice's MFA devices to use: ",
+        &format!("{SERIAL}, {OTHER}; nothing written"),
+    ]);
+    server.devices(&[]);
+    discovering(&server)
+        .arg("--dry-run")
+        .ok()
+        .stderr_has(&["would ask for the ARN: IAM lists no MFA device for alice; nothing written"]);
 }
 
 #[test]
@@ -176,7 +227,86 @@ fn the_same_serial_is_left_alone() {
         .credentials(CREDENTIALS)
         .args(["setup", "dev", "--serial-number", SERIAL])
         .ok();
-    out.stderr_has(&["already has mfa_serial = ", "nothing to change"]);
+    out.stderr_has(&["already has mfa_serial = ", "it is set, nothing to change"]);
+}
+
+/// A device the profile has, and IAM lists, is not asked about again (no terminal here).
+#[test]
+fn a_device_already_set_is_not_asked_again() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL]);
+    let test = || {
+        Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .iam(&server)
+    };
+    let out = test().args(["setup", "dev"]).ok();
+    out.stderr_has(&[
+        "[profile dev] in ",
+        &format!("already has mfa_serial = {SERIAL}: it is set, nothing to change"),
+    ]);
+    // With more devices, the others are named, with the way to pick one.
+    server.devices(&[OTHER, SERIAL]);
+    test().args(["setup", "dev"]).ok().stderr_has(&[
+        &format!(
+            "alice has 2 MFA devices ({OTHER}, {SERIAL}); to use another, pass --serial-number ARN"
+        ),
+        "it is set, nothing to change",
+    ]);
+    // A role profile that takes its source's device has it set too.
+    let out = Test::new()
+        .config(&format!(
+            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n"
+        ))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .iam(&server)
+        .args(["setup", "admin"])
+        .ok();
+    out.stderr_has(&[&format!(
+        "profile 'admin' uses {SERIAL} already, the mfa_serial of profile 'dev': it is set, nothing to change"
+    )]);
+}
+
+/// --serial-number is written as given, but a device IAM does not list for the user gets a
+/// warning; a check IAM cannot make is said too.
+#[test]
+fn a_serial_number_that_is_not_the_users_is_written_with_a_warning() {
+    let (test, server) = with_devices(
+        Test::new()
+            .config("[profile dev]\nregion = eu-west-1\n")
+            .credentials(CREDENTIALS),
+        &[OTHER],
+    );
+    let path = test.config_path();
+    let test = test
+        .may_write(&path)
+        .args(["setup", "dev", "--serial-number", SERIAL]);
+    let out = test.ok();
+    out.stderr_has(&[
+        &format!("warning: {SERIAL} is not one of alice's MFA devices (IAM lists: {OTHER}); STS accepts codes only from the user's own devices"),
+        "without --serial-number offers the listed ones",
+        &format!("+ mfa_serial = {SERIAL}"),
+    ]);
+    assert!(fs::read_to_string(&path).unwrap().contains(SERIAL));
+
+    fs::write(&path, "[profile dev]\nregion = eu-west-1\n").unwrap();
+    server.devices(&[]);
+    test.ok().stderr_has(&["(IAM lists: none)"]);
+
+    fs::write(&path, "[profile dev]\nregion = eu-west-1\n").unwrap();
+    server.reply(Reply::Creds(Creds::default())).reply(Reply::error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListMFADevices",
+    ));
+    let out = test.ok();
+    out.stderr_has(&[&format!(
+        "cannot check that {SERIAL} is one of your MFA devices: IAM denied ListMFADevices"
+    )]);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }
 
 #[test]
@@ -218,13 +348,24 @@ fn keys_are_checked_first() {
         .fails(&["temporary session credentials"]);
 }
 
+/// The last request, after the two that check the device (GetCallerIdentity, ListMFADevices).
+#[track_caller]
+fn after_the_check(server: &StsServer) -> crate::support::sts::Request {
+    let mut requests = server.requests();
+    let actions: Vec<_> = requests.iter().map(|r| r.action()).collect();
+    assert_eq!(actions[..2], ["GetCallerIdentity", "ListMFADevices"]);
+    assert_eq!(requests.len(), 3, "{actions:?}");
+    requests.pop().unwrap()
+}
+
 #[test]
 fn verify_opens_a_session_and_prints_none_of_it() {
-    let server = StsServer::start();
-    let test = Test::new()
-        .config("[profile dev]\nregion = eu-west-1\n")
-        .credentials(CREDENTIALS)
-        .sts(&server);
+    let (test, server) = with_devices(
+        Test::new()
+            .config("[profile dev]\nregion = eu-west-1\n")
+            .credentials(CREDENTIALS),
+        &[SERIAL],
+    );
     let path = test.config_path();
     let test = test.may_write(&path).args([
         "setup",
@@ -241,7 +382,7 @@ fn verify_opens_a_session_and_prints_none_of_it() {
         "verified: STS accepted a code from",
         "eval \"$(mfa-env dev)\"",
     ]);
-    let req = server.only_request();
+    let req = after_the_check(&server);
     assert_eq!(req.action(), "GetSessionToken");
     assert_eq!(req.param("SerialNumber"), Some(SERIAL));
     assert_eq!(req.param("TokenCode"), Some("123456"));
@@ -252,8 +393,7 @@ fn verify_opens_a_session_and_prints_none_of_it() {
 
 #[test]
 fn verify_takes_the_code_from_mfa_process_and_reports_a_rejected_code() {
-    let server = StsServer::start();
-    let test = Test::new().credentials(CREDENTIALS).sts(&server);
+    let (test, server) = with_devices(Test::new().credentials(CREDENTIALS), &[SERIAL]);
     let script = test.dir.path().join("totp");
     fs::write(&script, "#!/bin/sh\necho 'code: 424242'\n").unwrap();
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
@@ -266,21 +406,21 @@ fn verify_takes_the_code_from_mfa_process_and_reports_a_rejected_code() {
         .may_write(&path)
         .args(["setup", "dev", "--serial-number", SERIAL, "--verify"]);
     test.ok();
-    assert_eq!(server.only_request().param("TokenCode"), Some("424242"));
+    assert_eq!(after_the_check(&server).param("TokenCode"), Some("424242"));
 
+    // Written now: the device is not checked again.
     server.reply(Reply::code_rejected());
     test.fails(&["STS rejected the MFA code"]);
 }
 
 #[test]
 fn a_role_profile_gets_the_serial_and_signs_with_its_source_keys() {
-    let server = StsServer::start();
     let before =
         "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n";
-    let test = Test::new()
-        .config(before)
-        .credentials(CREDENTIALS)
-        .sts(&server);
+    let (test, server) = with_devices(
+        Test::new().config(before).credentials(CREDENTIALS),
+        &[SERIAL],
+    );
     let path = test.config_path();
     let test = test.may_write(&path).args([
         "setup",
@@ -296,7 +436,7 @@ fn a_role_profile_gets_the_serial_and_signs_with_its_source_keys() {
         fs::read_to_string(&path).unwrap(),
         format!("{before}{}", added("\n"))
     );
-    assert_eq!(server.only_request().access_key(), KEY_ID);
+    assert_eq!(after_the_check(&server).access_key(), KEY_ID);
 }
 
 // IAM discovery, with the test server standing for STS and IAM.

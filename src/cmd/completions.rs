@@ -65,11 +65,10 @@ pub fn profiles() -> Vec<CompletionCandidate> {
     let Ok(profiles) = Listing::load(&Env::real()) else {
         return Vec::new();
     };
-    profiles
-        .rows()
-        .iter()
+    let rows = profiles.rows();
+    rows.iter()
         .map(|row| {
-            let marks = super::list::marks(row).join(", ");
+            let marks = super::list::marks(row, &rows).join(", ");
             let candidate = CompletionCandidate::new(row.name);
             if marks.is_empty() {
                 candidate

@@ -27,6 +27,8 @@ const SHADOWING: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
 #[derive(Default)]
 struct Report {
     passed: usize,
+    /// Passed, with something to know: they do not fail the run.
+    warned: usize,
     failed: usize,
     skipped: usize,
 }
@@ -35,6 +37,12 @@ impl Report {
     fn pass(&mut self, what: &str) {
         self.passed += 1;
         say(&format!("pass  {what}"));
+    }
+
+    fn warn(&mut self, what: &str, fix: &str) {
+        self.warned += 1;
+        say(&format!("warn  {what}"));
+        say(&format!("      fix: {fix}"));
     }
 
     fn fail(&mut self, what: &str, fix: &str) {
@@ -77,9 +85,14 @@ pub fn run(args: &DoctorArgs, env: &Env) -> Result<()> {
     say(&format!("checking profile '{name}'"));
     checks(&mut report, args, env);
     environment(&mut report, env);
-    let total = report.passed + report.failed + report.skipped;
+    let total = report.passed + report.warned + report.failed + report.skipped;
     if report.failed == 0 && report.skipped == 0 {
-        say(&format!("all {total} checks passed"));
+        let warned = match report.warned {
+            0 => String::new(),
+            1 => ", 1 with a warning".to_owned(),
+            n => format!(", {n} with warnings"),
+        };
+        say(&format!("all {total} checks passed{warned}"));
         return Ok(());
     }
     let skipped = if report.skipped > 0 {
@@ -112,25 +125,31 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         }
     };
 
-    // The files.
-    let Some(profiles) = report.check(Profiles::load(env), "fix the file", |p| {
-        format!(
-            "files read: {}, {}",
-            shown(&p.config.path, p.config.exists()),
-            shown(&p.credentials.path, p.credentials.exists())
-        )
-    }) else {
+    // The files: one line either way, and one failure when neither is there.
+    let profiles = match Profiles::load(env) {
+        Ok(p) if !p.config.exists() && !p.credentials.exists() => {
+            report.fail(
+                &format!(
+                    "no AWS config files: {} and {} do not exist",
+                    p.config.path.display(),
+                    p.credentials.path.display()
+                ),
+                &format!("create the profile with `aws configure --profile {name}`, or set AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE"),
+            );
+            None
+        }
+        loaded => report.check(loaded, "fix the file", |p| {
+            format!(
+                "files read: {}, {}",
+                shown(&p.config.path, p.config.exists()),
+                shown(&p.credentials.path, p.credentials.exists())
+            )
+        }),
+    };
+    let Some(profiles) = profiles else {
         report.skip("profile", "the files cannot be read");
         return skip_all(report, AFTER_PROFILE, "the files cannot be read");
     };
-    if !profiles.config.exists() && !profiles.credentials.exists() {
-        report.fail(
-            "neither AWS config file exists",
-            &format!("create the profile with `aws configure --profile {name}`, or set AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE"),
-        );
-        report.skip("profile", "no files");
-        return skip_all(report, AFTER_PROFILE, "no files");
-    }
 
     // The profile, and where its keys come from.
     let Some(profile) = report.check(profiles.get(name), "check the name", |_| {
@@ -151,7 +170,7 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     let chain_profiles: Vec<_> = chain
         .iter()
         .flatten()
-        .filter_map(|n| profiles.get(n).ok())
+        .filter_map(|n| profiles.find(n))
         .collect();
     let holder = chain.as_ref().and_then(|chain| chain.last().cloned());
     let keys = match holder {
@@ -161,7 +180,7 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
                 .and_then(|p| profile::long_term_keys(p, &profiles));
             report.check(
                 keys,
-                "add them with `aws configure --profile NAME`",
+                &format!("add them with `aws configure --profile {holder}`"),
                 |keys| {
                     format!(
                         "long-term keys in profile '{holder}' (access key {})",
@@ -176,17 +195,30 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         }
     };
 
-    // The MFA device, and the command that gives its codes.
-    match profile.get("mfa_serial") {
-        Some(serial) => {
+    // The MFA device, found as export finds it (a role takes its source's), and the command
+    // that gives its codes. A broken chain has no device to find: its failure says why.
+    let setup = format!("run `mfa-env setup {name}`: it finds the device and writes it");
+    let is_role = profile.get("role_arn").is_some();
+    match (&chain, chain::serial(&chain_profiles)) {
+        (None, _) => report.skip("mfa_serial", "the role chain is broken"),
+        (Some(_), Some(serial)) => {
+            let from = chain_profiles
+                .iter()
+                .find(|p| p.get("mfa_serial") == Some(serial))
+                .map(|p| p.name())
+                .filter(|holder| *holder != name)
+                .map(|holder| format!(" (from profile '{holder}')"))
+                .unwrap_or_default();
             report.check(profile::check_serial(serial), "", |s| {
-                format!("mfa_serial {s}")
+                format!("mfa_serial {s}{from}")
             });
         }
-        None => report.fail(
-            &format!("profile '{name}' has no mfa_serial"),
-            &format!("run `mfa-env setup {name}`: it finds the device and writes it"),
+        // A role whose trust policy does not ask for MFA is assumed without a code.
+        (Some(_), None) if is_role => report.warn(
+            &format!("no mfa_serial in profile '{name}' or along its source_profile chain: the role is assumed without MFA"),
+            &format!("if the role's trust policy requires MFA, {setup}"),
         ),
+        (Some(_), None) => report.fail(&format!("profile '{name}' has no mfa_serial"), &setup),
     }
     if let Some(command) = profile.get("mfa_process") {
         report.check(program(command, env), "", |path| {
@@ -267,15 +299,17 @@ fn environment(report: &mut Report, env: &Env) {
         .iter()
         .filter_map(|var| env.get(var).map(|v| format!("{var}={v}")))
         .collect();
+    // Export removes them from the shell it sets up, so they do not stop a session; but
+    // every new shell gets them again, and there a tool would use the profile.
     if set.is_empty() {
         report.pass("no AWS_PROFILE or AWS_DEFAULT_PROFILE in the environment");
     } else {
-        report.fail(
+        report.warn(
             &format!(
-                "{} set: tools that see it may use that profile instead of an exported session",
+                "{} set: export removes it from the shell it sets up, but other shells keep it, and tools there use that profile",
                 set.join(" and ")
             ),
-            "`unset AWS_PROFILE AWS_DEFAULT_PROFILE`, and remove them from your shell's startup files",
+            "remove it from your shell's startup files if you set it there",
         );
     }
 }

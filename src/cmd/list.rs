@@ -7,7 +7,7 @@ use crate::cmd::{say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::push_json_string;
-use crate::listing::{Key, Listing, Row};
+use crate::listing::{Key, Listing, Row, uses_mfa};
 
 pub fn run(json: bool, env: &Env) -> Result<()> {
     let profiles = Listing::load(env)?;
@@ -36,12 +36,10 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
     write_stdout(&text)
 }
 
-/// `role` when the profile assumes a role, `mfa` when it names an MFA device.
-pub fn marks(row: &Row) -> &'static [&'static str] {
-    match (
-        row.get(Key::RoleArn).is_some(),
-        row.get(Key::MfaSerial).is_some(),
-    ) {
+/// `role` when the profile assumes a role, `mfa` when its session takes an MFA code (a
+/// role's may come from its source profile's device). `rows` are all the rows, sorted.
+pub fn marks(row: &Row, rows: &[Row]) -> &'static [&'static str] {
+    match (row.get(Key::RoleArn).is_some(), uses_mfa(rows, row)) {
         (true, true) => &["role", "mfa"],
         (true, false) => &["role"],
         (false, true) => &["mfa"],
@@ -59,7 +57,7 @@ fn render_text(rows: &[Row]) -> String {
     let mut out = String::with_capacity(rows.len() * (width + 12));
     for row in rows {
         out.push_str(row.name);
-        let marks = marks(row);
+        let marks = marks(row, rows);
         if !marks.is_empty() {
             let pad = width - row.name.chars().count() + 2;
             out.extend(std::iter::repeat_n(' ', pad));
@@ -92,7 +90,7 @@ fn render_json(rows: &[Row]) -> String {
         let _ = write!(
             out,
             ",\"mfa\":{},\"role\":{}",
-            values[0].is_some(),
+            uses_mfa(rows, row),
             values[1].is_some()
         );
         for (key, value) in FIELDS.iter().zip(values) {

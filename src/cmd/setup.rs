@@ -38,16 +38,42 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
         profile::endpoint_url(&profiles, profile, env, "sts", "STS").as_deref(),
     )?;
     let signer = Signer::from(&keys);
-
-    let serial = match &args.serial_number {
-        Some(serial) => profile::check_serial(serial)?.to_owned(),
-        None => {
-            let iam_endpoint = profile::endpoint_url(&profiles, profile, env, "iam", "IAM");
-            find_device(name, &keys, &region, iam_endpoint.as_deref(), &sts, &signer)?
-        }
+    let iam = Devices {
+        name,
+        keys: &keys,
+        region: &region,
+        endpoint: profile::endpoint_url(&profiles, profile, env, "iam", "IAM"),
+        sts: &sts,
+        signer: &signer,
     };
 
-    write(&profiles, name, &serial, args.dry_run)?;
+    // The device a session uses now: the profile's own, or (for a role) its source's.
+    let current = chain::serial(&chain).map(str::trim);
+    let serial = match &args.serial_number {
+        Some(serial) => profile::check_serial(serial)?.to_owned(),
+        None => match find_device(&iam, current, args.dry_run)? {
+            Some(serial) => serial,
+            // A dry run that would have asked: it said what it would ask.
+            None => return Ok(()),
+        },
+    };
+
+    let from = chain
+        .iter()
+        .find(|p| p.get("mfa_serial").map(str::trim) == Some(&serial))
+        .map(|p| p.name())
+        .filter(|from| *from != name);
+    if let Some(from) = from.filter(|_| current == Some(&serial)) {
+        say(&format!(
+            "profile '{name}' uses {serial} already, the mfa_serial of profile '{from}': it is set, nothing to change"
+        ));
+    } else {
+        let edit = edit(&profiles, name, &serial)?;
+        if !edit.1.unchanged && args.serial_number.is_some() {
+            check_listed(&iam, &serial);
+        }
+        write(&profiles, &edit, args.dry_run)?;
+    }
 
     if args.verify {
         let code = mfa_process::code_before_prompt(
@@ -68,24 +94,108 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// Ask IAM for the user's devices and let the person choose; when IAM cannot tell, ask for
-/// the ARN.
-fn find_device(
-    name: &str,
-    keys: &LongTermKeys,
-    region: &str,
-    iam_endpoint: Option<&str>,
-    sts: &Sts,
-    signer: &Signer,
-) -> Result<String> {
-    let identity = sts.get_caller_identity(signer)?;
+/// What asking IAM for the user's MFA devices takes.
+struct Devices<'a> {
+    name: &'a str,
+    keys: &'a LongTermKeys,
+    region: &'a str,
+    endpoint: Option<String>,
+    sts: &'a Sts,
+    signer: &'a Signer,
+}
+
+/// The IAM user the keys belong to (None for the root user), and the serials IAM lists for
+/// it, or why it lists none.
+type Listed = (Option<String>, std::result::Result<Vec<String>, String>);
+
+impl Devices<'_> {
+    fn list(&self) -> Result<Listed> {
+        let identity = self.sts.get_caller_identity(self.signer)?;
+        say(&format!(
+            "the keys of profile '{}' belong to {}",
+            self.name, identity.arn
+        ));
+        let user = iam::user_name(&identity.arn);
+        let listed =
+            Iam::new(self.keys, self.region, self.endpoint.as_deref())?.list_mfa_devices(user);
+        Ok((user.map(str::to_owned), listed))
+    }
+}
+
+/// `--serial-number` names a device of the user's, or the user hears it. It is written all
+/// the same: the person typed it, and IAM's list may lag behind a device just assigned;
+/// `--verify` is the proof either way. A check that cannot be made is said, and no more.
+fn check_listed(iam: &Devices, serial: &str) {
+    let listed = iam.list().map_err(|e| e.message().to_owned());
+    let (user, serials) = match listed {
+        Ok((user, Ok(serials))) => (user, serials),
+        Ok((_, Err(why))) | Err(why) => {
+            say(&format!(
+                "cannot check that {serial} is one of your MFA devices: {why}"
+            ));
+            return;
+        }
+    };
+    if serials.iter().any(|s| s == serial) {
+        return;
+    }
+    let user = user.as_deref().unwrap_or("these keys' user");
+    let has = if serials.is_empty() {
+        "none".to_owned()
+    } else {
+        serials.join(", ")
+    };
     say(&format!(
-        "the keys of profile '{name}' belong to {}",
-        identity.arn
+        "warning: {serial} is not one of {user}'s MFA devices (IAM lists: {has}); STS accepts codes only from the user's own devices"
     ));
-    let user = iam::user_name(&identity.arn);
-    let listed = Iam::new(keys, region, iam_endpoint)?.list_mfa_devices(user);
+    say(&format!(
+        "check the ARN; `mfa-env setup {}` without --serial-number offers the listed ones, and --verify tries a code",
+        iam.name
+    ));
+}
+
+/// Ask IAM for the user's devices and let the person choose; when IAM cannot tell, ask for
+/// the ARN. A device the profile has already, when IAM lists it, is kept without a question.
+/// A dry run asks nothing: where a run would ask, it says so and gives `None`.
+fn find_device(iam: &Devices, current: Option<&str>, dry_run: bool) -> Result<Option<String>> {
+    let name = iam.name;
+    let (user, listed) = iam.list()?;
+    let user = user.as_deref();
     let hint = "or give the ARN with --serial-number ARN";
+    if let Ok(serials) = &listed
+        && let Some(current) = current.filter(|c| serials.iter().any(|s| s == c))
+    {
+        if serials.len() > 1 {
+            say(&format!(
+                "{} has {} MFA devices ({}); to use another, pass --serial-number ARN",
+                user.unwrap_or(name),
+                serials.len(),
+                serials.join(", ")
+            ));
+        }
+        return Ok(Some(current.to_owned()));
+    }
+    if dry_run {
+        let question = match &listed {
+            Ok(serials) if serials.len() == 1 => {
+                return Ok(Some(profile::check_serial(&serials[0])?.to_owned()));
+            }
+            Ok(serials) if !serials.is_empty() => format!(
+                "which of {}'s MFA devices to use: {}",
+                user.unwrap_or(name),
+                serials.join(", ")
+            ),
+            Ok(_) => format!(
+                "for the ARN: IAM lists no MFA device for {}",
+                user.unwrap_or("these keys")
+            ),
+            Err(why) => format!("for the ARN: cannot list the MFA devices ({why})"),
+        };
+        say(&format!(
+            "dry run: a run without --dry-run would ask {question}; nothing written"
+        ));
+        return Ok(None);
+    }
     match listed {
         Ok(serials) if serials.len() == 1 => {
             let serial = &serials[0];
@@ -94,9 +204,9 @@ fn find_device(
                 &format!("to use it, pass --serial-number {serial}"),
             )?;
             if prompter.confirm(&format!("Use the MFA device {serial}?"))? {
-                return Ok(profile::check_serial(serial)?.to_owned());
+                return Ok(Some(profile::check_serial(serial)?.to_owned()));
             }
-            ask_arn(&prompter)
+            ask_arn(&prompter).map(Some)
         }
         Ok(serials) if !serials.is_empty() => {
             let prompter = Prompter::open_for(
@@ -111,18 +221,18 @@ fn find_device(
                 ),
                 &serials,
             )?;
-            Ok(profile::check_serial(&serials[picked])?.to_owned())
+            Ok(Some(profile::check_serial(&serials[picked])?.to_owned()))
         }
         Ok(_) => {
             say(&format!(
                 "IAM lists no MFA device for {}: assign one in the IAM console > Users > Security credentials first, then enter its ARN",
                 user.unwrap_or("these keys")
             ));
-            ask_arn(&Prompter::open_for("the MFA device's ARN", hint)?)
+            ask_arn(&Prompter::open_for("the MFA device's ARN", hint)?).map(Some)
         }
         Err(why) => {
             say(&format!("cannot list the MFA devices: {why}"));
-            ask_arn(&Prompter::open_for("the MFA device's ARN", hint)?)
+            ask_arn(&Prompter::open_for("the MFA device's ARN", hint)?).map(Some)
         }
     }
 }
@@ -136,8 +246,8 @@ fn ask_arn(prompter: &Prompter) -> Result<String> {
     })
 }
 
-/// Write `mfa_serial = serial` into the profile's section (or show it, for a dry run).
-fn write(profiles: &Profiles, name: &str, serial: &str, dry_run: bool) -> Result<()> {
+/// The edit that sets `mfa_serial = serial` in the profile's section, checked.
+fn edit(profiles: &Profiles, name: &str, serial: &str) -> Result<(&'static str, Edit)> {
     let path = &profiles.config.path;
     // The bytes as they are on disk now (a byte-order mark is kept as it was).
     let raw = match std::fs::read(path) {
@@ -152,9 +262,10 @@ fn write(profiles: &Profiles, name: &str, serial: &str, dry_run: bool) -> Result
         Some(body) => ("\u{feff}", body),
         None => ("", &raw[..]),
     };
-    let text = std::str::from_utf8(body)
-        .ok()
-        .filter(|text| *text == profiles.config.contents.as_deref().unwrap_or_default());
+    // The same text as read, once read as the AWS CLI reads indented keys.
+    let text = std::str::from_utf8(body).ok().filter(|text| {
+        profile::dedent_properties(text) == profiles.config.contents.as_deref().unwrap_or_default()
+    });
     let Some(text) = text else {
         return Err(Error::new(format!(
             "{} changed while mfa-env was reading it",
@@ -163,15 +274,24 @@ fn write(profiles: &Profiles, name: &str, serial: &str, dry_run: bool) -> Result
         .hint("run setup again"));
     };
     let edit = config_edit::set(text, name, "mfa_serial", serial);
+    if !edit.unchanged {
+        check(profiles, name, serial, &edit)?;
+    }
+    Ok((bom, edit))
+}
+
+/// Write the edit, after the byte-order mark the file starts with (or show it, for a dry
+/// run).
+fn write(profiles: &Profiles, (bom, edit): &(&str, Edit), dry_run: bool) -> Result<()> {
+    let path = &profiles.config.path;
     let place = format!("{} in {}", edit.section, path.display());
     if edit.unchanged {
         say(&format!(
-            "{place} already has {}; nothing to change",
+            "{place} already has {}: it is set, nothing to change",
             edit.line
         ));
         return Ok(());
     }
-    check(profiles, name, serial, &edit)?;
     if dry_run {
         say(&format!("would change {place} (dry run: nothing written):"));
     } else {

@@ -149,6 +149,8 @@ impl Test {
             .env("HOME", self.home())
             .env("TMPDIR", self.tmp())
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            // Times shown to a person are local: the same zone on every machine.
+            .env("TZ", "UTC")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
