@@ -490,3 +490,46 @@ fn keys_that_aws_refuses_stop_setup() {
     discovering(&server).fails(&["AWS does not know the access key AKIAEXAMPLEDEV00001"]);
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn terminal_escapes_from_iam_are_shown_escaped_in_the_question_and_the_menu() {
+    // Serial numbers and the user name come from IAM (or from whatever answers in its place):
+    // written raw, `ESC ] 0 ; ... BEL` would retitle the window, and other sequences rewrite
+    // the screen or the question itself. They are shown escaped, like every server text.
+    let hostile = "arn:aws:iam::123456789012:mfa/\u{1b}]0;owned\u{7}eve";
+    let shown = "arn:aws:iam::123456789012:mfa/\\u{1b}]0;owned\\u{7}eve";
+    let server = StsServer::start();
+    server.identity("arn:aws:iam::123456789012:user/\u{1b}]2;named\u{7}bob");
+    let raw = |pty: &Pty| {
+        let screen = pty.screen();
+        assert!(
+            !screen.contains("\u{1b}]") && !screen.contains('\u{7}'),
+            "a sequence from IAM reached the terminal: {screen:?}"
+        );
+    };
+
+    // One device: the question names it.
+    server.devices(&[hostile]);
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect(&format!("Use the MFA device {shown}?"), 1);
+        pty.send("n");
+        pty.expect("MFA device ARN", 1);
+        pty.send(&format!("{SERIAL}\r"));
+    });
+    assert!(status.success(), "{}", pty.screen());
+    raw(&pty);
+    assert_written(&test, SERIAL);
+
+    // Several: the menu lists them under a question that names the user.
+    server.devices(&[SERIAL, hostile]);
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect("\\u{1b}]2;named\\u{7}bob has 2 MFA devices", 1);
+        pty.expect(shown, 1);
+        pty.send("\r");
+    });
+    assert!(status.success(), "{}", pty.screen());
+    raw(&pty);
+    assert_written(&test, SERIAL);
+}

@@ -381,8 +381,12 @@ pub fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Raw CR would be normalised away by any XML parser; send it as a reference.
-            '\r' => out.push_str("&#13;"),
+            // Raw CR would be normalised away by any XML parser, and other control characters
+            // are not allowed raw in XML (the SDK's parser refuses them): a server sends them
+            // as references, which the SDK decodes.
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                out.push_str(&format!("&#x{:x};", u32::from(c)));
+            }
             c => out.push(c),
         }
     }
