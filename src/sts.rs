@@ -236,21 +236,25 @@ impl Sts {
                 self.endpoint, context.action
             )))
         })?;
-        // No environment variable can hold NUL: bash drops it from `$(...)` and fish cuts the
-        // string there, so the shell would hold another value than STS sent. Refuse it.
+        // Only what STS sends is exported: a value that could not come from STS (a quote,
+        // a `;`, a space, a NUL) is refused before anything is printed, so a shell detected
+        // wrongly can never read a value as code (the quoters are exact for any value, but
+        // only for the shell they quote for).
         let fields = [
             ("AccessKeyId", creds.access_key_id()),
             ("SecretAccessKey", creds.secret_access_key()),
             ("SessionToken", creds.session_token()),
         ];
-        if let Some((field, _)) = fields.iter().find(|(_, value)| value.contains('\0')) {
-            return Err(CallError::Failed(
-                Error::new(format!(
-                    "STS at {} answered {} with a NUL character in {field}, which no environment variable can hold; nothing was exported",
-                    self.endpoint, context.action
-                ))
-                .hint(NOT_STS_HINT),
-            ));
+        for (field, value) in fields {
+            if let Some(why) = unlike_sts(field, value) {
+                return Err(CallError::Failed(
+                    Error::new(format!(
+                        "STS at {} answered {} with a {field} that {why}; nothing was exported",
+                        self.endpoint, context.action
+                    ))
+                    .hint(NOT_STS_HINT),
+                ));
+            }
         }
         // An expiration in the past is an answer we cannot use: the SDK reads a missing or
         // unreadable <Expiration> as 1970, and a clock far ahead makes a real one look past.
@@ -391,6 +395,31 @@ struct Context<'a> {
     action: &'static str,
     signer: &'a Signer,
     role: Option<&'a AssumeRole<'a>>,
+}
+
+/// Why a credential field is not what STS sends, if it is not: access key ids are capital
+/// letters and digits (AKIA..., ASIA...); secrets and session tokens are base64, base64url or
+/// JWT text. The value itself is never part of the answer (it may be a secret).
+fn unlike_sts(field: &str, value: &str) -> Option<&'static str> {
+    let key_id = field == "AccessKeyId";
+    let allowed = |b: u8| {
+        if key_id {
+            b.is_ascii_uppercase() || b.is_ascii_digit()
+        } else {
+            b.is_ascii_alphanumeric() || b"+/=._-".contains(&b)
+        }
+    };
+    if value.is_empty() {
+        Some("is empty")
+    } else if value.bytes().all(allowed) {
+        None
+    } else if key_id {
+        Some("holds characters other than A-Z and 0-9, the only ones STS uses in key ids")
+    } else {
+        Some(
+            "holds characters other than letters, digits and +/=._-, the only ones STS uses in secrets and tokens",
+        )
+    }
 }
 
 fn seconds(d: Duration) -> i32 {
@@ -728,7 +757,33 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Secret, Session, Signer, error_from_xml};
+    use super::{Secret, Session, Signer, error_from_xml, unlike_sts};
+
+    #[test]
+    fn only_what_sts_sends_is_accepted() {
+        let field = |value: &str| unlike_sts("SecretAccessKey", value);
+        assert_eq!(unlike_sts("AccessKeyId", "ASIA0123456789ABCDEF"), None);
+        assert_eq!(field("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY="), None);
+        assert_eq!(field("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_x"), None);
+        assert_eq!(unlike_sts("SessionToken", "-=+/._"), None);
+        for bad in ["asia0123", "ASIA-1", "ASIA 1", "ASIAÉ", ""] {
+            assert!(unlike_sts("AccessKeyId", bad).is_some(), "{bad:?}");
+        }
+        for bad in [
+            "';touch X;#",
+            "a b",
+            "a\nb",
+            "a\0b",
+            "$(id)",
+            "`id`",
+            "é",
+            "a\\",
+            "",
+        ] {
+            assert!(field(bad).is_some(), "{bad:?}");
+            assert!(unlike_sts("SessionToken", bad).is_some(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn debug_of_signers_and_sessions_shows_no_secret() {

@@ -309,9 +309,10 @@ fn terminal_escapes_from_sts_are_shown_escaped() {
 }
 
 #[test]
-fn hostile_session_values_are_exact_in_every_shell_when_eval_runs_them() {
+fn hostile_session_values_are_refused_in_every_shell_and_nothing_runs() {
     // The full path: XML-escaped values from STS, the real command under eval / source, and
-    // a canary that any execution would create.
+    // a canary that any execution would create. STS never sends these characters: refused
+    // before anything is printed, so nothing reaches eval.
     let server = StsServer::start();
     let canary = "$(touch pwned)`touch pwned`;touch pwned'\"\\";
     server.always(Reply::Creds(Creds {
@@ -322,25 +323,87 @@ fn hostile_session_values_are_exact_in_every_shell_when_eval_runs_them() {
     }));
     for sh in ALL {
         let script = match sh {
-            Sh::Fish => "cd $HOME; $MFA_ENV dev --code 123456 | source; and env -0",
-            _ => "cd \"$HOME\" && eval \"$(\"$MFA_ENV\" dev --code 123456)\" && env -0",
+            Sh::Fish => "cd $HOME; $MFA_ENV dev --code 123456 | source; env -0",
+            _ => "cd \"$HOME\"; eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
         };
         let test = Test::dev(&server);
         let run = test.shell(sh, script);
-        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
-        assert_eq!(
-            run.env.get("AWS_SECRET_ACCESS_KEY").map(String::as_str),
-            Some(format!("={canary}").as_str()),
-            "{}",
-            sh.name()
+        assert!(
+            run.stderr.contains(
+                "with a SecretAccessKey that holds characters other than letters, digits and +/=._-"
+            ),
+            "{}: {}",
+            sh.name(),
+            run.stderr
         );
-        assert_eq!(
-            run.env.get("AWS_SESSION_TOKEN").map(String::as_str),
-            Some(format!("{canary}\n{canary}\\").as_str()),
+        assert!(!run.stderr.contains("pwned"), "{}", run.stderr);
+        assert!(
+            !run.env.contains_key("AWS_SECRET_ACCESS_KEY"),
             "{}",
             sh.name()
         );
         assert!(!test.home().join("pwned").exists(), "{} ran it", sh.name());
+    }
+}
+
+#[test]
+fn credentials_with_characters_sts_never_sends_are_refused_before_anything_is_printed() {
+    // A secret such as `';touch X;#`, quoted for fish, runs as a command in bash: only the
+    // alphabets STS uses are accepted, and the message names the field, never the value.
+    let fields: [(&str, &[&str]); 3] = [
+        (
+            "AccessKeyId",
+            &[
+                "asiatestsessionkey01",
+                "ASIA-KEY",
+                "ASIA KEY",
+                "ASIA;id",
+                "ASIAÉ",
+                "",
+            ],
+        ),
+        (
+            "SecretAccessKey",
+            &[
+                "';touch X;#",
+                "a b",
+                "a\tb",
+                "line\nbreak",
+                "trailing\\",
+                "é",
+                "$(id)",
+                "",
+            ],
+        ),
+        (
+            "SessionToken",
+            &["';touch X;#", "`id`", "a&amp;b", "a&#x1b;[2Jb", "日本", ""],
+        ),
+    ];
+    for (field, values) in fields {
+        for value in values {
+            let (key, secret, token) = match field {
+                "AccessKeyId" => (*value, SESSION_SECRET, SESSION_TOKEN),
+                "SecretAccessKey" => ("ASIATESTSESSIONKEY01", *value, SESSION_TOKEN),
+                _ => ("ASIATESTSESSIONKEY01", SESSION_SECRET, *value),
+            };
+            let server = StsServer::start();
+            server.always(raw_answer(key, secret, token, "2099-01-02T03:04:05Z"));
+            let out = export(&server).fails(&[
+                "STS at http://127.0.0.1:",
+                &format!("answered GetSessionToken with a {field} that "),
+                "nothing was exported",
+                "points at STS",
+            ]);
+            assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+            if !value.is_empty() && field != "AccessKeyId" {
+                assert!(
+                    !out.stderr.contains(value),
+                    "{value:?} shown:\n{}",
+                    out.stderr
+                );
+            }
+        }
     }
 }
 

@@ -416,14 +416,10 @@ fn json_is_one_flat_object() {
 #[test]
 fn json_and_dotenv_values_arrive_exactly_in_python() {
     let server = StsServer::start();
-    // Every character class a quoter can get wrong, but `$`: python-dotenv keeps `\$` as two
-    // characters (format.rs says why `$` is escaped for docker compose anyway).
-    let creds = Creds {
-        access_key_id: "ASIA'q\"d\\b`id`!".into(),
-        secret_access_key: "sp ace\ttab\nnewline\r# trailing\\".into(),
-        session_token: "'a'\\''b' é 日本 🙂 \\'\\\\ =x".into(),
-        expiration: "2099-01-02T03:04:05Z".into(),
-    };
+    // Every character STS may send, where the formats care (a leading `=` and `-`). Values
+    // beyond STS's alphabet are refused (hostile.rs); the formats' quoters are proved exact
+    // for any value by quoting.rs.
+    let creds = crate::shells::hostile();
     server.always(Reply::Creds(creds.clone()));
     let script = "import json, sys, io, dotenv\n\
                   data = sys.stdin.read()\n\

@@ -5,8 +5,19 @@ use std::collections::BTreeMap;
 use crate::support::shells::{ALL, Sh};
 use crate::support::*;
 
-/// Values STS could send that a careless quoter would break or execute.
+/// The values STS could send that are hardest for a quoter: all of its alphabet, with a
+/// leading `=` (zsh expands `=cmd` at the start of a word) and `-`, and `/`, `+`, `.` runs.
 pub fn hostile() -> Creds {
+    Creds {
+        access_key_id: "ASIA0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".into(),
+        secret_access_key: "=ls/+.-_=..//++abcXYZ09".into(),
+        session_token: "-n+/=._-eyJhbGciOiJIUzI1NiJ9.e30.sig_-==".into(),
+        expiration: "2099-01-02T03:04:05Z".into(),
+    }
+}
+
+/// Values a careless quoter would break or execute, which STS never sends: refused.
+pub fn beyond_sts() -> Creds {
     Creds {
         access_key_id: "ASIA'quote\"double\\back$HOME`id`!bang".into(),
         secret_access_key: "sp ace\ttab\nnewline trailing\\".into(),
@@ -65,6 +76,58 @@ fn hostile_values_arrive_exactly_in_every_shell() {
         };
         let env = sh.eval(&code);
         assert_session(sh, &env, &expected(&hostile(), "eu-west-1", "dev"));
+    }
+    assert!(!std::path::Path::new("/tmp/pwned").exists());
+}
+
+#[test]
+fn values_sts_never_sends_are_refused_and_nothing_is_evaluated() {
+    // One field at a time, so that each field's check is proved.
+    let server = StsServer::start();
+    let beyond = beyond_sts();
+    let cases = [
+        (
+            "AccessKeyId",
+            Creds {
+                access_key_id: beyond.access_key_id.clone(),
+                ..hostile()
+            },
+        ),
+        (
+            "SecretAccessKey",
+            Creds {
+                secret_access_key: beyond.secret_access_key.clone(),
+                ..hostile()
+            },
+        ),
+        (
+            "SessionToken",
+            Creds {
+                session_token: beyond.session_token.clone(),
+                ..hostile()
+            },
+        ),
+    ];
+    for (field, creds) in cases {
+        server.always(Reply::Creds(creds));
+        for sh in ALL {
+            let script = match sh {
+                Sh::Fish => "set -gx AWS_PROFILE old; $MFA_ENV dev --code 123456 | source; env -0",
+                _ => "export AWS_PROFILE=old; eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
+            };
+            let run = Test::dev(&server).shell(sh, script);
+            assert!(
+                run.stderr
+                    .contains(&format!("with a {field} that holds characters other than"))
+                    && run.stderr.contains("nothing was exported"),
+                "{}: {}",
+                sh.name(),
+                run.stderr
+            );
+            assert!(!run.stderr.contains("sp ace") && !run.stderr.contains("touch"));
+            assert_eq!(run.env.get("AWS_PROFILE").map(String::as_str), Some("old"));
+            assert!(!run.env.contains_key("AWS_ACCESS_KEY_ID"), "{}", sh.name());
+        }
     }
     assert!(!std::path::Path::new("/tmp/pwned").exists());
 }
