@@ -35,6 +35,10 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
 /// Attempts in all, for throttling, 5xx answers and dropped connections.
 pub const MAX_ATTEMPTS: u32 = 3;
+/// How much later than the duration asked credentials may expire. STS accepts a request
+/// signed up to 5 minutes off its own clock, so the two clocks can differ by that much while
+/// the answer is genuine; any more is an answer that is not STS's.
+pub const EXPIRATION_SKEW: Duration = Duration::from_secs(5 * 60);
 
 const NETWORK_HINT: &str = "check your network connection, proxy or VPN, and the region or endpoint URL (AWS_ENDPOINT_URL_STS, endpoint_url)";
 const NOT_STS_HINT: &str = "check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS, and any proxy in between";
@@ -171,7 +175,7 @@ impl Sts {
             role: None,
         };
         match self.runtime.block_on(call) {
-            Ok(out) => self.session(out.credentials(), &context),
+            Ok(out) => self.session(out.credentials(), &context, duration),
             Err(err) => Err(self.explain(&context, &err)),
         }
     }
@@ -211,7 +215,7 @@ impl Sts {
             None => Ok(self.runtime.block_on(call.send())),
         };
         match answer {
-            Ok(Ok(out)) => self.session(out.credentials(), &context),
+            Ok(Ok(out)) => self.session(out.credentials(), &context, req.duration),
             Ok(Err(err)) => Err(self.explain(&context, &err)),
             Err(_) => Err(CallError::Failed(
                 Error::new(format!(
@@ -225,10 +229,13 @@ impl Sts {
         }
     }
 
+    /// The credentials of an answer, if they are what STS sends for a call that asked for
+    /// `asked`.
     fn session(
         &self,
         creds: Option<&aws_sdk_sts::types::Credentials>,
         context: &Context,
+        asked: Duration,
     ) -> Result<Session, CallError> {
         let creds = creds.ok_or_else(|| {
             CallError::Failed(Error::new(format!(
@@ -259,7 +266,8 @@ impl Sts {
         // An expiration in the past is an answer we cannot use: the SDK reads a missing or
         // unreadable <Expiration> as 1970, and a clock far ahead makes a real one look past.
         let expiration = creds.expiration().secs();
-        if expiration <= crate::time::now() {
+        let now = crate::time::now();
+        if expiration <= now {
             return Err(CallError::Failed(
                 Error::new(format!(
                     "STS at {} answered {} with credentials that expire at {}, which is already past; nothing was exported",
@@ -268,6 +276,21 @@ impl Sts {
                     crate::time::rfc3339(expiration)
                 ))
                 .hint("check this computer's clock (enable NTP), and that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS"),
+            ));
+        }
+        // Nor one that lasts longer than asked: STS never grants more, and a far-off
+        // expiration (2099) would be exported, and believed by every tool that reads it.
+        let latest = now.saturating_add_unsigned((asked + EXPIRATION_SKEW).as_secs());
+        if expiration > latest {
+            return Err(CallError::Failed(
+                Error::new(format!(
+                    "STS at {} answered {} with credentials that expire at {}, later than the {} asked for; nothing was exported",
+                    self.endpoint,
+                    context.action,
+                    crate::time::rfc3339(expiration),
+                    crate::duration::human(asked)
+                ))
+                .hint("check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS, and this computer's clock (enable NTP)"),
             ));
         }
         Ok(Session {

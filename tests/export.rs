@@ -9,7 +9,8 @@ fn export(server: &StsServer) -> Test {
 #[test]
 fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
     let server = StsServer::start();
-    server.always(Reply::Creds(Creds::fixed()));
+    let creds = Creds::fixed();
+    server.always(Reply::Creds(creds.clone()));
     let out = export(&server).ok();
     let req = server.only_request();
     assert_eq!(req.method, "POST");
@@ -25,23 +26,30 @@ fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
         (KEY_ID, "eu-west-1", "sts")
     );
     assert_eq!(req.header("x-amz-security-token"), None);
+    let expiration = &creds.expiration;
     assert_eq!(
         out.stdout,
-        "export AWS_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
-         export AWS_SECRET_ACCESS_KEY=sessionSecret/with+slash=\n\
-         export AWS_SESSION_TOKEN=FwoGZXIvYXdzEBYaDH+token/value==\n\
-         export AWS_CREDENTIAL_EXPIRATION='2099-01-02T03:04:05Z'\n\
-         export AWS_SESSION_EXPIRATION='2099-01-02T03:04:05Z'\n\
-         export AWS_REGION=eu-west-1\n\
-         export AWS_DEFAULT_REGION=eu-west-1\n\
-         export MFA_ENV_PROFILE=dev\n\
-         unset AWS_PROFILE\n\
-         unset AWS_DEFAULT_PROFILE\n\
-         unset AWS_SECURITY_TOKEN\n"
+        format!(
+            "export AWS_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
+             export AWS_SECRET_ACCESS_KEY=sessionSecret/with+slash=\n\
+             export AWS_SESSION_TOKEN=FwoGZXIvYXdzEBYaDH+token/value==\n\
+             export AWS_CREDENTIAL_EXPIRATION='{expiration}'\n\
+             export AWS_SESSION_EXPIRATION='{expiration}'\n\
+             export AWS_REGION=eu-west-1\n\
+             export AWS_DEFAULT_REGION=eu-west-1\n\
+             export MFA_ENV_PROFILE=dev\n\
+             unset AWS_PROFILE\n\
+             unset AWS_DEFAULT_PROFILE\n\
+             unset AWS_SECURITY_TOKEN\n"
+        )
+    );
+    let until = mfa_env::time::clock(
+        mfa_env::time::parse_rfc3339(expiration).unwrap(),
+        mfa_env::time::now(),
     );
     assert!(
         out.stderr
-            .starts_with("mfa-env: dev session valid until 2099-01-02 03:04 UTC (")
+            .starts_with(&format!("mfa-env: dev session valid until {until} ("))
             && out.stderr.ends_with(")\n")
             && out.stderr.lines().count() == 1,
         "{}",

@@ -35,7 +35,7 @@ fn a_nul_in_a_value_from_sts_is_refused_and_never_printed() {
             "ASIATESTSESSIONKEY01",
             SESSION_SECRET,
             token,
-            "2099-01-02T03:04:05Z",
+            &in_minutes(15),
         ));
         let out = export(&server).run();
         assert!(
@@ -246,7 +246,7 @@ fn broken_answers_that_hold_the_new_secrets_do_not_show_them() {
             "ASIATESTSESSIONKEY01",
             SESSION_SECRET,
             &format!("{SESSION_TOKEN}</Wrong>"),
-            "2099-01-02T03:04:05Z",
+            &in_minutes(15),
         ),
         Reply::Raw {
             status: 200,
@@ -319,7 +319,7 @@ fn hostile_session_values_are_refused_in_every_shell_and_nothing_runs() {
         access_key_id: "ASIATESTSESSIONKEY01".into(),
         secret_access_key: format!("={canary}"),
         session_token: format!("{canary}\n{canary}\\"),
-        expiration: "2099-01-02T03:04:05Z".into(),
+        expiration: in_minutes(15),
     }));
     for sh in ALL {
         let script = match sh {
@@ -388,7 +388,7 @@ fn credentials_with_characters_sts_never_sends_are_refused_before_anything_is_pr
                 _ => ("ASIATESTSESSIONKEY01", SESSION_SECRET, *value),
             };
             let server = StsServer::start();
-            server.always(raw_answer(key, secret, token, "2099-01-02T03:04:05Z"));
+            server.always(raw_answer(key, secret, token, &in_minutes(15)));
             let out = export(&server).fails(&[
                 "STS at http://127.0.0.1:",
                 &format!("answered GetSessionToken with a {field} that "),
@@ -405,6 +405,62 @@ fn credentials_with_characters_sts_never_sends_are_refused_before_anything_is_pr
             }
         }
     }
+}
+
+// ---- expirations later than asked ----
+
+#[test]
+fn credentials_that_outlive_the_duration_asked_are_refused() {
+    // STS never grants more than asked; an expiration in 2099 would be exported and believed.
+    // 5 minutes of clock difference are allowed (SigV4's own tolerance).
+    let far = Reply::Creds(Creds {
+        expiration: "2099-01-02T03:04:05Z".into(),
+        ..Creds::default()
+    });
+    let server = StsServer::start();
+    server.always(far.clone());
+    let out = export(&server).fails(&[
+        "STS at http://127.0.0.1:",
+        "answered GetSessionToken with credentials that expire at 2099-01-02T03:04:05Z, later than the 12h asked for; nothing was exported",
+        "points at STS, and this computer's clock",
+    ]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+
+    // The bound is the duration asked plus 5 minutes, whatever the duration.
+    let answer = |minutes| {
+        Reply::Creds(Creds {
+            expiration: in_minutes(minutes),
+            ..Creds::default()
+        })
+    };
+    server.always(answer(60 + 4));
+    export(&server).args(["-d", "1h"]).ok();
+    server.always(answer(60 + 6));
+    export(&server)
+        .args(["-d", "1h"])
+        .fails(&["later than the 1h asked for"]);
+
+    // Each call of a role chain: the role on the way asks for 15 minutes.
+    let chain = Test::new()
+        .config(&format!(
+            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n"
+        ))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["deep", "--code", "123456"]);
+    let server_requests = server.requests().len();
+    server.always(answer(60));
+    chain.fails(&[
+        "answered AssumeRole with credentials that expire at",
+        "later than the 15m asked for",
+    ]);
+    assert_eq!(
+        server.requests().len(),
+        server_requests + 1,
+        "the chain stops at the first"
+    );
+    server.always(far);
+    chain.fails(&["answered AssumeRole", "later than the 15m asked for"]);
 }
 
 // ---- Debug ----

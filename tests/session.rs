@@ -210,7 +210,8 @@ const SHOW_ARGS: &str = "printf '%s\\0' \"$@\"; exit \"${EXIT:-0}\"";
 #[test]
 fn exec_passes_arguments_unchanged_and_the_session_in_the_environment() {
     let server = StsServer::start();
-    server.always(Reply::Creds(Creds::fixed()));
+    let creds = Creds::fixed();
+    server.always(Reply::Creds(creds.clone()));
     let args = [
         "a b",
         "it's",
@@ -245,7 +246,7 @@ fn exec_passes_arguments_unchanged_and_the_session_in_the_environment() {
         ("AWS_ACCESS_KEY_ID", "ASIATESTSESSIONKEY01"),
         ("AWS_SECRET_ACCESS_KEY", "sessionSecret/with+slash="),
         ("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEBYaDH+token/value=="),
-        ("AWS_CREDENTIAL_EXPIRATION", "2099-01-02T03:04:05Z"),
+        ("AWS_CREDENTIAL_EXPIRATION", &creds.expiration),
         ("AWS_REGION", "eu-west-1"),
         ("MFA_ENV_PROFILE", "dev"),
     ] {
@@ -403,13 +404,17 @@ fn the_process_format_asks_for_the_code_on_the_terminal() {
 #[test]
 fn json_is_one_flat_object() {
     let server = StsServer::start();
-    server.always(Reply::Creds(Creds::fixed()));
+    let creds = Creds::fixed();
+    server.always(Reply::Creds(creds.clone()));
     let out = Test::dev(&server)
         .args(["dev", "-c", "123456", "--format", "json"])
         .ok();
+    let expiration = &creds.expiration;
     assert_eq!(
         out.stdout,
-        "{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_SESSION_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\"}\n"
+        format!(
+            "{{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"{expiration}\",\"AWS_SESSION_EXPIRATION\":\"{expiration}\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\"}}\n"
+        )
     );
 }
 

@@ -12,7 +12,7 @@ pub fn hostile() -> Creds {
         access_key_id: "ASIA0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".into(),
         secret_access_key: "=ls/+.-_=..//++abcXYZ09".into(),
         session_token: "-n+/=._-eyJhbGciOiJIUzI1NiJ9.e30.sig_-==".into(),
-        expiration: "2099-01-02T03:04:05Z".into(),
+        expiration: in_minutes(15),
     }
 }
 
@@ -22,7 +22,7 @@ pub fn beyond_sts() -> Creds {
         access_key_id: "ASIA'quote\"double\\back$HOME`id`!bang".into(),
         secret_access_key: "sp ace\ttab\nnewline trailing\\".into(),
         session_token: "$(touch /tmp/pwned) ; rm -rf / && `x` 'a'\\''b' é ü 日本 🙂 \\'\\\\".into(),
-        expiration: "2099-01-02T03:04:05Z".into(),
+        expiration: in_minutes(15),
     }
 }
 
@@ -57,7 +57,8 @@ pub fn assert_session(sh: Sh, env: &BTreeMap<String, String>, want: &BTreeMap<&s
 #[test]
 fn hostile_values_arrive_exactly_in_every_shell() {
     let server = StsServer::start();
-    server.always(Reply::Creds(hostile()));
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
     for sh in ALL {
         let out = Test::dev(&server)
             .args(["dev", "-c", "123456", "-s", sh.name()])
@@ -75,7 +76,7 @@ fn hostile_values_arrive_exactly_in_every_shell() {
             code
         };
         let env = sh.eval(&code);
-        assert_session(sh, &env, &expected(&hostile(), "eu-west-1", "dev"));
+        assert_session(sh, &env, &expected(&creds, "eu-west-1", "dev"));
     }
     assert!(!std::path::Path::new("/tmp/pwned").exists());
 }
@@ -136,7 +137,8 @@ fn values_sts_never_sends_are_refused_and_nothing_is_evaluated() {
 fn eval_of_the_real_command_in_each_shell() {
     // As a user types it, with no --shell: the parent shell is detected.
     let server = StsServer::start();
-    server.always(Reply::Creds(hostile()));
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
     for sh in ALL {
         let script = match sh {
             Sh::Fish => "$MFA_ENV dev --code 123456 | source; and env -0",
@@ -154,7 +156,7 @@ fn eval_of_the_real_command_in_each_shell() {
             run.stderr
         );
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-        assert_session(sh, &run.env, &expected(&hostile(), "eu-west-1", "dev"));
+        assert_session(sh, &run.env, &expected(&creds, "eu-west-1", "dev"));
     }
 }
 
@@ -188,12 +190,13 @@ fn posix_quoting_holds_in_dash_style_sh_too() {
     // `sh` as a parent is treated as bash-compatible POSIX; prove the statements in zsh's sh
     // emulation is not needed: bash in POSIX mode reads them the same.
     let server = StsServer::start();
-    server.always(Reply::Creds(hostile()));
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
     let out = Test::dev(&server)
         .args(["dev", "-c", "123456", "-s", "bash"])
         .ok();
     let env = Sh::Bash.eval(&format!("set -o posix\n{}", out.stdout));
-    assert_session(Sh::Bash, &env, &expected(&hostile(), "eu-west-1", "dev"));
+    assert_session(Sh::Bash, &env, &expected(&creds, "eu-west-1", "dev"));
 }
 
 #[test]

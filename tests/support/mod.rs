@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use sts::{Creds, Reply, StsServer};
+pub use sts::{Creds, Reply, StsServer, in_minutes};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-env");
 
