@@ -9,7 +9,7 @@ use aws_sdk_iam::config::{Credentials, Region};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::Result;
-use crate::profile::LongTermKeys;
+use crate::profile::{Endpoint, LongTermKeys};
 use crate::secret::Secret;
 use crate::sts::{self, OPERATION_TIMEOUT};
 
@@ -20,6 +20,7 @@ pub struct Iam {
     client: aws_sdk_iam::Client,
     runtime: tokio::runtime::Runtime,
     secret: Secret,
+    configured: Endpoint,
     /// Where calls go, for messages.
     endpoint: String,
 }
@@ -40,8 +41,8 @@ fn iam_region(region: &str) -> &'static str {
 }
 
 impl Iam {
-    pub fn new(keys: &LongTermKeys, region: &str, endpoint_url: Option<&str>) -> Result<Iam> {
-        sts::check_endpoint(endpoint_url, "IAM")?;
+    pub fn new(keys: &LongTermKeys, region: &str, configured: &Endpoint) -> Result<Iam> {
+        let endpoint_url = configured.url.as_deref();
         let signing_region = iam_region(region);
         let credentials = Credentials::new(
             &keys.access_key_id,
@@ -67,8 +68,15 @@ impl Iam {
             client: aws_sdk_iam::Client::new(&config),
             runtime: sts::runtime()?,
             secret: keys.secret_access_key.clone(),
+            configured: configured.clone(),
             endpoint,
         })
+    }
+
+    /// The line that names an endpoint other than AWS's own, for the command to print before
+    /// the first call.
+    pub fn notice(&self) -> Option<String> {
+        self.configured.notice("IAM")
     }
 
     /// The serial numbers (ARNs) of `user`'s MFA devices; without a user, the caller's.

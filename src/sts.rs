@@ -24,7 +24,7 @@ use aws_types::SdkConfig;
 use aws_types::sdk_config::SharedCredentialsProvider;
 
 use crate::error::{Error, Result};
-use crate::profile::LongTermKeys;
+use crate::profile::{Endpoint, LongTermKeys};
 use crate::secret::Secret;
 
 /// Time to open a TCP (and TLS) connection.
@@ -116,26 +116,36 @@ pub struct Sts {
     runtime: tokio::runtime::Runtime,
     http: SharedHttpClient,
     region: String,
-    endpoint_url: Option<String>,
+    configured: Endpoint,
     /// Where calls go, for messages.
     endpoint: String,
 }
 
 impl Sts {
-    pub fn new(region: &str, endpoint_url: Option<&str>) -> Result<Sts> {
-        check_endpoint(endpoint_url, "STS")?;
+    pub fn new(region: &str, endpoint: &Endpoint) -> Result<Sts> {
         let runtime = runtime()?;
-        let http = http_client(endpoint_url);
+        let url = endpoint.url.as_deref();
         Ok(Sts {
             runtime,
-            http,
+            http: http_client(url),
             region: region.to_owned(),
-            endpoint_url: endpoint_url.map(str::to_owned),
-            endpoint: endpoint_url.map_or_else(
+            configured: endpoint.clone(),
+            endpoint: url.map_or_else(
                 || format!("https://sts.{region}.amazonaws.com"),
                 str::to_owned,
             ),
         })
+    }
+
+    /// The line that names an endpoint other than AWS's own, for the command to print before
+    /// the first call.
+    pub fn notice(&self) -> Option<String> {
+        self.configured.notice("STS")
+    }
+
+    /// Where the endpoint was configured; None for AWS's own.
+    pub fn configured_by(&self) -> Option<&str> {
+        self.configured.from.as_deref()
     }
 
     fn client(&self, signer: &Signer) -> aws_sdk_sts::Client {
@@ -150,7 +160,7 @@ impl Sts {
             credentials,
             Region::new(self.region.clone()),
             self.http.clone(),
-            self.endpoint_url.as_deref(),
+            self.configured.url.as_deref(),
         ))
     }
 
@@ -698,22 +708,6 @@ pub(crate) fn error_code<E: ProvideErrorMetadata>(
             .bytes()
             .map(String::from_utf8_lossy)
             .and_then(|body| error_from_xml(body.as_ref())),
-    }
-}
-
-/// A configured endpoint must be an http:// or https:// URL; `service` is `STS` or `IAM`, as
-/// in AWS_ENDPOINT_URL_<SERVICE>.
-pub(crate) fn check_endpoint(endpoint_url: Option<&str>, service: &str) -> Result<()> {
-    match endpoint_url {
-        Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
-            Err(Error::new(format!(
-                "the {service} endpoint '{url}' is not an http:// or https:// URL"
-            ))
-            .hint(format!(
-                "fix AWS_ENDPOINT_URL_{service}, AWS_ENDPOINT_URL or the profile's endpoint_url"
-            )))
-        }
-        _ => Ok(()),
     }
 }
 

@@ -253,18 +253,127 @@ fn endpoint_from_the_profile_and_its_services_section() {
         "{CONFIG}endpoint_url = http://127.0.0.1:1\nservices = local\n[services local]\nsts =\n  endpoint_url = {}\n",
         server.url
     );
-    Test::new()
+    let out = Test::new()
         .config(&config)
         .credentials(CREDENTIALS)
         .args(["dev", "-c", "123456"])
         .ok();
+    assert!(
+        out.raw_stderr.starts_with(&format!(
+            "mfa-env: using STS endpoint {} (from the sts endpoint_url of [services local])\n",
+            server.url
+        )),
+        "{}",
+        out.raw_stderr
+    );
     let config = format!("{CONFIG}endpoint_url = {}\n", server.url);
-    Test::new()
+    let out = Test::new()
         .config(&config)
         .credentials(CREDENTIALS)
         .args(["dev", "-c", "123456"])
         .ok();
+    assert!(
+        out.raw_stderr.starts_with(&format!(
+            "mfa-env: using STS endpoint {} (from endpoint_url of profile 'dev')\n",
+            server.url
+        )),
+        "{}",
+        out.raw_stderr
+    );
     assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn a_configured_endpoint_is_named_once_before_the_code_is_asked() {
+    let server = StsServer::start();
+    let notice = format!(
+        "mfa-env: using STS endpoint {} (from AWS_ENDPOINT_URL_STS)",
+        server.url
+    );
+    let out = export(&server).ok();
+    let lines: Vec<&str> = out.raw_stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.raw_stderr);
+    assert_eq!(lines[0], notice);
+    assert!(lines[1].starts_with("mfa-env: dev session valid until"));
+    // Before the question, so that the person sees where the code goes.
+    let test = Test::dev(&server).args(["dev", "-s", "bash"]);
+    let pty = crate::support::pty::Pty::open();
+    let child = pty.spawn(test.command(), crate::support::pty::Wiring::Terminal);
+    pty.expect("MFA code for dev", 1);
+    let screen = pty.screen();
+    assert!(
+        screen.find(&notice) < screen.find("MFA code for dev"),
+        "{screen}"
+    );
+    pty.send("123456\r");
+    assert!(child.wait_with_output().unwrap().status.success());
+    // A role chain makes several calls to one endpoint: one line.
+    let out = Test::new()
+        .config(&format!(
+            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n"
+        ))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["deep", "-c", "123456"])
+        .ok();
+    assert_eq!(
+        out.raw_stderr.matches(&notice).count(),
+        1,
+        "{}",
+        out.raw_stderr
+    );
+}
+
+#[test]
+fn aws_own_endpoint_is_not_named() {
+    // No test may reach AWS: the proxy from the environment (the test server) is asked to
+    // CONNECT to the regional endpoint, and refuses.
+    let proxy = StsServer::start();
+    proxy.always(Reply::Raw {
+        status: 403,
+        body: String::new(),
+    });
+    let out = Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env("HTTPS_PROXY", &proxy.url)
+        .args(["dev", "-c", "123456"])
+        .fails(&["cannot reach STS at https://sts.eu-west-1.amazonaws.com"]);
+    assert!(
+        !out.raw_stderr.contains("using STS endpoint"),
+        "{}",
+        out.raw_stderr
+    );
+    let first = &proxy.requests()[0];
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("CONNECT", "sts.eu-west-1.amazonaws.com:443")
+    );
+}
+
+#[test]
+fn plain_http_to_another_computer_is_refused_before_anything_is_sent() {
+    // The key id, the signature and the MFA code would cross the network readable, and the
+    // answer would be exported.
+    let server = StsServer::start();
+    let out = Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env("AWS_ENDPOINT_URL_STS", "http://sts.example.invalid:4566")
+        .env("HTTP_PROXY", &server.url)
+        .args(["dev"])
+        .fails(&[
+            "the STS endpoint http://sts.example.invalid:4566 (from AWS_ENDPOINT_URL_STS) is plain http to another computer",
+            "use https://; for a local emulator on another host (LocalStack in docker compose), set MFA_ENV_ALLOW_HTTP=1",
+        ]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    Test::new()
+        .config(&format!("{CONFIG}endpoint_url = http://10.1.2.3\n"))
+        .credentials(CREDENTIALS)
+        .env("MFA_ENV_ALLOW_HTTP", "0")
+        .args(["dev", "-c", "123456"])
+        .fails(&["http://10.1.2.3 (from endpoint_url of profile 'dev') is plain http"]);
+    assert!(server.requests().is_empty());
 }
 
 // ---- failures before any call ----
@@ -514,9 +623,10 @@ fn an_endpoint_that_is_not_a_url() {
 
 #[test]
 fn the_call_goes_through_the_proxy_from_the_environment() {
-    // The test server plays the proxy: an HTTP proxy receives the absolute URL.
+    // The test server plays the proxy: an HTTP proxy receives the absolute URL. Plain http to
+    // a host other than this computer needs MFA_ENV_ALLOW_HTTP, and the line says so.
     let server = StsServer::start();
-    Test::new()
+    let out = Test::new()
         .config(CONFIG)
         .credentials(CREDENTIALS)
         .env(
@@ -524,8 +634,10 @@ fn the_call_goes_through_the_proxy_from_the_environment() {
             "http://sts.behind-the-proxy.invalid",
         )
         .env("HTTP_PROXY", &server.url)
+        .env("MFA_ENV_ALLOW_HTTP", "1")
         .args(["dev", "-c", "123456"])
         .ok();
+    out.stderr_has(&["mfa-env: using STS endpoint http://sts.behind-the-proxy.invalid (from AWS_ENDPOINT_URL_STS; plain http, allowed by MFA_ENV_ALLOW_HTTP)\n"]);
     let req = server.only_request();
     assert_eq!(req.path, "http://sts.behind-the-proxy.invalid/");
     assert_eq!(req.action(), "GetSessionToken");

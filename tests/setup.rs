@@ -533,3 +533,38 @@ fn terminal_escapes_from_iam_are_shown_escaped_in_the_question_and_the_menu() {
     raw(&pty);
     assert_written(&test, SERIAL);
 }
+
+#[test]
+fn the_endpoints_it_calls_are_named_and_plain_http_to_another_computer_is_refused() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL]);
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect("Use the MFA device", 1);
+        pty.send("y");
+    });
+    assert!(status.success(), "{}", pty.screen());
+    let lines = test.endpoint_lines();
+    assert_eq!(lines.len(), 2);
+    for line in lines {
+        assert_eq!(pty.screen().matches(&line).count(), 1, "{}", pty.screen());
+    }
+    // With --serial-number and no --verify nothing is called, and nothing named.
+    let test = Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .iam(&server);
+    let path = test.config_path();
+    let test = test
+        .may_write(path)
+        .args(["setup", "dev", "--serial-number", SERIAL]);
+    let out = test.ok();
+    assert!(!out.raw_stderr.contains("endpoint"), "{}", out.raw_stderr);
+    // IAM over plain http to another computer: refused before any call.
+    let before = server.requests().len();
+    discovering(&server)
+        .env("AWS_ENDPOINT_URL_IAM", "http://iam.example.invalid")
+        .fails(&["the IAM endpoint http://iam.example.invalid (from AWS_ENDPOINT_URL_IAM) is plain http to another computer"]);
+    assert_eq!(server.requests().len(), before);
+}

@@ -6,13 +6,13 @@ use std::time::Duration;
 use crate::chain;
 use crate::cli::SetupArgs;
 use crate::cmd::export::{prompt_text, with_code};
-use crate::cmd::say;
+use crate::cmd::{announce, say};
 use crate::config_edit::{self, Edit};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
 use crate::mfa_process;
-use crate::profile::{self, LongTermKeys, Profiles};
+use crate::profile::{self, Endpoint, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
 use crate::sts::{Signer, Sts};
 use aws_config::profile::Profile;
@@ -35,15 +35,18 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     let region = profile::region(args.region.as_deref(), &chain, env)?;
     let sts = Sts::new(
         &region,
-        profile::endpoint_url(&profiles, profile, env, "sts", "STS").as_deref(),
+        &profile::endpoint(&profiles, profile, env, "sts", "STS")?,
     )?;
+    if args.serial_number.is_none() || args.verify {
+        announce(sts.notice());
+    }
     let signer = Signer::from(&keys);
 
     let serial = match &args.serial_number {
         Some(serial) => profile::check_serial(serial)?.to_owned(),
         None => {
-            let iam_endpoint = profile::endpoint_url(&profiles, profile, env, "iam", "IAM");
-            find_device(name, &keys, &region, iam_endpoint.as_deref(), &sts, &signer)?
+            let iam_endpoint = profile::endpoint(&profiles, profile, env, "iam", "IAM")?;
+            find_device(name, &keys, &region, &iam_endpoint, &sts, &signer)?
         }
     };
 
@@ -74,7 +77,7 @@ fn find_device(
     name: &str,
     keys: &LongTermKeys,
     region: &str,
-    iam_endpoint: Option<&str>,
+    iam_endpoint: &Endpoint,
     sts: &Sts,
     signer: &Signer,
 ) -> Result<String> {
@@ -84,7 +87,9 @@ fn find_device(
         identity.arn
     ));
     let user = iam::user_name(&identity.arn);
-    let listed = Iam::new(keys, region, iam_endpoint)?.list_mfa_devices(user);
+    let iam = Iam::new(keys, region, iam_endpoint)?;
+    announce(iam.notice());
+    let listed = iam.list_mfa_devices(user);
     let hint = "or give the ARN with --serial-number ARN";
     match listed {
         Ok(serials) if serials.len() == 1 => {

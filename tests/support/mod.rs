@@ -46,13 +46,17 @@ pub type Files = BTreeMap<PathBuf, (Vec<u8>, Option<std::time::SystemTime>)>;
 pub struct ShellRun {
     pub status: std::process::ExitStatus,
     pub env: BTreeMap<String, String>,
+    /// stderr without the lines that name the test's own endpoints (`Test::endpoint_lines`).
     pub stderr: String,
 }
 
 pub struct Output {
     pub status: std::process::ExitStatus,
     pub stdout: String,
+    /// stderr without the lines that name the test's own endpoints (`Test::endpoint_lines`).
     pub stderr: String,
+    /// stderr as written.
+    pub raw_stderr: String,
     pub elapsed: Duration,
 }
 
@@ -174,15 +178,45 @@ impl Test {
             .stderr(Stdio::piped())
             .output()
             .expect("run mfa-env");
+        let raw_stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
         let output = Output {
             status: out.status,
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+            stderr: self.without_endpoint_lines(&raw_stderr),
+            raw_stderr,
             elapsed: start.elapsed(),
         };
         self.assert_unchanged(&before);
         output.assert_contract_allowing(&self.foreign);
         output
+    }
+
+    /// The lines mfa-env writes before calling the endpoints this test set in
+    /// AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_IAM (every test STS is one):
+    /// `mfa-env: using STS endpoint http://127.0.0.1:PORT (from AWS_ENDPOINT_URL_STS)`.
+    pub fn endpoint_lines(&self) -> Vec<String> {
+        [
+            ("STS", "AWS_ENDPOINT_URL_STS"),
+            ("IAM", "AWS_ENDPOINT_URL_IAM"),
+        ]
+        .into_iter()
+        .filter_map(|(service, var)| {
+            let (_, url) = self.env.iter().rev().find(|(k, _)| k == var)?;
+            Some(format!(
+                "mfa-env: using {service} endpoint {url} (from {var})"
+            ))
+        })
+        .collect()
+    }
+
+    /// `stderr` without the endpoint lines, so that tests of other lines need not know them;
+    /// the tests of the endpoint line read `raw_stderr`.
+    pub fn without_endpoint_lines(&self, stderr: &str) -> String {
+        let lines = self.endpoint_lines();
+        stderr
+            .split_inclusive('\n')
+            .filter(|line| !lines.iter().any(|l| l == line.trim_end_matches('\n')))
+            .collect()
     }
 
     /// Every file under HOME and TMPDIR, to compare before and after a run.
@@ -230,7 +264,7 @@ impl Test {
         ShellRun {
             status: out.status,
             env: shells::parse_env0(&out.stdout),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stderr: self.without_endpoint_lines(&String::from_utf8_lossy(&out.stderr)),
         }
     }
 
