@@ -42,8 +42,17 @@ fn iam_region(region: &str) -> &'static str {
 
 impl Iam {
     pub fn new(keys: &LongTermKeys, region: &str, configured: &Endpoint) -> Result<Iam> {
-        let endpoint_url = configured.url.as_deref();
         let signing_region = iam_region(region);
+        let endpoint = sts::url_of(configured, "IAM", signing_region, |fips, dual_stack| {
+            use aws_sdk_iam::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            let params = Params::builder()
+                .region(signing_region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .build()
+                .map_err(|e| e.to_string())?;
+            sts::rules_url(DefaultResolver::new().resolve_endpoint(&params))
+        })?;
         let credentials = Credentials::new(
             &keys.access_key_id,
             keys.secret_access_key.expose(),
@@ -54,15 +63,8 @@ impl Iam {
         let config = sts::sdk_config(
             credentials,
             Region::from_static(signing_region),
-            sts::http_client(endpoint_url),
-            endpoint_url,
-        );
-        let endpoint = endpoint_url.map_or_else(
-            || match signing_region {
-                "us-east-1" => "https://iam.amazonaws.com".to_owned(),
-                other => format!("IAM in {other}"),
-            },
-            str::to_owned,
+            sts::http_client(configured.url.as_deref()),
+            configured,
         );
         Ok(Iam {
             client: aws_sdk_iam::Client::new(&config),
@@ -76,7 +78,7 @@ impl Iam {
     /// The line that names an endpoint other than AWS's own, for the command to print before
     /// the first call.
     pub fn notice(&self) -> Option<String> {
-        self.configured.notice("IAM")
+        self.configured.notice("IAM", &self.endpoint)
     }
 
     /// The serial numbers (ARNs) of `user`'s MFA devices; without a user, the caller's.
@@ -179,6 +181,32 @@ mod tests {
             None
         );
         assert_eq!(user_name("nonsense"), None);
+    }
+
+    #[test]
+    fn aws_iam_endpoints_as_the_sdk_builds_them() {
+        let keys = LongTermKeys {
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: Secret::new("secret"),
+        };
+        let url = |region: &str, fips: bool, dual_stack: bool| {
+            let endpoint = Endpoint {
+                fips,
+                dual_stack,
+                ..Endpoint::default()
+            };
+            Iam::new(&keys, region, &endpoint).unwrap().endpoint
+        };
+        assert_eq!(url("eu-west-1", false, false), "https://iam.amazonaws.com");
+        assert_eq!(
+            url("eu-west-1", true, false),
+            "https://iam-fips.amazonaws.com"
+        );
+        assert_eq!(url("eu-west-1", false, true), "https://iam.global.api.aws");
+        assert_eq!(
+            url("cn-northwest-1", false, false),
+            "https://iam.cn-north-1.amazonaws.com.cn"
+        );
     }
 
     #[test]

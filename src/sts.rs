@@ -123,24 +123,30 @@ pub struct Sts {
 
 impl Sts {
     pub fn new(region: &str, endpoint: &Endpoint) -> Result<Sts> {
-        let runtime = runtime()?;
-        let url = endpoint.url.as_deref();
+        let url = url_of(endpoint, "STS", region, |fips, dual_stack| {
+            use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            let params = Params::builder()
+                .region(region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .use_global_endpoint(false)
+                .build()
+                .map_err(|e| e.to_string())?;
+            rules_url(DefaultResolver::new().resolve_endpoint(&params))
+        })?;
         Ok(Sts {
-            runtime,
-            http: http_client(url),
+            runtime: runtime()?,
+            http: http_client(endpoint.url.as_deref()),
             region: region.to_owned(),
             configured: endpoint.clone(),
-            endpoint: url.map_or_else(
-                || format!("https://sts.{region}.amazonaws.com"),
-                str::to_owned,
-            ),
+            endpoint: url,
         })
     }
 
     /// The line that names an endpoint other than AWS's own, for the command to print before
     /// the first call.
     pub fn notice(&self) -> Option<String> {
-        self.configured.notice("STS")
+        self.configured.notice("STS", &self.endpoint)
     }
 
     /// Where the endpoint was configured; None for AWS's own.
@@ -160,7 +166,7 @@ impl Sts {
             credentials,
             Region::new(self.region.clone()),
             self.http.clone(),
-            self.configured.url.as_deref(),
+            &self.configured,
         ))
     }
 
@@ -668,7 +674,7 @@ pub(crate) fn sdk_config(
     credentials: Credentials,
     region: Region,
     http: SharedHttpClient,
-    endpoint_url: Option<&str>,
+    endpoint: &Endpoint,
 ) -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
@@ -681,9 +687,43 @@ pub(crate) fn sdk_config(
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .http_client(http)
         .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-    config.set_endpoint_url(endpoint_url.map(str::to_owned));
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .use_fips(endpoint.fips)
+        .use_dual_stack(endpoint.dual_stack);
+    config.set_endpoint_url(endpoint.url.clone());
     config.build()
+}
+
+/// Where calls go: the configured URL, else AWS's own endpoint for `region` as the service's
+/// endpoint rules build it, the FIPS and dual-stack forms included (`rules(fips, dual_stack)`
+/// runs the service's resolver, the one its client uses).
+pub(crate) fn url_of(
+    endpoint: &Endpoint,
+    service: &str,
+    region: &str,
+    rules: impl FnOnce(bool, bool) -> std::result::Result<String, String>,
+) -> Result<String> {
+    if let Some(url) = &endpoint.url {
+        return Ok(url.clone());
+    }
+    rules(endpoint.fips, endpoint.dual_stack).map_err(|why| {
+        let from = endpoint.from.as_deref().unwrap_or("the region");
+        Error::new(format!(
+            "AWS has no {service} endpoint for {region} as {from} asks ({why})"
+        ))
+        .hint("pick another region with --region, or turn the FIPS or dual-stack setting off")
+    })
+}
+
+/// The URL an endpoint resolver answered; its rules answer at once.
+pub(crate) fn rules_url(
+    resolved: aws_sdk_sts::config::endpoint::EndpointFuture<'_>,
+) -> std::result::Result<String, String> {
+    match crate::profile::ready(resolved) {
+        Some(Ok(endpoint)) => Ok(endpoint.url().to_owned()),
+        Some(Err(why)) => Err(why.to_string()),
+        None => Err("the endpoint rules did not answer".to_owned()),
+    }
 }
 
 fn clock_skew(said: &str) -> CallError {
@@ -774,7 +814,70 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Secret, Session, Signer, error_from_xml, unlike_sts};
+    use super::{Secret, Session, Signer, Sts, error_from_xml, unlike_sts};
+    use crate::profile::Endpoint;
+
+    #[test]
+    fn aws_endpoints_as_the_sdk_builds_them() {
+        let url = |region: &str, fips: bool, dual_stack: bool| {
+            let endpoint = Endpoint {
+                fips,
+                dual_stack,
+                from: Some("a test".into()),
+                ..Endpoint::default()
+            };
+            Sts::new(region, &endpoint).map(|sts| sts.endpoint().to_owned())
+        };
+        let cases = [
+            (
+                "eu-west-1",
+                false,
+                false,
+                "https://sts.eu-west-1.amazonaws.com",
+            ),
+            (
+                "us-east-1",
+                true,
+                false,
+                "https://sts-fips.us-east-1.amazonaws.com",
+            ),
+            ("us-east-1", false, true, "https://sts.us-east-1.api.aws"),
+            (
+                "us-east-1",
+                true,
+                true,
+                "https://sts-fips.us-east-1.api.aws",
+            ),
+            (
+                "cn-north-1",
+                false,
+                false,
+                "https://sts.cn-north-1.amazonaws.com.cn",
+            ),
+            (
+                "us-gov-west-1",
+                true,
+                false,
+                "https://sts.us-gov-west-1.amazonaws.com",
+            ),
+        ];
+        for (region, fips, dual_stack, want) in cases {
+            assert_eq!(
+                url(region, fips, dual_stack).unwrap(),
+                want,
+                "{region} {fips} {dual_stack}"
+            );
+        }
+        // A configured URL is used as it is.
+        let configured = Endpoint {
+            url: Some("http://127.0.0.1:4566".into()),
+            ..Endpoint::default()
+        };
+        assert_eq!(
+            Sts::new("eu-west-1", &configured).unwrap().endpoint(),
+            "http://127.0.0.1:4566"
+        );
+    }
 
     #[test]
     fn only_what_sts_sends_is_accepted() {

@@ -352,6 +352,74 @@ fn aws_own_endpoint_is_not_named() {
 }
 
 #[test]
+fn fips_and_dual_stack_endpoints_are_used_and_named() {
+    // No test may reach AWS: the proxy from the environment (the test server) is asked to
+    // CONNECT to the endpoint the SDK built, and refuses.
+    let cases = [
+        ("AWS_USE_FIPS_ENDPOINT", "sts-fips.eu-west-1.amazonaws.com"),
+        ("AWS_USE_DUALSTACK_ENDPOINT", "sts.eu-west-1.api.aws"),
+    ];
+    for (variable, host) in cases {
+        let proxy = StsServer::start();
+        proxy.always(Reply::Raw {
+            status: 403,
+            body: String::new(),
+        });
+        let out = Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .env("HTTPS_PROXY", &proxy.url)
+            .env(variable, "true")
+            .args(["dev", "-c", "123456"])
+            .fails(&[&format!("cannot reach STS at https://{host}")]);
+        assert!(
+            out.raw_stderr.starts_with(&format!(
+                "mfa-env: using STS endpoint https://{host} (from {variable}=true)\n"
+            )),
+            "{}",
+            out.raw_stderr
+        );
+        let first = &proxy.requests()[0];
+        assert_eq!(
+            (first.method.as_str(), first.path.as_str()),
+            ("CONNECT", format!("{host}:443").as_str())
+        );
+    }
+    // The profile's key, and with a configured endpoint a refusal before any call.
+    let proxy = StsServer::start();
+    proxy.always(Reply::Raw {
+        status: 403,
+        body: String::new(),
+    });
+    let config = format!("{CONFIG}use_fips_endpoint = true\n");
+    Test::new()
+        .config(&config)
+        .credentials(CREDENTIALS)
+        .env("HTTPS_PROXY", &proxy.url)
+        .args(["dev", "-c", "123456", "--region", "us-east-1"])
+        .fails(&["cannot reach STS at https://sts-fips.us-east-1.amazonaws.com"]);
+    assert_eq!(
+        proxy.requests()[0].path,
+        "sts-fips.us-east-1.amazonaws.com:443"
+    );
+    let server = StsServer::start();
+    Test::new()
+        .config(&config)
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["dev", "-c", "123456"])
+        .fails(&[
+            "use_fips_endpoint = true in profile 'dev' asks for AWS's own STS endpoint in its FIPS or dual-stack form, and AWS_ENDPOINT_URL_STS sets the endpoint http://127.0.0.1:",
+            "remove one",
+        ]);
+    Test::dev(&server)
+        .env("AWS_USE_FIPS_ENDPOINT", "yes")
+        .args(["dev", "-c", "123456"])
+        .fails(&["AWS_USE_FIPS_ENDPOINT=yes is neither true nor false"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
 fn plain_http_to_another_computer_is_refused_before_anything_is_sent() {
     // The key id, the signature and the MFA code would cross the network readable, and the
     // answer would be exported.
