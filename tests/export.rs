@@ -309,9 +309,7 @@ fn a_configured_endpoint_is_named_once_before_the_code_is_asked() {
     assert!(child.wait_with_output().unwrap().status.success());
     // A role chain makes several calls to one endpoint: one line.
     let out = Test::new()
-        .config(&format!(
-            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n"
-        ))
+        .config(&format!("{CONFIG}{CHAIN}"))
         .credentials(CREDENTIALS)
         .sts(&server)
         .args(["deep", "-c", "123456"])
@@ -324,15 +322,22 @@ fn a_configured_endpoint_is_named_once_before_the_code_is_asked() {
     );
 }
 
-#[test]
-fn aws_own_endpoint_is_not_named() {
-    // No test may reach AWS: the proxy from the environment (the test server) is asked to
-    // CONNECT to the regional endpoint, and refuses.
+/// A proxy (the test server) that notes each request, a CONNECT to AWS among them, and
+/// refuses it: no test reaches AWS.
+fn refusing_proxy() -> StsServer {
     let proxy = StsServer::start();
     proxy.always(Reply::Raw {
         status: 403,
         body: String::new(),
     });
+    proxy
+}
+
+#[test]
+fn aws_own_endpoint_is_not_named() {
+    // No test may reach AWS: the proxy from the environment (the test server) is asked to
+    // CONNECT to the regional endpoint, and refuses.
+    let proxy = refusing_proxy();
     let out = Test::new()
         .config(CONFIG)
         .credentials(CREDENTIALS)
@@ -360,11 +365,7 @@ fn fips_and_dual_stack_endpoints_are_used_and_named() {
         ("AWS_USE_DUALSTACK_ENDPOINT", "sts.eu-west-1.api.aws"),
     ];
     for (variable, host) in cases {
-        let proxy = StsServer::start();
-        proxy.always(Reply::Raw {
-            status: 403,
-            body: String::new(),
-        });
+        let proxy = refusing_proxy();
         let out = Test::new()
             .config(CONFIG)
             .credentials(CREDENTIALS)
@@ -386,11 +387,7 @@ fn fips_and_dual_stack_endpoints_are_used_and_named() {
         );
     }
     // The profile's key, and with a configured endpoint a refusal before any call.
-    let proxy = StsServer::start();
-    proxy.always(Reply::Raw {
-        status: 403,
-        body: String::new(),
-    });
+    let proxy = refusing_proxy();
     let config = format!("{CONFIG}use_fips_endpoint = true\n");
     Test::new()
         .config(&config)

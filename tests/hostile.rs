@@ -215,9 +215,7 @@ fn a_server_echoing_the_session_from_the_previous_role_is_redacted() {
         &format!("User: x is not authorized; token {SESSION_TOKEN} secret {SESSION_SECRET}"),
     ));
     Test::new()
-        .config(&format!(
-            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n"
-        ))
+        .config(&format!("{CONFIG}{CHAIN}"))
         .credentials(CREDENTIALS)
         .sts(&server)
         .args(["deep", "--code", "123456"])
@@ -442,9 +440,7 @@ fn credentials_that_outlive_the_duration_asked_are_refused() {
 
     // Each call of a role chain: the role on the way asks for 15 minutes.
     let chain = Test::new()
-        .config(&format!(
-            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n"
-        ))
+        .config(&format!("{CONFIG}{CHAIN}"))
         .credentials(CREDENTIALS)
         .sts(&server)
         .args(["deep", "--code", "123456"]);

@@ -81,6 +81,14 @@ fn hostile_values_arrive_exactly_in_every_shell() {
     assert!(!std::path::Path::new("/tmp/pwned").exists());
 }
 
+/// `AWS_PROFILE=old`, then the real command evaluated whatever it prints, then `env -0`.
+fn eval_over_old_profile(sh: Sh) -> &'static str {
+    match sh {
+        Sh::Fish => "set -gx AWS_PROFILE old; $MFA_ENV dev --code 123456 | source; env -0",
+        _ => "export AWS_PROFILE=old; eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
+    }
+}
+
 #[test]
 fn values_sts_never_sends_are_refused_and_nothing_is_evaluated() {
     // One field at a time, so that each field's check is proved.
@@ -112,11 +120,7 @@ fn values_sts_never_sends_are_refused_and_nothing_is_evaluated() {
     for (field, creds) in cases {
         server.always(Reply::Creds(creds));
         for sh in ALL {
-            let script = match sh {
-                Sh::Fish => "set -gx AWS_PROFILE old; $MFA_ENV dev --code 123456 | source; env -0",
-                _ => "export AWS_PROFILE=old; eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
-            };
-            let run = Test::dev(&server).shell(sh, script);
+            let run = Test::dev(&server).shell(sh, eval_over_old_profile(sh));
             assert!(
                 run.stderr
                     .contains(&format!("with a {field} that holds characters other than"))
@@ -165,11 +169,7 @@ fn a_failure_evaluates_nothing() {
     let server = StsServer::start();
     server.always(Reply::code_rejected());
     for sh in ALL {
-        let script = match sh {
-            Sh::Fish => "set -gx AWS_PROFILE old; $MFA_ENV dev --code 123456 | source; env -0",
-            _ => "export AWS_PROFILE=old; eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
-        };
-        let run = Test::dev(&server).shell(sh, script);
+        let run = Test::dev(&server).shell(sh, eval_over_old_profile(sh));
         assert!(
             run.stderr.contains("STS rejected the MFA code"),
             "{}",

@@ -26,6 +26,8 @@ pub const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 /// The usual profile: long-term keys in credentials, MFA device and region in config.
 pub const CONFIG: &str =
     "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\n";
+/// Two roles on top of the usual profile: `deep` is assumed with `admin`'s session.
+pub const CHAIN: &str = "[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n";
 pub const CREDENTIALS: &str = "[dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n";
 
 /// A run of mfa-env with a fresh HOME and TMPDIR and only the variables a test sets.
