@@ -9,7 +9,7 @@ use aws_sdk_iam::config::{Credentials, Region};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::Result;
-use crate::profile::LongTermKeys;
+use crate::profile::{Endpoint, LongTermKeys};
 use crate::secret::Secret;
 use crate::sts::{self, OPERATION_TIMEOUT};
 
@@ -20,6 +20,7 @@ pub struct Iam {
     client: aws_sdk_iam::Client,
     runtime: tokio::runtime::Runtime,
     secret: Secret,
+    configured: Endpoint,
     /// Where calls go, for messages.
     endpoint: String,
 }
@@ -40,9 +41,18 @@ fn iam_region(region: &str) -> &'static str {
 }
 
 impl Iam {
-    pub fn new(keys: &LongTermKeys, region: &str, endpoint_url: Option<&str>) -> Result<Iam> {
-        sts::check_endpoint(endpoint_url, "IAM")?;
+    pub fn new(keys: &LongTermKeys, region: &str, configured: &Endpoint) -> Result<Iam> {
         let signing_region = iam_region(region);
+        let endpoint = sts::url_of(configured, "IAM", signing_region, |fips, dual_stack| {
+            use aws_sdk_iam::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            let params = Params::builder()
+                .region(signing_region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .build()
+                .map_err(|e| e.to_string())?;
+            sts::rules_url(DefaultResolver::new().resolve_endpoint(&params))
+        })?;
         let credentials = Credentials::new(
             &keys.access_key_id,
             keys.secret_access_key.expose(),
@@ -53,22 +63,22 @@ impl Iam {
         let config = sts::sdk_config(
             credentials,
             Region::from_static(signing_region),
-            sts::http_client(endpoint_url),
-            endpoint_url,
-        );
-        let endpoint = endpoint_url.map_or_else(
-            || match signing_region {
-                "us-east-1" => "https://iam.amazonaws.com".to_owned(),
-                other => format!("IAM in {other}"),
-            },
-            str::to_owned,
+            sts::http_client(configured.url.as_deref()),
+            configured,
         );
         Ok(Iam {
             client: aws_sdk_iam::Client::new(&config),
             runtime: sts::runtime()?,
             secret: keys.secret_access_key.clone(),
+            configured: configured.clone(),
             endpoint,
         })
+    }
+
+    /// The line that names an endpoint other than AWS's own, for the command to print before
+    /// the first call.
+    pub fn notice(&self) -> Option<String> {
+        self.configured.notice("IAM", &self.endpoint)
     }
 
     /// The serial numbers (ARNs) of `user`'s MFA devices; without a user, the caller's.
@@ -171,6 +181,33 @@ mod tests {
             None
         );
         assert_eq!(user_name("nonsense"), None);
+    }
+
+    #[test]
+    fn aws_iam_endpoints_as_the_sdk_builds_them() {
+        let keys = LongTermKeys {
+            profile: "dev".into(),
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: Secret::new("secret"),
+        };
+        let url = |region: &str, fips: bool, dual_stack: bool| {
+            let endpoint = Endpoint {
+                fips,
+                dual_stack,
+                ..Endpoint::default()
+            };
+            Iam::new(&keys, region, &endpoint).unwrap().endpoint
+        };
+        assert_eq!(url("eu-west-1", false, false), "https://iam.amazonaws.com");
+        assert_eq!(
+            url("eu-west-1", true, false),
+            "https://iam-fips.amazonaws.com"
+        );
+        assert_eq!(url("eu-west-1", false, true), "https://iam.global.api.aws");
+        assert_eq!(
+            url("cn-northwest-1", false, false),
+            "https://iam.cn-north-1.amazonaws.com.cn"
+        );
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! The prompt never touches stdout: stdout is the shell code that `eval "$(...)"` captures.
 //! /dev/tty is opened for reading and for writing, so the prompt works inside `$(...)` and
 //! with stdin, stdout and stderr all redirected.
+//!
+//! Every question and menu item goes through `error::printable`: they name serial numbers and
+//! user names that IAM sent, and a terminal escape in them must be shown, not obeyed.
 
 use std::fs::OpenOptions;
 use std::io;
@@ -11,7 +14,7 @@ use console::Term;
 use dialoguer::theme::SimpleTheme;
 use dialoguer::{Confirm, Input, Select};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, printable};
 
 pub struct Prompter {
     term: Term,
@@ -43,7 +46,7 @@ impl Prompter {
     /// Ask until the answer is six digits; spaces anywhere are ignored ("123 456").
     pub fn code(&self, prompt: &str) -> Result<String> {
         let answer: String = Input::with_theme(&SimpleTheme)
-            .with_prompt(prompt)
+            .with_prompt(printable(prompt))
             .validate_with(|text: &String| {
                 normalize_code(text)
                     .map(|_| ())
@@ -58,7 +61,7 @@ impl Prompter {
     pub fn confirm(&self, prompt: &str) -> Result<bool> {
         let answer = menu(&self.term, || {
             Confirm::with_theme(&SimpleTheme)
-                .with_prompt(prompt)
+                .with_prompt(printable(prompt))
                 .default(true)
                 .interact_on(&self.term)
         });
@@ -69,8 +72,8 @@ impl Prompter {
     pub fn select(&self, prompt: &str, items: &[String]) -> Result<usize> {
         let answer = menu(&self.term, || {
             Select::with_theme(&SimpleTheme)
-                .with_prompt(prompt)
-                .items(items)
+                .with_prompt(printable(prompt))
+                .items(items.iter().map(|item| printable(item)))
                 .default(0)
                 .interact_on(&self.term)
         });
@@ -80,7 +83,7 @@ impl Prompter {
     /// A line of text that `valid` accepts (it returns why not).
     pub fn text(&self, prompt: &str, valid: impl Fn(&str) -> Option<String>) -> Result<String> {
         let answer: dialoguer::Result<String> = Input::with_theme(&SimpleTheme)
-            .with_prompt(prompt)
+            .with_prompt(printable(prompt))
             .validate_with(|text: &String| valid(text.trim()).map_or(Ok(()), Err))
             .interact_text_on(&self.term);
         self.finish(answer).map(|text| text.trim().to_owned())

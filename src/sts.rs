@@ -24,7 +24,7 @@ use aws_types::SdkConfig;
 use aws_types::sdk_config::SharedCredentialsProvider;
 
 use crate::error::{Error, Result};
-use crate::profile::LongTermKeys;
+use crate::profile::{Endpoint, LongTermKeys};
 use crate::secret::Secret;
 
 /// Time to open a TCP (and TLS) connection.
@@ -35,6 +35,10 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
 /// Attempts in all, for throttling, 5xx answers and dropped connections.
 pub const MAX_ATTEMPTS: u32 = 3;
+/// How much later than the duration asked credentials may expire. STS accepts a request
+/// signed up to 5 minutes off its own clock, so the two clocks can differ by that much while
+/// the answer is genuine; any more is an answer that is not STS's.
+pub const EXPIRATION_SKEW: Duration = Duration::from_secs(5 * 60);
 
 const NETWORK_HINT: &str = "check your network connection, proxy or VPN, and the region or endpoint URL (AWS_ENDPOINT_URL_STS, endpoint_url)";
 const NOT_STS_HINT: &str = "check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS, and any proxy in between";
@@ -116,26 +120,42 @@ pub struct Sts {
     runtime: tokio::runtime::Runtime,
     http: SharedHttpClient,
     region: String,
-    endpoint_url: Option<String>,
+    configured: Endpoint,
     /// Where calls go, for messages.
     endpoint: String,
 }
 
 impl Sts {
-    pub fn new(region: &str, endpoint_url: Option<&str>) -> Result<Sts> {
-        check_endpoint(endpoint_url, "STS")?;
-        let runtime = runtime()?;
-        let http = http_client(endpoint_url);
+    pub fn new(region: &str, endpoint: &Endpoint) -> Result<Sts> {
+        let url = url_of(endpoint, "STS", region, |fips, dual_stack| {
+            use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            let params = Params::builder()
+                .region(region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .use_global_endpoint(false)
+                .build()
+                .map_err(|e| e.to_string())?;
+            rules_url(DefaultResolver::new().resolve_endpoint(&params))
+        })?;
         Ok(Sts {
-            runtime,
-            http,
+            runtime: runtime()?,
+            http: http_client(endpoint.url.as_deref()),
             region: region.to_owned(),
-            endpoint_url: endpoint_url.map(str::to_owned),
-            endpoint: endpoint_url.map_or_else(
-                || format!("https://sts.{region}.amazonaws.com"),
-                str::to_owned,
-            ),
+            configured: endpoint.clone(),
+            endpoint: url,
         })
+    }
+
+    /// The line that names an endpoint other than AWS's own, for the command to print before
+    /// the first call.
+    pub fn notice(&self) -> Option<String> {
+        self.configured.notice("STS", &self.endpoint)
+    }
+
+    /// Where the endpoint was configured; None for AWS's own.
+    pub fn configured_by(&self) -> Option<&str> {
+        self.configured.from.as_deref()
     }
 
     fn client(&self, signer: &Signer) -> aws_sdk_sts::Client {
@@ -150,7 +170,7 @@ impl Sts {
             credentials,
             Region::new(self.region.clone()),
             self.http.clone(),
-            self.endpoint_url.as_deref(),
+            &self.configured,
         ))
     }
 
@@ -175,7 +195,7 @@ impl Sts {
             role: None,
         };
         match self.runtime.block_on(call) {
-            Ok(out) => self.session(out.credentials(), &context),
+            Ok(out) => self.session(out.credentials(), &context, duration),
             Err(err) => Err(self.explain(&context, &err)),
         }
     }
@@ -215,7 +235,7 @@ impl Sts {
             None => Ok(self.runtime.block_on(call.send())),
         };
         match answer {
-            Ok(Ok(out)) => self.session(out.credentials(), &context),
+            Ok(Ok(out)) => self.session(out.credentials(), &context, req.duration),
             Ok(Err(err)) => Err(self.explain(&context, &err)),
             Err(_) => Err(CallError::Failed(
                 Error::new(format!(
@@ -229,10 +249,13 @@ impl Sts {
         }
     }
 
+    /// The credentials of an answer, if they are what STS sends for a call that asked for
+    /// `asked`.
     fn session(
         &self,
         creds: Option<&aws_sdk_sts::types::Credentials>,
         context: &Context,
+        asked: Duration,
     ) -> Result<Session, CallError> {
         let creds = creds.ok_or_else(|| {
             CallError::Failed(Error::new(format!(
@@ -240,26 +263,31 @@ impl Sts {
                 self.endpoint, context.action
             )))
         })?;
-        // No environment variable can hold NUL: bash drops it from `$(...)` and fish cuts the
-        // string there, so the shell would hold another value than STS sent. Refuse it.
+        // Only what STS sends is exported: a value that could not come from STS (a quote,
+        // a `;`, a space, a NUL) is refused before anything is printed, so a shell detected
+        // wrongly can never read a value as code (the quoters are exact for any value, but
+        // only for the shell they quote for).
         let fields = [
             ("AccessKeyId", creds.access_key_id()),
             ("SecretAccessKey", creds.secret_access_key()),
             ("SessionToken", creds.session_token()),
         ];
-        if let Some((field, _)) = fields.iter().find(|(_, value)| value.contains('\0')) {
-            return Err(CallError::Failed(
-                Error::new(format!(
-                    "STS at {} answered {} with a NUL character in {field}, which no environment variable can hold; nothing was exported",
-                    self.endpoint, context.action
-                ))
-                .hint(NOT_STS_HINT),
-            ));
+        for (field, value) in fields {
+            if let Some(why) = unlike_sts(field, value) {
+                return Err(CallError::Failed(
+                    Error::new(format!(
+                        "STS at {} answered {} with a {field} that {why}; nothing was exported",
+                        self.endpoint, context.action
+                    ))
+                    .hint(NOT_STS_HINT),
+                ));
+            }
         }
         // An expiration in the past is an answer we cannot use: the SDK reads a missing or
         // unreadable <Expiration> as 1970, and a clock far ahead makes a real one look past.
         let expiration = creds.expiration().secs();
-        if expiration <= crate::time::now() {
+        let now = crate::time::now();
+        if expiration <= now {
             return Err(CallError::Failed(
                 Error::new(format!(
                     "STS at {} answered {} with credentials that expire at {}, which is already past; nothing was exported",
@@ -268,6 +296,21 @@ impl Sts {
                     crate::time::rfc3339(expiration)
                 ))
                 .hint("check this computer's clock (enable NTP), and that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS"),
+            ));
+        }
+        // Nor one that lasts longer than asked: STS never grants more, and a far-off
+        // expiration (2099) would be exported, and believed by every tool that reads it.
+        let latest = now.saturating_add_unsigned((asked + EXPIRATION_SKEW).as_secs());
+        if expiration > latest {
+            return Err(CallError::Failed(
+                Error::new(format!(
+                    "STS at {} answered {} with credentials that expire at {}, later than the {} asked for; nothing was exported",
+                    self.endpoint,
+                    context.action,
+                    crate::time::rfc3339(expiration),
+                    crate::duration::human(asked)
+                ))
+                .hint("check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS, and this computer's clock (enable NTP)"),
             ));
         }
         Ok(Session {
@@ -395,6 +438,31 @@ struct Context<'a> {
     action: &'static str,
     signer: &'a Signer,
     role: Option<&'a AssumeRole<'a>>,
+}
+
+/// Why a credential field is not what STS sends, if it is not: access key ids are capital
+/// letters and digits (AKIA..., ASIA...); secrets and session tokens are base64, base64url or
+/// JWT text. The value itself is never part of the answer (it may be a secret).
+fn unlike_sts(field: &str, value: &str) -> Option<&'static str> {
+    let key_id = field == "AccessKeyId";
+    let allowed = |b: u8| {
+        if key_id {
+            b.is_ascii_uppercase() || b.is_ascii_digit()
+        } else {
+            b.is_ascii_alphanumeric() || b"+/=._-".contains(&b)
+        }
+    };
+    if value.is_empty() {
+        Some("is empty")
+    } else if value.bytes().all(allowed) {
+        None
+    } else if key_id {
+        Some("holds characters other than A-Z and 0-9, the only ones STS uses in key ids")
+    } else {
+        Some(
+            "holds characters other than letters, digits and +/=._-, the only ones STS uses in secrets and tokens",
+        )
+    }
 }
 
 fn seconds(d: Duration) -> i32 {
@@ -616,7 +684,7 @@ pub(crate) fn sdk_config(
     credentials: Credentials,
     region: Region,
     http: SharedHttpClient,
-    endpoint_url: Option<&str>,
+    endpoint: &Endpoint,
 ) -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
@@ -629,9 +697,43 @@ pub(crate) fn sdk_config(
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .http_client(http)
         .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-    config.set_endpoint_url(endpoint_url.map(str::to_owned));
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .use_fips(endpoint.fips)
+        .use_dual_stack(endpoint.dual_stack);
+    config.set_endpoint_url(endpoint.url.clone());
     config.build()
+}
+
+/// Where calls go: the configured URL, else AWS's own endpoint for `region` as the service's
+/// endpoint rules build it, the FIPS and dual-stack forms included (`rules(fips, dual_stack)`
+/// runs the service's resolver, the one its client uses).
+pub(crate) fn url_of(
+    endpoint: &Endpoint,
+    service: &str,
+    region: &str,
+    rules: impl FnOnce(bool, bool) -> std::result::Result<String, String>,
+) -> Result<String> {
+    if let Some(url) = &endpoint.url {
+        return Ok(url.clone());
+    }
+    rules(endpoint.fips, endpoint.dual_stack).map_err(|why| {
+        let from = endpoint.from.as_deref().unwrap_or("the region");
+        Error::new(format!(
+            "AWS has no {service} endpoint for {region} as {from} asks ({why})"
+        ))
+        .hint("pick another region with --region, or turn the FIPS or dual-stack setting off")
+    })
+}
+
+/// The URL an endpoint resolver answered; its rules answer at once.
+pub(crate) fn rules_url(
+    resolved: aws_sdk_sts::config::endpoint::EndpointFuture<'_>,
+) -> std::result::Result<String, String> {
+    match crate::profile::ready(resolved) {
+        Some(Ok(endpoint)) => Ok(endpoint.url().to_owned()),
+        Some(Err(why)) => Err(why.to_string()),
+        None => Err("the endpoint rules did not answer".to_owned()),
+    }
 }
 
 fn clock_skew(said: &str) -> CallError {
@@ -656,22 +758,6 @@ pub(crate) fn error_code<E: ProvideErrorMetadata>(
             .bytes()
             .map(String::from_utf8_lossy)
             .and_then(|body| error_from_xml(body.as_ref())),
-    }
-}
-
-/// A configured endpoint must be an http:// or https:// URL; `service` is `STS` or `IAM`, as
-/// in AWS_ENDPOINT_URL_<SERVICE>.
-pub(crate) fn check_endpoint(endpoint_url: Option<&str>, service: &str) -> Result<()> {
-    match endpoint_url {
-        Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
-            Err(Error::new(format!(
-                "the {service} endpoint '{url}' is not an http:// or https:// URL"
-            ))
-            .hint(format!(
-                "fix AWS_ENDPOINT_URL_{service}, AWS_ENDPOINT_URL or the profile's endpoint_url"
-            )))
-        }
-        _ => Ok(()),
     }
 }
 
@@ -738,7 +824,96 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Secret, Session, Signer, error_from_xml};
+    use super::{Secret, Session, Signer, Sts, error_from_xml, unlike_sts};
+    use crate::profile::Endpoint;
+
+    #[test]
+    fn aws_endpoints_as_the_sdk_builds_them() {
+        let url = |region: &str, fips: bool, dual_stack: bool| {
+            let endpoint = Endpoint {
+                fips,
+                dual_stack,
+                from: Some("a test".into()),
+                ..Endpoint::default()
+            };
+            Sts::new(region, &endpoint).map(|sts| sts.endpoint().to_owned())
+        };
+        let cases = [
+            (
+                "eu-west-1",
+                false,
+                false,
+                "https://sts.eu-west-1.amazonaws.com",
+            ),
+            (
+                "us-east-1",
+                true,
+                false,
+                "https://sts-fips.us-east-1.amazonaws.com",
+            ),
+            ("us-east-1", false, true, "https://sts.us-east-1.api.aws"),
+            (
+                "us-east-1",
+                true,
+                true,
+                "https://sts-fips.us-east-1.api.aws",
+            ),
+            (
+                "cn-north-1",
+                false,
+                false,
+                "https://sts.cn-north-1.amazonaws.com.cn",
+            ),
+            (
+                "us-gov-west-1",
+                true,
+                false,
+                "https://sts.us-gov-west-1.amazonaws.com",
+            ),
+        ];
+        for (region, fips, dual_stack, want) in cases {
+            assert_eq!(
+                url(region, fips, dual_stack).unwrap(),
+                want,
+                "{region} {fips} {dual_stack}"
+            );
+        }
+        // A configured URL is used as it is.
+        let configured = Endpoint {
+            url: Some("http://127.0.0.1:4566".into()),
+            ..Endpoint::default()
+        };
+        assert_eq!(
+            Sts::new("eu-west-1", &configured).unwrap().endpoint(),
+            "http://127.0.0.1:4566"
+        );
+    }
+
+    #[test]
+    fn only_what_sts_sends_is_accepted() {
+        let field = |value: &str| unlike_sts("SecretAccessKey", value);
+        assert_eq!(unlike_sts("AccessKeyId", "ASIA0123456789ABCDEF"), None);
+        assert_eq!(field("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY="), None);
+        assert_eq!(field("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_x"), None);
+        assert_eq!(unlike_sts("SessionToken", "-=+/._"), None);
+        for bad in ["asia0123", "ASIA-1", "ASIA 1", "ASIAÉ", ""] {
+            assert!(unlike_sts("AccessKeyId", bad).is_some(), "{bad:?}");
+        }
+        for bad in [
+            "';touch X;#",
+            "a b",
+            "a\nb",
+            "a\0b",
+            "$(id)",
+            "`id`",
+            "é",
+            "a\\",
+            "",
+        ] {
+            assert!(field(bad).is_some(), "{bad:?}");
+            assert!(unlike_sts("SessionToken", bad).is_some(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn debug_of_signers_and_sessions_shows_no_secret() {

@@ -54,7 +54,10 @@ fn all_checks_pass() {
         "pass  long-term keys in profile 'dev' (access key AKIAEXAMPLEDEV00001)",
         &format!("pass  mfa_serial {SERIAL}"),
         "pass  region eu-west-1",
-        &format!("pass  STS endpoint {}", server.url),
+        &format!(
+            "pass  STS endpoint {} (from AWS_ENDPOINT_URL_STS)\n",
+            server.url
+        ),
         &format!("pass  STS at {} answered in ", server.url),
         "pass  clock within 5 minutes of STS's",
         "pass  keys valid: they belong to arn:aws:iam::123456789012:user/alice (account 123456789012)",
@@ -212,6 +215,18 @@ fn bad_endpoint() {
             .args(["doctor", "dev"]),
         &["FAIL  the STS endpoint 'sts.example.com' is not an http:// or https:// URL"],
     );
+    let out = fails_once(
+        &Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .env("AWS_ENDPOINT_URL", "http://sts.example.com")
+            .args(["doctor", "dev"]),
+        &[
+            "FAIL  the STS endpoint http://sts.example.com (from AWS_ENDPOINT_URL) is plain http to another computer",
+            "fix: use https://; for a local emulator on another host (LocalStack in docker compose), set MFA_ENV_ALLOW_HTTP=1",
+        ],
+    );
+    assert!(!out.raw_stderr.contains("using STS endpoint"));
 }
 
 #[test]

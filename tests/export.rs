@@ -9,7 +9,8 @@ fn export(server: &StsServer) -> Test {
 #[test]
 fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
     let server = StsServer::start();
-    server.always(Reply::Creds(Creds::fixed()));
+    let creds = Creds::fixed();
+    server.always(Reply::Creds(creds.clone()));
     let out = export(&server).ok();
     let req = server.only_request();
     assert_eq!(req.method, "POST");
@@ -25,26 +26,33 @@ fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
         (KEY_ID, "eu-west-1", "sts")
     );
     assert_eq!(req.header("x-amz-security-token"), None);
+    let expiration = &creds.expiration;
     assert_eq!(
         out.stdout,
-        "export AWS_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
-         export AWS_SECRET_ACCESS_KEY=sessionSecret/with+slash=\n\
-         export AWS_SESSION_TOKEN=FwoGZXIvYXdzEBYaDH+token/value==\n\
-         export AWS_CREDENTIAL_EXPIRATION='2099-01-02T03:04:05Z'\n\
-         export AWS_SESSION_EXPIRATION='2099-01-02T03:04:05Z'\n\
-         export AWS_REGION=eu-west-1\n\
-         export AWS_DEFAULT_REGION=eu-west-1\n\
-         export MFA_ENV_PROFILE=dev\n\
-         export MFA_ENV_ROLE=''\n\
-         export MFA_ENV_ACCOUNT=123456789012\n\
-         export MFA_ENV_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
-         unset AWS_PROFILE\n\
-         unset AWS_DEFAULT_PROFILE\n\
-         unset AWS_SECURITY_TOKEN\n"
+        format!(
+            "export AWS_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
+             export AWS_SECRET_ACCESS_KEY=sessionSecret/with+slash=\n\
+             export AWS_SESSION_TOKEN=FwoGZXIvYXdzEBYaDH+token/value==\n\
+             export AWS_CREDENTIAL_EXPIRATION='{expiration}'\n\
+             export AWS_SESSION_EXPIRATION='{expiration}'\n\
+             export AWS_REGION=eu-west-1\n\
+             export AWS_DEFAULT_REGION=eu-west-1\n\
+             export MFA_ENV_PROFILE=dev\n\
+             export MFA_ENV_ROLE=''\n\
+             export MFA_ENV_ACCOUNT=123456789012\n\
+             export MFA_ENV_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
+             unset AWS_PROFILE\n\
+             unset AWS_DEFAULT_PROFILE\n\
+             unset AWS_SECURITY_TOKEN\n"
+        )
+    );
+    let until = mfa_env::time::clock(
+        mfa_env::time::parse_rfc3339(expiration).unwrap(),
+        mfa_env::time::now(),
     );
     assert!(
         out.stderr
-            .starts_with("mfa-env: dev session valid until 2099-01-02 03:04 UTC (")
+            .starts_with(&format!("mfa-env: dev session valid until {until} ("))
             && out.stderr.ends_with(")\n")
             && out.stderr.lines().count() == 1,
         "{}",
@@ -57,17 +65,26 @@ fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
 #[test]
 fn the_time_shown_is_local_and_the_variables_stay_utc() {
     let server = StsServer::start();
-    server.always(Reply::Creds(Creds::fixed()));
-    for (tz, shown) in [
-        ("JST-9", "2099-01-02 12:04 JST"),
-        ("<-03>3", "2099-01-02 00:04 UTC-03:00"),
-        ("HST10", "2099-01-01 17:04 HST"),
+    let creds = Creds::fixed();
+    server.always(Reply::Creds(creds.clone()));
+    let expiration = mfa_env::time::parse_rfc3339(&creds.expiration).unwrap();
+    // Zones without summer time, so that the offset is the same on any date.
+    for (tz, offset, zone) in [
+        ("JST-9", 9 * 3600, "JST"),
+        ("<-03>3", -3 * 3600, "UTC-03:00"),
+        ("HST10", -10 * 3600, "HST"),
     ] {
+        let local = mfa_env::time::rfc3339(expiration + offset);
         let out = export(&server).env("TZ", tz).ok();
-        out.stderr_has(&[&format!("mfa-env: dev session valid until {shown} (")]);
+        out.stderr_has(&[&format!(
+            "mfa-env: dev session valid until {} {zone} (",
+            &local[11..16]
+        )]);
         assert!(
-            out.stdout
-                .contains("export AWS_CREDENTIAL_EXPIRATION='2099-01-02T03:04:05Z'\n"),
+            out.stdout.contains(&format!(
+                "export AWS_CREDENTIAL_EXPIRATION='{}'\n",
+                creds.expiration
+            )),
             "{}",
             out.stdout
         );
@@ -270,18 +287,192 @@ fn endpoint_from_the_profile_and_its_services_section() {
         "{CONFIG}endpoint_url = http://127.0.0.1:1\nservices = local\n[services local]\nsts =\n  endpoint_url = {}\n",
         server.url
     );
-    Test::new()
+    let out = Test::new()
         .config(&config)
         .credentials(CREDENTIALS)
         .args(["dev", "-c", "123456"])
         .ok();
+    assert!(
+        out.raw_stderr.starts_with(&format!(
+            "mfa-env: using STS endpoint {} (from the sts endpoint_url of [services local])\n",
+            server.url
+        )),
+        "{}",
+        out.raw_stderr
+    );
     let config = format!("{CONFIG}endpoint_url = {}\n", server.url);
-    Test::new()
+    let out = Test::new()
         .config(&config)
         .credentials(CREDENTIALS)
         .args(["dev", "-c", "123456"])
         .ok();
+    assert!(
+        out.raw_stderr.starts_with(&format!(
+            "mfa-env: using STS endpoint {} (from endpoint_url of profile 'dev')\n",
+            server.url
+        )),
+        "{}",
+        out.raw_stderr
+    );
     assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn a_configured_endpoint_is_named_once_before_the_code_is_asked() {
+    let server = StsServer::start();
+    let notice = format!(
+        "mfa-env: using STS endpoint {} (from AWS_ENDPOINT_URL_STS)",
+        server.url
+    );
+    let out = export(&server).ok();
+    let lines: Vec<&str> = out.raw_stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.raw_stderr);
+    assert_eq!(lines[0], notice);
+    assert!(lines[1].starts_with("mfa-env: dev session valid until"));
+    // Before the question, so that the person sees where the code goes.
+    let test = Test::dev(&server).args(["dev", "-s", "bash"]);
+    let pty = crate::support::pty::Pty::open();
+    let child = pty.spawn(test.command(), crate::support::pty::Wiring::Terminal);
+    pty.expect("MFA code for dev", 1);
+    let screen = pty.screen();
+    assert!(
+        screen.find(&notice) < screen.find("MFA code for dev"),
+        "{screen}"
+    );
+    pty.send("123456\r");
+    assert!(child.wait_with_output().unwrap().status.success());
+    // A role chain makes several calls to one endpoint: one line.
+    let out = Test::new()
+        .config(&format!("{CONFIG}{CHAIN}"))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["deep", "-c", "123456"])
+        .ok();
+    assert_eq!(
+        out.raw_stderr.matches(&notice).count(),
+        1,
+        "{}",
+        out.raw_stderr
+    );
+}
+
+/// A proxy (the test server) that notes each request, a CONNECT to AWS among them, and
+/// refuses it: no test reaches AWS.
+fn refusing_proxy() -> StsServer {
+    let proxy = StsServer::start();
+    proxy.always(Reply::Raw {
+        status: 403,
+        body: String::new(),
+    });
+    proxy
+}
+
+#[test]
+fn aws_own_endpoint_is_not_named() {
+    // No test may reach AWS: the proxy from the environment (the test server) is asked to
+    // CONNECT to the regional endpoint, and refuses.
+    let proxy = refusing_proxy();
+    let out = Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env("HTTPS_PROXY", &proxy.url)
+        .args(["dev", "-c", "123456"])
+        .fails(&["cannot reach STS at https://sts.eu-west-1.amazonaws.com"]);
+    assert!(
+        !out.raw_stderr.contains("using STS endpoint"),
+        "{}",
+        out.raw_stderr
+    );
+    let first = &proxy.requests()[0];
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("CONNECT", "sts.eu-west-1.amazonaws.com:443")
+    );
+}
+
+#[test]
+fn fips_and_dual_stack_endpoints_are_used_and_named() {
+    // No test may reach AWS: the proxy from the environment (the test server) is asked to
+    // CONNECT to the endpoint the SDK built, and refuses.
+    let cases = [
+        ("AWS_USE_FIPS_ENDPOINT", "sts-fips.eu-west-1.amazonaws.com"),
+        ("AWS_USE_DUALSTACK_ENDPOINT", "sts.eu-west-1.api.aws"),
+    ];
+    for (variable, host) in cases {
+        let proxy = refusing_proxy();
+        let out = Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .env("HTTPS_PROXY", &proxy.url)
+            .env(variable, "true")
+            .args(["dev", "-c", "123456"])
+            .fails(&[&format!("cannot reach STS at https://{host}")]);
+        assert!(
+            out.raw_stderr.starts_with(&format!(
+                "mfa-env: using STS endpoint https://{host} (from {variable}=true)\n"
+            )),
+            "{}",
+            out.raw_stderr
+        );
+        let first = &proxy.requests()[0];
+        assert_eq!(
+            (first.method.as_str(), first.path.as_str()),
+            ("CONNECT", format!("{host}:443").as_str())
+        );
+    }
+    // The profile's key, and with a configured endpoint a refusal before any call.
+    let proxy = refusing_proxy();
+    let config = format!("{CONFIG}use_fips_endpoint = true\n");
+    Test::new()
+        .config(&config)
+        .credentials(CREDENTIALS)
+        .env("HTTPS_PROXY", &proxy.url)
+        .args(["dev", "-c", "123456", "--region", "us-east-1"])
+        .fails(&["cannot reach STS at https://sts-fips.us-east-1.amazonaws.com"]);
+    assert_eq!(
+        proxy.requests()[0].path,
+        "sts-fips.us-east-1.amazonaws.com:443"
+    );
+    let server = StsServer::start();
+    Test::new()
+        .config(&config)
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["dev", "-c", "123456"])
+        .fails(&[
+            "use_fips_endpoint = true in profile 'dev' asks for AWS's own STS endpoint in its FIPS or dual-stack form, and AWS_ENDPOINT_URL_STS sets the endpoint http://127.0.0.1:",
+            "remove one",
+        ]);
+    Test::dev(&server)
+        .env("AWS_USE_FIPS_ENDPOINT", "yes")
+        .args(["dev", "-c", "123456"])
+        .fails(&["AWS_USE_FIPS_ENDPOINT=yes is neither true nor false"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn plain_http_to_another_computer_is_refused_before_anything_is_sent() {
+    // The key id, the signature and the MFA code would cross the network readable, and the
+    // answer would be exported.
+    let server = StsServer::start();
+    let out = Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env("AWS_ENDPOINT_URL_STS", "http://sts.example.invalid:4566")
+        .env("HTTP_PROXY", &server.url)
+        .args(["dev"])
+        .fails(&[
+            "the STS endpoint http://sts.example.invalid:4566 (from AWS_ENDPOINT_URL_STS) is plain http to another computer",
+            "use https://; for a local emulator on another host (LocalStack in docker compose), set MFA_ENV_ALLOW_HTTP=1",
+        ]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    Test::new()
+        .config(&format!("{CONFIG}endpoint_url = http://10.1.2.3\n"))
+        .credentials(CREDENTIALS)
+        .env("MFA_ENV_ALLOW_HTTP", "0")
+        .args(["dev", "-c", "123456"])
+        .fails(&["http://10.1.2.3 (from endpoint_url of profile 'dev') is plain http"]);
+    assert!(server.requests().is_empty());
 }
 
 // ---- failures before any call ----
@@ -535,9 +726,10 @@ fn an_endpoint_that_is_not_a_url() {
 
 #[test]
 fn the_call_goes_through_the_proxy_from_the_environment() {
-    // The test server plays the proxy: an HTTP proxy receives the absolute URL.
+    // The test server plays the proxy: an HTTP proxy receives the absolute URL. Plain http to
+    // a host other than this computer needs MFA_ENV_ALLOW_HTTP, and the line says so.
     let server = StsServer::start();
-    Test::new()
+    let out = Test::new()
         .config(CONFIG)
         .credentials(CREDENTIALS)
         .env(
@@ -545,8 +737,10 @@ fn the_call_goes_through_the_proxy_from_the_environment() {
             "http://sts.behind-the-proxy.invalid",
         )
         .env("HTTP_PROXY", &server.url)
+        .env("MFA_ENV_ALLOW_HTTP", "1")
         .args(["dev", "-c", "123456"])
         .ok();
+    out.stderr_has(&["mfa-env: using STS endpoint http://sts.behind-the-proxy.invalid (from AWS_ENDPOINT_URL_STS; plain http, allowed by MFA_ENV_ALLOW_HTTP)\n"]);
     let req = server.only_request();
     assert_eq!(req.path, "http://sts.behind-the-proxy.invalid/");
     assert_eq!(req.action(), "GetSessionToken");

@@ -35,7 +35,7 @@ fn a_nul_in_a_value_from_sts_is_refused_and_never_printed() {
             "ASIATESTSESSIONKEY01",
             SESSION_SECRET,
             token,
-            "2099-01-02T03:04:05Z",
+            &in_minutes(15),
         ));
         let out = export(&server).run();
         assert!(
@@ -215,9 +215,7 @@ fn a_server_echoing_the_session_from_the_previous_role_is_redacted() {
         &format!("User: x is not authorized; token {SESSION_TOKEN} secret {SESSION_SECRET}"),
     ));
     Test::new()
-        .config(&format!(
-            "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n"
-        ))
+        .config(&format!("{CONFIG}{CHAIN}"))
         .credentials(CREDENTIALS)
         .sts(&server)
         .args(["deep", "--code", "123456"])
@@ -246,7 +244,7 @@ fn broken_answers_that_hold_the_new_secrets_do_not_show_them() {
             "ASIATESTSESSIONKEY01",
             SESSION_SECRET,
             &format!("{SESSION_TOKEN}</Wrong>"),
-            "2099-01-02T03:04:05Z",
+            &in_minutes(15),
         ),
         Reply::Raw {
             status: 200,
@@ -309,39 +307,156 @@ fn terminal_escapes_from_sts_are_shown_escaped() {
 }
 
 #[test]
-fn hostile_session_values_are_exact_in_every_shell_when_eval_runs_them() {
+fn hostile_session_values_are_refused_in_every_shell_and_nothing_runs() {
     // The full path: XML-escaped values from STS, the real command under eval / source, and
-    // a canary that any execution would create.
+    // a canary that any execution would create. STS never sends these characters: refused
+    // before anything is printed, so nothing reaches eval.
     let server = StsServer::start();
     let canary = "$(touch pwned)`touch pwned`;touch pwned'\"\\";
     server.always(Reply::Creds(Creds {
         access_key_id: "ASIATESTSESSIONKEY01".into(),
         secret_access_key: format!("={canary}"),
         session_token: format!("{canary}\n{canary}\\"),
-        expiration: "2099-01-02T03:04:05Z".into(),
+        expiration: in_minutes(15),
     }));
     for sh in ALL {
         let script = match sh {
-            Sh::Fish => "cd $HOME; $MFA_ENV dev --code 123456 | source; and env -0",
-            _ => "cd \"$HOME\" && eval \"$(\"$MFA_ENV\" dev --code 123456)\" && env -0",
+            Sh::Fish => "cd $HOME; $MFA_ENV dev --code 123456 | source; env -0",
+            _ => "cd \"$HOME\"; eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
         };
         let test = Test::dev(&server);
         let run = test.shell(sh, script);
-        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
-        assert_eq!(
-            run.env.get("AWS_SECRET_ACCESS_KEY").map(String::as_str),
-            Some(format!("={canary}").as_str()),
-            "{}",
-            sh.name()
+        assert!(
+            run.stderr.contains(
+                "with a SecretAccessKey that holds characters other than letters, digits and +/=._-"
+            ),
+            "{}: {}",
+            sh.name(),
+            run.stderr
         );
-        assert_eq!(
-            run.env.get("AWS_SESSION_TOKEN").map(String::as_str),
-            Some(format!("{canary}\n{canary}\\").as_str()),
+        assert!(!run.stderr.contains("pwned"), "{}", run.stderr);
+        assert!(
+            !run.env.contains_key("AWS_SECRET_ACCESS_KEY"),
             "{}",
             sh.name()
         );
         assert!(!test.home().join("pwned").exists(), "{} ran it", sh.name());
     }
+}
+
+#[test]
+fn credentials_with_characters_sts_never_sends_are_refused_before_anything_is_printed() {
+    // A secret such as `';touch X;#`, quoted for fish, runs as a command in bash: only the
+    // alphabets STS uses are accepted, and the message names the field, never the value.
+    let fields: [(&str, &[&str]); 3] = [
+        (
+            "AccessKeyId",
+            &[
+                "asiatestsessionkey01",
+                "ASIA-KEY",
+                "ASIA KEY",
+                "ASIA;id",
+                "ASIAÉ",
+                "",
+            ],
+        ),
+        (
+            "SecretAccessKey",
+            &[
+                "';touch X;#",
+                "a b",
+                "a\tb",
+                "line\nbreak",
+                "trailing\\",
+                "é",
+                "$(id)",
+                "",
+            ],
+        ),
+        (
+            "SessionToken",
+            &["';touch X;#", "`id`", "a&amp;b", "a&#x1b;[2Jb", "日本", ""],
+        ),
+    ];
+    for (field, values) in fields {
+        for value in values {
+            let (key, secret, token) = match field {
+                "AccessKeyId" => (*value, SESSION_SECRET, SESSION_TOKEN),
+                "SecretAccessKey" => ("ASIATESTSESSIONKEY01", *value, SESSION_TOKEN),
+                _ => ("ASIATESTSESSIONKEY01", SESSION_SECRET, *value),
+            };
+            let server = StsServer::start();
+            server.always(raw_answer(key, secret, token, &in_minutes(15)));
+            let out = export(&server).fails(&[
+                "STS at http://127.0.0.1:",
+                &format!("answered GetSessionToken with a {field} that "),
+                "nothing was exported",
+                "points at STS",
+            ]);
+            assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+            if !value.is_empty() && field != "AccessKeyId" {
+                assert!(
+                    !out.stderr.contains(value),
+                    "{value:?} shown:\n{}",
+                    out.stderr
+                );
+            }
+        }
+    }
+}
+
+// ---- expirations later than asked ----
+
+#[test]
+fn credentials_that_outlive_the_duration_asked_are_refused() {
+    // STS never grants more than asked; an expiration in 2099 would be exported and believed.
+    // 5 minutes of clock difference are allowed (SigV4's own tolerance).
+    let far = Reply::Creds(Creds {
+        expiration: "2099-01-02T03:04:05Z".into(),
+        ..Creds::default()
+    });
+    let server = StsServer::start();
+    server.always(far.clone());
+    let out = export(&server).fails(&[
+        "STS at http://127.0.0.1:",
+        "answered GetSessionToken with credentials that expire at 2099-01-02T03:04:05Z, later than the 12h asked for; nothing was exported",
+        "points at STS, and this computer's clock",
+    ]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+
+    // The bound is the duration asked plus 5 minutes, whatever the duration.
+    let answer = |minutes| {
+        Reply::Creds(Creds {
+            expiration: in_minutes(minutes),
+            ..Creds::default()
+        })
+    };
+    server.always(answer(60 + 4));
+    export(&server).args(["-d", "1h"]).ok();
+    server.always(answer(60 + 6));
+    export(&server)
+        .args(["-d", "1h"])
+        .fails(&["later than the 1h asked for"]);
+
+    // Each call of a role chain: the role on the way asks for 15 minutes.
+    let chain = Test::new()
+        .config(&format!("{CONFIG}{CHAIN}"))
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .args(["deep", "--code", "123456"]);
+    let server_requests = server.requests().len();
+    server.always(answer(60));
+    chain.fails(&[
+        "answered AssumeRole with credentials that expire at",
+        "later than the 15m asked for",
+    ]);
+    assert_eq!(
+        server.requests().len(),
+        server_requests + 1,
+        "the chain stops at the first"
+    );
+    server.always(far);
+    chain.fails(&["answered AssumeRole", "later than the 15m asked for"]);
 }
 
 // ---- Debug ----

@@ -98,7 +98,8 @@ fn every_script_passes_its_shells_syntax_check() {
 #[test]
 fn the_function_exports_the_session_into_the_same_shell() {
     let server = StsServer::start();
-    server.always(Reply::Creds(hostile()));
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
     for sh in ALL {
         let script = [
             load_init(sh),
@@ -119,7 +120,7 @@ fn the_function_exports_the_session_into_the_same_shell() {
             sh.name(),
             run.stderr
         );
-        assert_exported(sh, &run.env, &hostile());
+        assert_exported(sh, &run.env, &creds);
         // The function itself stays what it was: nothing of its own leaks into the shell.
         assert!(!run.env.keys().any(|k| k.contains("MFA_ENV_EVAL")));
     }

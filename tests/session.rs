@@ -423,7 +423,8 @@ const SHOW_ARGS: &str = "printf '%s\\0' \"$@\"; exit \"${EXIT:-0}\"";
 #[test]
 fn exec_passes_arguments_unchanged_and_the_session_in_the_environment() {
     let server = StsServer::start();
-    server.always(Reply::Creds(Creds::fixed()));
+    let creds = Creds::fixed();
+    server.always(Reply::Creds(creds.clone()));
     let args = [
         "a b",
         "it's",
@@ -458,7 +459,7 @@ fn exec_passes_arguments_unchanged_and_the_session_in_the_environment() {
         ("AWS_ACCESS_KEY_ID", "ASIATESTSESSIONKEY01"),
         ("AWS_SECRET_ACCESS_KEY", "sessionSecret/with+slash="),
         ("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEBYaDH+token/value=="),
-        ("AWS_CREDENTIAL_EXPIRATION", "2099-01-02T03:04:05Z"),
+        ("AWS_CREDENTIAL_EXPIRATION", &creds.expiration),
         ("AWS_REGION", "eu-west-1"),
         ("MFA_ENV_PROFILE", "dev"),
     ] {
@@ -692,27 +693,27 @@ fn the_process_format_asks_for_the_code_on_the_terminal() {
 #[test]
 fn json_is_one_flat_object() {
     let server = StsServer::start();
-    server.always(Reply::Creds(Creds::fixed()));
+    let creds = Creds::fixed();
+    server.always(Reply::Creds(creds.clone()));
     let out = Test::dev(&server)
         .args(["dev", "-c", "123456", "--format", "json"])
         .ok();
+    let expiration = &creds.expiration;
     assert_eq!(
         out.stdout,
-        "{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_SESSION_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\",\"MFA_ENV_ROLE\":\"\",\"MFA_ENV_ACCOUNT\":\"123456789012\",\"MFA_ENV_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\"}\n"
+        format!(
+            "{{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"{expiration}\",\"AWS_SESSION_EXPIRATION\":\"{expiration}\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\",\"MFA_ENV_ROLE\":\"\",\"MFA_ENV_ACCOUNT\":\"123456789012\",\"MFA_ENV_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\"}}\n"
+        )
     );
 }
 
 #[test]
 fn json_and_dotenv_values_arrive_exactly_in_python() {
     let server = StsServer::start();
-    // Every character class a quoter can get wrong, but `$`: python-dotenv keeps `\$` as two
-    // characters (format.rs says why `$` is escaped for docker compose anyway).
-    let creds = Creds {
-        access_key_id: "ASIA'q\"d\\b`id`!".into(),
-        secret_access_key: "sp ace\ttab\nnewline\r# trailing\\".into(),
-        session_token: "'a'\\''b' é 日本 🙂 \\'\\\\ =x".into(),
-        expiration: "2099-01-02T03:04:05Z".into(),
-    };
+    // Every character STS may send, where the formats care (a leading `=` and `-`). Values
+    // beyond STS's alphabet are refused (hostile.rs); the formats' quoters are proved exact
+    // for any value by quoting.rs.
+    let creds = crate::shells::hostile();
     server.always(Reply::Creds(creds.clone()));
     let script = "import json, sys, io, dotenv\n\
                   data = sys.stdin.read()\n\

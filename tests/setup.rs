@@ -630,3 +630,90 @@ fn keys_that_aws_refuses_stop_setup() {
     discovering(&server).fails(&["AWS does not know the access key AKIAEXAMPLEDEV00001"]);
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn terminal_escapes_from_iam_are_shown_escaped_in_the_question_and_the_menu() {
+    // Serial numbers and the user name come from IAM (or from whatever answers in its place):
+    // written raw, `ESC ] 0 ; ... BEL` would retitle the window, and other sequences rewrite
+    // the screen or the question itself. They are shown escaped, like every server text.
+    let hostile = "arn:aws:iam::123456789012:mfa/\u{1b}]0;owned\u{7}eve";
+    let shown = "arn:aws:iam::123456789012:mfa/\\u{1b}]0;owned\\u{7}eve";
+    let server = StsServer::start();
+    server.identity("arn:aws:iam::123456789012:user/\u{1b}]2;named\u{7}bob");
+    let raw = |pty: &Pty| {
+        let screen = pty.screen();
+        assert!(
+            !screen.contains("\u{1b}]") && !screen.contains('\u{7}'),
+            "a sequence from IAM reached the terminal: {screen:?}"
+        );
+    };
+
+    // One device: the question names it.
+    server.devices(&[hostile]);
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect(&format!("Use the MFA device {shown}?"), 1);
+        pty.send("n");
+        pty.expect("MFA device ARN", 1);
+        pty.send(&format!("{SERIAL}\r"));
+    });
+    assert!(status.success(), "{}", pty.screen());
+    raw(&pty);
+    assert_written(&test, SERIAL);
+
+    // Several: the menu lists them under a question that names the user.
+    server.devices(&[SERIAL, hostile]);
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect("\\u{1b}]2;named\\u{7}bob has 2 MFA devices", 1);
+        pty.expect(shown, 1);
+        pty.send("\r");
+    });
+    assert!(status.success(), "{}", pty.screen());
+    raw(&pty);
+    assert_written(&test, SERIAL);
+}
+
+#[test]
+fn the_endpoints_it_calls_are_named_and_plain_http_to_another_computer_is_refused() {
+    let server = StsServer::start();
+    server.devices(&[SERIAL]);
+    let test = discovering(&server);
+    let (status, _, pty) = on_terminal(&test, |pty| {
+        pty.expect("Use the MFA device", 1);
+        pty.send("y");
+    });
+    assert!(status.success(), "{}", pty.screen());
+    let lines = test.endpoint_lines();
+    assert_eq!(lines.len(), 2);
+    for line in lines {
+        assert_eq!(pty.screen().matches(&line).count(), 1, "{}", pty.screen());
+    }
+    // --serial-number is checked against IAM's list: both are called, and named once each.
+    let test = Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .iam(&server);
+    let path = test.config_path();
+    let test = test
+        .may_write(path)
+        .args(["setup", "dev", "--serial-number", SERIAL]);
+    let out = test.ok();
+    let lines = test.endpoint_lines();
+    assert_eq!(lines.len(), 2);
+    for line in lines {
+        assert_eq!(
+            out.raw_stderr.matches(&line).count(),
+            1,
+            "{}",
+            out.raw_stderr
+        );
+    }
+    // IAM over plain http to another computer: refused before any call.
+    let before = server.requests().len();
+    discovering(&server)
+        .env("AWS_ENDPOINT_URL_IAM", "http://iam.example.invalid")
+        .fails(&["the IAM endpoint http://iam.example.invalid (from AWS_ENDPOINT_URL_IAM) is plain http to another computer"]);
+    assert_eq!(server.requests().len(), before);
+}

@@ -5,13 +5,24 @@ use std::collections::BTreeMap;
 use crate::support::shells::{ALL, Sh};
 use crate::support::*;
 
-/// Values STS could send that a careless quoter would break or execute.
+/// The values STS could send that are hardest for a quoter: all of its alphabet, with a
+/// leading `=` (zsh expands `=cmd` at the start of a word) and `-`, and `/`, `+`, `.` runs.
 pub fn hostile() -> Creds {
+    Creds {
+        access_key_id: "ASIA0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".into(),
+        secret_access_key: "=ls/+.-_=..//++abcXYZ09".into(),
+        session_token: "-n+/=._-eyJhbGciOiJIUzI1NiJ9.e30.sig_-==".into(),
+        expiration: in_minutes(15),
+    }
+}
+
+/// Values a careless quoter would break or execute, which STS never sends: refused.
+pub fn beyond_sts() -> Creds {
     Creds {
         access_key_id: "ASIA'quote\"double\\back$HOME`id`!bang".into(),
         secret_access_key: "sp ace\ttab\nnewline trailing\\".into(),
         session_token: "$(touch /tmp/pwned) ; rm -rf / && `x` 'a'\\''b' é ü 日本 🙂 \\'\\\\".into(),
-        expiration: "2099-01-02T03:04:05Z".into(),
+        expiration: in_minutes(15),
     }
 }
 
@@ -50,7 +61,8 @@ pub fn assert_session(sh: Sh, env: &BTreeMap<String, String>, want: &BTreeMap<&s
 #[test]
 fn hostile_values_arrive_exactly_in_every_shell() {
     let server = StsServer::start();
-    server.always(Reply::Creds(hostile()));
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
     for sh in ALL {
         let out = Test::dev(&server)
             .args(["dev", "-c", "123456", "-s", sh.name()])
@@ -68,7 +80,63 @@ fn hostile_values_arrive_exactly_in_every_shell() {
             code
         };
         let env = sh.eval(&code);
-        assert_session(sh, &env, &expected(&hostile(), "eu-west-1", "dev"));
+        assert_session(sh, &env, &expected(&creds, "eu-west-1", "dev"));
+    }
+    assert!(!std::path::Path::new("/tmp/pwned").exists());
+}
+
+/// `AWS_PROFILE=old`, then the real command evaluated whatever it prints, then `env -0`.
+fn eval_over_old_profile(sh: Sh) -> &'static str {
+    match sh {
+        Sh::Fish => "set -gx AWS_PROFILE old; $MFA_ENV dev --code 123456 | source; env -0",
+        _ => "export AWS_PROFILE=old; eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
+    }
+}
+
+#[test]
+fn values_sts_never_sends_are_refused_and_nothing_is_evaluated() {
+    // One field at a time, so that each field's check is proved.
+    let server = StsServer::start();
+    let beyond = beyond_sts();
+    let cases = [
+        (
+            "AccessKeyId",
+            Creds {
+                access_key_id: beyond.access_key_id.clone(),
+                ..hostile()
+            },
+        ),
+        (
+            "SecretAccessKey",
+            Creds {
+                secret_access_key: beyond.secret_access_key.clone(),
+                ..hostile()
+            },
+        ),
+        (
+            "SessionToken",
+            Creds {
+                session_token: beyond.session_token.clone(),
+                ..hostile()
+            },
+        ),
+    ];
+    for (field, creds) in cases {
+        server.always(Reply::Creds(creds));
+        for sh in ALL {
+            let run = Test::dev(&server).shell(sh, eval_over_old_profile(sh));
+            assert!(
+                run.stderr
+                    .contains(&format!("with a {field} that holds characters other than"))
+                    && run.stderr.contains("nothing was exported"),
+                "{}: {}",
+                sh.name(),
+                run.stderr
+            );
+            assert!(!run.stderr.contains("sp ace") && !run.stderr.contains("touch"));
+            assert_eq!(run.env.get("AWS_PROFILE").map(String::as_str), Some("old"));
+            assert!(!run.env.contains_key("AWS_ACCESS_KEY_ID"), "{}", sh.name());
+        }
     }
     assert!(!std::path::Path::new("/tmp/pwned").exists());
 }
@@ -77,7 +145,8 @@ fn hostile_values_arrive_exactly_in_every_shell() {
 fn eval_of_the_real_command_in_each_shell() {
     // As a user types it, with no --shell: the parent shell is detected.
     let server = StsServer::start();
-    server.always(Reply::Creds(hostile()));
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
     for sh in ALL {
         let script = match sh {
             Sh::Fish => "$MFA_ENV dev --code 123456 | source; and env -0",
@@ -95,7 +164,7 @@ fn eval_of_the_real_command_in_each_shell() {
             run.stderr
         );
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-        assert_session(sh, &run.env, &expected(&hostile(), "eu-west-1", "dev"));
+        assert_session(sh, &run.env, &expected(&creds, "eu-west-1", "dev"));
     }
 }
 
@@ -104,11 +173,7 @@ fn a_failure_evaluates_nothing() {
     let server = StsServer::start();
     server.always(Reply::code_rejected());
     for sh in ALL {
-        let script = match sh {
-            Sh::Fish => "set -gx AWS_PROFILE old; $MFA_ENV dev --code 123456 | source; env -0",
-            _ => "export AWS_PROFILE=old; eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
-        };
-        let run = Test::dev(&server).shell(sh, script);
+        let run = Test::dev(&server).shell(sh, eval_over_old_profile(sh));
         assert!(
             run.stderr.contains("STS rejected the MFA code"),
             "{}",
@@ -129,12 +194,13 @@ fn posix_quoting_holds_in_dash_style_sh_too() {
     // `sh` as a parent is treated as bash-compatible POSIX; prove the statements in zsh's sh
     // emulation is not needed: bash in POSIX mode reads them the same.
     let server = StsServer::start();
-    server.always(Reply::Creds(hostile()));
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
     let out = Test::dev(&server)
         .args(["dev", "-c", "123456", "-s", "bash"])
         .ok();
     let env = Sh::Bash.eval(&format!("set -o posix\n{}", out.stdout));
-    assert_session(Sh::Bash, &env, &expected(&hostile(), "eu-west-1", "dev"));
+    assert_session(Sh::Bash, &env, &expected(&creds, "eu-west-1", "dev"));
 }
 
 #[test]

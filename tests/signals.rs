@@ -30,13 +30,15 @@ fn wait_for_request(server: &StsServer) {
 
 /// The child's end, within a few seconds of the interruption.
 #[track_caller]
-fn finish_within(child: Child, max: Duration) -> Output {
+fn finish_within(test: &Test, child: Child, max: Duration) -> Output {
     let start = Instant::now();
     let out = child.wait_with_output().unwrap();
+    let raw_stderr = String::from_utf8(out.stderr).unwrap();
     let output = Output {
         status: out.status,
         stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
+        stderr: test.without_endpoint_lines(&raw_stderr),
+        raw_stderr,
         elapsed: start.elapsed(),
     };
     assert!(output.elapsed < max, "took {:?}", output.elapsed);
@@ -59,7 +61,7 @@ fn sigint_during_the_sts_call_leaves_stdout_empty() {
     wait_for_request(&server);
     let pid = i32::try_from(child.id()).unwrap();
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let out = finish_within(child, Duration::from_secs(3));
+    let out = finish_within(&test, child, Duration::from_secs(3));
     assert!(!out.status.success());
     // No handler: the default action ends the process, as Ctrl-C ends any command.
     assert_eq!(out.status.signal(), Some(libc::SIGINT), "{:?}", out.status);
@@ -82,7 +84,7 @@ fn ctrl_c_on_the_terminal_during_the_sts_call() {
     pty.send("123456\r");
     wait_for_request(&server);
     pty.send("\x03");
-    let out = finish_within(child, Duration::from_secs(3));
+    let out = finish_within(&test, child, Duration::from_secs(3));
     assert!(!out.status.success());
     assert_eq!(out.stdout, "");
     assert_eq!(pty.lflags(), flags, "terminal flags changed");
@@ -107,7 +109,7 @@ fn a_closed_stdout_is_a_quiet_failure() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = finish_within(child, Duration::from_secs(5));
+    let out = finish_within(&test, child, Duration::from_secs(5));
     assert_eq!(
         out.status.code(),
         Some(1),

@@ -232,13 +232,15 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         "",
         |region| format!("region {region}"),
     );
-    let endpoint = profile::endpoint_url(&profiles, profile, env, "sts", "STS");
+    let endpoint = profile::endpoint(&profiles, profile, env, "sts", "STS");
     let Some(region) = region else {
         report.skip("STS endpoint", "needs the region");
         return skip_all(report, &AFTER_PROFILE[3..], "needs the region");
     };
-    let Some(sts) = report.check(Sts::new(&region, endpoint.as_deref()), "", |sts| {
-        format!("STS endpoint {}", sts.endpoint())
+    let sts = endpoint.and_then(|endpoint| Sts::new(&region, &endpoint));
+    let Some(sts) = report.check(sts, "", |sts| match sts.configured_by() {
+        Some(from) => format!("STS endpoint {} (from {from})", sts.endpoint()),
+        None => format!("STS endpoint {}", sts.endpoint()),
     }) else {
         return skip_all(report, &AFTER_PROFILE[3..], "needs an STS endpoint");
     };

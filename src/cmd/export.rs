@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use crate::cli::ExportArgs;
-use crate::cmd::{say, write_stdout};
+use crate::cmd::{announce, say, write_stdout};
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -246,7 +246,8 @@ fn session_token(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<
         .mfa_serial
         .as_deref()
         .ok_or_else(|| Error::new(format!("profile '{}' has no mfa_serial", r.name)))?;
-    let sts = Sts::new(&r.region, r.endpoint_url.as_deref())?;
+    let sts = Sts::new(&r.region, &r.endpoint)?;
+    announce(sts.notice());
     let signer = Signer::from(&r.keys);
     with_code(code, &prompt_text(&r.name, serial), |code| {
         sts.get_session_token(&signer, serial, code, duration)
@@ -263,7 +264,8 @@ fn assume_roles(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<S
         ));
         duration = CHAINED_MAX;
     }
-    let sts = Sts::new(&r.region, r.endpoint_url.as_deref())?;
+    let sts = Sts::new(&r.region, &r.endpoint)?;
+    announce(sts.notice());
     let mfa = r.mfa_role();
     let chain = |code: Option<&str>| -> Result<Session, CallError> {
         // One bound for all the calls of the chain: the first call has the SDK's, and the

@@ -25,6 +25,14 @@ pub fn write_stdout(text: &str) -> Result<()> {
     }
 }
 
+/// Name an endpoint other than AWS's own (the line from `Sts::notice` or `Iam::notice`)
+/// before the first call to it: what is sent there, and what it answers, matters.
+pub fn announce(notice: Option<String>) {
+    if let Some(notice) = notice {
+        say(&notice);
+    }
+}
+
 /// Say something to the person on stderr, prefixed like every other line we print there.
 pub fn say(text: &str) {
     let _ = writeln!(

@@ -6,13 +6,13 @@ use std::time::Duration;
 use crate::chain;
 use crate::cli::SetupArgs;
 use crate::cmd::export::{prompt_text, with_code};
-use crate::cmd::say;
+use crate::cmd::{announce, say};
 use crate::config_edit::{self, Edit};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
 use crate::mfa_process;
-use crate::profile::{self, LongTermKeys, Profiles};
+use crate::profile::{self, Endpoint, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
 use crate::sts::{Signer, Sts};
 use aws_config::profile::Profile;
@@ -35,15 +35,16 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     let region = profile::region(args.region.as_deref(), &chain, env)?;
     let sts = Sts::new(
         &region,
-        profile::endpoint_url(&profiles, profile, env, "sts", "STS").as_deref(),
+        &profile::endpoint(&profiles, profile, env, "sts", "STS")?,
     )?;
     let signer = Signer::from(&keys);
     let iam = Devices {
         name,
         keys: &keys,
         region: &region,
-        endpoint: profile::endpoint_url(&profiles, profile, env, "iam", "IAM"),
+        endpoint: profile::endpoint(&profiles, profile, env, "iam", "IAM")?,
         sts: &sts,
+        named: std::cell::Cell::new(false),
         signer: &signer,
     };
 
@@ -85,7 +86,8 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
         )?;
         // The session proves the device and the keys work together; it is dropped unseen.
         with_code(code.as_deref(), &prompt_text(name, &serial), |code| {
-            sts.get_session_token(&signer, &serial, code, VERIFY_DURATION)
+            iam.sts()
+                .get_session_token(&signer, &serial, code, VERIFY_DURATION)
         })?;
         say(&format!(
             "verified: STS accepted a code from {serial}; `eval \"$(mfa-env {name})\"` will work"
@@ -99,8 +101,10 @@ struct Devices<'a> {
     name: &'a str,
     keys: &'a LongTermKeys,
     region: &'a str,
-    endpoint: Option<String>,
+    endpoint: Endpoint,
     sts: &'a Sts,
+    /// Whether the STS endpoint was named on stderr (once, before the first call).
+    named: std::cell::Cell<bool>,
     signer: &'a Signer,
 }
 
@@ -109,15 +113,24 @@ struct Devices<'a> {
 type Listed = (Option<String>, std::result::Result<Vec<String>, String>);
 
 impl Devices<'_> {
+    /// STS, named on stderr before its first call when it is not AWS's own.
+    fn sts(&self) -> &Sts {
+        if !self.named.replace(true) {
+            announce(self.sts.notice());
+        }
+        self.sts
+    }
+
     fn list(&self) -> Result<Listed> {
-        let identity = self.sts.get_caller_identity(self.signer)?;
+        let identity = self.sts().get_caller_identity(self.signer)?;
         say(&format!(
             "the keys of profile '{}' belong to {}",
             self.name, identity.arn
         ));
         let user = iam::user_name(&identity.arn);
-        let listed =
-            Iam::new(self.keys, self.region, self.endpoint.as_deref())?.list_mfa_devices(user);
+        let iam = Iam::new(self.keys, self.region, &self.endpoint)?;
+        announce(iam.notice());
+        let listed = iam.list_mfa_devices(user);
         Ok((user.map(str::to_owned), listed))
     }
 }

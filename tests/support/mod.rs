@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use sts::{Creds, Reply, StsServer};
+pub use sts::{Creds, Reply, StsServer, in_minutes};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-env");
 
@@ -26,6 +26,8 @@ pub const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 /// The usual profile: long-term keys in credentials, MFA device and region in config.
 pub const CONFIG: &str =
     "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\n";
+/// Two roles on top of the usual profile: `deep` is assumed with `admin`'s session.
+pub const CHAIN: &str = "[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n[profile deep]\nrole_arn = arn:aws:iam::333333333333:role/Deep\nsource_profile = admin\n";
 pub const CREDENTIALS: &str = "[dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n";
 
 /// A run of mfa-env with a fresh HOME and TMPDIR and only the variables a test sets.
@@ -46,13 +48,17 @@ pub type Files = BTreeMap<PathBuf, (Vec<u8>, Option<std::time::SystemTime>)>;
 pub struct ShellRun {
     pub status: std::process::ExitStatus,
     pub env: BTreeMap<String, String>,
+    /// stderr without the lines that name the test's own endpoints (`Test::endpoint_lines`).
     pub stderr: String,
 }
 
 pub struct Output {
     pub status: std::process::ExitStatus,
     pub stdout: String,
+    /// stderr without the lines that name the test's own endpoints (`Test::endpoint_lines`).
     pub stderr: String,
+    /// stderr as written.
+    pub raw_stderr: String,
     pub elapsed: Duration,
 }
 
@@ -176,15 +182,45 @@ impl Test {
             .stderr(Stdio::piped())
             .output()
             .expect("run mfa-env");
+        let raw_stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
         let output = Output {
             status: out.status,
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+            stderr: self.without_endpoint_lines(&raw_stderr),
+            raw_stderr,
             elapsed: start.elapsed(),
         };
         self.assert_unchanged(&before);
         output.assert_contract_allowing(&self.foreign);
         output
+    }
+
+    /// The lines mfa-env writes before calling the endpoints this test set in
+    /// AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_IAM (every test STS is one):
+    /// `mfa-env: using STS endpoint http://127.0.0.1:PORT (from AWS_ENDPOINT_URL_STS)`.
+    pub fn endpoint_lines(&self) -> Vec<String> {
+        [
+            ("STS", "AWS_ENDPOINT_URL_STS"),
+            ("IAM", "AWS_ENDPOINT_URL_IAM"),
+        ]
+        .into_iter()
+        .filter_map(|(service, var)| {
+            let (_, url) = self.env.iter().rev().find(|(k, _)| k == var)?;
+            Some(format!(
+                "mfa-env: using {service} endpoint {url} (from {var})"
+            ))
+        })
+        .collect()
+    }
+
+    /// `stderr` without the endpoint lines, so that tests of other lines need not know them;
+    /// the tests of the endpoint line read `raw_stderr`.
+    pub fn without_endpoint_lines(&self, stderr: &str) -> String {
+        let lines = self.endpoint_lines();
+        stderr
+            .split_inclusive('\n')
+            .filter(|line| !lines.iter().any(|l| l == line.trim_end_matches('\n')))
+            .collect()
     }
 
     /// Every file under HOME and TMPDIR, to compare before and after a run.
@@ -232,7 +268,7 @@ impl Test {
         ShellRun {
             status: out.status,
             env: shells::parse_env0(&out.stdout),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stderr: self.without_endpoint_lines(&String::from_utf8_lossy(&out.stderr)),
         }
     }
 

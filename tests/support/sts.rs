@@ -34,13 +34,20 @@ impl Default for Creds {
 }
 
 impl Creds {
-    /// Fixed values with a fixed expiration, for exact output.
+    /// Fixed values, for exact output, with the expiration fixed when called: 15 minutes from
+    /// now, within what any call asks for (mfa-env refuses a later one, as STS never grants
+    /// more than was asked).
     pub fn fixed() -> Creds {
         Creds {
-            expiration: "2099-01-02T03:04:05Z".into(),
+            expiration: in_minutes(15),
             ..Creds::default()
         }
     }
+}
+
+/// An expiration `minutes` from now, in whole seconds as STS writes it.
+pub fn in_minutes(minutes: i64) -> String {
+    mfa_env::time::rfc3339(mfa_env::time::now() + minutes * 60)
 }
 
 #[derive(Debug, Clone)]
@@ -381,8 +388,12 @@ pub fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Raw CR would be normalised away by any XML parser; send it as a reference.
-            '\r' => out.push_str("&#13;"),
+            // Raw CR would be normalised away by any XML parser, and other control characters
+            // are not allowed raw in XML (the SDK's parser refuses them): a server sends them
+            // as references, which the SDK decodes.
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                out.push_str(&format!("&#x{:x};", u32::from(c)));
+            }
             c => out.push(c),
         }
     }
