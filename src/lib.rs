@@ -3,17 +3,14 @@
 //! Data flows one way: command line -> resolved profile -> MFA code -> STS -> credentials ->
 //! rendered lines -> stdout.
 
-mod chain;
 pub mod cli;
 mod cmd;
-mod config_edit;
 pub mod duration;
 mod env;
 pub mod error;
 pub mod format;
 mod held;
 mod iam;
-pub mod listing;
 mod mfa_process;
 pub mod profile;
 pub mod prompt;

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mfa_env::listing::{Key, Listing};
+use mfa_env::profile::listing::{Key, Listing};
 use mfa_env::profile::Profiles;
 
 fuzz_target!(|input: (&str, &str)| {

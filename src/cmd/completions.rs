@@ -14,7 +14,7 @@ use crate::cli::{Cli, CompletionShell};
 use crate::cmd::write_stdout;
 use crate::env::Env;
 use crate::error::Result;
-use crate::listing::Listing;
+use crate::profile::listing::Listing;
 
 /// The variable that turns a run into a completion request. Not clap's default `COMPLETE`:
 /// a variable of that common name left in someone's environment would hijack every run.

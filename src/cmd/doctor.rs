@@ -8,12 +8,12 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::chain;
 use crate::cli::DoctorArgs;
 use crate::cmd::say;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::mfa_process;
+use crate::profile::chain;
 use crate::profile::{self, Profiles};
 use crate::sts::{Signer, Sts};
 use crate::time;

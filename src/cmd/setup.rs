@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use crate::chain;
 use crate::cli::SetupArgs;
 use crate::cmd::export::{prompt_text, with_code};
 use crate::cmd::{announce, say};
-use crate::config_edit::{self, Edit};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
 use crate::mfa_process;
+use crate::profile::chain;
+use crate::profile::edit::{self as config_edit, Edit};
 use crate::profile::{self, Endpoint, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
 use crate::sts::{Signer, Sts};

@@ -12,7 +12,7 @@
 use aws_config::profile::ProfileSet;
 use aws_runtime::env_config::file::EnvConfigFileKind;
 
-use crate::chain::{self, Keys};
+use super::chain::{self, Keys};
 use crate::env::Env;
 use crate::error::Result;
 use crate::profile::{File, parse_one, read_files};
@@ -366,7 +366,7 @@ fn profile_name(header: &str, kind: EnvConfigFileKind) -> Option<&str> {
         Some((prefix, name)) => (Some(prefix.trim()), name.trim()),
         None => (None, header.trim()),
     };
-    let valid = crate::profile::is_valid_name(name);
+    let valid = super::is_valid_name(name);
     match (kind, prefix) {
         (EnvConfigFileKind::Config, Some("profile")) if valid => Some(name),
         (EnvConfigFileKind::Config, None) if name == "default" => Some(name),
