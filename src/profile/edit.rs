@@ -3,13 +3,13 @@
 //!
 //! The file is not rebuilt from a parsed form (that would lose comments, order, spacing and
 //! line endings): the edit is found line by line, with the same rules as the AWS SDK's parser
-//! (aws-runtime `env_config::parse`), and spliced into the original text:
+//! (`ini.rs` holds them), and spliced into the original text:
 //!
 //! - a line that starts with `[` is a section header; `#` or `;` in column 0 is a comment;
 //! - a line that starts with a space or tab continues the property above it (nested
 //!   sub-sections such as `s3 =` and its indented keys);
 //! - but first, indented keys are read as the AWS CLI reads them (`[profile dev]` then
-//!   `    region = x`): a line is what it is in `profile::dedent_properties`'s reading, which
+//!   `    region = x`): a line is what it is in `ini::dedent_properties`'s reading, which
 //!   only takes leading blanks away; the splice keeps them, and a new line takes the
 //!   indentation of the section's properties;
 //! - anything else is a property, `key = value`, its key compared without case;
@@ -24,8 +24,10 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use aws_runtime::env_config::file::EnvConfigFileKind;
+
+use super::ini::{self, BLANK, Line};
 use crate::error::{Error, Result};
-use crate::profile::dedent_properties;
 
 /// The change to make, and what to show of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,17 +45,8 @@ pub struct Edit {
     pub unchanged: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind<'a> {
-    Blank,
-    Comment,
-    Header(&'a str),
-    Continuation,
-    Property(&'a str),
-}
-
 #[derive(Debug)]
-struct Line<'a> {
+struct Span<'a> {
     /// Byte range of the line in the text, without and with its line ending.
     start: usize,
     end: usize,
@@ -61,12 +54,12 @@ struct Line<'a> {
     /// The leading blanks the AWS CLI's reading takes away (none where they mean a
     /// continuation).
     indent: usize,
-    kind: Kind<'a>,
+    kind: Line<'a>,
 }
 
-fn lines(text: &str) -> Vec<Line<'_>> {
+fn lines(text: &str) -> Vec<Span<'_>> {
     // The dedented text has the same lines, each the original less some leading blanks.
-    let dedented = dedent_properties(text);
+    let dedented = ini::dedent_properties(text);
     let mut out = Vec::new();
     let mut start = 0;
     for (raw, read) in text
@@ -78,69 +71,24 @@ fn lines(text: &str) -> Vec<Line<'_>> {
         let content = raw.strip_suffix('\n').unwrap_or(raw);
         let content = content.strip_suffix('\r').unwrap_or(content);
         let end = start + content.len();
-        out.push(Line {
+        out.push(Span {
             start,
             end,
             end_with_eol,
             indent,
-            kind: classify(&content[indent..]),
+            kind: ini::line(&content[indent..]),
         });
         start = end_with_eol;
     }
     out
 }
 
-const WHITESPACE: &[char] = &[' ', '\t'];
-
-fn classify(line: &str) -> Kind<'_> {
-    if line.trim_matches(WHITESPACE).is_empty() {
-        Kind::Blank
-    } else if line.starts_with(['#', ';']) {
-        Kind::Comment
-    } else if let Some(rest) = line.strip_prefix('[') {
-        // As the SDK does: a comment may follow the header; the name is trimmed.
-        let rest = rest.find(['#', ';']).map_or(rest, |i| &rest[..i]);
-        let inner = rest.trim_matches(WHITESPACE);
-        Kind::Header(inner.strip_suffix(']').unwrap_or(inner))
-    } else if line.starts_with(WHITESPACE) {
-        Kind::Continuation
-    } else {
-        Kind::Property(
-            line.split_once('=')
-                .map_or(line, |(k, _)| k)
-                .trim_matches(WHITESPACE),
-        )
-    }
-}
-
-/// `[profile NAME]` -> (Some("profile"), "NAME"); `[default]` -> (None, "default").
-fn section_pair(header: &str) -> (Option<&str>, &str) {
-    let header = header.trim_matches(WHITESPACE);
-    match header.split_once(WHITESPACE) {
-        Some((prefix, suffix)) => (Some(prefix.trim()), suffix.trim()),
-        None => (None, header.trim()),
-    }
-}
-
+/// Whether a header names the profile in the config file (`[profile default]` wins over
+/// `[default]`).
 fn is_profile_section(header: &str, profile: &str, prefixed_default: bool) -> bool {
-    match section_pair(header) {
-        (Some("profile"), name) => name == profile,
-        // `[default]` counts unless `[profile default]` is present, which replaces it.
-        (None, "default") => profile == "default" && !prefixed_default,
-        _ => false,
-    }
-}
-
-/// Every section header of a file, as `(prefix, name)`: `[profile dev]` is
-/// `(Some("profile"), "dev")`, `[dev]` is `(None, "dev")`.
-pub fn sections(text: &str) -> Vec<(Option<&str>, &str)> {
-    lines(text)
-        .into_iter()
-        .filter_map(|l| match l.kind {
-            Kind::Header(header) => Some(section_pair(header)),
-            _ => None,
-        })
-        .collect()
+    let unprefixed_default = ini::section_pair(header) == (None, "default");
+    ini::profile_name(header, EnvConfigFileKind::Config) == Some(profile)
+        && !(prefixed_default && unprefixed_default)
 }
 
 /// The header a new section gets.
@@ -157,9 +105,9 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let line = format!("{key} = {value}");
     let lines = lines(text);
-    let prefixed_default = lines.iter().any(
-        |l| matches!(l.kind, Kind::Header(h) if section_pair(h) == (Some("profile"), "default")),
-    );
+    let prefixed_default = lines.iter().any(|l| {
+        matches!(l.kind, Line::Header(Some(h)) if ini::section_pair(h) == (Some("profile"), "default"))
+    });
 
     // Walk the sections: which lines belong to the profile, the key's lines there, and the
     // last property (or continuation) line of each of its sections.
@@ -173,8 +121,8 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
     let mut in_found = false;
     for (i, l) in lines.iter().enumerate() {
         match l.kind {
-            Kind::Header(h) => {
-                in_section = is_profile_section(h, profile, prefixed_default);
+            Line::Header(h) => {
+                in_section = h.is_some_and(|h| is_profile_section(h, profile, prefixed_default));
                 in_found = false;
                 if in_section {
                     header_text = Some(&text[l.start + l.indent..l.end]);
@@ -182,15 +130,15 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
                     indent = "";
                 }
             }
-            Kind::Property(k) if in_section => {
+            Line::Property(k) if in_section => {
                 last_content = Some(i);
                 indent = &text[l.start..l.start + l.indent];
-                in_found = k.eq_ignore_ascii_case(key);
+                in_found = k.is_some_and(|(k, _)| k.eq_ignore_ascii_case(key));
                 if in_found {
                     found.push((i, i));
                 }
             }
-            Kind::Continuation if in_section => {
+            Line::Continuation if in_section => {
                 last_content = Some(i);
                 if in_found {
                     // Only continuation lines right below the key's line are part of it.
@@ -200,12 +148,12 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
                     }
                 }
             }
-            Kind::Blank | Kind::Comment => {
+            Line::Blank | Line::Comment => {
                 if in_found && found.last().is_some_and(|(_, last)| *last + 1 != i) {
                     in_found = false;
                 }
             }
-            Kind::Property(_) | Kind::Continuation => {}
+            Line::Property(_) | Line::Continuation => {}
         }
     }
 
@@ -216,7 +164,7 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
             .collect();
         let unchanged = replaced.iter().all(|r| {
             r.split_once('=')
-                .is_some_and(|(_, v)| v.trim_matches(WHITESPACE) == value)
+                .is_some_and(|(_, v)| v.trim_matches(BLANK) == value)
         });
         if unchanged {
             return Edit {

@@ -13,6 +13,7 @@ use aws_config::profile::ProfileSet;
 use aws_runtime::env_config::file::EnvConfigFileKind;
 
 use super::chain::{self, Keys};
+use super::ini::{self, Line};
 use crate::env::Env;
 use crate::error::Result;
 use crate::profile::{File, parse_one, read_files};
@@ -164,7 +165,7 @@ impl Listing {
     pub fn from_texts(config: &str, credentials: &str) -> Result<Listing> {
         let file = |path: &str, text: &str| File {
             path: path.into(),
-            contents: Some(crate::profile::dedent_properties(text).into_owned()),
+            contents: Some(ini::dedent_properties(text).into_owned()),
         };
         Listing::new(file("config", config), file("credentials", credentials))
     }
@@ -269,9 +270,6 @@ impl Span {
     }
 }
 
-/// Blanks as the AWS parsers count them: space and tab, nothing else.
-const BLANK: [char; 2] = [' ', '\t'];
-
 /// The profile sections of one file and the six keys of each, sorted by name; `None` where
 /// the file needs aws-config's reading (see the module's comment).
 fn scan(text: &str, kind: EnvConfigFileKind) -> Option<Vec<Section>> {
@@ -292,42 +290,42 @@ fn scan(text: &str, kind: EnvConfigFileKind) -> Option<Vec<Section>> {
     let mut current: Option<Option<usize>> = None;
     let mut property: Option<Property> = None;
     for line in text.lines() {
-        if trim_blank(line).is_empty() || line.starts_with(['#', ';']) {
-            continue;
-        }
-        if line.starts_with('[') {
-            let header = without_comment(line, false)
-                .strip_prefix('[')?
-                .strip_suffix(']')?;
-            current = Some(profile_name(header, kind).map(|name| {
-                sections.push(Section {
-                    name: at(name),
-                    header: at(header),
-                    values: Default::default(),
+        match ini::line(line) {
+            Line::Blank | Line::Comment => {}
+            Line::Header(header) => {
+                let header = header?;
+                current = Some(ini::profile_name(header, kind).map(|name| {
+                    sections.push(Section {
+                        name: at(name),
+                        header: at(header),
+                        values: Default::default(),
+                    });
+                    sections.len() - 1
+                }));
+                property = None;
+            }
+            Line::Continuation => {
+                // A continuation of the property above: aws-config fails without one, appends
+                // the line to a value, and checks a sub-property (`s3 =` then `  k = v`).
+                let Property { ours, opens_block } = property?;
+                if ours || (opens_block && ini::key_value(line).is_none()) {
+                    return None;
+                }
+            }
+            Line::Property(key_value) => {
+                let section = current?;
+                let (key, value) = key_value?;
+                let key = Key::ALL
+                    .into_iter()
+                    .find(|k| key.eq_ignore_ascii_case(k.name()));
+                if let (Some(index), Some(key)) = (section, key) {
+                    sections[index].values[key as usize] = Some(at(value));
+                }
+                property = Some(Property {
+                    ours: section.is_some() && key.is_some(),
+                    opens_block: value.is_empty(),
                 });
-                sections.len() - 1
-            }));
-            property = None;
-        } else if line.starts_with(BLANK) {
-            // A continuation of the property above: aws-config fails without one, appends
-            // the line to a value, and checks a sub-property (`s3 =` then `  k = v`).
-            let Property { ours, opens_block } = property?;
-            if ours || (opens_block && key_value(line).is_none()) {
-                return None;
             }
-        } else {
-            let section = current?;
-            let (key, value) = key_value(line)?;
-            let key = Key::ALL
-                .into_iter()
-                .find(|k| key.eq_ignore_ascii_case(k.name()));
-            if let (Some(index), Some(key)) = (section, key) {
-                sections[index].values[key as usize] = Some(at(value));
-            }
-            property = Some(Property {
-                ours: section.is_some() && key.is_some(),
-                opens_block: value.is_empty(),
-            });
         }
     }
     // A stable sort keeps the file's order among sections of one name, so a later value wins
@@ -355,61 +353,6 @@ struct Property {
     ours: bool,
     /// Its value was empty: the lines below are sub-properties.
     opens_block: bool,
-}
-
-/// The profile a section header names, as aws-config normalizes it: `[profile NAME]` and
-/// `[default]` in the config file, `[NAME]` in the credentials file, and only names of
-/// letters, digits and `_-/.%@:+`.
-fn profile_name(header: &str, kind: EnvConfigFileKind) -> Option<&str> {
-    let header = trim_blank(header);
-    let (prefix, name) = match header.split_once(BLANK) {
-        Some((prefix, name)) => (Some(prefix.trim()), name.trim()),
-        None => (None, header.trim()),
-    };
-    let valid = super::is_valid_name(name);
-    match (kind, prefix) {
-        (EnvConfigFileKind::Config, Some("profile")) if valid => Some(name),
-        (EnvConfigFileKind::Config, None) if name == "default" => Some(name),
-        (EnvConfigFileKind::Credentials, None) if valid => Some(name),
-        _ => None,
-    }
-}
-
-/// `key = value` with its comment cut off and the blanks trimmed; `None` where aws-config
-/// reports an error (no `=`, no key).
-fn key_value(line: &str) -> Option<(&str, &str)> {
-    let (key, value) = without_comment(line, true).split_once('=')?;
-    let key = trim_blank(key);
-    (!key.is_empty()).then_some((key, trim_blank(value)))
-}
-
-/// The line, trimmed, up to a `#` or `;` that starts a comment: anywhere in a header, only
-/// after whitespace (any Unicode whitespace, as aws-config counts it) in a property.
-fn without_comment(line: &str, after_whitespace: bool) -> &str {
-    let line = trim_blank(line);
-    // Both marks are ASCII: a byte equal to one is a whole character.
-    let comment = line.bytes().enumerate().find_map(|(index, byte)| {
-        let starts = matches!(byte, b'#' | b';')
-            && (!after_whitespace
-                || line[..index]
-                    .chars()
-                    .next_back()
-                    .is_some_and(char::is_whitespace));
-        starts.then_some(index)
-    });
-    trim_blank(&line[..comment.unwrap_or(line.len())])
-}
-
-/// The text without the blanks (space, tab) around it.
-fn trim_blank(text: &str) -> &str {
-    let blank = |b: &u8| matches!(b, b' ' | b'\t');
-    let bytes = text.as_bytes();
-    let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !blank(b))
-        .map_or(start, |i| i + 1);
-    &text[start..end]
 }
 
 #[cfg(test)]

@@ -30,13 +30,14 @@ pub mod chain;
 mod check;
 pub mod edit;
 mod endpoint;
+mod ini;
 pub mod listing;
 mod names;
 mod resolve;
 
 pub use check::{check_role_arn, check_serial, is_mfa_arn, is_region};
 pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint};
-pub use names::is_valid_name;
+pub use ini::{dedent_properties, is_valid_name};
 pub use resolve::{
     LongTermKeys, Overrides, Resolved, Role, long_term_keys, region, resolve, section_name,
     unsupported,
@@ -97,51 +98,6 @@ impl File {
     pub fn exists(&self) -> bool {
         self.contents.is_some()
     }
-}
-
-/// Indented keys, as the AWS CLI reads them: `[default]` then `  region = x`.
-///
-/// aws-config takes every indented line for the continuation of the property above, and
-/// fails on the first key of a section when it is indented ("Expected a property definition,
-/// found continuation"); the AWS CLI (Python's configparser) takes an indented line for a
-/// continuation only when it is indented deeper than the property it follows. 3 of 40 real
-/// files we studied were indented like that (tests/data/config holds the forms). So a line
-/// indented no deeper than the section's last property (or following the section header)
-/// loses its indentation here; deeper lines (the `s3 =` sub-properties) are left as they are,
-/// and comment lines lose their indentation too. Lines are neither added nor removed, so
-/// parse errors keep their line numbers.
-pub fn dedent_properties(text: &str) -> Cow<'_, str> {
-    // Only lines that start with a blank change: most files have none, and are not copied.
-    if !(text.starts_with([' ', '\t']) || text.contains("\n ") || text.contains("\n\t")) {
-        return Cow::Borrowed(text);
-    }
-    // The indentation of the property that deeper lines continue; None after a header.
-    let mut property: Option<usize> = None;
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_start_matches([' ', '\t']);
-        let indent = line.len() - body.len();
-        let blank = body.trim().is_empty();
-        let mut keep = line;
-        if body.starts_with('[') {
-            property = None;
-            keep = body;
-        } else if body.starts_with(['#', ';']) {
-            // A comment, however indented (aws-config would append an indented one to the
-            // value above: `region = x` then `  # note` made the region "x\n# note").
-            keep = body;
-        } else if !blank {
-            match property {
-                Some(level) if indent > level => {}
-                _ => {
-                    property = Some(indent);
-                    keep = body;
-                }
-            }
-        }
-        out.push_str(keep);
-    }
-    Cow::Owned(out)
 }
 
 /// Every profile of both files.
@@ -289,7 +245,7 @@ impl Profiles {
         let has = |file: &File, prefix: Option<&str>| {
             file.contents
                 .as_deref()
-                .is_some_and(|text| edit::sections(text).contains(&(prefix, name)))
+                .is_some_and(|text| ini::headers(text).any(|h| h == (prefix, name)))
         };
         let not_found = |file: &File, header: &str, why: &str| {
             Error::new(format!(
@@ -435,49 +391,5 @@ pub(crate) fn ready<F: Future>(future: F) -> Option<F::Output> {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(value) => Some(value),
         Poll::Pending => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn indented_keys_are_read_as_the_aws_cli_reads_them() {
-        let cases = [
-            (
-                "[default]\n    region=x\n    output=json\n",
-                "[default]\nregion=x\noutput=json\n",
-            ),
-            ("[a]\r\n  k=v\r\n  l=w", "[a]\r\nk=v\r\nl=w"),
-            // Sub-properties and deeper continuations stay.
-            (
-                "[a]\ns3 =\n  max = 1\n  b = 2\n",
-                "[a]\ns3 =\n  max = 1\n  b = 2\n",
-            ),
-            (
-                "[a]\n  s3 =\n    max = 1\n  k = v\n",
-                "[a]\ns3 =\n    max = 1\nk = v\n",
-            ),
-            // Comments are comments however indented; blank lines stay.
-            ("[a]\n  # c\n\t\n  k = v\n", "[a]\n# c\n\t\nk = v\n"),
-            ("[a]\nk = v\n  ; c\n", "[a]\nk = v\n; c\n"),
-            ("  [a]\nk = v", "[a]\nk = v"),
-        ];
-        for (text, want) in cases {
-            assert_eq!(dedent_properties(text), want, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn a_file_without_indented_lines_is_not_copied() {
-        let plain = "[default]\nregion = x\n\n[profile a]\r\nk = v # c \n";
-        assert!(matches!(dedent_properties(plain), Cow::Borrowed(t) if t == plain));
-        for indented in [" [a]\n", "[a]\n\tk = v\n", "[a]\r\n k = v"] {
-            assert!(
-                matches!(dedent_properties(indented), Cow::Owned(_)),
-                "{indented:?}"
-            );
-        }
     }
 }

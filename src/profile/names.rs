@@ -1,11 +1,6 @@
 //! Profile names: the set the AWS SDKs read, and the name a typo was likely meant to be.
 
-/// Whether the AWS SDKs read a profile of this name: letters, digits and `_-/.%@:+` (the
-/// AWS CLI reads any name).
-pub fn is_valid_name(name: &str) -> bool {
-    name.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
-}
+use super::ini::is_valid_name;
 
 /// Why a name is not read, and a name that would be.
 pub(super) fn invalid_name(name: &str) -> String {
