@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mfa_env::Env;
-use mfa_env::profile::Profiles;
+use mfa_env::profile::{Key, Profiles};
 
 use crate::support::*;
 
@@ -35,7 +35,7 @@ fn file_name(path: &Path) -> &str {
     path.file_name().unwrap().to_str().unwrap()
 }
 
-/// The keys compared: those mfa-env reads, and those that tell a profile's kind.
+/// The keys compared: those mfa-env reads (each a `Key`), which tell a profile's kind too.
 const KEYS: &[&str] = &[
     "aws_access_key_id",
     "credential_process",
@@ -45,7 +45,6 @@ const KEYS: &[&str] = &[
     "external_id",
     "mfa_process",
     "mfa_serial",
-    "output",
     "region",
     "role_arn",
     "role_session_name",
@@ -91,7 +90,10 @@ fn view(path: &Path) -> View {
                 .map(|name| {
                     let profile = p.get(name).unwrap();
                     let values = (KEYS.iter())
-                        .filter_map(|k| Some((k.to_string(), profile.get(k)?.to_owned())))
+                        .filter_map(|k| {
+                            let key = Key::named(k).expect("a key mfa-env reads");
+                            Some((k.to_string(), profile.get(key)?.to_owned()))
+                        })
                         .collect();
                     (name.to_string(), values)
                 })

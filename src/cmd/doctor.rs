@@ -13,8 +13,7 @@ use crate::cmd::say;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::mfa_process;
-use crate::profile::chain;
-use crate::profile::{self, Profiles};
+use crate::profile::{self, Key, Profiles, chain};
 use crate::sts::{Signer, Sts};
 use crate::time;
 
@@ -157,27 +156,25 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     }) else {
         return skip_all(report, AFTER_PROFILE, "no such profile");
     };
-    let chain = if profile.get("role_arn").is_some() {
+    let chain = if profile.get(Key::RoleArn).is_some() {
         report.check(
-            chain::follow(&profiles, name),
+            profile::follow(&profiles, name),
             "fix source_profile",
-            |chain| format!("role chain {}", chain.join(" -> ")),
+            |chain| {
+                let names: Vec<&str> = chain.iter().map(|p| p.name()).collect();
+                format!("role chain {}", names.join(" -> "))
+            },
         )
     } else {
-        Some(vec![name.to_owned()])
+        Some(vec![profile])
     };
     // The profiles whose region counts, from the named one along the chain.
-    let chain_profiles: Vec<_> = chain
-        .iter()
-        .flatten()
-        .filter_map(|n| profiles.find(n))
-        .collect();
-    let holder = chain.as_ref().and_then(|chain| chain.last().cloned());
+    let chain_profiles = chain.clone().unwrap_or_default();
+    let holder = chain.as_ref().and_then(|chain| chain.last());
     let keys = match holder {
         Some(holder) => {
-            let keys = profiles
-                .get(&holder)
-                .and_then(|p| profile::long_term_keys(p, &profiles));
+            let keys = profile::long_term_keys(holder);
+            let holder = holder.name();
             report.check(
                 keys,
                 &format!("add them with `aws configure --profile {holder}`"),
@@ -198,13 +195,13 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     // The MFA device, found as export finds it (a role takes its source's), and the command
     // that gives its codes. A broken chain has no device to find: its failure says why.
     let setup = format!("run `mfa-env setup {name}`: it finds the device and writes it");
-    let is_role = profile.get("role_arn").is_some();
+    let is_role = profile.get(Key::RoleArn).is_some();
     match (&chain, chain::serial(&chain_profiles)) {
         (None, _) => report.skip("mfa_serial", "the role chain is broken"),
         (Some(_), Some(serial)) => {
             let from = chain_profiles
                 .iter()
-                .find(|p| p.get("mfa_serial") == Some(serial))
+                .find(|p| p.get(Key::MfaSerial) == Some(serial))
                 .map(|p| p.name())
                 .filter(|holder| *holder != name)
                 .map(|holder| format!(" (from profile '{holder}')"))
@@ -220,7 +217,7 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         ),
         (Some(_), None) => report.fail(&format!("profile '{name}' has no mfa_serial"), &setup),
     }
-    if let Some(command) = profile.get("mfa_process") {
+    if let Some(command) = profile.get(Key::MfaProcess) {
         report.check(program(command, env), "", |path| {
             format!("mfa_process `{command}` runs {path}")
         });
@@ -232,7 +229,7 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         "",
         |region| format!("region {region}"),
     );
-    let endpoint = profile::endpoint(&profiles, profile, env, "sts", "STS");
+    let endpoint = profile::endpoint(&profile, env, "sts", "STS");
     let Some(region) = region else {
         report.skip("STS endpoint", "needs the region");
         return skip_all(report, &AFTER_PROFILE[3..], "needs the region");

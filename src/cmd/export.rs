@@ -141,7 +141,10 @@ pub fn request(args: &ExportArgs, env: &Env) -> Result<Request> {
         role_session_name: args.role_session_name.as_deref(),
     };
     let resolved = profile::resolve(&profiles, name, env, &over)?;
-    let mfa_process = profiles.get(name)?.get("mfa_process").map(str::to_owned);
+    let mfa_process = profiles
+        .get(name)?
+        .get(profile::Key::MfaProcess)
+        .map(str::to_owned);
     // Every run ends soon after (or execs): freeing the parsed files one hash map at a time
     // was a tenth of an export's instructions on 10,000 profiles, for memory the exit returns.
     std::mem::forget(profiles);

@@ -7,7 +7,8 @@ use crate::cmd::{say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::push_json_string;
-use crate::profile::listing::{Key, Listing, Row, uses_mfa};
+use crate::profile::Key;
+use crate::profile::listing::{Listing, Row, uses_mfa};
 
 pub fn run(json: bool, env: &Env) -> Result<()> {
     let profiles = Listing::load(env)?;

@@ -10,12 +10,10 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
 use crate::mfa_process;
-use crate::profile::chain;
 use crate::profile::edit::{self as config_edit, Edit};
-use crate::profile::{self, Endpoint, LongTermKeys, Profiles};
+use crate::profile::{self, Endpoint, Key, LongTermKeys, Profiles, chain};
 use crate::prompt::Prompter;
 use crate::sts::{Signer, Sts};
-use aws_config::profile::Profile;
 
 /// The session --verify opens and drops at once: GetSessionToken's shortest.
 const VERIFY_DURATION: Duration = Duration::from_secs(15 * 60);
@@ -25,24 +23,17 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     let profiles = Profiles::load(env)?;
     let profile = profiles.get(name)?;
     // A role profile signs with the keys at the end of its source_profile chain.
-    let chain = chain::follow(&profiles, name)?;
-    let chain: Vec<&Profile> = chain
-        .iter()
-        .map(|n| profiles.get(n))
-        .collect::<Result<_>>()?;
+    let chain = profile::follow(&profiles, name)?;
     let holder = chain.last().expect("never empty");
-    let keys = profile::long_term_keys(holder, &profiles)?;
+    let keys = profile::long_term_keys(holder)?;
     let region = profile::region(args.region.as_deref(), &chain, env)?;
-    let sts = Sts::new(
-        &region,
-        &profile::endpoint(&profiles, profile, env, "sts", "STS")?,
-    )?;
+    let sts = Sts::new(&region, &profile::endpoint(&profile, env, "sts", "STS")?)?;
     let signer = Signer::from(&keys);
     let iam = Devices {
         name,
         keys: &keys,
         region: &region,
-        endpoint: profile::endpoint(&profiles, profile, env, "iam", "IAM")?,
+        endpoint: profile::endpoint(&profile, env, "iam", "IAM")?,
         sts: &sts,
         named: std::cell::Cell::new(false),
         signer: &signer,
@@ -61,7 +52,7 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
 
     let from = chain
         .iter()
-        .find(|p| p.get("mfa_serial").map(str::trim) == Some(&serial))
+        .find(|p| p.get(Key::MfaSerial).map(str::trim) == Some(&serial))
         .map(|p| p.name())
         .filter(|from| *from != name);
     if let Some(from) = from.filter(|_| current == Some(&serial)) {
@@ -81,7 +72,7 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
             args.code.as_deref(),
             &args.mfa_process,
             name,
-            profile.get("mfa_process"),
+            profile.get(Key::MfaProcess),
             env,
         )?;
         // The session proves the device and the keys work together; it is dropped unseen.
@@ -335,7 +326,7 @@ fn check(profiles: &Profiles, name: &str, serial: &str, edit: &Edit) -> Result<(
         ))
         .hint("please report this as a bug of mfa-env, with the file's layout (not its keys)")
     })?;
-    let now = after.get(name)?.get("mfa_serial");
+    let now = after.get(name)?.get(Key::MfaSerial);
     if now == Some(serial) {
         return Ok(());
     }

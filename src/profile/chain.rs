@@ -5,53 +5,36 @@
 //! names itself as its source and holds keys ends the chain with its own keys; any other
 //! repeated name is a loop. Role support itself lives elsewhere: this only reads the keys.
 //!
-//! The walk runs on anything that has a profile's values by key: aws-config's profiles for
-//! a session and `doctor`, a listing's rows for `list`, so that both read one chain alike.
+//! The walk runs on anything that has a profile's values by key: the profiles of the files
+//! for a session, `setup` and `doctor`, a listing's rows for `list`, so that all read one
+//! chain alike.
 
-use aws_config::profile::Profile;
-
+use super::Key;
 use crate::error::{Error, Result};
-use crate::profile::Profiles;
 
-/// A profile's values by key.
-pub trait Keys {
-    fn value(&self, key: &str) -> Option<&str>;
-}
-
-impl Keys for Profile {
-    fn value(&self, key: &str) -> Option<&str> {
-        self.get(key)
-    }
+/// A profile's name and values by key.
+pub trait Keys<'a> {
+    fn name(&self) -> &'a str;
+    fn value(&self, key: Key) -> Option<&'a str>;
 }
 
 /// Longer chains than this are refused as the AWS CLI would overflow on them; no real
 /// configuration comes near it.
 const MAX_LINKS: usize = 32;
 
-/// The names from the named profile to the one with the keys, in order; a profile without
-/// `role_arn` is a chain of one.
-pub fn follow(profiles: &Profiles, name: &str) -> Result<Vec<String>> {
-    // The named profile's own error says what is missing and what is near.
-    profiles.get(name)?;
-    let chain = walk(|n| profiles.find(n), name)?;
-    Ok(chain.into_iter().map(str::to_owned).collect())
-}
-
-/// [`follow`] through `lookup`, which finds a profile by name.
-pub fn walk<'p, P: Keys + 'p>(
-    lookup: impl Fn(&str) -> Option<&'p P>,
-    name: &'p str,
-) -> Result<Vec<&'p str>> {
-    let mut chain = vec![name];
+/// The profiles from the one named to the one with the keys, in order, found by `lookup`; a
+/// profile without `role_arn` is a chain of one.
+pub fn walk<'a, P: Keys<'a>>(lookup: impl Fn(&str) -> Option<P>, name: &str) -> Result<Vec<P>> {
+    let named = lookup(name).ok_or_else(|| Error::new(format!("profile '{name}' not found")))?;
+    let mut chain = vec![named];
     loop {
-        let current = *chain.last().expect("never empty");
-        let profile =
-            lookup(current).ok_or_else(|| Error::new(format!("profile '{current}' not found")))?;
-        if profile.value("role_arn").is_none() {
+        let profile = chain.last().expect("never empty");
+        let current = profile.name();
+        if profile.value(Key::RoleArn).is_none() {
             return Ok(chain);
         }
-        let source = profile.value("source_profile").map(str::trim);
-        let credential_source = profile.value("credential_source");
+        let source = profile.value(Key::SourceProfile).map(str::trim);
+        let credential_source = profile.value(Key::CredentialSource);
         let next = match (source, credential_source) {
             (Some(_), Some(_)) => {
                 return Err(Error::new(format!(
@@ -78,76 +61,71 @@ pub fn walk<'p, P: Keys + 'p>(
             (Some(next), None) => next,
         };
         // A role profile that names itself and holds keys uses its own keys.
-        if next == current && profile.value("aws_access_key_id").is_some() {
+        if next == current && profile.value(Key::AccessKeyId).is_some() {
             return Ok(chain);
         }
-        if chain.contains(&next) {
-            chain.push(next);
+        if chain.iter().any(|p| p.name() == next) {
+            let names: Vec<&str> = chain.iter().map(|p| p.name()).chain([next]).collect();
             return Err(Error::new(format!(
                 "the source_profile chain loops: {}",
-                chain.join(" -> ")
+                names.join(" -> ")
             ))
             .hint("end the chain at a profile that holds long-term keys and has no role_arn"));
         }
-        if lookup(next).is_none() {
+        let Some(source) = lookup(next) else {
             return Err(Error::new(format!(
                 "profile '{current}' names source_profile '{next}', which does not exist"
             ))
             .hint(format!(
                 "create it with `aws configure --profile {next}`, or fix the name"
             )));
-        }
+        };
         if chain.len() >= MAX_LINKS {
             return Err(Error::new(format!(
-                "the source_profile chain from '{}' is longer than {MAX_LINKS} profiles",
-                chain[0]
+                "the source_profile chain from '{name}' is longer than {MAX_LINKS} profiles"
             ))
             .hint("shorten the chain"));
         }
-        chain.push(next);
+        chain.push(source);
     }
 }
 
 /// The mfa_serial the role of `chain[i]` is assumed with: the role profile's own, else its
 /// source's (the next profile of the chain, or itself where it holds its own keys).
-pub fn role_serial<'p, P: Keys>(chain: &[&'p P], i: usize) -> Option<&'p str> {
+pub fn role_serial<'a, P: Keys<'a>>(chain: &[P], i: usize) -> Option<&'a str> {
     let source = chain.get(i + 1).unwrap_or(&chain[i]);
     chain[i]
-        .value("mfa_serial")
-        .or_else(|| source.value("mfa_serial"))
+        .value(Key::MfaSerial)
+        .or_else(|| source.value(Key::MfaSerial))
 }
 
 /// The MFA device a session of `chain` (from [`walk`]) is opened with: the named profile's
 /// own where it assumes no role, else that of the first role assumed (from the keys' end of
 /// the chain) that has one; the call with that role takes the code.
-pub fn serial<'p, P: Keys>(chain: &[&'p P]) -> Option<&'p str> {
+pub fn serial<'a, P: Keys<'a>>(chain: &[P]) -> Option<&'a str> {
     let named = chain.first()?;
-    if named.value("role_arn").is_none() {
-        return named.value("mfa_serial");
+    if named.value(Key::RoleArn).is_none() {
+        return named.value(Key::MfaSerial);
     }
     (0..chain.len())
         .rev()
-        .filter(|&i| chain[i].value("role_arn").is_some())
+        .filter(|&i| chain[i].value(Key::RoleArn).is_some())
         .find_map(|i| role_serial(chain, i))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Env;
+    use crate::profile::{Profile, Profiles};
 
     fn profiles(config: &str) -> Profiles {
-        let env = Env::from_pairs([
-            ("AWS_CONFIG_FILE", "/nonexistent/mfa-env/config"),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/mfa-env/credentials",
-            ),
-        ]);
-        Profiles::load(&env)
-            .unwrap()
-            .with_config(config.to_owned())
-            .unwrap()
+        Profiles::from_texts(config, "").unwrap()
+    }
+
+    /// The names along the chain from `name`.
+    fn follow<'a>(p: &'a Profiles, name: &str) -> Result<Vec<&'a str>> {
+        let chain = walk(|n| p.find(n), name)?;
+        Ok(chain.iter().map(|p| p.name()).collect())
     }
 
     const KEYS: &str = "aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
@@ -175,11 +153,7 @@ mod tests {
              [profile plain]\n{KEYS}\
              [profile self]\nrole_arn = r\nsource_profile = self\nmfa_serial = own\n{KEYS}"
         ));
-        let serial_of = |name| {
-            let chain = follow(&p, name).unwrap();
-            let chain: Vec<_> = chain.iter().map(|n| p.find(n).unwrap()).collect();
-            serial(&chain)
-        };
+        let serial_of = |name| serial(&walk(|n| p.find(n), name).unwrap());
         // The first role assumed (admin's) takes its own device over its source's.
         assert_eq!(serial_of("deep"), Some("admin-device"));
         assert_eq!(serial_of("mid"), Some("base-device"));

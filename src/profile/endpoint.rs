@@ -1,9 +1,7 @@
 //! Where a service's calls go: configured endpoints, FIPS and dual-stack, and the rule that
 //! plain http goes only to this computer.
 
-use aws_config::profile::Profile;
-
-use super::Profiles;
+use super::{Key, Profile};
 use crate::env::Env;
 use crate::error::{Error, Result};
 
@@ -47,24 +45,18 @@ impl Endpoint {
 /// it answers is exported: plain http is refused unless it goes to this computer, or
 /// MFA_ENV_ALLOW_HTTP=1 allows it (a local emulator on another host, such as LocalStack in
 /// docker compose).
-pub fn endpoint(
-    profiles: &Profiles,
-    profile: &Profile,
-    env: &Env,
-    service: &str,
-    env_suffix: &str,
-) -> Result<Endpoint> {
+pub fn endpoint(profile: &Profile, env: &Env, service: &str, env_suffix: &str) -> Result<Endpoint> {
     let ignore = env
         .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .or_else(|| profile.get("ignore_configured_endpoint_urls"))
+        .or_else(|| profile.get(Key::IgnoreConfiguredEndpointUrls))
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     // FIPS and dual-stack, as the SDKs read them: the variable, else the named profile's key.
-    let fips = flag(profile, env, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")?;
+    let fips = flag(profile, env, "AWS_USE_FIPS_ENDPOINT", Key::UseFipsEndpoint)?;
     let dual_stack = flag(
         profile,
         env,
         "AWS_USE_DUALSTACK_ENDPOINT",
-        "use_dualstack_endpoint",
+        Key::UseDualstackEndpoint,
     )?;
     let variants = || {
         let from: Vec<&str> = [&fips, &dual_stack]
@@ -91,15 +83,15 @@ pub fn endpoint(
                 .map(|url| (url, "AWS_ENDPOINT_URL".to_owned()))
         })
         .or_else(|| {
-            let url = profiles.service_setting(profile, service, "endpoint_url")?;
-            let section = profile.get("services").unwrap_or_default();
+            let url = profile.service_setting(service, "endpoint_url")?;
+            let section = profile.get(Key::Services).unwrap_or_default();
             Some((
                 url,
                 format!("the {service} endpoint_url of [services {section}]"),
             ))
         })
         .or_else(|| {
-            let url = profile.get("endpoint_url").filter(|v| !v.is_empty())?;
+            let url = profile.get(Key::EndpointUrl).filter(|v| !v.is_empty())?;
             Some((url, format!("endpoint_url of profile '{}'", profile.name())))
         });
     let Some((url, from)) = configured else {
@@ -160,13 +152,18 @@ pub fn endpoint(
 /// or `false`, in any case). Where it was set when true; None when false or unset. Any other
 /// value is refused: the SDKs ignore it with a warning, and a person who wrote
 /// AWS_USE_FIPS_ENDPOINT=1 asked for FIPS.
-fn flag(profile: &Profile, env: &Env, variable: &str, key: &str) -> Result<Option<String>> {
+fn flag(profile: &Profile, env: &Env, variable: &str, key: Key) -> Result<Option<String>> {
+    let key_name = key.name();
     let (value, from) = match env.get(variable) {
         Some(value) => (value, format!("{variable}={}", value.trim())),
         None => match profile.get(key) {
             Some(value) => (
                 value,
-                format!("{key} = {} in profile '{}'", value.trim(), profile.name()),
+                format!(
+                    "{key_name} = {} in profile '{}'",
+                    value.trim(),
+                    profile.name()
+                ),
             ),
             None => return Ok(None),
         },
@@ -176,7 +173,7 @@ fn flag(profile: &Profile, env: &Env, variable: &str, key: &str) -> Result<Optio
         v if v.eq_ignore_ascii_case("false") => Ok(None),
         _ => Err(
             Error::new(format!("{from} is neither true nor false")).hint(format!(
-                "set {variable} or {key} to true or false, as the AWS tools read them"
+                "set {variable} or {key_name} to true or false, as the AWS tools read them"
             )),
         ),
     }
@@ -200,6 +197,7 @@ fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::Profiles;
 
     fn profiles(config: &str, credentials: &str) -> Profiles {
         Profiles::from_texts(config, credentials).unwrap()
@@ -215,7 +213,7 @@ mod tests {
             let mut pairs = vec![("AWS_ENDPOINT_URL_STS", url)];
             pairs.extend(allow.map(|v| (ALLOW_HTTP, v)));
             let profile = p.get("dev").unwrap();
-            endpoint(&p, profile, &Env::from_pairs(pairs), "sts", "STS")
+            endpoint(&profile, &Env::from_pairs(pairs), "sts", "STS")
         };
         for local in [
             "http://127.0.0.1:4566",
@@ -281,7 +279,7 @@ mod tests {
         );
         let endpoint = |name: &str, env: &[(&str, &str)]| {
             let env = Env::from_pairs(env.iter().copied());
-            endpoint(&p, p.get(name).unwrap(), &env, "sts", "STS")
+            endpoint(&p.get(name).unwrap(), &env, "sts", "STS")
         };
         let e = endpoint("dev", &[]).unwrap();
         assert_eq!((e.url, e.fips, e.dual_stack), (None, true, false));

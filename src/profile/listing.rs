@@ -14,43 +14,19 @@ use aws_runtime::env_config::file::EnvConfigFileKind;
 
 use super::chain::{self, Keys};
 use super::ini::{self, Line};
+use super::{File, Key, parse_one, read_files};
 use crate::env::Env;
 use crate::error::Result;
-use crate::profile::{File, parse_one, read_files};
 
 /// The keys a listing shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Key {
-    RoleArn,
-    MfaSerial,
-    SourceProfile,
-    Region,
-    AccessKeyId,
-    SecretAccessKey,
-}
-
-impl Key {
-    pub const ALL: [Key; 6] = [
-        Key::RoleArn,
-        Key::MfaSerial,
-        Key::SourceProfile,
-        Key::Region,
-        Key::AccessKeyId,
-        Key::SecretAccessKey,
-    ];
-
-    /// The key's name in the files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Key::RoleArn => "role_arn",
-            Key::MfaSerial => "mfa_serial",
-            Key::SourceProfile => "source_profile",
-            Key::Region => "region",
-            Key::AccessKeyId => "aws_access_key_id",
-            Key::SecretAccessKey => "aws_secret_access_key",
-        }
-    }
-}
+pub const LISTED: [Key; 6] = [
+    Key::RoleArn,
+    Key::MfaSerial,
+    Key::SourceProfile,
+    Key::Region,
+    Key::AccessKeyId,
+    Key::SecretAccessKey,
+];
 
 /// One profile: its name and the values of the keys, the credentials file's over the config
 /// file's, as the AWS tools merge the two.
@@ -61,14 +37,19 @@ pub struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
+    /// A listed key's value; `None` for the others.
     pub fn get(&self, key: Key) -> Option<&'a str> {
-        self.values[key as usize]
+        let i = LISTED.iter().position(|k| *k == key)?;
+        self.values[i]
     }
 }
 
-impl Keys for Row<'_> {
-    fn value(&self, key: &str) -> Option<&str> {
-        let key = Key::ALL.into_iter().find(|k| k.name() == key)?;
+impl<'a> Keys<'a> for &Row<'a> {
+    fn name(&self) -> &'a str {
+        self.name
+    }
+
+    fn value(&self, key: Key) -> Option<&'a str> {
         self.get(key)
     }
 }
@@ -87,10 +68,7 @@ pub fn uses_mfa(rows: &[Row], row: &Row) -> bool {
             .map(|i| &rows[i])
     };
     match chain::walk(find, row.name) {
-        Ok(names) => {
-            let chain: Vec<&Row> = names.iter().filter_map(|n| find(n)).collect();
-            chain::serial(&chain).is_some()
-        }
+        Ok(chain) => chain::serial(&chain).is_some(),
         // A broken chain opens no session; its own line is all there is to go by.
         Err(_) => row.get(Key::MfaSerial).is_some(),
     }
@@ -101,7 +79,7 @@ impl std::fmt::Debug for Row<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut row = f.debug_struct("Row");
         row.field("name", &self.name);
-        for key in Key::ALL {
+        for key in LISTED {
             match (key, self.get(key)) {
                 (Key::SecretAccessKey, Some(_)) => row.field(key.name(), &Some("<hidden>")),
                 (_, value) => row.field(key.name(), &value),
@@ -204,7 +182,7 @@ fn rows_of<'a>(reading: &'a Reading, file: &'a File) -> Box<dyn Iterator<Item = 
                     let profile = set.get_profile(name)?;
                     Some(Row {
                         name,
-                        values: Key::ALL.map(|key| profile.get(key.name())),
+                        values: LISTED.map(|key| profile.get(key.name())),
                     })
                 })
                 .collect();
@@ -315,11 +293,11 @@ fn scan(text: &str, kind: EnvConfigFileKind) -> Option<Vec<Section>> {
             Line::Property(key_value) => {
                 let section = current?;
                 let (key, value) = key_value?;
-                let key = Key::ALL
-                    .into_iter()
-                    .find(|k| key.eq_ignore_ascii_case(k.name()));
+                let key = LISTED
+                    .iter()
+                    .position(|k| key.eq_ignore_ascii_case(k.name()));
                 if let (Some(index), Some(key)) = (section, key) {
-                    sections[index].values[key as usize] = Some(at(value));
+                    sections[index].values[key] = Some(at(value));
                 }
                 property = Some(Property {
                     ours: section.is_some() && key.is_some(),
@@ -377,7 +355,7 @@ mod tests {
                 let profile = profiles.get(name).expect("a listed name");
                 Row {
                     name,
-                    values: Key::ALL.map(|key| profile.get(key.name())),
+                    values: LISTED.map(|key| profile.get(key)),
                 }
             })
             .collect();

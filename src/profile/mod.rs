@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use aws_config::profile::{Profile, ProfileFileLoadError, ProfileSet};
+use aws_config::profile::{ProfileFileLoadError, ProfileSet};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_runtime::env_config::property::PropertiesKey;
 use aws_types::os_shim_internal;
@@ -31,6 +31,7 @@ mod check;
 pub mod edit;
 mod endpoint;
 mod ini;
+mod key;
 pub mod listing;
 mod names;
 mod resolve;
@@ -38,8 +39,9 @@ mod resolve;
 pub use check::{check_role_arn, check_serial, is_mfa_arn, is_region};
 pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint};
 pub use ini::{dedent_properties, is_valid_name};
+pub use key::Key;
 pub use resolve::{
-    LongTermKeys, Overrides, Resolved, Role, long_term_keys, region, resolve, section_name,
+    LongTermKeys, Overrides, Resolved, Role, follow, long_term_keys, region, resolve, section_name,
     unsupported,
 };
 
@@ -200,11 +202,15 @@ impl Profiles {
     }
 
     /// The profile of that name, if the files hold it.
-    pub fn find(&self, name: &str) -> Option<&Profile> {
-        self.set.get_profile(name)
+    pub fn find(&self, name: &str) -> Option<Profile<'_>> {
+        let profile = self.set.get_profile(name)?;
+        Some(Profile {
+            profiles: self,
+            profile,
+        })
     }
 
-    pub fn get(&self, name: &str) -> Result<&Profile> {
+    pub fn get(&self, name: &str) -> Result<Profile<'_>> {
         if let Some(profile) = self.find(name) {
             return Ok(profile);
         }
@@ -292,10 +298,33 @@ impl Profiles {
         }
         None
     }
+}
+
+/// One profile of the files, and the way to its values.
+#[derive(Clone, Copy)]
+pub struct Profile<'a> {
+    profiles: &'a Profiles,
+    profile: &'a aws_config::profile::Profile,
+}
+
+impl<'a> Profile<'a> {
+    pub fn name(&self) -> &'a str {
+        self.profile.name()
+    }
+
+    /// The value of a key: the credentials file's, else the config file's.
+    pub fn get(&self, key: Key) -> Option<&'a str> {
+        self.profile.get(key.name())
+    }
+
+    /// The files the profile was read from, to name in messages.
+    pub fn files(&self) -> &'a Profiles {
+        self.profiles
+    }
 
     /// A key of the `[services NAME]` section the profile names, for one service.
-    fn service_setting(&self, profile: &Profile, service: &str, key: &str) -> Option<&str> {
-        let section = profile.get("services")?;
+    pub(crate) fn service_setting(&self, service: &str, key: &str) -> Option<&'a str> {
+        let section = self.get(Key::Services)?;
         let properties_key = PropertiesKey::builder()
             .section_key("services")
             .section_name(section)
@@ -303,11 +332,31 @@ impl Profiles {
             .sub_property_name(key)
             .build()
             .ok()?;
-        self.set
+        self.profiles
+            .set
             .other_sections()
             .get(&properties_key)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+}
+
+impl<'a> chain::Keys<'a> for Profile<'a> {
+    fn name(&self) -> &'a str {
+        Profile::name(self)
+    }
+
+    fn value(&self, key: Key) -> Option<&'a str> {
+        self.get(key)
+    }
+}
+
+// Its values hold the long-term secret: Debug shows the name only.
+impl std::fmt::Debug for Profile<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile")
+            .field("name", &self.name())
+            .finish_non_exhaustive()
     }
 }
 

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use aws_config::profile::Profile;
-
-use super::Profiles;
+use super::chain;
 use super::check::{check_role_arn, check_serial, is_region};
 use super::endpoint::{Endpoint, endpoint};
+use super::{Key, Profile, Profiles};
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -75,56 +74,67 @@ impl Resolved {
     }
 }
 
-const UNSUPPORTED: &[(&str, &str)] = &[
+const UNSUPPORTED: &[(Key, &str)] = &[
     (
-        "credential_process",
+        Key::CredentialProcess,
         "its keys come from credential_process",
     ),
-    ("credential_source", "its keys come from credential_source"),
-    ("sso_session", "it signs in with IAM Identity Center (SSO)"),
     (
-        "sso_start_url",
+        Key::CredentialSource,
+        "its keys come from credential_source",
+    ),
+    (
+        Key::SsoSession,
         "it signs in with IAM Identity Center (SSO)",
     ),
-    ("web_identity_token_file", "it uses a web identity token"),
+    (
+        Key::SsoStartUrl,
+        "it signs in with IAM Identity Center (SSO)",
+    ),
+    (Key::WebIdentityTokenFile, "it uses a web identity token"),
 ];
+
+/// The profiles from the one named to the one that holds the keys, following
+/// `source_profile`; a profile that assumes no role is a chain of one.
+pub fn follow<'a>(profiles: &'a Profiles, name: &str) -> Result<Vec<Profile<'a>>> {
+    // The named profile's own error says what is missing and what is near.
+    profiles.get(name)?;
+    chain::walk(|n| profiles.find(n), name)
+}
 
 /// Follow `source_profile` from `name` to the profile that holds the keys, and describe each
 /// AssumeRole on the way back.
 pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> Result<Resolved> {
     // Profiles from the named one to the one holding the keys.
-    let chain = super::chain::follow(profiles, name)?
-        .iter()
-        .map(|n| profiles.get(n))
-        .collect::<Result<Vec<&Profile>>>()?;
-    let keys_profile = *chain.last().expect("a chain holds the named profile");
-    let keys = long_term_keys(keys_profile, profiles)?;
+    let chain = follow(profiles, name)?;
+    let keys_profile = chain.last().expect("a chain holds the named profile");
+    let keys = long_term_keys(keys_profile)?;
 
     // Roles in the order they are assumed: from the keys' end of the chain to the named one.
     let mut roles = Vec::new();
     for (i, profile) in chain.iter().enumerate().rev() {
-        let Some(arn) = profile.get("role_arn") else {
+        let Some(arn) = profile.get(Key::RoleArn) else {
             continue;
         };
         roles.push(Role {
             profile: profile.name().to_owned(),
             arn: arn.trim().to_owned(),
-            session_name: session_name(profile.get("role_session_name"), env)?,
-            external_id: profile.get("external_id").map(|s| s.trim().to_owned()),
-            mfa_serial: super::chain::role_serial(&chain, i)
+            session_name: session_name(profile.get(Key::RoleSessionName), env)?,
+            external_id: profile.get(Key::ExternalId).map(|s| s.trim().to_owned()),
+            mfa_serial: chain::role_serial(&chain, i)
                 .map(|s| check_serial(s).map(str::to_owned))
                 .transpose()?,
         });
     }
     if let Some(arn) = over.role_arn {
-        let source = chain.first().copied().unwrap_or(keys_profile);
+        let source = chain[0];
         roles.push(Role {
             profile: name.to_owned(),
             arn: arn.trim().to_owned(),
             session_name: session_name(over.role_session_name, env)?,
             external_id: over.external_id.map(str::to_owned),
             mfa_serial: source
-                .get("mfa_serial")
+                .get(Key::MfaSerial)
                 .map(|s| check_serial(s).map(str::to_owned))
                 .transpose()?,
         });
@@ -149,7 +159,7 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
     }
 
     let named = chain[0];
-    let mut mfa_serial = named.get("mfa_serial").map(str::to_owned);
+    let mut mfa_serial = named.get(Key::MfaSerial).map(str::to_owned);
     if let Some(serial) = over.serial_number {
         let serial = check_serial(serial)?.to_owned();
         // The flag names the device for the call that takes the code.
@@ -178,8 +188,8 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
         }
     }
     let region = region(over.region, &chain, env)?;
-    let endpoint = endpoint(profiles, named, env, "sts", "STS")?;
-    let duration = match named.get("duration_seconds") {
+    let endpoint = endpoint(&named, env, "sts", "STS")?;
+    let duration = match named.get(Key::DurationSeconds) {
         Some(text) => Some(duration::parse(text).map_err(|e| {
             Error::new(format!(
                 "profile '{name}' has duration_seconds = {text}: {e}"
@@ -266,7 +276,7 @@ pub fn section_name(name: &str) -> String {
 pub fn unsupported(profile: &Profile) -> Option<Error> {
     UNSUPPORTED
         .iter()
-        .find(|(key, _)| profile.get(key).is_some())
+        .find(|(key, _)| profile.get(*key).is_some())
         .map(|(_, why)| {
             Error::new(format!(
                 "profile '{}' is not supported by mfa-env: {why}",
@@ -276,10 +286,10 @@ pub fn unsupported(profile: &Profile) -> Option<Error> {
         })
 }
 
-pub fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTermKeys> {
+pub fn long_term_keys(profile: &Profile) -> Result<LongTermKeys> {
     let name = profile.name();
-    let id = profile.get("aws_access_key_id");
-    let secret = profile.get("aws_secret_access_key");
+    let id = profile.get(Key::AccessKeyId);
+    let secret = profile.get(Key::SecretAccessKey);
     let (id, secret) = match (id, secret) {
         (Some(id), Some(secret)) => (id.trim(), secret.trim()),
         (None, None) => {
@@ -288,7 +298,7 @@ pub fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTerm
             }
             return Err(Error::new(format!(
                 "profile '{name}' has no long-term keys (aws_access_key_id and aws_secret_access_key) in {}",
-                profiles.credentials.path.display()
+                profile.files().credentials.path.display()
             ))
             .hint(format!("add them with `aws configure --profile {name}`")));
         }
@@ -305,7 +315,7 @@ pub fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTerm
             );
         }
     };
-    if profile.get("aws_session_token").is_some() || id.starts_with("ASIA") {
+    if profile.get(Key::SessionToken).is_some() || id.starts_with("ASIA") {
         return Err(Error::new(format!(
             "profile '{name}' holds temporary session credentials, and GetSessionToken cannot be called with session credentials"
         ))
@@ -322,9 +332,9 @@ pub fn long_term_keys(profile: &Profile, profiles: &Profiles) -> Result<LongTerm
 
 /// The region: `--region`, the first `region` along the profile chain (the role profile,
 /// then its source), AWS_REGION, AWS_DEFAULT_REGION, us-east-1.
-pub fn region(cli: Option<&str>, chain: &[&Profile], env: &Env) -> Result<String> {
+pub fn region(cli: Option<&str>, chain: &[Profile], env: &Env) -> Result<String> {
     let from_profile = chain.iter().find_map(|p| {
-        p.get("region")
+        p.get(Key::Region)
             .map(|r| (r, format!("the region of profile '{}'", p.name())))
     });
     let (region, from) = if let Some(r) = cli {
