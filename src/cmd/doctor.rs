@@ -13,7 +13,7 @@ use crate::cmd::say;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::mfa_process;
-use crate::profile::{self, Key, Profiles, chain};
+use crate::profile::{self, Chain, Key, Profiles};
 use crate::sts::{Signer, Sts};
 use crate::time;
 
@@ -156,27 +156,22 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     }) else {
         return skip_all(report, AFTER_PROFILE, "no such profile");
     };
-    let chain = if profile.get(Key::RoleArn).is_some() {
+    let is_role = profile.get(Key::RoleArn).is_some();
+    let chain = if is_role {
         report.check(
-            profile::follow(&profiles, name),
+            Chain::follow(&profiles, name),
             "fix source_profile",
-            |chain| {
-                let names: Vec<&str> = chain.iter().map(|p| p.name()).collect();
-                format!("role chain {}", names.join(" -> "))
-            },
+            |chain| format!("role chain {}", chain.names().join(" -> ")),
         )
     } else {
-        Some(vec![profile])
+        // A profile that assumes no role is a chain of one, which cannot break.
+        Chain::follow(&profiles, name).ok()
     };
-    // The profiles whose region counts, from the named one along the chain.
-    let chain_profiles = chain.clone().unwrap_or_default();
-    let holder = chain.as_ref().and_then(|chain| chain.last());
-    let keys = match holder {
-        Some(holder) => {
-            let keys = profile::long_term_keys(holder);
-            let holder = holder.name();
+    let keys = match &chain {
+        Some(chain) => {
+            let holder = chain.holder().name();
             report.check(
-                keys,
+                chain.keys(),
                 &format!("add them with `aws configure --profile {holder}`"),
                 |keys| {
                     format!(
@@ -195,15 +190,11 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     // The MFA device, found as export finds it (a role takes its source's), and the command
     // that gives its codes. A broken chain has no device to find: its failure says why.
     let setup = format!("run `mfa-env setup {name}`: it finds the device and writes it");
-    let is_role = profile.get(Key::RoleArn).is_some();
-    match (&chain, chain::serial(&chain_profiles)) {
-        (None, _) => report.skip("mfa_serial", "the role chain is broken"),
-        (Some(_), Some(serial)) => {
-            let from = chain_profiles
-                .iter()
-                .find(|p| p.get(Key::MfaSerial) == Some(serial))
-                .map(|p| p.name())
-                .filter(|holder| *holder != name)
+    match chain.as_ref().map(|chain| (chain, chain.serial())) {
+        None => report.skip("mfa_serial", "the role chain is broken"),
+        Some((chain, Some(serial))) => {
+            let from = chain
+                .serial_from(serial)
                 .map(|holder| format!(" (from profile '{holder}')"))
                 .unwrap_or_default();
             report.check(profile::check_serial(serial), "", |s| {
@@ -211,11 +202,11 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
             });
         }
         // A role whose trust policy does not ask for MFA is assumed without a code.
-        (Some(_), None) if is_role => report.warn(
+        Some((_, None)) if is_role => report.warn(
             &format!("no mfa_serial in profile '{name}' or along its source_profile chain: the role is assumed without MFA"),
             &format!("if the role's trust policy requires MFA, {setup}"),
         ),
-        (Some(_), None) => report.fail(&format!("profile '{name}' has no mfa_serial"), &setup),
+        Some((_, None)) => report.fail(&format!("profile '{name}' has no mfa_serial"), &setup),
     }
     if let Some(command) = profile.get(Key::MfaProcess) {
         report.check(program(command, env), "", |path| {
@@ -223,9 +214,10 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         });
     }
 
-    // Where the call goes.
+    // Where the call goes. A broken chain has no profiles whose region counts.
+    let along = chain.as_ref().map_or(&[][..], |chain| &chain.profiles);
     let region = report.check(
-        profile::region(args.region.as_deref(), &chain_profiles, env),
+        profile::region(args.region.as_deref(), along, env),
         "",
         |region| format!("region {region}"),
     );

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
 use crate::mfa_process;
 use crate::profile::edit::{self as config_edit, Edit};
-use crate::profile::{self, Endpoint, Key, LongTermKeys, Profiles, chain};
+use crate::profile::{self, Chain, Endpoint, Key, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
 use crate::sts::{Signer, Sts};
 
@@ -23,24 +23,23 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     let profiles = Profiles::load(env)?;
     let profile = profiles.get(name)?;
     // A role profile signs with the keys at the end of its source_profile chain.
-    let chain = profile::follow(&profiles, name)?;
-    let holder = chain.last().expect("never empty");
-    let keys = profile::long_term_keys(holder)?;
-    let region = profile::region(args.region.as_deref(), &chain, env)?;
-    let sts = Sts::new(&region, &profile::endpoint(&profile, env, "sts", "STS")?)?;
+    let chain = Chain::follow(&profiles, name)?;
+    let keys = chain.keys()?;
+    let region = chain.region(args.region.as_deref(), env)?;
+    let sts = Sts::new(&region, &chain.endpoint(env, "sts", "STS")?)?;
     let signer = Signer::from(&keys);
     let iam = Devices {
         name,
         keys: &keys,
         region: &region,
-        endpoint: profile::endpoint(&profile, env, "iam", "IAM")?,
+        endpoint: chain.endpoint(env, "iam", "IAM")?,
         sts: &sts,
         named: std::cell::Cell::new(false),
         signer: &signer,
     };
 
     // The device a session uses now: the profile's own, or (for a role) its source's.
-    let current = chain::serial(&chain).map(str::trim);
+    let current = chain.serial().map(str::trim);
     let serial = match &args.serial_number {
         Some(serial) => profile::check_serial(serial)?.to_owned(),
         None => match find_device(&iam, current, args.dry_run)? {
@@ -50,11 +49,7 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
         },
     };
 
-    let from = chain
-        .iter()
-        .find(|p| p.get(Key::MfaSerial).map(str::trim) == Some(&serial))
-        .map(|p| p.name())
-        .filter(|from| *from != name);
+    let from = chain.serial_from(&serial);
     if let Some(from) = from.filter(|_| current == Some(&serial)) {
         say(&format!(
             "profile '{name}' uses {serial} already, the mfa_serial of profile '{from}': it is set, nothing to change"

@@ -41,7 +41,7 @@ pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint};
 pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
 pub use resolve::{
-    LongTermKeys, Overrides, Resolved, Role, follow, long_term_keys, region, resolve, section_name,
+    Chain, LongTermKeys, Overrides, Resolved, Role, long_term_keys, region, resolve, section_name,
     unsupported,
 };
 

@@ -94,21 +94,78 @@ const UNSUPPORTED: &[(Key, &str)] = &[
     (Key::WebIdentityTokenFile, "it uses a web identity token"),
 ];
 
-/// The profiles from the one named to the one that holds the keys, following
-/// `source_profile`; a profile that assumes no role is a chain of one.
-pub fn follow<'a>(profiles: &'a Profiles, name: &str) -> Result<Vec<Profile<'a>>> {
-    // The named profile's own error says what is missing and what is near.
-    profiles.get(name)?;
-    chain::walk(|n| profiles.find(n), name)
+/// A profile and its `source_profile` chain down to the profile that holds the keys: the
+/// one walk from a profile to its keys, region and endpoint, which a session (`resolve`),
+/// `setup` and `doctor` share.
+#[derive(Debug, Clone)]
+pub struct Chain<'a> {
+    /// From the named profile to the one that holds the keys; a profile that assumes no
+    /// role is a chain of one.
+    pub profiles: Vec<Profile<'a>>,
+}
+
+impl<'a> Chain<'a> {
+    pub fn follow(profiles: &'a Profiles, name: &str) -> Result<Chain<'a>> {
+        // The named profile's own error says what is missing and what is near.
+        profiles.get(name)?;
+        let profiles = chain::walk(|n| profiles.find(n), name)?;
+        Ok(Chain { profiles })
+    }
+
+    /// The profile named.
+    pub fn named(&self) -> Profile<'a> {
+        self.profiles[0]
+    }
+
+    /// The profile that holds the keys.
+    pub fn holder(&self) -> Profile<'a> {
+        *self
+            .profiles
+            .last()
+            .expect("a chain holds the named profile")
+    }
+
+    pub fn names(&self) -> Vec<&'a str> {
+        self.profiles.iter().map(|p| p.name()).collect()
+    }
+
+    /// The long-term keys that sign the first call.
+    pub fn keys(&self) -> Result<LongTermKeys> {
+        long_term_keys(&self.holder())
+    }
+
+    /// The MFA device a session is opened with (see [`chain::serial`]).
+    pub fn serial(&self) -> Option<&'a str> {
+        chain::serial(&self.profiles)
+    }
+
+    /// The profile along the chain, other than the named one, whose mfa_serial `serial` is.
+    pub fn serial_from(&self, serial: &str) -> Option<&'a str> {
+        let serial = serial.trim();
+        self.profiles
+            .iter()
+            .find(|p| p.get(Key::MfaSerial).map(str::trim) == Some(serial))
+            .map(|p| p.name())
+            .filter(|from| *from != self.named().name())
+    }
+
+    /// The region: `--region`, else the first along the chain (see [`region`]).
+    pub fn region(&self, cli: Option<&str>, env: &Env) -> Result<String> {
+        region(cli, &self.profiles, env)
+    }
+
+    /// Where a service's calls go, by the named profile (see [`endpoint`]).
+    pub fn endpoint(&self, env: &Env, service: &str, env_suffix: &str) -> Result<Endpoint> {
+        endpoint(&self.named(), env, service, env_suffix)
+    }
 }
 
 /// Follow `source_profile` from `name` to the profile that holds the keys, and describe each
 /// AssumeRole on the way back.
 pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> Result<Resolved> {
-    // Profiles from the named one to the one holding the keys.
-    let chain = follow(profiles, name)?;
-    let keys_profile = chain.last().expect("a chain holds the named profile");
-    let keys = long_term_keys(keys_profile)?;
+    let walk = Chain::follow(profiles, name)?;
+    let keys = walk.keys()?;
+    let chain = &walk.profiles;
 
     // Roles in the order they are assumed: from the keys' end of the chain to the named one.
     let mut roles = Vec::new();
@@ -121,13 +178,13 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
             arn: arn.trim().to_owned(),
             session_name: session_name(profile.get(Key::RoleSessionName), env)?,
             external_id: profile.get(Key::ExternalId).map(|s| s.trim().to_owned()),
-            mfa_serial: chain::role_serial(&chain, i)
+            mfa_serial: chain::role_serial(chain, i)
                 .map(|s| check_serial(s).map(str::to_owned))
                 .transpose()?,
         });
     }
     if let Some(arn) = over.role_arn {
-        let source = chain[0];
+        let source = walk.named();
         roles.push(Role {
             profile: name.to_owned(),
             arn: arn.trim().to_owned(),
@@ -158,7 +215,7 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
         check_role_arn(&role.arn, &from)?;
     }
 
-    let named = chain[0];
+    let named = walk.named();
     let mut mfa_serial = named.get(Key::MfaSerial).map(str::to_owned);
     if let Some(serial) = over.serial_number {
         let serial = check_serial(serial)?.to_owned();
@@ -187,8 +244,8 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
             }
         }
     }
-    let region = region(over.region, &chain, env)?;
-    let endpoint = endpoint(&named, env, "sts", "STS")?;
+    let region = walk.region(over.region, env)?;
+    let endpoint = walk.endpoint(env, "sts", "STS")?;
     let duration = match named.get(Key::DurationSeconds) {
         Some(text) => Some(duration::parse(text).map_err(|e| {
             Error::new(format!(
@@ -201,7 +258,7 @@ pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> 
     Ok(Resolved {
         name: name.to_owned(),
         keys,
-        keys_profile: keys_profile.name().to_owned(),
+        keys_profile: walk.holder().name().to_owned(),
         roles,
         mfa_serial,
         region,
@@ -523,6 +580,26 @@ credential_source = Ec2InstanceMetadata
         assert_eq!(r.region, "ap-south-1");
         let r = resolve(&chain_profiles(), "admin", &env(), &Overrides::default()).unwrap();
         assert_eq!(r.region, "eu-west-1", "the source profile's region");
+    }
+
+    #[test]
+    fn one_walk_gives_the_keys_the_region_and_the_device() {
+        let p = chain_profiles();
+        let chain = Chain::follow(&p, "deep").unwrap();
+        assert_eq!(chain.names(), ["deep", "admin", "dev"]);
+        assert_eq!(chain.holder().name(), "dev");
+        assert_eq!(chain.keys().unwrap().access_key_id, "AKIADEV");
+        assert_eq!(chain.region(None, &env()).unwrap(), "ap-south-1");
+        assert_eq!(
+            chain.region(Some("eu-west-3"), &env()).unwrap(),
+            "eu-west-3"
+        );
+        let alice = "arn:aws:iam::123456789012:mfa/alice";
+        assert_eq!(chain.serial(), Some(alice));
+        assert_eq!(chain.serial_from(alice), Some("dev"));
+        // The named profile's own device is from no other profile.
+        assert_eq!(Chain::follow(&p, "dev").unwrap().serial_from(alice), None);
+        assert!(Chain::follow(&p, "nowhere").is_err());
     }
 
     #[test]
