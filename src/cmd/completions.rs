@@ -14,7 +14,7 @@ use crate::cli::{Cli, CompletionShell};
 use crate::cmd::write_stdout;
 use crate::env::Env;
 use crate::error::Result;
-use crate::profile::listing::Listing;
+use crate::profile::Profiles;
 
 /// The variable that turns a run into a completion request. Not clap's default `COMPLETE`:
 /// a variable of that common name left in someone's environment would hijack every run.
@@ -62,7 +62,7 @@ pub fn run(shell: CompletionShell) -> Result<()> {
 /// Profile names for the PROFILE argument, with their marks (mfa, role) as the description.
 /// A Tab press must never print an error: unreadable files complete nothing.
 pub fn profiles() -> Vec<CompletionCandidate> {
-    let Ok(profiles) = Listing::load(&Env::real()) else {
+    let Ok(profiles) = Profiles::load(&Env::real()) else {
         return Vec::new();
     };
     let rows = profiles.rows();

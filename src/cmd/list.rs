@@ -7,11 +7,11 @@ use crate::cmd::{say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::push_json_string;
-use crate::profile::Key;
-use crate::profile::listing::{Listing, Row, uses_mfa};
+use crate::profile::listing::{Row, uses_mfa};
+use crate::profile::{Key, Profiles};
 
 pub fn run(json: bool, env: &Env) -> Result<()> {
-    let profiles = Listing::load(env)?;
+    let profiles = Profiles::load(env)?;
     if profiles.config.contents.is_none() && profiles.credentials.contents.is_none() {
         return Err(Error::new(format!(
             "no AWS config files: {} and {} do not exist",

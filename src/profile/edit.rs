@@ -133,7 +133,7 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
             Line::Property(k) if in_section => {
                 last_content = Some(i);
                 indent = &text[l.start..l.start + l.indent];
-                in_found = k.is_some_and(|(k, _)| k.eq_ignore_ascii_case(key));
+                in_found = k.is_some_and(|p| p.key.eq_ignore_ascii_case(key));
                 if in_found {
                     found.push((i, i));
                 }
@@ -515,20 +515,9 @@ mod tests {
     /// leave every other profile's keys as they were, and add or change exactly one line.
     #[test]
     fn every_profile_of_the_test_data() {
-        use crate::profile::{File, parse_one};
-        // aws-config's own reading, of every key (setup's check reads the edit with it too).
-        let read = |text: &str| {
-            let file = File {
-                path: "config".into(),
-                contents: Some(ini::dedent_properties(text).into_owned()),
-            };
-            parse_one(EnvConfigFileKind::Config, &file)
-        };
-        let names = |set: &aws_config::profile::ProfileSet| {
-            let mut names: Vec<String> = set.profiles().map(str::to_owned).collect();
-            names.sort();
-            names
-        };
+        // aws-config's own reading, of any key (setup's check reads the edit with it too).
+        use crate::profile::reference::Reference;
+        let read = |text: &str| Reference::from_texts(text, "");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/config");
         let files: Vec<_> = fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{} is missing: {e}", dir.display()))
@@ -556,26 +545,18 @@ mod tests {
                 refused.push(path.file_name().unwrap().to_str().unwrap().to_owned());
                 continue;
             };
-            for name in names(&before) {
-                let edit = set(&text, &name, "mfa_serial", ARN);
+            for name in before.names() {
+                let edit = set(&text, name, "mfa_serial", ARN);
                 let after = read(&edit.text)
                     .unwrap_or_else(|e| panic!("{}: [{name}]: {}", path.display(), e.message()));
-                assert_eq!(names(&after), names(&before), "{}", path.display());
-                for other in names(&before) {
-                    let (b, a) = (
-                        before.get_profile(&other).unwrap(),
-                        after.get_profile(&other).unwrap(),
-                    );
+                assert_eq!(after.names(), before.names(), "{}", path.display());
+                for other in before.names() {
                     for key in KEYS {
+                        let (b, a) = (before.get(other, key), after.get(other, key));
                         if other == name && *key == "mfa_serial" {
-                            assert_eq!(a.get(key), Some(ARN), "{}: [{name}]", path.display());
+                            assert_eq!(a, Some(ARN), "{}: [{name}]", path.display());
                         } else {
-                            assert_eq!(
-                                a.get(key),
-                                b.get(key),
-                                "{}: [{name}] {other}.{key}",
-                                path.display()
-                            );
+                            assert_eq!(a, b, "{}: [{name}] {other}.{key}", path.display());
                         }
                     }
                 }

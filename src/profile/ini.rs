@@ -33,52 +33,99 @@ pub(crate) enum Line<'a> {
     Header(Option<&'a str>),
     /// A line that starts with a blank: it continues the property above.
     Continuation,
-    /// `key = value`, as [`key_value`] reads it; `None` where aws-config reports an error.
-    Property(Option<(&'a str, &'a str)>),
+    /// `key = value`; `None` where aws-config reports an error (no `=`, no key).
+    Property(Option<Property<'a>>),
+}
+
+/// A property line: its key, and the text after its `=`, whose value is read only when asked
+/// for (most lines' values are never read, and a value takes the longest to read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Property<'a> {
+    pub key: &'a str,
+    /// Everything after the `=`.
+    pub rest: &'a str,
+}
+
+impl<'a> Property<'a> {
+    /// The value: up to a comment, trimmed (see [`value`]).
+    pub fn value(self) -> &'a str {
+        value(self.rest)
+    }
+
+    /// Whether the value is empty, so that the lines below it are sub-properties (`s3 =`).
+    pub fn opens_block(self) -> bool {
+        self.value().is_empty()
+    }
 }
 
 /// What the line (without its line ending) is.
 pub(crate) fn line(line: &str) -> Line<'_> {
-    if trim_blank(line).is_empty() {
+    if line.bytes().all(|b| matches!(b, b' ' | b'\t')) {
         Line::Blank
     } else if line.starts_with(['#', ';']) {
         Line::Comment
     } else if line.starts_with('[') {
         Line::Header(
-            without_comment(line, false)
+            without_comment(line)
                 .strip_prefix('[')
                 .and_then(|h| h.strip_suffix(']')),
         )
     } else if line.starts_with(BLANK) {
         Line::Continuation
     } else {
-        Line::Property(key_value(line))
+        Line::Property(property(line))
     }
 }
 
-/// `key = value` with its comment cut off and the blanks trimmed; `None` where aws-config
-/// reports an error (no `=`, no key). A sub-property line (below `s3 =`) reads the same.
-pub(crate) fn key_value(line: &str) -> Option<(&str, &str)> {
-    let (key, value) = without_comment(line, true).split_once('=')?;
+/// A `key = value` line, or a sub-property line (below `s3 =`), which reads the same; `None`
+/// where aws-config reports an error: no `=` before a comment, or no key.
+///
+/// aws-config cuts the comment off the whole line first (a `#` or `;` after whitespace),
+/// then splits at the first `=`. A comment that starts before the first `=` leaves no `=`,
+/// an error; one that starts after it is in the value. So the key is read up to the first
+/// `=`, and the value's comment is cut when the value is read.
+pub(crate) fn property(line: &str) -> Option<Property<'_>> {
+    let (key, rest) = trim_blank(line).split_once('=')?;
+    if comment_start(key).is_some() {
+        return None;
+    }
     let key = trim_blank(key);
-    (!key.is_empty()).then_some((key, trim_blank(value)))
+    (!key.is_empty()).then_some(Property { key, rest })
 }
 
-/// The line, trimmed, up to a `#` or `;` that starts a comment: anywhere in a header, only
-/// after whitespace (any Unicode whitespace, as aws-config counts it) in a property.
-fn without_comment(line: &str, after_whitespace: bool) -> &str {
-    let line = trim_blank(line);
+/// A property's value from the text after its `=`: up to a comment, trimmed of blanks.
+pub(crate) fn value(rest: &str) -> &str {
+    trim_blank(&rest[..comment_start(rest).unwrap_or(rest.len())])
+}
+
+/// Where a comment starts in a property's key or value: a `#` or `;` right after whitespace
+/// (any Unicode whitespace, as aws-config counts it). Never at 0: what comes before the text
+/// is the line's start or its `=`.
+fn comment_start(text: &str) -> Option<usize> {
     // Both marks are ASCII: a byte equal to one is a whole character.
-    let comment = line.bytes().enumerate().find_map(|(index, byte)| {
-        let starts = matches!(byte, b'#' | b';')
-            && (!after_whitespace
-                || line[..index]
-                    .chars()
-                    .next_back()
-                    .is_some_and(char::is_whitespace));
-        starts.then_some(index)
-    });
-    trim_blank(&line[..comment.unwrap_or(line.len())])
+    let bytes = text.as_bytes();
+    let mut from = 1;
+    while from < bytes.len() {
+        let mark = from
+            + bytes[from..]
+                .iter()
+                .position(|b| matches!(b, b'#' | b';'))?;
+        if text[..mark]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_whitespace)
+        {
+            return Some(mark);
+        }
+        from = mark + 1;
+    }
+    None
+}
+
+/// A header line's text, trimmed, up to its comment: a `#` or `;` anywhere.
+fn without_comment(line: &str) -> &str {
+    let line = trim_blank(line);
+    trim_blank(&line[..line.find(['#', ';']).unwrap_or(line.len())])
 }
 
 /// The text without the blanks (space, tab) around it.
@@ -119,6 +166,15 @@ pub(crate) fn profile_name(header: &str, kind: EnvConfigFileKind) -> Option<&str
     }
 }
 
+/// The name of a `[services NAME]` section, which only the config file holds; its name is
+/// taken as a profile's is (letters, digits and `_-/.%@:+`).
+pub(crate) fn services_name(header: &str, kind: EnvConfigFileKind) -> Option<&str> {
+    match (kind, section_pair(header)) {
+        (EnvConfigFileKind::Config, (Some("services"), name)) if is_valid_name(name) => Some(name),
+        _ => None,
+    }
+}
+
 /// Every section header of a file, as [`section_pair`] reads it.
 pub(crate) fn headers(text: &str) -> impl Iterator<Item = (Option<&str>, &str)> {
     text.lines().filter_map(|l| match line(l) {
@@ -130,8 +186,10 @@ pub(crate) fn headers(text: &str) -> impl Iterator<Item = (Option<&str>, &str)> 
 /// Whether the AWS SDKs read a profile (or a key) of this name: letters, digits and
 /// `_-/.%@:+` (the AWS CLI reads any name).
 pub fn is_valid_name(name: &str) -> bool {
-    name.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
+    // Byte by byte: every byte of a character beyond ASCII fails both tests, as the
+    // character does.
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-/.%@:+".contains(&b))
 }
 
 /// Indented keys, as the AWS CLI reads them: `[default]` then `  region = x`.
@@ -237,17 +295,33 @@ mod tests {
             ("[profile a", Line::Header(None)),
             ("  k = v", Line::Continuation),
             ("\tv", Line::Continuation),
-            ("Region=x # c", Line::Property(Some(("Region", "x")))),
-            ("k = v#1", Line::Property(Some(("k", "v#1")))),
-            ("k = v\u{2003}#c", Line::Property(Some(("k", "v\u{2003}")))),
-            ("k = a = b", Line::Property(Some(("k", "a = b")))),
-            ("= v", Line::Property(None)),
-            ("no equals", Line::Property(None)),
-            ("k #= v", Line::Property(None)),
         ];
         for (text, want) in cases {
             assert_eq!(line(text), want, "{text:?}");
         }
+        let properties = [
+            ("Region=x # c", Some(("Region", "x"))),
+            ("k = v#1", Some(("k", "v#1"))),
+            ("k = v\u{2003}#c", Some(("k", "v\u{2003}"))),
+            ("k =\u{a0}#c", Some(("k", "\u{a0}"))),
+            ("k = #c", Some(("k", ""))),
+            ("k =#c", Some(("k", "#c"))),
+            ("k = a = b ; c", Some(("k", "a = b"))),
+            ("k;x = v", Some(("k;x", "v"))),
+            ("= v", None),
+            ("no equals", None),
+            ("k #= v", None),
+            ("k\u{a0};= v", None),
+        ];
+        for (text, want) in properties {
+            let Line::Property(found) = line(text) else {
+                panic!("{text:?} is a property line")
+            };
+            assert_eq!(found.map(|p| (p.key, p.value())), want, "{text:?}");
+        }
+        // Sub-property lines are read alike, their indentation first trimmed.
+        assert_eq!(property("  #x = y").map(|p| p.key), Some("#x"));
+        assert!(property("\t = y").is_none());
     }
 
     #[test]

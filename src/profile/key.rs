@@ -60,6 +60,17 @@ impl Key {
         Key::WebIdentityTokenFile,
     ];
 
+    /// The keys a listing shows of every profile: the scan records their values as it reads
+    /// (the others are read from a section's lines when asked for).
+    pub const LISTED: [Key; 6] = [
+        Key::RoleArn,
+        Key::MfaSerial,
+        Key::SourceProfile,
+        Key::Region,
+        Key::AccessKeyId,
+        Key::SecretAccessKey,
+    ];
+
     /// The key's name in the files (aws-config compares keys without ASCII case).
     pub fn name(self) -> &'static str {
         match self {
@@ -89,9 +100,13 @@ impl Key {
 
     /// The key a line of a file names, as aws-config compares them (without ASCII case).
     pub fn named(name: &str) -> Option<Key> {
-        Key::ALL
-            .into_iter()
-            .find(|key| name.eq_ignore_ascii_case(key.name()))
+        Key::ALL.into_iter().find(|key| key.is(name))
+    }
+
+    /// Whether a line's key is this one (as written, the usual case, or in another case).
+    pub fn is(self, name: &str) -> bool {
+        let own = self.name();
+        name == own || name.eq_ignore_ascii_case(own)
     }
 }
 

@@ -1,30 +1,28 @@
 //! Reading `~/.aws/config` and `~/.aws/credentials` into a resolved profile.
 //!
 //! Pure data and no network. The files are read here (so that a missing, unreadable or
-//! non-UTF-8 file gets a clear message) and parsed by aws-config's own parser, which merges
-//! both files into one set of profiles exactly as the AWS SDKs do.
+//! non-UTF-8 file gets a clear message), each by the lean scan (`scan.rs`) where it can and
+//! else by aws-config's own parser (`sdk.rs`), and a profile's values are the credentials
+//! file's over the config file's, exactly as the AWS SDKs merge the two.
 //!
-//! What lives where: this file reads the two files and finds a profile in them; `names`
-//! holds the valid-name set and the did-you-mean; `chain` follows `source_profile`;
-//! `resolve` turns a profile into the keys, roles, region and endpoint of a session, with
-//! `check` (ARNs, serials, regions) and `endpoint` (configured endpoints, FIPS, plain http);
-//! `listing` is the lean scan of `list` and completion; `edit` writes a key into the config
-//! file.
+//! What lives where: this file reads the two files and finds a profile in them; `ini` holds
+//! the line rules of the format, `key` the keys mfa-env reads, `names` the did-you-mean;
+//! `chain` follows `source_profile`; `resolve` walks a profile to the keys, roles, region
+//! and endpoint of a session, with `check` (ARNs, serials, regions) and `endpoint`
+//! (configured endpoints, FIPS, plain http); `listing` gives `list` and completion their
+//! rows; `edit` writes a key into the config file; `reference` compares the scan's reading
+//! with aws-config's.
 
 use std::borrow::Cow;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
-use aws_config::profile::{ProfileFileLoadError, ProfileSet};
-use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
-use aws_runtime::env_config::property::PropertiesKey;
-use aws_types::os_shim_internal;
+use aws_config::profile::ProfileSet;
+use aws_runtime::env_config::file::EnvConfigFileKind;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
 use names::{closest, invalid_name};
+use scan::Section;
 
 pub mod chain;
 mod check;
@@ -34,7 +32,11 @@ mod ini;
 mod key;
 pub mod listing;
 mod names;
+#[doc(hidden)]
+pub mod reference;
 mod resolve;
+mod scan;
+mod sdk;
 
 pub use check::{check_role_arn, check_serial, is_mfa_arn, is_region};
 pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint};
@@ -44,6 +46,7 @@ pub use resolve::{
     Chain, LongTermKeys, Overrides, Resolved, Role, long_term_keys, region, resolve, section_name,
     unsupported,
 };
+pub(crate) use sdk::ready;
 
 /// One of the two files, as found on disk.
 #[derive(Clone)]
@@ -104,12 +107,29 @@ impl File {
 
 /// Every profile of both files.
 pub struct Profiles {
-    set: ProfileSet,
     pub config: File,
     pub credentials: File,
+    /// The config file's, then the credentials file's.
+    readings: [Reading; 2],
 }
 
-// The files' text and the parsed set hold the long-term secret: Debug shows neither.
+/// One file, read by the lean scan or, where it gave up, by aws-config.
+enum Reading {
+    Scanned(Vec<Section>),
+    Parsed(ProfileSet),
+}
+
+impl Reading {
+    fn of(kind: EnvConfigFileKind, file: &File) -> Result<Reading> {
+        let text = file.contents.as_deref().unwrap_or_default();
+        match scan::scan(text, kind) {
+            Some(sections) => Ok(Reading::Scanned(sections)),
+            None => sdk::parse_one(kind, file).map(Reading::Parsed),
+        }
+    }
+}
+
+// The files' text and its readings hold the long-term secret: Debug shows neither.
 impl std::fmt::Debug for File {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("File")
@@ -153,16 +173,36 @@ pub(crate) fn read_files(env: &Env) -> Result<(File, File)> {
 impl Profiles {
     pub fn load(env: &Env) -> Result<Profiles> {
         let (config, credentials) = read_files(env)?;
-        let set = parse(&config, &credentials)?;
+        Profiles::read(config, credentials)
+    }
+
+    fn read(config: File, credentials: File) -> Result<Profiles> {
+        let readings = [
+            Reading::of(EnvConfigFileKind::Config, &config)?,
+            Reading::of(EnvConfigFileKind::Credentials, &credentials)?,
+        ];
         Ok(Profiles {
-            set,
             config,
             credentials,
+            readings,
         })
     }
 
+    /// Profiles from text, as if read from files named `config` and `credentials`: for the
+    /// tests and fuzz targets, which feed the reading and `resolve` arbitrary files without
+    /// disk I/O.
+    #[doc(hidden)]
+    pub fn from_texts(config: &str, credentials: &str) -> Result<Profiles> {
+        let file = |path: &str, text: &str| File {
+            path: path.into(),
+            contents: Some(dedent_properties(text).into_owned()),
+        };
+        Profiles::read(file("config", config), file("credentials", credentials))
+    }
+
     /// The profiles as they would be with `config` as the text of the config file (read as
-    /// [`File::read`] reads the file).
+    /// [`File::read`] reads the file), read by aws-config's parser itself: what a check
+    /// before writing the file trusts.
     pub fn with_config(&self, config: String) -> Result<Profiles> {
         let config = match dedent_properties(&config) {
             Cow::Borrowed(_) => config,
@@ -172,18 +212,50 @@ impl Profiles {
             path: self.config.path.clone(),
             contents: Some(config),
         };
-        let set = parse(&config, &self.credentials)?;
+        let credentials = self.credentials.clone();
+        let readings = [
+            Reading::Parsed(sdk::parse_one(EnvConfigFileKind::Config, &config)?),
+            Reading::of(EnvConfigFileKind::Credentials, &credentials)?,
+        ];
         Ok(Profiles {
-            set,
             config,
-            credentials: self.credentials.clone(),
+            credentials,
+            readings,
         })
     }
 
-    /// Profile names, sorted.
+    /// Whether the scan read both files (aws-config read none).
+    #[doc(hidden)]
+    pub fn scanned(&self) -> bool {
+        self.readings
+            .iter()
+            .all(|r| matches!(r, Reading::Scanned(_)))
+    }
+
+    /// A file's text and its reading: 0 the config file, 1 the credentials file.
+    fn reading(&self, i: usize) -> (&str, &Reading) {
+        let file = [&self.config, &self.credentials][i];
+        (
+            file.contents.as_deref().unwrap_or_default(),
+            &self.readings[i],
+        )
+    }
+
+    /// Profile names, sorted, each once.
     pub fn names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.set.profiles().collect();
+        let mut names = Vec::new();
+        for i in 0..2 {
+            match self.reading(i) {
+                (text, Reading::Scanned(sections)) => names.extend(
+                    (sections.iter())
+                        .filter(|s| s.kind == scan::Kind::Profile)
+                        .map(|s| s.name.of(text)),
+                ),
+                (_, Reading::Parsed(set)) => names.extend(set.profiles()),
+            }
+        }
         names.sort_unstable();
+        names.dedup();
         names
     }
 
@@ -203,10 +275,32 @@ impl Profiles {
 
     /// The profile of that name, if the files hold it.
     pub fn find(&self, name: &str) -> Option<Profile<'_>> {
-        let profile = self.set.get_profile(name)?;
+        let mut found = None;
+        let parts = [0, 1].map(|i| match self.reading(i) {
+            (text, Reading::Scanned(sections)) => {
+                let own: Vec<&Section> = (sections.iter())
+                    .filter(|s| s.kind == scan::Kind::Profile && s.name.of(text) == name)
+                    .collect();
+                match own.first() {
+                    Some(section) => {
+                        found = Some(section.name.of(text));
+                        Part::Scanned(text, own)
+                    }
+                    None => Part::Absent,
+                }
+            }
+            (_, Reading::Parsed(set)) => match set.get_profile(name) {
+                Some(profile) => {
+                    found = Some(profile.name());
+                    Part::Parsed(profile)
+                }
+                None => Part::Absent,
+            },
+        });
         Some(Profile {
             profiles: self,
-            profile,
+            name: found?,
+            parts,
         })
     }
 
@@ -301,20 +395,46 @@ impl Profiles {
 }
 
 /// One profile of the files, and the way to its values.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Profile<'a> {
     profiles: &'a Profiles,
-    profile: &'a aws_config::profile::Profile,
+    name: &'a str,
+    /// Where its values are: in the config file, then in the credentials file.
+    parts: [Part<'a>; 2],
+}
+
+/// Where a profile's values are in one file.
+#[derive(Clone)]
+enum Part<'a> {
+    /// The file holds no section of the profile.
+    Absent,
+    /// Its sections, in the file's order, and the file's text.
+    Scanned(&'a str, Vec<&'a Section>),
+    Parsed(&'a aws_config::profile::Profile),
+}
+
+impl<'a> Part<'a> {
+    fn get(&self, key: Key) -> Option<&'a str> {
+        match self {
+            Part::Absent => None,
+            // A later section's value wins, as in aws-config.
+            Part::Scanned(text, sections) => {
+                (sections.iter().rev()).find_map(|section| section.get(text, key))
+            }
+            Part::Parsed(profile) => profile.get(key.name()),
+        }
+    }
 }
 
 impl<'a> Profile<'a> {
     pub fn name(&self) -> &'a str {
-        self.profile.name()
+        self.name
     }
 
     /// The value of a key: the credentials file's, else the config file's.
     pub fn get(&self, key: Key) -> Option<&'a str> {
-        self.profile.get(key.name())
+        let [config, credentials] = &self.parts;
+        credentials.get(key).or_else(|| config.get(key))
     }
 
     /// The files the profile was read from, to name in messages.
@@ -325,19 +445,13 @@ impl<'a> Profile<'a> {
     /// A key of the `[services NAME]` section the profile names, for one service.
     pub(crate) fn service_setting(&self, service: &str, key: &str) -> Option<&'a str> {
         let section = self.get(Key::Services)?;
-        let properties_key = PropertiesKey::builder()
-            .section_key("services")
-            .section_name(section)
-            .property_name(service)
-            .sub_property_name(key)
-            .build()
-            .ok()?;
-        self.profiles
-            .set
-            .other_sections()
-            .get(&properties_key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        let setting = match self.profiles.reading(0) {
+            (text, Reading::Scanned(sections)) => {
+                scan::service_setting(text, sections, section, service, key)
+            }
+            (_, Reading::Parsed(set)) => sdk::service_setting(set, section, service, key),
+        };
+        setting.filter(|v| !v.is_empty())
     }
 }
 
@@ -357,88 +471,5 @@ impl std::fmt::Debug for Profile<'_> {
         f.debug_struct("Profile")
             .field("name", &self.name())
             .finish_non_exhaustive()
-    }
-}
-
-impl Profiles {
-    /// Profiles from text, as if read from files named `config` and `credentials`: for the
-    /// fuzz targets, which feed the parser and `resolve` arbitrary files without disk I/O.
-    #[doc(hidden)]
-    pub fn from_texts(config: &str, credentials: &str) -> Result<Profiles> {
-        let file = |path: &str, text: &str| File {
-            path: path.into(),
-            contents: Some(dedent_properties(text).into_owned()),
-        };
-        let (config, credentials) = (file("config", config), file("credentials", credentials));
-        let set = parse(&config, &credentials)?;
-        Ok(Profiles {
-            set,
-            config,
-            credentials,
-        })
-    }
-}
-
-/// Parse both files with aws-config's parser. On a syntax error, parse each file alone to
-/// name the one at fault (the parser reports files given as text without their path).
-fn parse(config: &File, credentials: &File) -> Result<ProfileSet> {
-    let both = [
-        (EnvConfigFileKind::Config, config),
-        (EnvConfigFileKind::Credentials, credentials),
-    ];
-    load_set(&both).map_err(|err| {
-        let culprit = both
-            .iter()
-            .find(|one| load_set(std::slice::from_ref(one)).is_err())
-            .map(|(_, f)| *f);
-        parse_error(culprit, &err)
-    })
-}
-
-/// One file alone.
-pub(crate) fn parse_one(kind: EnvConfigFileKind, file: &File) -> Result<ProfileSet> {
-    load_set(&[(kind, file)]).map_err(|err| parse_error(Some(file), &err))
-}
-
-fn parse_error(culprit: Option<&File>, err: &ProfileFileLoadError) -> Error {
-    let culprit = culprit.map_or_else(
-        || "the AWS config files".to_owned(),
-        |f| f.path.display().to_string(),
-    );
-    // The parse error reads "error parsing <path> on line N:\n  message": keep the
-    // line number and the message; the path is the text we passed, not the file's.
-    let detail = std::error::Error::source(err).map_or_else(
-        || err.to_string(),
-        |cause| {
-            let text = cause.to_string();
-            text.split_once(" on ")
-                .map_or(text.as_str(), |(_, rest)| rest)
-                .replace(":\n  ", ": ")
-        },
-    );
-    Error::new(format!("cannot parse {culprit}: {detail}"))
-        .hint("fix that line; the format is described at https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html")
-}
-
-fn load_set(
-    files: &[(EnvConfigFileKind, &File)],
-) -> std::result::Result<ProfileSet, ProfileFileLoadError> {
-    let mut builder = EnvConfigFiles::builder();
-    for (kind, file) in files {
-        builder = builder.with_contents(*kind, file.contents.clone().unwrap_or_default());
-    }
-    let files = builder.build();
-    // Pass no variables: the files are already read, and AWS_PROFILE must not matter here.
-    let no_env = os_shim_internal::Env::from_slice(&[]);
-    let fs = os_shim_internal::Fs::from_slice(&[]);
-    let load = aws_config::profile::load(&fs, &no_env, &files, Some(Cow::Borrowed("default")));
-    ready(load).expect("profile parsing from text does no I/O and never waits")
-}
-
-/// The value of a future that is ready on its first poll.
-pub(crate) fn ready<F: Future>(future: F) -> Option<F::Output> {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(value) => Some(value),
-        Poll::Pending => None,
     }
 }

@@ -113,14 +113,13 @@ impl<'a> Chain<'a> {
     }
 
     /// The profile named.
-    pub fn named(&self) -> Profile<'a> {
-        self.profiles[0]
+    pub fn named(&self) -> &Profile<'a> {
+        &self.profiles[0]
     }
 
     /// The profile that holds the keys.
-    pub fn holder(&self) -> Profile<'a> {
-        *self
-            .profiles
+    pub fn holder(&self) -> &Profile<'a> {
+        self.profiles
             .last()
             .expect("a chain holds the named profile")
     }
@@ -131,7 +130,7 @@ impl<'a> Chain<'a> {
 
     /// The long-term keys that sign the first call.
     pub fn keys(&self) -> Result<LongTermKeys> {
-        long_term_keys(&self.holder())
+        long_term_keys(self.holder())
     }
 
     /// The MFA device a session is opened with (see [`chain::serial`]).
@@ -156,7 +155,7 @@ impl<'a> Chain<'a> {
 
     /// Where a service's calls go, by the named profile (see [`endpoint`]).
     pub fn endpoint(&self, env: &Env, service: &str, env_suffix: &str) -> Result<Endpoint> {
-        endpoint(&self.named(), env, service, env_suffix)
+        endpoint(self.named(), env, service, env_suffix)
     }
 }
 
