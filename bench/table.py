@@ -63,12 +63,17 @@ peers = {n: m for (t, n), m in medians.items() if t == main and n not in ("mfa-e
 fastest = min(peers, key=peers.get)
 status = medians[("Start-up", "mfa-env status --prompt")]
 listing = medians[("Scale: 10,000 profiles", "mfa-env list (10,000 profiles)")]
+last = medians[("Scale: 10,000 profiles", "export of the last of 10,000 profiles")]
 init_cost = medians[("Start-up", "bash -i, rc with mfa-env init")] - medians[("Start-up", "bash -i, plain rc")]
 checks = [
     (f"main job within 1.5x of curl: {ours / curl:.2f}x", ours <= 1.5 * curl),
     (f"main job at least 30x faster than the fastest peer ({fastest}): {peers[fastest] / ours:.1f}x", peers[fastest] >= 30 * ours),
     (f"`status --prompt` under 2 ms: {status:.2f} ms", status < 2),
     (f"`list` on 10,000 profiles under 30 ms: {listing:.2f} ms", listing < 30),
+    (
+        f"export of the last of 10,000 profiles within 1.5x of `list` on them: {last / listing:.2f}x ({last:.2f} ms against {listing:.2f} ms)",
+        last <= 1.5 * listing,
+    ),
     (f"stripped release binary under 6 MB: {size_mb:.2f} MB", size_mb < 6),
 ]
 if quick == "1":
