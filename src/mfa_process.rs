@@ -10,6 +10,7 @@
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -51,7 +52,8 @@ pub fn code_before_prompt(
 /// Run `command` and return the code it printed.
 pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<String> {
     let shown = command.trim();
-    let words = split(command, env.get("HOME")).map_err(|why| {
+    let home = env.home();
+    let words = split(command, home_str(&home)).map_err(|why| {
         Error::new(format!("cannot run {origin} `{shown}`: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;
@@ -174,12 +176,28 @@ pub fn last_code(output: &[u8]) -> Option<String> {
     found.map(|r| String::from_utf8_lossy(&output[r]).into_owned())
 }
 
+/// The home directory for `split`, or why there is none.
+pub(crate) fn home_str(
+    home: &std::result::Result<PathBuf, String>,
+) -> std::result::Result<&str, String> {
+    match home {
+        Ok(path) => path
+            .to_str()
+            .ok_or_else(|| format!("the home directory {} is not UTF-8", path.display())),
+        Err(why) => Err(why.clone()),
+    }
+}
+
 /// Split a command line into words as a POSIX shell does, without running one: whitespace
 /// separates words; `'...'` is literal; in `"..."` a backslash escapes only `$`, `` ` ``, `"`,
 /// `\` and a newline; outside quotes a backslash escapes any character; an unquoted `~` or
-/// `~/` at the start of a word is HOME; an unquoted `#` at the start of a word begins a
-/// comment. What only a shell could do is refused: unquoted `|&;<>()`, `$` and backticks.
-pub fn split(line: &str, home: Option<&str>) -> std::result::Result<Vec<String>, String> {
+/// `~/` at the start of a word is the home directory (`Env::home`, or why there is none); an
+/// unquoted `#` at the start of a word begins a comment. What only a shell could do is
+/// refused: unquoted `|&;<>()`, `$` and backticks.
+pub fn split(
+    line: &str,
+    home: std::result::Result<&str, String>,
+) -> std::result::Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut word = String::new();
     // Whether a word has begun: `''` is an empty word, plain whitespace is none.
@@ -195,7 +213,9 @@ pub fn split(line: &str, home: Option<&str>) -> std::result::Result<Vec<String>,
             }
             '#' if !in_word => break,
             '~' if !in_word && matches!(chars.peek(), None | Some(' ' | '\t' | '\n' | '/')) => {
-                let home = home.ok_or("`~` is used but HOME is not set")?;
+                let home = home
+                    .as_ref()
+                    .map_err(|why| format!("`~` is the home directory, and {why}"))?;
                 word.push_str(home);
                 in_word = true;
             }
@@ -292,7 +312,7 @@ mod tests {
             ("'$HOME' \"a|b\" a\\|b", &["$HOME", "a|b", "a|b"]),
         ];
         for (line, words) in ok {
-            assert_eq!(split(line, Some("/home/me")).unwrap(), *words, "{line:?}");
+            assert_eq!(split(line, Ok("/home/me")).unwrap(), *words, "{line:?}");
         }
         for (bad, why) in [
             ("", "empty"),
@@ -313,10 +333,14 @@ mod tests {
             ("`totp`", "'`'"),
             ("(totp)", "'('"),
         ] {
-            let err = split(bad, Some("/h")).unwrap_err();
+            let err = split(bad, Ok("/h")).unwrap_err();
             assert!(err.contains(why), "{bad:?}: {err}");
         }
-        assert!(split("~/x", None).unwrap_err().contains("HOME"));
+        let no_home = split(
+            "~/x",
+            Err("HOME is 'x', which is not an absolute path".into()),
+        );
+        assert!(no_home.unwrap_err().contains("HOME is 'x'"));
     }
 
     #[test]

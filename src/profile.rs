@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -151,23 +151,32 @@ impl std::fmt::Debug for Profiles {
 }
 
 /// Where a file is: the environment variable's path (with `~/` expanded), else the default.
-fn file_path(env: &Env, var: &str, default: &str) -> PathBuf {
+/// A `~` is the home directory from `Env::home`, never the working directory's `./~`.
+fn file_path(env: &Env, var: &str, default: &str) -> Result<PathBuf> {
     let raw = env.get(var).unwrap_or(default);
-    match (raw.strip_prefix("~/"), env.home()) {
-        (Some(rest), Some(home)) => Path::new(&home).join(rest),
-        _ if raw == "~" => env.home().map(PathBuf::from).unwrap_or_default(),
-        _ => PathBuf::from(raw),
-    }
+    let Some(rest) = raw.strip_prefix("~/").or((raw == "~").then_some("")) else {
+        return Ok(PathBuf::from(raw));
+    };
+    let home = env.home().map_err(|why| {
+        Error::new(format!("cannot tell where {raw} is: {why}")).hint(
+            "set HOME to your home directory (an absolute path), or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE to the files",
+        )
+    })?;
+    Ok(if rest.is_empty() {
+        home
+    } else {
+        home.join(rest)
+    })
 }
 
 /// The config and credentials files, where the environment (or the default) puts them.
 pub(crate) fn read_files(env: &Env) -> Result<(File, File)> {
-    let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config"))?;
+    let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config")?)?;
     let credentials = File::read(file_path(
         env,
         "AWS_SHARED_CREDENTIALS_FILE",
         "~/.aws/credentials",
-    ))?;
+    )?)?;
     Ok((config, credentials))
 }
 
@@ -1085,6 +1094,7 @@ fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn indented_keys_are_read_as_the_aws_cli_reads_them() {
@@ -1540,6 +1550,41 @@ credential_source = Ec2InstanceMetadata
             ..Overrides::default()
         };
         assert!(resolve(&chain_profiles(), "dev", &env(), &bad).is_err());
+    }
+
+    #[test]
+    fn a_tilde_is_the_home_directory_never_the_working_directory() {
+        let path = |pairs: &[(&str, &str)], var| {
+            file_path(
+                &Env::from_pairs(pairs.iter().copied()),
+                var,
+                "~/.aws/config",
+            )
+        };
+        let home = [("HOME", "/home/me")];
+        assert_eq!(
+            path(&home, "AWS_CONFIG_FILE").unwrap(),
+            Path::new("/home/me/.aws/config")
+        );
+        let set = [("HOME", "/home/me"), ("AWS_CONFIG_FILE", "~")];
+        assert_eq!(
+            path(&set, "AWS_CONFIG_FILE").unwrap(),
+            Path::new("/home/me")
+        );
+        let set = [("AWS_CONFIG_FILE", "cfg/x")];
+        assert_eq!(path(&set, "AWS_CONFIG_FILE").unwrap(), Path::new("cfg/x"));
+        // HOME unset or empty: the password database's home, an absolute path.
+        for unset in [&[][..], &[("HOME", "")][..]] {
+            let found = path(unset, "AWS_CONFIG_FILE").unwrap();
+            assert!(found.is_absolute(), "{found:?}");
+            assert!(found.ends_with(".aws/config"), "{found:?}");
+        }
+        let err = path(&[("HOME", "~")], "AWS_CONFIG_FILE").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("HOME is '~', which is not an absolute path"),
+            "{err}"
+        );
     }
 
     #[test]
