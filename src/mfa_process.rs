@@ -57,26 +57,32 @@ pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<
         Error::new(format!("cannot run {origin} `{shown}`: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;
-    let mut child = Command::new(&words[0])
+    let mut program = Command::new(&words[0]);
+    program
         .args(&words[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         // Its own process group, so that a timeout also stops what it started.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| {
-            let hint = if e.kind() == std::io::ErrorKind::NotFound {
-                "install it, or give its full path"
-            } else {
-                "check the program's path and permissions"
-            };
-            Error::new(format!(
-                "cannot run {origin} `{shown}`: '{}': {e}",
-                words[0]
-            ))
-            .hint(hint)
-        })?;
+        .process_group(0);
+    // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
+    // are allowed: setrlimit is one system call, and reads a value set at start.
+    #[allow(unsafe_code)]
+    unsafe {
+        program.pre_exec(crate::hardening::user_core_limit_back);
+    }
+    let mut child = program.spawn().map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            "install it, or give its full path"
+        } else {
+            "check the program's path and permissions"
+        };
+        Error::new(format!(
+            "cannot run {origin} `{shown}`: '{}': {e}",
+            words[0]
+        ))
+        .hint(hint)
+    })?;
     // It may wait for a touch or a PIN: say what the wait is for.
     say(&format!("getting the MFA code from `{shown}`"));
     let deadline = Instant::now() + timeout;

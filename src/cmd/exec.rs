@@ -59,6 +59,8 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
             program.to_string_lossy()
         ));
     }
+    // The command runs with the user's core limit, not mfa-env's 0.
+    let _ = crate::hardening::user_core_limit_back();
     let err = command.exec();
     Err(cannot_run(&program, &err.to_string(), err.kind()))
 }
