@@ -15,6 +15,7 @@ use aws_config::profile::{Profile, ProfileFileLoadError, ProfileSet};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_runtime::env_config::property::PropertiesKey;
 use aws_types::os_shim_internal;
+use zeroize::Zeroize;
 
 use crate::duration;
 use crate::env::Env;
@@ -52,12 +53,14 @@ impl File {
             }
         };
         let mut text = String::from_utf8(bytes).map_err(|e| {
-            Error::new(format!(
+            let error = Error::new(format!(
                 "cannot read {}: it is not UTF-8 text (invalid byte at offset {})",
                 path.display(),
                 e.utf8_error().valid_up_to()
             ))
-            .hint("save the file as UTF-8 text")
+            .hint("save the file as UTF-8 text");
+            e.into_bytes().zeroize();
+            error
         })?;
         // Editors on Windows start files with a byte-order mark; the AWS parsers would take it
         // for part of the first line.
@@ -65,7 +68,7 @@ impl File {
             text.drain(..'\u{feff}'.len_utf8());
         }
         if let Cow::Owned(dedented) = dedent_properties(&text) {
-            text = dedented;
+            std::mem::replace(&mut text, dedented).zeroize();
         }
         Ok(File {
             path,
@@ -75,6 +78,15 @@ impl File {
 
     pub fn exists(&self) -> bool {
         self.contents.is_some()
+    }
+}
+
+/// The text holds the long-term secrets of every profile: cleared when it is dropped.
+impl Drop for File {
+    fn drop(&mut self) {
+        if let Some(text) = &mut self.contents {
+            text.zeroize();
+        }
     }
 }
 
@@ -208,6 +220,21 @@ impl Profiles {
             config,
             credentials: self.credentials.clone(),
         })
+    }
+
+    /// Done with the files once the profile is resolved: their texts, which hold the
+    /// long-term secret of every profile, are cleared and freed now. The parsed set is left
+    /// for the exit to return: its strings are aws-config's, out of reach for clearing, and
+    /// freeing them one hash map at a time would not clear them either (it was a tenth of
+    /// an export's instructions on 10,000 profiles).
+    pub fn release(self) {
+        let Profiles {
+            set,
+            config,
+            credentials,
+        } = self;
+        std::mem::forget(set);
+        drop((config, credentials));
     }
 
     /// Profile names, sorted.
@@ -1550,6 +1577,37 @@ credential_source = Ec2InstanceMetadata
             ..Overrides::default()
         };
         assert!(resolve(&chain_profiles(), "dev", &env(), &bad).is_err());
+    }
+
+    #[test]
+    fn file_texts_are_cleared_when_dropped_and_released_once_resolved() {
+        const MARKER: &str = "fileSECRET+marker/0000000000000000000001";
+        let dir = tempfile::tempdir().unwrap();
+        let texts: [&[u8]; 4] = [
+            b"[dev]\naws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",
+            b"\xef\xbb\xbf[dev]\naws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",
+            b"[dev]\n  aws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",
+            b"[dev]\naws_secret_access_key = fileSECRET+marker/0000000000000000000001\n\xff",
+        ];
+        for text in texts {
+            let path = dir.path().join("credentials");
+            std::fs::write(&path, text).unwrap();
+            let freed = crate::secret::freed::holding(MARKER, || drop(File::read(path)));
+            assert_eq!(freed, 0, "{:?}", String::from_utf8_lossy(text));
+        }
+        let credentials =
+            format!("[dev]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = {MARKER}\n");
+        let profiles = Profiles::from_texts(
+            "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n",
+            &credentials,
+        )
+        .unwrap();
+        let text = profiles.credentials.contents.as_deref().unwrap().as_ptr();
+        assert_eq!(
+            crate::secret::freed::block(text, || profiles.release()),
+            Some(true),
+            "the text is freed, and cleared"
+        );
     }
 
     #[test]

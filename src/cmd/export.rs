@@ -142,9 +142,7 @@ pub fn request(args: &ExportArgs, env: &Env) -> Result<Request> {
     };
     let resolved = profile::resolve(&profiles, name, env, &over)?;
     let mfa_process = profiles.get(name)?.get("mfa_process").map(str::to_owned);
-    // Every run ends soon after (or execs): freeing the parsed files one hash map at a time
-    // was a tenth of an export's instructions on 10,000 profiles, for memory the exit returns.
-    std::mem::forget(profiles);
+    profiles.release();
     Ok(Request {
         resolved,
         mfa_process,
