@@ -4,6 +4,7 @@
 //! rendered lines -> stdout.
 
 mod chain;
+mod child;
 pub mod cli;
 mod cmd;
 mod config_edit;

@@ -4,9 +4,10 @@
 //! `~`), but no shell runs: pipes, redirections and `$` expansions are refused with a hint,
 //! instead of being passed on as arguments that would fail in a puzzling way. The command
 //! reads /dev/null, its stderr goes to ours (a YubiKey asks for a touch there), its stdout is
-//! captured, and it has a time limit after which its whole process group is killed. The code
-//! is the last run of exactly six digits in what it printed; the output itself is never shown,
-//! since a password manager may print more than the code.
+//! captured, it may ask on the terminal (/dev/tty), it ends with mfa-env (see `child`), and it
+//! has a time limit after which its whole process group is killed. The code is the last run of
+//! exactly six digits in what it printed; the output itself is never shown, since a password
+//! manager may print more than the code.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -62,16 +63,18 @@ pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<
         .args(&words[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        // Its own process group, so that a timeout also stops what it started.
-        .process_group(0);
+        .stderr(Stdio::inherit());
     // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
     // are allowed: setrlimit is one system call, and reads a value set at start.
     #[allow(unsafe_code)]
     unsafe {
         program.pre_exec(crate::hardening::user_core_limit_back);
     }
-    let mut child = program.spawn().map_err(|e| {
+    // It may wait for a touch, a PIN or a passphrase: say what the wait is for. Before it
+    // starts: once it has the terminal, a write from mfa-env could stop it (`stty tostop`).
+    say(&format!("getting the MFA code from `{shown}`"));
+    // On this thread, which waits for it: see `child`.
+    let (mut child, guard) = crate::child::spawn(&mut program).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
             "install it, or give its full path"
         } else {
@@ -83,10 +86,9 @@ pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<
         ))
         .hint(hint)
     })?;
-    // It may wait for a touch or a PIN: say what the wait is for.
-    say(&format!("getting the MFA code from `{shown}`"));
     let deadline = Instant::now() + timeout;
     let output = collect(&mut child, deadline);
+    guard.finish(output.as_ref().map(|(status, _)| *status))?;
     let timed_out = || {
         Error::new(format!(
             "{origin} `{shown}` printed no code within {}s and was stopped",
