@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::held::{self, Held, Identity};
 use crate::profile::{self, Overrides, Profiles, Resolved};
-use crate::prompt::Prompter;
+use crate::prompt::{self, Prompter};
 use crate::shell::Shell;
 use crate::sts::{AssumeRole, CallError, OPERATION_TIMEOUT, Session, Signer, Sts};
 use crate::time;
@@ -54,7 +54,14 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
         ));
         return Ok(());
     }
-    let session = obtain(args, &req, env)?;
+    let session = obtain(args, &req, env).map_err(|e| match format {
+        // The AWS tools run credential_process with a command line fixed in their config
+        // and often without a terminal: a code there must come from a command.
+        Format::Process if e.hint_text() == Some(prompt::CODE_HINT) => e.hint(format!(
+            "as credential_process, mfa-env cannot be given a code: add `mfa_process = COMMAND` to profile '{name}', a command that prints the current code (such as ykman oath accounts code --single aws)"
+        )),
+        _ => e,
+    })?;
     write_stdout(&render(format, &session, &identity(&req.resolved)))?;
     say_valid_until(name, session.expiration);
     Ok(())
