@@ -20,6 +20,19 @@ fn script(test: &Test, name: &str, body: &str) -> PathBuf {
     path
 }
 
+/// An export whose `--mfa-process` is a script running `body`, in which `PIDS` is a file (in
+/// the test's folder) for the script to write process ids to; and that file.
+fn waiting(server: &StsServer, body: &str) -> (Test, PathBuf) {
+    let test = export(server);
+    let pids = test.dir.path().join("pids");
+    let waits = script(
+        &test,
+        "waits",
+        &body.replace("PIDS", &pids.display().to_string()),
+    );
+    (test.arg("--mfa-process").arg(&waits), pids)
+}
+
 fn export(server: &StsServer) -> Test {
     Test::dev(server).args(["dev", "--shell", "bash"])
 }
@@ -157,17 +170,8 @@ fn a_command_without_a_code_is_named() {
 #[test]
 fn a_hanging_command_is_stopped_at_the_limit_with_what_it_started() {
     let server = StsServer::start();
-    let test = export(&server);
-    let pids = test.dir.path().join("pids");
-    let hang = script(
-        &test,
-        "hang",
-        &format!("sleep 300 &\necho $! > {}\nwait", pids.display()),
-    );
-    let test = test
-        .arg("--mfa-process")
-        .arg(&hang)
-        .args(["--mfa-process-timeout", "1"]);
+    let (test, pids) = waiting(&server, "sleep 300 &\necho $! > PIDS\nwait");
+    let test = test.args(["--mfa-process-timeout", "1"]);
     let out = test.fails(&[
         "printed no code within 1s and was stopped",
         "--mfa-process-timeout",
@@ -179,12 +183,10 @@ fn a_hanging_command_is_stopped_at_the_limit_with_what_it_started() {
     );
     assert!(server.requests().is_empty());
     // The background sleep was in its process group and was killed with it.
-    let pid = fs::read_to_string(&pids).unwrap();
-    let alive = std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
-        && !fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
-            .unwrap_or_default()
-            .contains(") Z ");
-    assert!(!alive, "sleep {pid} outlived mfa-env");
+    let [pid] = pids_in(&pids)[..] else {
+        panic!("one pid")
+    };
+    assert!(ended(pid), "sleep {pid} outlived mfa-env");
 }
 
 #[test]
@@ -307,15 +309,8 @@ fn start_without_terminal(test: &Test) -> Child {
 fn the_command_ends_when_mfa_env_is_interrupted_terminated_or_killed() {
     for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGKILL] {
         let server = StsServer::start();
-        let test = export(&server);
-        let pids = test.dir.path().join("pids");
         // `$$` is the command mfa-env runs, `$!` a process the command started.
-        let waits = script(
-            &test,
-            "waits",
-            &format!("sleep 300 &\necho $$ $! > {}\nwait", pids.display()),
-        );
-        let test = test.arg("--mfa-process").arg(&waits);
+        let (test, pids) = waiting(&server, "sleep 300 &\necho $$ $! > PIDS\nwait");
         let before = test.snapshot();
         let mfa_env = start_without_terminal(&test);
         let [command, started] = pids_in(&pids)[..] else {
@@ -345,14 +340,7 @@ fn the_command_ends_when_mfa_env_is_interrupted_terminated_or_killed() {
 #[test]
 fn ctrl_c_while_the_command_waits_ends_it_and_mfa_env() {
     let server = StsServer::start();
-    let test = export(&server);
-    let pids = test.dir.path().join("pids");
-    let waits = script(
-        &test,
-        "waits",
-        &format!("echo $$ > {}\nexec sleep 300", pids.display()),
-    );
-    let test = test.arg("--mfa-process").arg(&waits);
+    let (test, pids) = waiting(&server, "echo $$ > PIDS\nexec sleep 300");
     let pty = Pty::open();
     let flags = pty.lflags();
     let mfa_env = pty.spawn(test.command(), Wiring::Terminal);
