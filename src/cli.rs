@@ -63,8 +63,8 @@ pub enum Command {
 
     /// Run a command with the session in its environment (no shell, nothing exported)
     ///
-    /// AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment; its exit status
-    /// is mfa-env's. A session this shell already holds for the request is used as it is.
+    /// AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment; mfa-env exits
+    /// with the command's exit status. A session this shell already holds for the request is used as it is.
     /// Without a command, starts $SHELL (else /bin/sh) with the session.
     #[command(
         after_help = "Examples:\n  mfa-env exec dev -- terraform plan -out 'my plan'\n  mfa-env exec dev                        a shell with the session"

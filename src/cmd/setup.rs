@@ -125,7 +125,7 @@ impl Devices<'_> {
         let identity = self.sts().get_caller_identity(self.signer)?;
         say(&format!(
             "the keys of profile '{}' belong to {}",
-            self.name, identity.arn
+            self.keys.profile, identity.arn
         ));
         let user = iam::user_name(&identity.arn);
         let iam = Iam::new(self.keys, self.region, &self.endpoint)?;
