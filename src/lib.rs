@@ -6,6 +6,7 @@
 mod chain;
 pub mod cli;
 mod cmd;
+mod completer;
 mod config_edit;
 pub mod duration;
 mod env;

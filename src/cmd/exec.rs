@@ -13,7 +13,7 @@ use std::process::Command;
 
 use crate::cli::ExecArgs;
 use crate::cmd::export::{self, UNSET};
-use crate::cmd::say;
+use crate::cmd::{profile_name, say, say_valid_until};
 use crate::env::Env;
 use crate::error::{Error, Result};
 
@@ -22,7 +22,7 @@ const DEFAULT_PATH: &str = "/bin:/usr/bin";
 
 pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     let args = &exec.args;
-    let name = export::profile_name(args)?;
+    let name = profile_name(args)?;
     let (program, rest) = match exec.command.split_first() {
         Some((program, rest)) => (program.clone(), rest),
         None => (
@@ -51,7 +51,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
                 command.env(name, value);
             }
         }
-        export::say_valid_until(name, session.expiration);
+        say_valid_until(name, session.expiration);
     }
     if exec.command.is_empty() {
         say(&format!(

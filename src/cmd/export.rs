@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use crate::cli::ExportArgs;
-use crate::cmd::{announce, say, write_stdout};
+use crate::cmd::{announce, detect_shell, profile_name, say, say_valid_until, write_stdout};
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -117,12 +117,6 @@ fn command_for(name: &str, shell: Shell) -> String {
     format!("mfa-env {export}{word}")
 }
 
-pub fn profile_name(args: &ExportArgs) -> Result<&str> {
-    args.profile
-        .as_deref()
-        .ok_or_else(|| Error::new("no profile given").hint("name one: mfa-env PROFILE"))
-}
-
 /// What the command line asks for, resolved from the files: no code asked, no network.
 pub struct Request {
     pub resolved: Resolved,
@@ -203,17 +197,6 @@ pub fn obtain(args: &ExportArgs, req: &Request, env: &Env) -> Result<Session> {
     } else {
         assume_roles(args, code.as_deref(), resolved)
     }
-}
-
-pub fn say_valid_until(name: &str, expiration: i64) {
-    let now = time::now();
-    say(&format!(
-        "{name} session valid until {} ({})",
-        time::clock(expiration, now),
-        duration::human(Duration::from_secs(
-            u64::try_from(expiration - now).unwrap_or(0)
-        ))
-    ));
 }
 
 /// The length asked for, checked against what the call accepts before any call.
@@ -379,24 +362,3 @@ pub fn render(format: Format, session: &Session, id: &Identity) -> String {
     let set: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     format.render(&set, UNSET)
 }
-
-/// The shell that evaluates the output: the one the shell function from `mfa-env init` names
-/// (_MFA_ENV_EVAL), else the parent process (the shell running `$(...)` or `| source`) by its
-/// program, then by its name, else $SHELL, else bash (see `Shell::detect`).
-pub fn detect_shell(env: &Env) -> Shell {
-    if let Some(shell) = env.get(EVAL_VAR).and_then(Shell::from_process_name) {
-        return shell;
-    }
-    let parent = format!("/proc/{}", std::os::unix::process::parent_id());
-    let program = std::fs::read_link(format!("{parent}/exe")).ok();
-    // A shell upgraded while it runs shows as `/usr/bin/bash (deleted)`.
-    let program = program
-        .as_ref()
-        .and_then(|p| p.file_name()?.to_str())
-        .map(|name| name.trim_end_matches(" (deleted)"));
-    let name = std::fs::read_to_string(format!("{parent}/comm")).ok();
-    Shell::detect(program, name.as_deref(), env.get("SHELL"))
-}
-
-/// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.
-pub const EVAL_VAR: &str = "_MFA_ENV_EVAL";

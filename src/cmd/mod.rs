@@ -1,4 +1,4 @@
-//! One module per subcommand.
+//! One module per subcommand, and what several of them share: no command imports another.
 
 pub mod completions;
 pub mod doctor;
@@ -11,8 +11,13 @@ pub mod status;
 pub mod unset;
 
 use std::io::Write;
+use std::time::Duration;
 
+use crate::cli::ExportArgs;
+use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::shell::Shell;
+use crate::{duration, time};
 
 /// Write the shell code in one piece. A closed stdout (`mfa-env dev | head -0`) is a quiet
 /// failure: nothing can be said on a pipe nobody reads.
@@ -41,3 +46,43 @@ pub fn say(text: &str) {
         crate::error::printable(text)
     );
 }
+
+/// The profile named on the command line of export or exec.
+pub fn profile_name(args: &ExportArgs) -> Result<&str> {
+    args.profile
+        .as_deref()
+        .ok_or_else(|| Error::new("no profile given").hint("name one: mfa-env PROFILE"))
+}
+
+/// The line that ends a new session's export or exec: until when it lasts.
+pub fn say_valid_until(name: &str, expiration: i64) {
+    let now = time::now();
+    say(&format!(
+        "{name} session valid until {} ({})",
+        time::clock(expiration, now),
+        duration::human(Duration::from_secs(
+            u64::try_from(expiration - now).unwrap_or(0)
+        ))
+    ));
+}
+
+/// The shell that evaluates the output: the one the shell function from `mfa-env init` names
+/// (_MFA_ENV_EVAL), else the parent process (the shell running `$(...)` or `| source`) by its
+/// program, then by its name, else $SHELL, else bash (see `Shell::detect`).
+pub fn detect_shell(env: &Env) -> Shell {
+    if let Some(shell) = env.get(EVAL_VAR).and_then(Shell::from_process_name) {
+        return shell;
+    }
+    let parent = format!("/proc/{}", std::os::unix::process::parent_id());
+    let program = std::fs::read_link(format!("{parent}/exe")).ok();
+    // A shell upgraded while it runs shows as `/usr/bin/bash (deleted)`.
+    let program = program
+        .as_ref()
+        .and_then(|p| p.file_name()?.to_str())
+        .map(|name| name.trim_end_matches(" (deleted)"));
+    let name = std::fs::read_to_string(format!("{parent}/comm")).ok();
+    Shell::detect(program, name.as_deref(), env.get("SHELL"))
+}
+
+/// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.
+pub const EVAL_VAR: &str = "_MFA_ENV_EVAL";

@@ -2,8 +2,8 @@
 
 use std::io::IsTerminal;
 
-use crate::cmd::export::{SET, detect_shell};
-use crate::cmd::{say, write_stdout};
+use crate::cmd::export::SET;
+use crate::cmd::{detect_shell, say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
