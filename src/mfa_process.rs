@@ -14,8 +14,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::cli::MfaProcessArgs;
-use crate::cmd::say;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
@@ -25,37 +23,26 @@ const MAX_OUTPUT: usize = 1 << 20;
 /// How often the child is checked while it runs.
 const POLL: Duration = Duration::from_millis(10);
 
-/// The code from `--code`, else from `--mfa-process` or the profile's `mfa_process` (run now),
-/// else `None`: ask on the terminal.
-pub fn code_before_prompt(
-    code: Option<&str>,
-    args: &MfaProcessArgs,
-    profile: &str,
-    from_profile: Option<&str>,
-    env: &Env,
-) -> Result<Option<String>> {
-    if let Some(code) = code {
-        return Ok(Some(code.to_owned()));
-    }
-    let (command, origin) = match (&args.mfa_process, from_profile) {
-        (Some(cli), _) => (cli.as_str(), "--mfa-process".to_owned()),
-        (None, Some(key)) if !key.trim().is_empty() => {
-            (key, format!("the mfa_process of profile '{profile}'"))
-        }
-        _ => return Ok(None),
-    };
-    let timeout = Duration::from_secs(args.mfa_process_timeout);
-    run(command, &origin, timeout, env).map(Some)
+/// A command started for a code, its output not yet read.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    /// The command line as written, for messages.
+    shown: String,
+    origin: String,
+    timeout: Duration,
+    deadline: Instant,
 }
 
-/// Run `command` and return the code it printed.
-pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<String> {
+/// Start `command` (`origin` says what named it, for messages). It may then wait for a touch
+/// or a PIN: the caller says so (`Running::shown`) before it reads the code.
+pub fn start(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<Running> {
     let shown = command.trim();
     let words = split(command, env.get("HOME")).map_err(|why| {
         Error::new(format!("cannot run {origin} `{shown}`: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;
-    let mut child = Command::new(&words[0])
+    let child = Command::new(&words[0])
         .args(&words[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -75,28 +62,50 @@ pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<
             ))
             .hint(hint)
         })?;
-    // It may wait for a touch or a PIN: say what the wait is for.
-    say(&format!("getting the MFA code from `{shown}`"));
-    let deadline = Instant::now() + timeout;
-    let output = collect(&mut child, deadline);
-    let timed_out = || {
-        Error::new(format!(
-            "{origin} `{shown}` printed no code within {}s and was stopped",
-            timeout.as_secs()
-        ))
-        .hint("if it waits for a touch, a PIN or an unlock, answer it in time; --mfa-process-timeout SECONDS gives it longer")
-    };
-    let (status, stdout) = output.ok_or_else(timed_out)?;
-    if !status.success() {
-        return Err(
-            Error::new(format!("{origin} `{shown}` failed ({})", describe(status)))
-                .hint("its own message, if any, is above; run it by hand to see what it needs"),
-        );
-    }
-    last_code(&stdout).ok_or_else(|| {
-        Error::new(format!("{origin} `{shown}` printed no 6-digit code"))
-            .hint("the command must print the current code (such as 123456) on its standard output")
+    Ok(Running {
+        child,
+        shown: shown.to_owned(),
+        origin: origin.to_owned(),
+        timeout,
+        deadline: Instant::now() + timeout,
     })
+}
+
+impl Running {
+    /// The command line, as written.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// The code it printed, within the time it was given from its start.
+    pub fn code(self) -> Result<String> {
+        let Running {
+            mut child,
+            shown,
+            origin,
+            timeout,
+            deadline,
+        } = self;
+        let output = collect(&mut child, deadline);
+        let (status, stdout) = output.ok_or_else(|| {
+            Error::new(format!(
+                "{origin} `{shown}` printed no code within {}s and was stopped",
+                timeout.as_secs()
+            ))
+            .hint("if it waits for a touch, a PIN or an unlock, answer it in time; --mfa-process-timeout SECONDS gives it longer")
+        })?;
+        if !status.success() {
+            return Err(
+                Error::new(format!("{origin} `{shown}` failed ({})", describe(status)))
+                    .hint("its own message, if any, is above; run it by hand to see what it needs"),
+            );
+        }
+        last_code(&stdout).ok_or_else(|| {
+            Error::new(format!("{origin} `{shown}` printed no 6-digit code")).hint(
+                "the command must print the current code (such as 123456) on its standard output",
+            )
+        })
+    }
 }
 
 /// Wait for the child and its output until `deadline`; on time-out kill its process group.

@@ -182,7 +182,7 @@ pub fn obtain(args: &ExportArgs, req: &Request, env: &Env) -> Result<Session> {
     let resolved = &req.resolved;
     // The code from --code or mfa_process, run only when a call takes a code.
     let code = if resolved.roles.is_empty() || resolved.mfa_role().is_some() {
-        crate::mfa_process::code_before_prompt(
+        crate::cmd::code_before_prompt(
             args.code.as_deref(),
             &args.mfa_process,
             &resolved.name,

@@ -13,7 +13,7 @@ pub mod unset;
 use std::io::Write;
 use std::time::Duration;
 
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, MfaProcessArgs};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::shell::Shell;
@@ -86,3 +86,29 @@ pub fn detect_shell(env: &Env) -> Shell {
 
 /// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.
 pub const EVAL_VAR: &str = "_MFA_ENV_EVAL";
+
+/// The code from `--code`, else from `--mfa-process` or the profile's `mfa_process` (run now),
+/// else `None`: ask on the terminal.
+pub fn code_before_prompt(
+    code: Option<&str>,
+    args: &MfaProcessArgs,
+    profile: &str,
+    from_profile: Option<&str>,
+    env: &Env,
+) -> Result<Option<String>> {
+    if let Some(code) = code {
+        return Ok(Some(code.to_owned()));
+    }
+    let (command, origin) = match (&args.mfa_process, from_profile) {
+        (Some(cli), _) => (cli.as_str(), "--mfa-process".to_owned()),
+        (None, Some(key)) if !key.trim().is_empty() => {
+            (key, format!("the mfa_process of profile '{profile}'"))
+        }
+        _ => return Ok(None),
+    };
+    let timeout = Duration::from_secs(args.mfa_process_timeout);
+    let running = crate::mfa_process::start(command, &origin, timeout, env)?;
+    // It may wait for a touch or a PIN: say what the wait is for.
+    say(&format!("getting the MFA code from `{}`", running.shown()));
+    running.code().map(Some)
+}

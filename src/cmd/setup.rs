@@ -11,7 +11,6 @@ use crate::config_edit::{self, Edit};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
-use crate::mfa_process;
 use crate::profile::{self, Endpoint, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
 use crate::sts::{Signer, Sts};
@@ -77,7 +76,7 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     }
 
     if args.verify {
-        let code = mfa_process::code_before_prompt(
+        let code = crate::cmd::code_before_prompt(
             args.code.as_deref(),
             &args.mfa_process,
             name,
