@@ -233,7 +233,9 @@ fn session_token(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<
     announce(sts.notice());
     let signer = Signer::from(&r.keys);
     with_code(code, &prompt_text(&r.name, serial), |code| {
-        sts.get_session_token(&signer, serial, code, duration)
+        crate::cmd::block_on(sts.get_session_token(&signer, serial, code, duration))
+            .map_err(CallError::Failed)
+            .and_then(|answer| answer)
     })
 }
 
@@ -270,7 +272,8 @@ fn assume_roles(args: &ExportArgs, code: Option<&str>, r: &Resolved) -> Result<S
                 duration: if final_role { duration } else { ROLE_MIN },
             };
             let deadline = (i > 0).then(|| start + OPERATION_TIMEOUT);
-            let session = sts.assume_role(&signer, &request, deadline)?;
+            let session = crate::cmd::block_on(sts.assume_role(&signer, &request, deadline))
+                .map_err(CallError::Failed)??;
             signer = Signer::from(&session);
             last = Some(session);
         }

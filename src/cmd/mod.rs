@@ -10,7 +10,9 @@ pub mod setup;
 pub mod status;
 pub mod unset;
 
+use std::future::Future;
 use std::io::Write;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::cli::{ExportArgs, MfaProcessArgs};
@@ -28,6 +30,24 @@ pub fn write_stdout(text: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::quiet()),
         Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
     }
+}
+
+/// Run a call of the async core (STS, IAM, a session) to its end on this thread: the one-shot
+/// commands' way in. One current-thread runtime serves the whole run, so that calls made one
+/// after another (setup's) share their connections.
+pub fn block_on<F: Future>(future: F) -> Result<F::Output> {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    let runtime = match RUNTIME.get() {
+        Some(runtime) => runtime,
+        None => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::new(format!("cannot start the network runtime: {e}")))?;
+            RUNTIME.get_or_init(|| runtime)
+        }
+    };
+    Ok(runtime.block_on(future))
 }
 
 /// Name an endpoint other than AWS's own (the line from `Sts::notice` or `Iam::notice`)

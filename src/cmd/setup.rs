@@ -6,14 +6,14 @@ use std::time::Duration;
 use crate::chain;
 use crate::cli::SetupArgs;
 use crate::cmd::export::{prompt_text, with_code};
-use crate::cmd::{announce, say};
+use crate::cmd::{announce, block_on, say};
 use crate::config_edit::{self, Edit};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
 use crate::profile::{self, Endpoint, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
-use crate::sts::{Signer, Sts};
+use crate::sts::{CallError, Signer, Sts};
 use aws_config::profile::Profile;
 
 /// The session --verify opens and drops at once: GetSessionToken's shortest.
@@ -85,8 +85,12 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
         )?;
         // The session proves the device and the keys work together; it is dropped unseen.
         with_code(code.as_deref(), &prompt_text(name, &serial), |code| {
-            iam.sts()
-                .get_session_token(&signer, &serial, code, VERIFY_DURATION)
+            let call = iam
+                .sts()
+                .get_session_token(&signer, &serial, code, VERIFY_DURATION);
+            crate::cmd::block_on(call)
+                .map_err(CallError::Failed)
+                .and_then(|answer| answer)
         })?;
         say(&format!(
             "verified: STS accepted a code from {serial}; `eval \"$(mfa-env {name})\"` will work"
@@ -121,7 +125,7 @@ impl Devices<'_> {
     }
 
     fn list(&self) -> Result<Listed> {
-        let identity = self.sts().get_caller_identity(self.signer)?;
+        let identity = block_on(self.sts().get_caller_identity(self.signer))??;
         say(&format!(
             "the keys of profile '{}' belong to {}",
             self.name, identity.arn
@@ -129,7 +133,7 @@ impl Devices<'_> {
         let user = iam::user_name(&identity.arn);
         let iam = Iam::new(self.keys, self.region, &self.endpoint)?;
         announce(iam.notice());
-        let listed = iam.list_mfa_devices(user);
+        let listed = block_on(iam.list_mfa_devices(user))?;
         Ok((user.map(str::to_owned), listed))
     }
 }

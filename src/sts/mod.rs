@@ -1,4 +1,7 @@
-//! The only code that talks to AWS. Everything async lives here, behind blocking calls.
+//! The only code that talks to STS, and the HTTP settings IAM shares. Every call is an
+//! `async fn` that runs on the caller's tokio runtime: nothing here starts a runtime or
+//! blocks on one (a one-shot command blocks on its own, see `cmd::block_on`), and nothing
+//! here prints; what went wrong comes back as an error (`explain.rs`).
 //!
 //! The client is built by hand, not by aws-config's loader: the loader would take credentials
 //! from the environment, ignore `mfa_serial`, and call IMDS when a profile lacks a region.
@@ -118,7 +121,6 @@ pub enum CallError {
 
 /// STS in one region, at one endpoint; each call says which credentials sign it.
 pub struct Sts {
-    runtime: tokio::runtime::Runtime,
     http: SharedHttpClient,
     region: String,
     configured: Endpoint,
@@ -140,7 +142,6 @@ impl Sts {
             rules_url(DefaultResolver::new().resolve_endpoint(&params))
         })?;
         Ok(Sts {
-            runtime: runtime()?,
             http: http_client(endpoint.url.as_deref()),
             region: region.to_owned(),
             configured: endpoint.clone(),
@@ -176,7 +177,7 @@ impl Sts {
     }
 
     /// GetSessionToken with an MFA code.
-    pub fn get_session_token(
+    pub async fn get_session_token(
         &self,
         signer: &Signer,
         serial_number: &str,
@@ -195,7 +196,7 @@ impl Sts {
             signer,
             role: None,
         };
-        match self.runtime.block_on(call) {
+        match call.await {
             Ok(out) => self.session(out.credentials(), &context, duration),
             Err(err) => Err(self.explain(&context, &err)),
         }
@@ -204,10 +205,10 @@ impl Sts {
     /// AssumeRole, with MFA when `req.mfa` is set. A call with a `deadline` (the second and
     /// later of a role chain) ends by it: the calls of a chain share one bound, so that a chain
     /// of N roles cannot take N times as long as one call.
-    pub fn assume_role(
+    pub async fn assume_role(
         &self,
         signer: &Signer,
-        req: &AssumeRole,
+        req: &AssumeRole<'_>,
         deadline: Option<Instant>,
     ) -> Result<Session, CallError> {
         let mut call = self
@@ -228,12 +229,9 @@ impl Sts {
         let answer = match deadline {
             Some(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
-                // The timer is made inside the runtime, which drives it.
-                let send = call.send();
-                self.runtime
-                    .block_on(async { tokio::time::timeout(left, send).await })
+                tokio::time::timeout(left, call.send()).await
             }
-            None => Ok(self.runtime.block_on(call.send())),
+            None => Ok(call.send().await),
         };
         match answer {
             Ok(Ok(out)) => self.session(out.credentials(), &context, req.duration),
@@ -406,12 +404,12 @@ impl Sts {
     }
 
     /// GetCallerIdentity: who the keys belong to. It needs no MFA and no permission.
-    pub fn get_caller_identity(&self, signer: &Signer) -> Result<Identity> {
-        self.probe(signer).identity
+    pub async fn get_caller_identity(&self, signer: &Signer) -> Result<Identity> {
+        self.probe(signer).await.identity
     }
 
     /// GetCallerIdentity, also noting whether STS answered at all and its clock.
-    pub fn probe(&self, signer: &Signer) -> Probe {
+    pub async fn probe(&self, signer: &Signer) -> Probe {
         let seen = DateHeader::default();
         let call = self
             .client(signer)
@@ -424,7 +422,7 @@ impl Sts {
             signer,
             role: None,
         };
-        let identity = match self.runtime.block_on(call) {
+        let identity = match call.await {
             Ok(out) => Ok(Identity {
                 arn: out.arn().unwrap_or_default().to_owned(),
                 account: out.account().unwrap_or_default().to_owned(),
@@ -470,14 +468,6 @@ impl Intercept for DateHeader {
         }
         Ok(())
     }
-}
-
-/// The network runtime behind the blocking calls.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(format!("cannot start the network runtime: {e}")))
 }
 
 /// The settings of every AWS client (STS, and IAM for `setup`): exactly these keys, region
@@ -629,6 +619,46 @@ mod tests {
             assert!(field(bad).is_some(), "{bad:?}");
             assert!(unlike_sts("SessionToken", bad).is_some(), "{bad:?}");
         }
+    }
+
+    /// A call runs on the caller's runtime: a long-running process (the agent) calls STS from
+    /// inside its own, where a runtime started here would panic. Its futures are Send, so the
+    /// agent may run them on any of its threads.
+    #[test]
+    fn calls_run_on_the_callers_runtime() {
+        fn send<T: Send>(_: &T) {}
+        let closed = Endpoint {
+            url: Some("http://127.0.0.1:1".into()),
+            from: Some("a test".into()),
+            ..Endpoint::default()
+        };
+        let sts = Sts::new("eu-west-1", &closed).unwrap();
+        let signer = Signer {
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: Secret::new("secret"),
+            session_token: None,
+            profile: None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = runtime.block_on(async {
+            let call = sts.get_caller_identity(&signer);
+            send(&call);
+            call.await.unwrap_err()
+        });
+        assert!(
+            err.message()
+                .starts_with("cannot reach STS at http://127.0.0.1:1: "),
+            "{err}"
+        );
+        send(&sts.get_session_token(
+            &signer,
+            "serial",
+            "123456",
+            std::time::Duration::from_secs(900),
+        ));
     }
 
     #[test]
