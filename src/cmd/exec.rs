@@ -12,10 +12,11 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cli::ExecArgs;
-use crate::cmd::export::{self, UNSET};
-use crate::cmd::{profile_name, say, say_valid_until};
+use crate::cmd::{block_on, note, profile_name, request, say, say_valid_until, terminal};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::profile::Profiles;
+use crate::session::{UNSET, variables};
 
 /// Where execvp looks when PATH is not set (glibc's and musl's default).
 const DEFAULT_PATH: &str = "/bin:/usr/bin";
@@ -39,10 +40,15 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
         command.env_remove(name);
     }
     // A session this shell holds for the request is in the environment already.
-    let req = export::request(args, env)?;
-    if export::held_session(args, &req, env).is_none() {
-        let session = export::obtain(args, &req, env)?;
-        for (name, value) in export::variables(&session, &export::identity(&req.resolved)) {
+    let profiles = Profiles::load(env)?;
+    let mut ask = terminal();
+    let mut req = request(args, &profiles, &mut ask, env)?;
+    // The process is replaced by the command soon after: the command chooses not to free the
+    // parsed files (see export).
+    std::mem::forget(profiles);
+    if req.held(env).is_none() {
+        let session = block_on(req.obtain(env, &mut note))??;
+        for (name, value) in variables(&session, &req.identity()) {
             // Empty is none (MFA_ENV_ROLE of a session without a role): not left from the
             // shell's own session either.
             if value.is_empty() {

@@ -18,6 +18,9 @@ use std::time::Duration;
 use crate::cli::{ExportArgs, MfaProcessArgs};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::profile::{Overrides, Profiles};
+use crate::prompt::Prompter;
+use crate::session::{self, Asked, CodeFrom, Note, Request};
 use crate::shell::Shell;
 use crate::{duration, time};
 
@@ -107,28 +110,62 @@ pub fn detect_shell(env: &Env) -> Shell {
 /// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.
 pub const EVAL_VAR: &str = "_MFA_ENV_EVAL";
 
-/// The code from `--code`, else from `--mfa-process` or the profile's `mfa_process` (run now),
-/// else `None`: ask on the terminal.
-pub fn code_before_prompt(
+/// The request that export's and exec's command line makes, for codes asked with `ask`.
+pub fn request<'p>(
+    args: &ExportArgs,
+    profiles: &Profiles,
+    ask: &'p mut session::Ask,
+    env: &Env,
+) -> Result<Request<'p>> {
+    let asked = Asked {
+        profile: profile_name(args)?,
+        overrides: Overrides {
+            region: args.region.as_deref(),
+            serial_number: args.serial_number.as_deref(),
+            role_arn: args.role_arn.as_deref(),
+            external_id: args.external_id.as_deref(),
+            role_session_name: args.role_session_name.as_deref(),
+        },
+        duration: args.duration,
+        force: args.force,
+        min_ttl: args.min_ttl,
+    };
+    Request::new(
+        profiles,
+        &asked,
+        code_from(args.code.as_deref(), &args.mfa_process, ask),
+        env,
+    )
+}
+
+/// Where the command line says the code comes from: --code, --mfa-process (else the
+/// profile's mfa_process), else `ask`.
+pub fn code_from<'p>(
     code: Option<&str>,
     args: &MfaProcessArgs,
-    profile: &str,
-    from_profile: Option<&str>,
-    env: &Env,
-) -> Result<Option<String>> {
-    if let Some(code) = code {
-        return Ok(Some(code.to_owned()));
+    ask: &'p mut session::Ask,
+) -> CodeFrom<'p> {
+    CodeFrom {
+        code: code.map(str::to_owned),
+        mfa_process: args.mfa_process.clone(),
+        mfa_process_timeout: Duration::from_secs(args.mfa_process_timeout),
+        ask,
     }
-    let (command, origin) = match (&args.mfa_process, from_profile) {
-        (Some(cli), _) => (cli.as_str(), "--mfa-process".to_owned()),
-        (None, Some(key)) if !key.trim().is_empty() => {
-            (key, format!("the mfa_process of profile '{profile}'"))
-        }
-        _ => return Ok(None),
-    };
-    let timeout = Duration::from_secs(args.mfa_process_timeout);
-    let running = crate::mfa_process::start(command, &origin, timeout, env)?;
-    // It may wait for a touch or a PIN: say what the wait is for.
-    say(&format!("getting the MFA code from `{}`", running.shown()));
-    running.code().map(Some)
+}
+
+/// Codes asked for on the terminal (/dev/tty), which is opened when the first is needed.
+pub fn terminal() -> impl FnMut(&str) -> Result<String> + Send {
+    let mut prompter = None;
+    move |prompt: &str| {
+        let prompter = match &mut prompter {
+            Some(prompter) => prompter,
+            None => prompter.insert(Prompter::open()?),
+        };
+        prompter.code(prompt)
+    }
+}
+
+/// Show a note of the session core on stderr.
+pub fn note(note: Note) {
+    say(&note.to_string());
 }

@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use crate::chain;
 use crate::cli::SetupArgs;
-use crate::cmd::export::{prompt_text, with_code};
-use crate::cmd::{announce, block_on, say};
+use crate::cmd::{announce, block_on, code_from, note, say, terminal};
 use crate::config_edit::{self, Edit};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
 use crate::profile::{self, Endpoint, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
-use crate::sts::{CallError, Signer, Sts};
+use crate::session;
+use crate::sts::{Signer, Sts};
 use aws_config::profile::Profile;
 
 /// The session --verify opens and drops at once: GetSessionToken's shortest.
@@ -76,22 +76,17 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     }
 
     if args.verify {
-        let code = crate::cmd::code_before_prompt(
-            args.code.as_deref(),
-            &args.mfa_process,
-            name,
-            profile.get("mfa_process"),
-            env,
-        )?;
+        let mut ask = terminal();
+        let mut from = code_from(args.code.as_deref(), &args.mfa_process, &mut ask);
+        let mut codes = from.ready(name, profile.get("mfa_process"), env, &mut note)?;
         // The session proves the device and the keys work together; it is dropped unseen.
-        with_code(code.as_deref(), &prompt_text(name, &serial), |code| {
-            let call = iam
-                .sts()
-                .get_session_token(&signer, &serial, code, VERIFY_DURATION);
-            crate::cmd::block_on(call)
-                .map_err(CallError::Failed)
-                .and_then(|answer| answer)
-        })?;
+        let prompt = session::prompt(name, &serial);
+        let (iam, signer, serial) = (&iam, &signer, &serial);
+        block_on(codes.call(&prompt, &mut note, move |code| async move {
+            let sts = iam.sts();
+            sts.get_session_token(signer, serial, &code, VERIFY_DURATION)
+                .await
+        }))??;
         say(&format!(
             "verified: STS accepted a code from {serial}; `eval \"$(mfa-env {name})\"` will work"
         ));
