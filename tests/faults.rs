@@ -1,7 +1,7 @@
 //! STS failing in every way the network can fail: each fault ends within a stated time, is
 //! retried when a retry can help, leaves stdout empty, and says what to do.
 //!
-//! The bounds come from src/sts.rs: 3.1 s to connect, 5 s per attempt, 15 s for the whole
+//! The bounds come from src/sts/mod.rs: 3.1 s to connect, 5 s per attempt, 15 s for the whole
 //! call, 3 attempts with the standard retry strategy (1 s initial back-off with jitter, then
 //! 2 s). Upper bounds below leave a second or two for process start-up on a busy 2-core CI.
 
