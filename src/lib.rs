@@ -4,6 +4,7 @@
 //! rendered lines -> stdout.
 
 mod chain;
+mod child;
 pub mod cli;
 mod cmd;
 mod completer;
@@ -12,6 +13,7 @@ pub mod duration;
 mod env;
 pub mod error;
 pub mod format;
+mod hardening;
 mod iam;
 pub mod listing;
 mod mfa_process;
@@ -27,6 +29,7 @@ pub use cmd::completions::complete_if_asked;
 pub use cmd::init::help_or_version;
 pub use env::Env;
 pub use error::{Error, Result};
+pub use hardening::no_core_dumps;
 pub use secret::Secret;
 
 /// Run the command line; every outcome is either output on stdout or an `Error`.

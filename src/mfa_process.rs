@@ -4,12 +4,14 @@
 //! `~`), but no shell runs: pipes, redirections and `$` expansions are refused with a hint,
 //! instead of being passed on as arguments that would fail in a puzzling way. The command
 //! reads /dev/null, its stderr goes to ours (a YubiKey asks for a touch there), its stdout is
-//! captured, and it has a time limit after which its whole process group is killed. The code
-//! is the last run of exactly six digits in what it printed; the output itself is never shown,
-//! since a password manager may print more than the code.
+//! captured, it may ask on the terminal (/dev/tty), it ends with mfa-env (see `child`), and it
+//! has a time limit after which its whole process group is killed. The code is the last run of
+//! exactly six digits in what it printed; the output itself is never shown, since a password
+//! manager may print more than the code.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,70 +25,77 @@ const MAX_OUTPUT: usize = 1 << 20;
 /// How often the child is checked while it runs.
 const POLL: Duration = Duration::from_millis(10);
 
-/// A command started for a code, its output not yet read.
+/// A command ready to run for a code: its words split, not yet started.
 #[derive(Debug)]
-pub struct Running {
-    child: Child,
+pub struct Prepared {
+    program: Command,
+    /// The program's name, as the command line gives it.
+    name: String,
     /// The command line as written, for messages.
     shown: String,
     origin: String,
     timeout: Duration,
-    deadline: Instant,
 }
 
-/// Start `command` (`origin` says what named it, for messages). It may then wait for a touch
-/// or a PIN: the caller says so (`Running::shown`) before it reads the code.
-pub fn start(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<Running> {
+/// Make `command` ready to run (`origin` says what named it, for messages). The caller says
+/// what the wait is for (`Prepared::shown`: it may wait for a touch, a PIN or a passphrase)
+/// before `Prepared::code` starts it: once it has the terminal, a write from mfa-env could
+/// stop it (`stty tostop`).
+pub fn prepare(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<Prepared> {
     let shown = command.trim();
-    let words = split(command, env.get("HOME")).map_err(|why| {
+    let home = env.home();
+    let words = split(command, home_str(&home)).map_err(|why| {
         Error::new(format!("cannot run {origin} `{shown}`: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;
-    let child = Command::new(&words[0])
+    let mut program = Command::new(&words[0]);
+    program
         .args(&words[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        // Its own process group, so that a timeout also stops what it started.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| {
-            let hint = if e.kind() == std::io::ErrorKind::NotFound {
-                "install it, or give its full path"
-            } else {
-                "check the program's path and permissions"
-            };
-            Error::new(format!(
-                "cannot run {origin} `{shown}`: '{}': {e}",
-                words[0]
-            ))
-            .hint(hint)
-        })?;
-    Ok(Running {
-        child,
+        .stderr(Stdio::inherit());
+    // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
+    // are allowed: setrlimit is one system call, and reads a value set at start.
+    #[allow(unsafe_code)]
+    unsafe {
+        program.pre_exec(crate::hardening::user_core_limit_back);
+    }
+    Ok(Prepared {
+        program,
+        name: words[0].clone(),
         shown: shown.to_owned(),
         origin: origin.to_owned(),
         timeout,
-        deadline: Instant::now() + timeout,
     })
 }
 
-impl Running {
+impl Prepared {
     /// The command line, as written.
     pub fn shown(&self) -> &str {
         &self.shown
     }
 
-    /// The code it printed, within the time it was given from its start.
+    /// Run it, and the code it printed within its time. Call it on the thread that waits for
+    /// it: see `child`.
     pub fn code(self) -> Result<String> {
-        let Running {
-            mut child,
+        let Prepared {
+            mut program,
+            name,
             shown,
             origin,
             timeout,
-            deadline,
         } = self;
+        let (mut child, guard) = crate::child::spawn(&mut program).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                "install it, or give its full path"
+            } else {
+                "check the program's path and permissions"
+            };
+            Error::new(format!("cannot run {origin} `{shown}`: '{name}': {e}")).hint(hint)
+        })?;
+        let deadline = Instant::now() + timeout;
         let output = collect(&mut child, deadline);
+        guard.finish(output.as_ref().map(|(status, _)| *status))?;
         let (status, stdout) = output.ok_or_else(|| {
             Error::new(format!(
                 "{origin} `{shown}` printed no code within {}s and was stopped",
@@ -183,12 +192,28 @@ pub fn last_code(output: &[u8]) -> Option<String> {
     found.map(|r| String::from_utf8_lossy(&output[r]).into_owned())
 }
 
+/// The home directory for `split`, or why there is none.
+pub(crate) fn home_str(
+    home: &std::result::Result<PathBuf, String>,
+) -> std::result::Result<&str, String> {
+    match home {
+        Ok(path) => path
+            .to_str()
+            .ok_or_else(|| format!("the home directory {} is not UTF-8", path.display())),
+        Err(why) => Err(why.clone()),
+    }
+}
+
 /// Split a command line into words as a POSIX shell does, without running one: whitespace
 /// separates words; `'...'` is literal; in `"..."` a backslash escapes only `$`, `` ` ``, `"`,
 /// `\` and a newline; outside quotes a backslash escapes any character; an unquoted `~` or
-/// `~/` at the start of a word is HOME; an unquoted `#` at the start of a word begins a
-/// comment. What only a shell could do is refused: unquoted `|&;<>()`, `$` and backticks.
-pub fn split(line: &str, home: Option<&str>) -> std::result::Result<Vec<String>, String> {
+/// `~/` at the start of a word is the home directory (`Env::home`, or why there is none); an
+/// unquoted `#` at the start of a word begins a comment. What only a shell could do is
+/// refused: unquoted `|&;<>()`, `$` and backticks.
+pub fn split(
+    line: &str,
+    home: std::result::Result<&str, String>,
+) -> std::result::Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut word = String::new();
     // Whether a word has begun: `''` is an empty word, plain whitespace is none.
@@ -204,7 +229,9 @@ pub fn split(line: &str, home: Option<&str>) -> std::result::Result<Vec<String>,
             }
             '#' if !in_word => break,
             '~' if !in_word && matches!(chars.peek(), None | Some(' ' | '\t' | '\n' | '/')) => {
-                let home = home.ok_or("`~` is used but HOME is not set")?;
+                let home = home
+                    .as_ref()
+                    .map_err(|why| format!("`~` is the home directory, and {why}"))?;
                 word.push_str(home);
                 in_word = true;
             }
@@ -301,7 +328,7 @@ mod tests {
             ("'$HOME' \"a|b\" a\\|b", &["$HOME", "a|b", "a|b"]),
         ];
         for (line, words) in ok {
-            assert_eq!(split(line, Some("/home/me")).unwrap(), *words, "{line:?}");
+            assert_eq!(split(line, Ok("/home/me")).unwrap(), *words, "{line:?}");
         }
         for (bad, why) in [
             ("", "empty"),
@@ -322,10 +349,14 @@ mod tests {
             ("`totp`", "'`'"),
             ("(totp)", "'('"),
         ] {
-            let err = split(bad, Some("/h")).unwrap_err();
+            let err = split(bad, Ok("/h")).unwrap_err();
             assert!(err.contains(why), "{bad:?}: {err}");
         }
-        assert!(split("~/x", None).unwrap_err().contains("HOME"));
+        let no_home = split(
+            "~/x",
+            Err("HOME is 'x', which is not an absolute path".into()),
+        );
+        assert!(no_home.unwrap_err().contains("HOME is 'x'"));
     }
 
     #[test]

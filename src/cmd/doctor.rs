@@ -339,7 +339,8 @@ fn human_secs(secs: i64) -> String {
 
 /// Where mfa_process's program is: its words must split, and the program must be found.
 fn program(command: &str, env: &Env) -> Result<String> {
-    let words = mfa_process::split(command, env.get("HOME")).map_err(|why| {
+    let home = env.home();
+    let words = mfa_process::split(command, mfa_process::home_str(&home)).map_err(|why| {
         Error::new(format!("mfa_process `{command}` cannot run: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;

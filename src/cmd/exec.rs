@@ -43,9 +43,9 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     let profiles = Profiles::load(env)?;
     let mut ask = terminal();
     let mut req = request(args, &profiles, &mut ask, env)?;
-    // The process is replaced by the command soon after: the command chooses not to free the
-    // parsed files (see export).
-    std::mem::forget(profiles);
+    // The process is replaced by the command soon after: the texts are cleared and freed
+    // now, the parsed set is left (see export).
+    profiles.release();
     if req.held(env).is_none() {
         let session = block_on(req.obtain(env, &mut note))??;
         for (name, value) in variables(&session, &req.identity()) {
@@ -65,6 +65,8 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
             program.to_string_lossy()
         ));
     }
+    // The command runs with the user's core limit, not mfa-env's 0.
+    let _ = crate::hardening::user_core_limit_back();
     let err = command.exec();
     Err(cannot_run(&program, &err.to_string(), err.kind()))
 }

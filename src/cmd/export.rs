@@ -13,6 +13,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::profile::Profiles;
+use crate::prompt;
 use crate::session::{Identity, UNSET, variables};
 use crate::shell::Shell;
 use crate::sts::Session;
@@ -25,10 +26,10 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     let profiles = Profiles::load(env)?;
     let mut ask = terminal();
     let mut req = request(args, &profiles, &mut ask, env)?;
-    // The run ends soon after: freeing the parsed files one hash map at a time was a tenth of
-    // an export's instructions on 10,000 profiles, for memory the exit returns. The command
-    // chooses this; the session core frees what it is given.
-    std::mem::forget(profiles);
+    // The files' texts are cleared and freed now; the parsed set is left for the exit, which
+    // is soon (see `Profiles::release`). The command chooses this: the session core frees
+    // what it is given.
+    profiles.release();
     // Only a shell's own session can be kept: the data formats go to other readers.
     if let Some(shell) = format.shell()
         && let Some(held) = req.held(env)
@@ -46,7 +47,14 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
         ));
         return Ok(());
     }
-    let session = block_on(req.obtain(env, &mut note))??;
+    let session = block_on(req.obtain(env, &mut note))?.map_err(|e| match format {
+        // The AWS tools run credential_process with a command line fixed in their config
+        // and often without a terminal: a code there must come from a command.
+        Format::Process if e.hint_text() == Some(prompt::CODE_HINT) => e.hint(format!(
+            "as credential_process, mfa-env cannot be given a code: add `mfa_process = COMMAND` to profile '{name}', a command that prints the current code (such as ykman oath accounts code --single aws)"
+        )),
+        _ => e,
+    })?;
     write_stdout(&render(format, &session, &req.identity()))?;
     say_valid_until(name, session.expiration);
     Ok(())

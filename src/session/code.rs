@@ -41,7 +41,8 @@ pub enum Codes<'c> {
 
 impl CodeFrom<'_> {
     /// The codes for a call that takes one, for `profile` whose `mfa_process` is `from_profile`.
-    /// A command is run now: it may wait for a touch or a PIN, which a note says first.
+    /// A command is run now, on this thread: it may wait for a touch, a PIN or a passphrase,
+    /// which a note says first.
     pub fn ready(
         &mut self,
         profile: &str,
@@ -59,9 +60,10 @@ impl CodeFrom<'_> {
             }
             _ => return Ok(Codes::Asked(&mut *self.ask)),
         };
-        let running = mfa_process::start(command, &origin, self.mfa_process_timeout, env)?;
-        notes(Note::RunningProcess(running.shown().to_owned()));
-        running.code().map(Codes::Once)
+        let process = mfa_process::prepare(command, &origin, self.mfa_process_timeout, env)?;
+        // Said before it starts: see `mfa_process::prepare`.
+        notes(Note::RunningProcess(process.shown().to_owned()));
+        process.code().map(Codes::Once)
     }
 }
 
