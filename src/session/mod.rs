@@ -5,8 +5,8 @@
 //! Commands build a request and call it; so will the agent of issue 11. Nothing here prints or
 //! blocks on a runtime: what a person should read comes back as `Note`s, in the order it
 //! happens, for the caller to show; codes come from where the request says (`CodeFrom`).
-//! Nothing here keeps what it was given past its use: the parsed files are the caller's, and a
-//! one-shot command may choose not to free them (see `cmd/export.rs`).
+//! Nothing here leaks, for a process that lives long: the parsed files are borrowed, and only
+//! a one-shot command may choose not to free them before it exits (see `cmd/export.rs`).
 
 mod code;
 mod held;
@@ -25,7 +25,7 @@ use crate::sts::{AssumeRole, CallError, OPERATION_TIMEOUT, Session, Signer, Sts}
 use crate::time;
 
 /// GetSessionToken's limits.
-pub const SESSION_MIN: Duration = Duration::from_secs(15 * 60);
+const SESSION_MIN: Duration = Duration::from_secs(15 * 60);
 const SESSION_MAX: Duration = Duration::from_secs(36 * 3600);
 const SESSION_DEFAULT: Duration = Duration::from_secs(12 * 3600);
 /// AssumeRole's limits; a role's own maximum may be lower, and a chained role's is 1 hour.
