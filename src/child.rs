@@ -11,8 +11,8 @@
 //! (the terminal given back) before mfa-env ends by the same signal; and if mfa-env is killed
 //! without a chance to do so (SIGKILL), the kernel kills the command (PR_SET_PDEATHSIG, which
 //! fires when the *thread* that spawned the child ends: `spawn` must be called from the thread
-//! that waits for the child, as `mfa_process::run` does). What the command started itself
-//! gets the passed-on signals, but not the PR_SET_PDEATHSIG one.
+//! that waits for the child, as `mfa_process::Prepared::code` does). What the command started
+//! itself gets the passed-on signals, but not the PR_SET_PDEATHSIG one.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

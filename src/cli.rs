@@ -180,7 +180,7 @@ pub struct ExportArgs {
     #[arg(
         required = true,
         value_name = "PROFILE",
-        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+        add = ArgValueCandidates::new(crate::completer::profiles)
     )]
     pub profile: Option<String>,
 
@@ -255,7 +255,7 @@ pub struct SetupArgs {
     /// The profile that holds the IAM user's long-term keys
     #[arg(
         value_name = "PROFILE",
-        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+        add = ArgValueCandidates::new(crate::completer::profiles)
     )]
     pub profile: String,
 
@@ -290,7 +290,7 @@ pub struct DoctorArgs {
     /// The profile to check
     #[arg(
         value_name = "PROFILE",
-        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+        add = ArgValueCandidates::new(crate::completer::profiles)
     )]
     pub profile: String,
 

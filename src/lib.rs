@@ -7,19 +7,20 @@ mod chain;
 mod child;
 pub mod cli;
 mod cmd;
+mod completer;
 mod config_edit;
 pub mod duration;
 mod env;
 pub mod error;
 pub mod format;
 mod hardening;
-mod held;
 mod iam;
 pub mod listing;
 mod mfa_process;
 pub mod profile;
 pub mod prompt;
 mod secret;
+mod session;
 pub mod shell;
 mod sts;
 pub mod time;
@@ -52,7 +53,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
 /// What the fuzz targets (fuzz/) reach that is otherwise private to the crate.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::held::{Held, Identity, account, mask};
     pub use crate::mfa_process::{last_code, split};
+    pub use crate::session::{Held, Identity, account, mask};
     pub use crate::sts::error_from_xml;
 }

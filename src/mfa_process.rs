@@ -16,8 +16,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::cli::MfaProcessArgs;
-use crate::cmd::say;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
@@ -27,31 +25,23 @@ const MAX_OUTPUT: usize = 1 << 20;
 /// How often the child is checked while it runs.
 const POLL: Duration = Duration::from_millis(10);
 
-/// The code from `--code`, else from `--mfa-process` or the profile's `mfa_process` (run now),
-/// else `None`: ask on the terminal.
-pub fn code_before_prompt(
-    code: Option<&str>,
-    args: &MfaProcessArgs,
-    profile: &str,
-    from_profile: Option<&str>,
-    env: &Env,
-) -> Result<Option<String>> {
-    if let Some(code) = code {
-        return Ok(Some(code.to_owned()));
-    }
-    let (command, origin) = match (&args.mfa_process, from_profile) {
-        (Some(cli), _) => (cli.as_str(), "--mfa-process".to_owned()),
-        (None, Some(key)) if !key.trim().is_empty() => {
-            (key, format!("the mfa_process of profile '{profile}'"))
-        }
-        _ => return Ok(None),
-    };
-    let timeout = Duration::from_secs(args.mfa_process_timeout);
-    run(command, &origin, timeout, env).map(Some)
+/// A command ready to run for a code: its words split, not yet started.
+#[derive(Debug)]
+pub struct Prepared {
+    program: Command,
+    /// The program's name, as the command line gives it.
+    name: String,
+    /// The command line as written, for messages.
+    shown: String,
+    origin: String,
+    timeout: Duration,
 }
 
-/// Run `command` and return the code it printed.
-pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<String> {
+/// Make `command` ready to run (`origin` says what named it, for messages). The caller says
+/// what the wait is for (`Prepared::shown`: it may wait for a touch, a PIN or a passphrase)
+/// before `Prepared::code` starts it: once it has the terminal, a write from mfa-env could
+/// stop it (`stty tostop`).
+pub fn prepare(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<Prepared> {
     let shown = command.trim();
     let home = env.home();
     let words = split(command, home_str(&home)).map_err(|why| {
@@ -70,43 +60,61 @@ pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<
     unsafe {
         program.pre_exec(crate::hardening::user_core_limit_back);
     }
-    // It may wait for a touch, a PIN or a passphrase: say what the wait is for. Before it
-    // starts: once it has the terminal, a write from mfa-env could stop it (`stty tostop`).
-    say(&format!("getting the MFA code from `{shown}`"));
-    // On this thread, which waits for it: see `child`.
-    let (mut child, guard) = crate::child::spawn(&mut program).map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::NotFound {
-            "install it, or give its full path"
-        } else {
-            "check the program's path and permissions"
-        };
-        Error::new(format!(
-            "cannot run {origin} `{shown}`: '{}': {e}",
-            words[0]
-        ))
-        .hint(hint)
-    })?;
-    let deadline = Instant::now() + timeout;
-    let output = collect(&mut child, deadline);
-    guard.finish(output.as_ref().map(|(status, _)| *status))?;
-    let timed_out = || {
-        Error::new(format!(
-            "{origin} `{shown}` printed no code within {}s and was stopped",
-            timeout.as_secs()
-        ))
-        .hint("if it waits for a touch, a PIN or an unlock, answer it in time; --mfa-process-timeout SECONDS gives it longer")
-    };
-    let (status, stdout) = output.ok_or_else(timed_out)?;
-    if !status.success() {
-        return Err(
-            Error::new(format!("{origin} `{shown}` failed ({})", describe(status)))
-                .hint("its own message, if any, is above; run it by hand to see what it needs"),
-        );
-    }
-    last_code(&stdout).ok_or_else(|| {
-        Error::new(format!("{origin} `{shown}` printed no 6-digit code"))
-            .hint("the command must print the current code (such as 123456) on its standard output")
+    Ok(Prepared {
+        program,
+        name: words[0].clone(),
+        shown: shown.to_owned(),
+        origin: origin.to_owned(),
+        timeout,
     })
+}
+
+impl Prepared {
+    /// The command line, as written.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// Run it, and the code it printed within its time. Call it on the thread that waits for
+    /// it: see `child`.
+    pub fn code(self) -> Result<String> {
+        let Prepared {
+            mut program,
+            name,
+            shown,
+            origin,
+            timeout,
+        } = self;
+        let (mut child, guard) = crate::child::spawn(&mut program).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                "install it, or give its full path"
+            } else {
+                "check the program's path and permissions"
+            };
+            Error::new(format!("cannot run {origin} `{shown}`: '{name}': {e}")).hint(hint)
+        })?;
+        let deadline = Instant::now() + timeout;
+        let output = collect(&mut child, deadline);
+        guard.finish(output.as_ref().map(|(status, _)| *status))?;
+        let (status, stdout) = output.ok_or_else(|| {
+            Error::new(format!(
+                "{origin} `{shown}` printed no code within {}s and was stopped",
+                timeout.as_secs()
+            ))
+            .hint("if it waits for a touch, a PIN or an unlock, answer it in time; --mfa-process-timeout SECONDS gives it longer")
+        })?;
+        if !status.success() {
+            return Err(
+                Error::new(format!("{origin} `{shown}` failed ({})", describe(status)))
+                    .hint("its own message, if any, is above; run it by hand to see what it needs"),
+            );
+        }
+        last_code(&stdout).ok_or_else(|| {
+            Error::new(format!("{origin} `{shown}` printed no 6-digit code")).hint(
+                "the command must print the current code (such as 123456) on its standard output",
+            )
+        })
+    }
 }
 
 /// Wait for the child and its output until `deadline`; on time-out kill its process group.

@@ -11,10 +11,6 @@ use std::process::Stdio;
 use crate::support::shells::{ALL, Sh};
 use crate::support::*;
 
-fn export(server: &StsServer) -> Test {
-    Test::dev(server).args(["dev", "--code", "123456", "--shell", "bash"])
-}
-
 /// A GetSessionToken answer with these raw (already XML-escaped) credential fields.
 fn raw_answer(key: &str, secret: &str, token: &str, expiration: &str) -> Reply {
     Reply::Raw {
@@ -42,7 +38,7 @@ fn a_nul_in_a_value_from_sts_is_refused_and_never_printed() {
             token,
             &in_minutes(15),
         ));
-        let out = export(&server).run();
+        let out = Test::export(&server).run();
         assert!(
             !out.status.success(),
             "{token:?} was exported:\n{}",
@@ -205,7 +201,7 @@ fn a_server_echoing_the_secret_in_its_error_is_redacted() {
         "SignatureDoesNotMatch",
         &format!("The secret {SECRET} is wrong"),
     ));
-    export(&server).fails(&["The secret <redacted> is wrong"]);
+    Test::export(&server).fails(&["The secret <redacted> is wrong"]);
 }
 
 #[test]
@@ -266,7 +262,7 @@ fn broken_answers_that_hold_the_new_secrets_do_not_show_them() {
         let server = StsServer::start();
         server.always(reply);
         // The harness fails the test if a marker secret reaches stderr.
-        let out = export(&server).run();
+        let out = Test::export(&server).run();
         assert!(!out.status.success(), "{}", out.stdout);
         assert!(
             out.stderr.contains("STS at http://127.0.0.1:"),
@@ -284,7 +280,7 @@ fn newlines_in_values_keep_errors_to_two_lines() {
         "ValidationError",
         "first line\nsecond line\r\nthird",
     ));
-    let out = export(&server).fails(&["first line\\nsecond line\\r\\nthird"]);
+    let out = Test::export(&server).fails(&["first line\\nsecond line\\r\\nthird"]);
     assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
     // A region continued on the next line, as aws-config reads `region =` then `  x`.
     let out = Test::new()
@@ -307,7 +303,7 @@ fn terminal_escapes_from_sts_are_shown_escaped() {
         "ValidationError",
         "bad \u{1b}]0;owned\u{7} \u{1b}[2J value",
     ));
-    let out = export(&server).fails(&["\\u{1b}]0;owned\\u{7}"]);
+    let out = Test::export(&server).fails(&["\\u{1b}]0;owned\\u{7}"]);
     assert!(!out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'));
 }
 
@@ -392,7 +388,7 @@ fn credentials_with_characters_sts_never_sends_are_refused_before_anything_is_pr
             };
             let server = StsServer::start();
             server.always(raw_answer(key, secret, token, &in_minutes(15)));
-            let out = export(&server).fails(&[
+            let out = Test::export(&server).fails(&[
                 "STS at http://127.0.0.1:",
                 &format!("answered GetSessionToken with a {field} that "),
                 "nothing was exported",
@@ -422,7 +418,7 @@ fn credentials_that_outlive_the_duration_asked_are_refused() {
     });
     let server = StsServer::start();
     server.always(far.clone());
-    let out = export(&server).fails(&[
+    let out = Test::export(&server).fails(&[
         "STS at http://127.0.0.1:",
         "answered GetSessionToken with credentials that expire at 2099-01-02T03:04:05Z, later than the 12h asked for; nothing was exported",
         "points at STS, and this computer's clock",
@@ -437,9 +433,9 @@ fn credentials_that_outlive_the_duration_asked_are_refused() {
         })
     };
     server.always(answer(60 + 4));
-    export(&server).args(["-d", "1h"]).ok();
+    Test::export(&server).args(["-d", "1h"]).ok();
     server.always(answer(60 + 6));
-    export(&server)
+    Test::export(&server)
         .args(["-d", "1h"])
         .fails(&["later than the 1h asked for"]);
 
@@ -499,7 +495,7 @@ fn debug_output_of_everything_holding_a_secret_is_redacted() {
 fn the_longest_duration_that_parses_is_refused_without_a_panic() {
     // u64::MAX seconds: the message's rounding to minutes overflowed (found by fuzz/duration).
     let server = StsServer::start();
-    export(&server)
+    Test::export(&server)
         .args(["-d", "18446744073709551615"])
         .fails(&[
             "GetSessionToken accepts a duration from 15m to 36h; 5124095576030431h was asked",

@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use crate::chain;
 use crate::cli::DoctorArgs;
-use crate::cmd::say;
+use crate::cmd::{block_on, say};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::mfa_process;
 use crate::profile::{self, Profiles};
-use crate::sts::{Signer, Sts};
+use crate::sts::{Probe, Signer, Sts};
 use crate::time;
 
 /// How far the clock may be from STS's: SigV4 signatures are valid for 5 minutes.
@@ -250,7 +250,11 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
 
     // The network: one GetCallerIdentity.
     let start = Instant::now();
-    let probe = sts.probe(&Signer::from(&keys));
+    let probe = block_on(sts.probe(&Signer::from(&keys))).unwrap_or_else(|err| Probe {
+        answered: false,
+        server_time: None,
+        identity: Err(err),
+    });
     let elapsed = start.elapsed();
     if !probe.answered {
         let err = probe
