@@ -16,6 +16,14 @@ function mfa-env {
         command mfa-env "$@"
         return
     fi
+    # Inside `$(...)` or a pipe the function runs in a subshell, where what it exported would
+    # die with it: `eval "$(mfa-env dev)"`, the form that works without this function, would
+    # then ask for a code and export nothing. There, with its output captured, print the
+    # statements for the outer eval instead.
+    if [[ "${BASH_SUBSHELL-0}${ZSH_SUBSHELL-0}" != 00 && ! -t 1 ]]; then
+        command mfa-env "$@"
+        return
+    fi
     case "${1-}" in
         '' | exec | status | list | init | completions | setup | doctor | help)
             command mfa-env "$@"

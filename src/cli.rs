@@ -63,8 +63,8 @@ pub enum Command {
 
     /// Run a command with the session in its environment (no shell, nothing exported)
     ///
-    /// AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment; its exit status
-    /// is mfa-env's. A session this shell already holds for the request is used as it is.
+    /// AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment; mfa-env exits
+    /// with the command's exit status. A session this shell already holds for the request is used as it is.
     /// Without a command, starts $SHELL (else /bin/sh) with the session.
     #[command(
         after_help = "Examples:\n  mfa-env exec dev -- terraform plan -out 'my plan'\n  mfa-env exec dev                        a shell with the session"
@@ -180,7 +180,7 @@ pub struct ExportArgs {
     #[arg(
         required = true,
         value_name = "PROFILE",
-        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+        add = ArgValueCandidates::new(crate::completer::profiles)
     )]
     pub profile: Option<String>,
 
@@ -255,7 +255,7 @@ pub struct SetupArgs {
     /// The profile that holds the IAM user's long-term keys
     #[arg(
         value_name = "PROFILE",
-        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+        add = ArgValueCandidates::new(crate::completer::profiles)
     )]
     pub profile: String,
 
@@ -290,7 +290,7 @@ pub struct DoctorArgs {
     /// The profile to check
     #[arg(
         value_name = "PROFILE",
-        add = ArgValueCandidates::new(crate::cmd::completions::profiles)
+        add = ArgValueCandidates::new(crate::completer::profiles)
     )]
     pub profile: String,
 

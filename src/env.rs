@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
 
 #[derive(Clone, Default)]
 pub struct Env {
@@ -43,8 +45,25 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
-    pub fn home(&self) -> Option<OsString> {
-        self.get("HOME").map(OsString::from)
+    /// The home directory, where `~` points: HOME when it is set and not empty, else this
+    /// user's home in the user database, as Python's `os.path.expanduser` finds it for the
+    /// AWS CLI. Never a relative path: with HOME unset, `~/.aws/config` must not become
+    /// `./~/.aws/config`, a file that a cloned repository can hold (with an `mfa_process` that
+    /// would run, or an `endpoint_url` that would receive the signed request). A relative
+    /// HOME is refused for the same reason. The error says why there is no home.
+    pub fn home(&self) -> Result<PathBuf, String> {
+        match self.get("HOME") {
+            Some(home) if home.starts_with('/') => Ok(PathBuf::from(home)),
+            Some(home) => Err(format!("HOME is '{home}', which is not an absolute path")),
+            None => {
+                let uid = rustix::process::getuid().as_raw();
+                user_database(uid).and_then(|u| u.home).ok_or_else(|| {
+                    format!(
+                        "HOME is not set, and the user database has no home directory for user id {uid}"
+                    )
+                })
+            }
+        }
     }
 
     /// The local user's name: USER, else LOGNAME, else the login name of this process's user
@@ -52,23 +71,31 @@ impl Env {
     pub fn user(&self) -> Option<String> {
         match self.get("USER").or_else(|| self.get("LOGNAME")) {
             Some(user) => Some(user.to_owned()),
-            None => login_name(),
+            None => user_database(rustix::process::getuid().as_raw()).and_then(|u| u.name),
         }
     }
 }
 
-/// The name of the real user ID in the user database (/etc/passwd, or LDAP and the like
-/// through NSS). Not getlogin_r: it asks utmp about the controlling terminal, and a command
-/// run from cron, a container or `$(...)` under setsid has none.
+/// A user's entry in the user database, as far as mfa-env uses it.
+#[derive(Debug, PartialEq)]
+struct User {
+    /// The login name, if not empty.
+    name: Option<String>,
+    /// The home directory, if it is an absolute path.
+    home: Option<PathBuf>,
+}
+
+/// The entry of user `uid` in the user database (/etc/passwd, or LDAP and the like through
+/// NSS). Not getlogin_r for the name: it asks utmp about the controlling terminal, and a
+/// command run from cron, a container or `$(...)` under setsid has none.
 #[allow(unsafe_code)]
-fn login_name() -> Option<String> {
-    let uid = rustix::process::getuid().as_raw();
+fn user_database(uid: u32) -> Option<User> {
     let mut buf = vec![0u8; 1024];
     loop {
         // SAFETY: passwd is plain data, zeroed; getpwuid_r fills it with pointers into `buf`
         // (of the length given), which outlives their use here, and sets `found` to it or to
-        // null. The name is copied before `buf` can be freed or grown.
-        let (rc, name) = unsafe {
+        // null. The strings are copied before `buf` can be freed or grown.
+        let (rc, user) = unsafe {
             let mut entry: libc::passwd = std::mem::zeroed();
             let mut found: *mut libc::passwd = std::ptr::null_mut();
             let rc = libc::getpwuid_r(
@@ -78,17 +105,47 @@ fn login_name() -> Option<String> {
                 buf.len(),
                 &mut found,
             );
-            let name = (rc == 0 && !found.is_null() && !entry.pw_name.is_null()).then(|| {
-                std::ffi::CStr::from_ptr(entry.pw_name)
-                    .to_string_lossy()
-                    .into_owned()
+            let copy = |p: *const libc::c_char| {
+                (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_bytes().to_vec())
+            };
+            let user = (rc == 0 && !found.is_null()).then(|| User {
+                name: copy(entry.pw_name)
+                    .map(|n| String::from_utf8_lossy(&n).into_owned())
+                    .filter(|n| !n.is_empty()),
+                home: copy(entry.pw_dir)
+                    .map(|d| PathBuf::from(OsString::from_vec(d)))
+                    .filter(|d| d.is_absolute()),
             });
-            (rc, name)
+            (rc, user)
         };
         if rc == libc::ERANGE && buf.len() < 1 << 20 {
             buf.resize(buf.len() * 4, 0);
             continue;
         }
-        return name.filter(|n| !n.is_empty());
+        return user;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_is_never_relative() {
+        let home = |value: Option<&str>| Env::from_pairs(value.map(|v| ("HOME", v))).home();
+        assert_eq!(home(Some("/home/me")), Ok(PathBuf::from("/home/me")));
+        for relative in ["~", "foo", "./foo", "~/x"] {
+            let err = home(Some(relative)).unwrap_err();
+            assert!(err.contains("not an absolute path"), "{relative}: {err}");
+        }
+        // Unset and empty: the user database's entry for this user (the tests' user has
+        // one), an absolute path.
+        let uid = rustix::process::getuid().as_raw();
+        for unset in [None, Some("")] {
+            let found = home(unset).unwrap();
+            assert!(found.is_absolute(), "{found:?}");
+            assert_eq!(Some(found), user_database(uid).and_then(|u| u.home));
+        }
+        assert_eq!(user_database(u32::MAX - 7), None);
     }
 }

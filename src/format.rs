@@ -221,7 +221,7 @@ mod tests {
         );
         assert_eq!(
             Format::Fish.render(&set[..1], &["X"]),
-            "set -gx AWS_ACCESS_KEY_ID 'ASIA1'\nset -e X; or true\n"
+            "set -gx AWS_ACCESS_KEY_ID 'ASIA1'\nset -e -g X; set -qU X; and echo 'mfa-env: fish keeps a universal X (set -U) for every session; it was left as it is: remove it with `set -eU X`' >&2; or true\n"
         );
     }
 }

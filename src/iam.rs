@@ -18,7 +18,6 @@ const MAX_PAGES: usize = 10;
 
 pub struct Iam {
     client: aws_sdk_iam::Client,
-    runtime: tokio::runtime::Runtime,
     secret: Secret,
     configured: Endpoint,
     /// Where calls go, for messages.
@@ -68,7 +67,6 @@ impl Iam {
         );
         Ok(Iam {
             client: aws_sdk_iam::Client::new(&config),
-            runtime: sts::runtime()?,
             secret: keys.secret_access_key.clone(),
             configured: configured.clone(),
             endpoint,
@@ -83,7 +81,7 @@ impl Iam {
 
     /// The serial numbers (ARNs) of `user`'s MFA devices; without a user, the caller's.
     /// The error is one line that says why, for the person to read before typing the ARN.
-    pub fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<String>, String> {
+    pub async fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<String>, String> {
         let mut serials = Vec::new();
         let mut marker: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -93,10 +91,7 @@ impl Iam {
                 .set_user_name(user.map(str::to_owned))
                 .set_marker(marker.take())
                 .send();
-            let page = self
-                .runtime
-                .block_on(call)
-                .map_err(|err| self.describe(&err))?;
+            let page = call.await.map_err(|err| self.describe(&err))?;
             serials.extend(
                 page.mfa_devices()
                     .iter()

@@ -3,18 +3,21 @@
 //! Data flows one way: command line -> resolved profile -> MFA code -> STS -> credentials ->
 //! rendered lines -> stdout.
 
+mod child;
 pub mod cli;
 mod cmd;
+mod completer;
 pub mod duration;
 mod env;
 pub mod error;
 pub mod format;
-mod held;
+mod hardening;
 mod iam;
 mod mfa_process;
 pub mod profile;
 pub mod prompt;
 mod secret;
+mod session;
 pub mod shell;
 mod sts;
 pub mod time;
@@ -23,6 +26,7 @@ pub use cmd::completions::complete_if_asked;
 pub use cmd::init::help_or_version;
 pub use env::Env;
 pub use error::{Error, Result};
+pub use hardening::no_core_dumps;
 pub use secret::Secret;
 
 /// Run the command line; every outcome is either output on stdout or an `Error`.
@@ -46,7 +50,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
 /// What the fuzz targets (fuzz/) reach that is otherwise private to the crate.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::held::{Held, Identity, account, mask};
     pub use crate::mfa_process::{last_code, split};
+    pub use crate::session::{Held, Identity, account, mask};
     pub use crate::sts::error_from_xml;
 }

@@ -4,6 +4,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
+    // First, before any file or answer holding a secret is read.
+    mfa_env::no_core_dumps();
     // A Tab press in a shell that loaded `mfa-env completions`: answer it and exit.
     mfa_env::complete_if_asked();
     let cli = match mfa_env::cli::Cli::try_parse() {

@@ -4,18 +4,18 @@
 //! `~`), but no shell runs: pipes, redirections and `$` expansions are refused with a hint,
 //! instead of being passed on as arguments that would fail in a puzzling way. The command
 //! reads /dev/null, its stderr goes to ours (a YubiKey asks for a touch there), its stdout is
-//! captured, and it has a time limit after which its whole process group is killed. The code
-//! is the last run of exactly six digits in what it printed; the output itself is never shown,
-//! since a password manager may print more than the code.
+//! captured, it may ask on the terminal (/dev/tty), it ends with mfa-env (see `child`), and it
+//! has a time limit after which its whole process group is killed. The code is the last run of
+//! exactly six digits in what it printed; the output itself is never shown, since a password
+//! manager may print more than the code.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::cli::MfaProcessArgs;
-use crate::cmd::say;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
@@ -25,78 +25,96 @@ const MAX_OUTPUT: usize = 1 << 20;
 /// How often the child is checked while it runs.
 const POLL: Duration = Duration::from_millis(10);
 
-/// The code from `--code`, else from `--mfa-process` or the profile's `mfa_process` (run now),
-/// else `None`: ask on the terminal.
-pub fn code_before_prompt(
-    code: Option<&str>,
-    args: &MfaProcessArgs,
-    profile: &str,
-    from_profile: Option<&str>,
-    env: &Env,
-) -> Result<Option<String>> {
-    if let Some(code) = code {
-        return Ok(Some(code.to_owned()));
-    }
-    let (command, origin) = match (&args.mfa_process, from_profile) {
-        (Some(cli), _) => (cli.as_str(), "--mfa-process".to_owned()),
-        (None, Some(key)) if !key.trim().is_empty() => {
-            (key, format!("the mfa_process of profile '{profile}'"))
-        }
-        _ => return Ok(None),
-    };
-    let timeout = Duration::from_secs(args.mfa_process_timeout);
-    run(command, &origin, timeout, env).map(Some)
+/// A command ready to run for a code: its words split, not yet started.
+#[derive(Debug)]
+pub struct Prepared {
+    program: Command,
+    /// The program's name, as the command line gives it.
+    name: String,
+    /// The command line as written, for messages.
+    shown: String,
+    origin: String,
+    timeout: Duration,
 }
 
-/// Run `command` and return the code it printed.
-pub fn run(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<String> {
+/// Make `command` ready to run (`origin` says what named it, for messages). The caller says
+/// what the wait is for (`Prepared::shown`: it may wait for a touch, a PIN or a passphrase)
+/// before `Prepared::code` starts it: once it has the terminal, a write from mfa-env could
+/// stop it (`stty tostop`).
+pub fn prepare(command: &str, origin: &str, timeout: Duration, env: &Env) -> Result<Prepared> {
     let shown = command.trim();
-    let words = split(command, env.get("HOME")).map_err(|why| {
+    let home = env.home();
+    let words = split(command, home_str(&home)).map_err(|why| {
         Error::new(format!("cannot run {origin} `{shown}`: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;
-    let mut child = Command::new(&words[0])
+    let mut program = Command::new(&words[0]);
+    program
         .args(&words[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        // Its own process group, so that a timeout also stops what it started.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| {
+        .stderr(Stdio::inherit());
+    // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
+    // are allowed: setrlimit is one system call, and reads a value set at start.
+    #[allow(unsafe_code)]
+    unsafe {
+        program.pre_exec(crate::hardening::user_core_limit_back);
+    }
+    Ok(Prepared {
+        program,
+        name: words[0].clone(),
+        shown: shown.to_owned(),
+        origin: origin.to_owned(),
+        timeout,
+    })
+}
+
+impl Prepared {
+    /// The command line, as written.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// Run it, and the code it printed within its time. Call it on the thread that waits for
+    /// it: see `child`.
+    pub fn code(self) -> Result<String> {
+        let Prepared {
+            mut program,
+            name,
+            shown,
+            origin,
+            timeout,
+        } = self;
+        let (mut child, guard) = crate::child::spawn(&mut program).map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::NotFound {
                 "install it, or give its full path"
             } else {
                 "check the program's path and permissions"
             };
-            Error::new(format!(
-                "cannot run {origin} `{shown}`: '{}': {e}",
-                words[0]
-            ))
-            .hint(hint)
+            Error::new(format!("cannot run {origin} `{shown}`: '{name}': {e}")).hint(hint)
         })?;
-    // It may wait for a touch or a PIN: say what the wait is for.
-    say(&format!("getting the MFA code from `{shown}`"));
-    let deadline = Instant::now() + timeout;
-    let output = collect(&mut child, deadline);
-    let timed_out = || {
-        Error::new(format!(
-            "{origin} `{shown}` printed no code within {}s and was stopped",
-            timeout.as_secs()
-        ))
-        .hint("if it waits for a touch, a PIN or an unlock, answer it in time; --mfa-process-timeout SECONDS gives it longer")
-    };
-    let (status, stdout) = output.ok_or_else(timed_out)?;
-    if !status.success() {
-        return Err(
-            Error::new(format!("{origin} `{shown}` failed ({})", describe(status)))
-                .hint("its own message, if any, is above; run it by hand to see what it needs"),
-        );
+        let deadline = Instant::now() + timeout;
+        let output = collect(&mut child, deadline);
+        guard.finish(output.as_ref().map(|(status, _)| *status))?;
+        let (status, stdout) = output.ok_or_else(|| {
+            Error::new(format!(
+                "{origin} `{shown}` printed no code within {}s and was stopped",
+                timeout.as_secs()
+            ))
+            .hint("if it waits for a touch, a PIN or an unlock, answer it in time; --mfa-process-timeout SECONDS gives it longer")
+        })?;
+        if !status.success() {
+            return Err(
+                Error::new(format!("{origin} `{shown}` failed ({})", describe(status)))
+                    .hint("its own message, if any, is above; run it by hand to see what it needs"),
+            );
+        }
+        last_code(&stdout).ok_or_else(|| {
+            Error::new(format!("{origin} `{shown}` printed no 6-digit code")).hint(
+                "the command must print the current code (such as 123456) on its standard output",
+            )
+        })
     }
-    last_code(&stdout).ok_or_else(|| {
-        Error::new(format!("{origin} `{shown}` printed no 6-digit code"))
-            .hint("the command must print the current code (such as 123456) on its standard output")
-    })
 }
 
 /// Wait for the child and its output until `deadline`; on time-out kill its process group.
@@ -174,12 +192,28 @@ pub fn last_code(output: &[u8]) -> Option<String> {
     found.map(|r| String::from_utf8_lossy(&output[r]).into_owned())
 }
 
+/// The home directory for `split`, or why there is none.
+pub(crate) fn home_str(
+    home: &std::result::Result<PathBuf, String>,
+) -> std::result::Result<&str, String> {
+    match home {
+        Ok(path) => path
+            .to_str()
+            .ok_or_else(|| format!("the home directory {} is not UTF-8", path.display())),
+        Err(why) => Err(why.clone()),
+    }
+}
+
 /// Split a command line into words as a POSIX shell does, without running one: whitespace
 /// separates words; `'...'` is literal; in `"..."` a backslash escapes only `$`, `` ` ``, `"`,
 /// `\` and a newline; outside quotes a backslash escapes any character; an unquoted `~` or
-/// `~/` at the start of a word is HOME; an unquoted `#` at the start of a word begins a
-/// comment. What only a shell could do is refused: unquoted `|&;<>()`, `$` and backticks.
-pub fn split(line: &str, home: Option<&str>) -> std::result::Result<Vec<String>, String> {
+/// `~/` at the start of a word is the home directory (`Env::home`, or why there is none); an
+/// unquoted `#` at the start of a word begins a comment. What only a shell could do is
+/// refused: unquoted `|&;<>()`, `$` and backticks.
+pub fn split(
+    line: &str,
+    home: std::result::Result<&str, String>,
+) -> std::result::Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut word = String::new();
     // Whether a word has begun: `''` is an empty word, plain whitespace is none.
@@ -195,7 +229,9 @@ pub fn split(line: &str, home: Option<&str>) -> std::result::Result<Vec<String>,
             }
             '#' if !in_word => break,
             '~' if !in_word && matches!(chars.peek(), None | Some(' ' | '\t' | '\n' | '/')) => {
-                let home = home.ok_or("`~` is used but HOME is not set")?;
+                let home = home
+                    .as_ref()
+                    .map_err(|why| format!("`~` is the home directory, and {why}"))?;
                 word.push_str(home);
                 in_word = true;
             }
@@ -292,7 +328,7 @@ mod tests {
             ("'$HOME' \"a|b\" a\\|b", &["$HOME", "a|b", "a|b"]),
         ];
         for (line, words) in ok {
-            assert_eq!(split(line, Some("/home/me")).unwrap(), *words, "{line:?}");
+            assert_eq!(split(line, Ok("/home/me")).unwrap(), *words, "{line:?}");
         }
         for (bad, why) in [
             ("", "empty"),
@@ -313,10 +349,14 @@ mod tests {
             ("`totp`", "'`'"),
             ("(totp)", "'('"),
         ] {
-            let err = split(bad, Some("/h")).unwrap_err();
+            let err = split(bad, Ok("/h")).unwrap_err();
             assert!(err.contains(why), "{bad:?}: {err}");
         }
-        assert!(split("~/x", None).unwrap_err().contains("HOME"));
+        let no_home = split(
+            "~/x",
+            Err("HOME is 'x', which is not an absolute path".into()),
+        );
+        assert!(no_home.unwrap_err().contains("HOME is 'x'"));
     }
 
     #[test]

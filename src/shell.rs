@@ -91,10 +91,16 @@ impl Shell {
             assert_valid_name(name);
             let _ = match self {
                 Shell::Bash | Shell::Zsh => writeln!(out, "unset {name}"),
-                // fish's `set -e` of a variable that is not set returns 4, and `source`
-                // returns the status of its last statement: without `or true`,
-                // `mfa-env dev | source; and aws ...` would fail in a clean shell.
-                Shell::Fish => writeln!(out, "set -e {name}; or true"),
+                // `-g`: a plain `set -e` erases a universal variable (`set -U`) when no global
+                // one shadows it, and fish saves that for every session; this shell's copy is
+                // all that may go. A universal one then still reaches every command (a global
+                // without a value does not hide it), so the person hears of it. The last
+                // statement's status is `source`'s: `or true` keeps
+                // `mfa-env dev | source; and aws ...` working in a clean shell.
+                Shell::Fish => writeln!(
+                    out,
+                    "set -e -g {name}; set -qU {name}; and echo 'mfa-env: fish keeps a universal {name} (set -U) for every session; it was left as it is: remove it with `set -eU {name}`' >&2; or true"
+                ),
                 Shell::Powershell => writeln!(
                     out,
                     "Remove-Item -LiteralPath Env:{name} -ErrorAction SilentlyContinue"
@@ -220,7 +226,7 @@ mod tests {
         );
         assert_eq!(
             Shell::Fish.render(&set, &["C"]),
-            "set -gx B '2'\nset -gx A 'it\\'s'\nset -e C; or true\n"
+            "set -gx B '2'\nset -gx A 'it\\'s'\nset -e -g C; set -qU C; and echo 'mfa-env: fish keeps a universal C (set -U) for every session; it was left as it is: remove it with `set -eU C`' >&2; or true\n"
         );
         assert_eq!(
             Shell::Powershell.render(&set, &["C"]),

@@ -490,7 +490,9 @@ fn a_ten_megabyte_config_is_read_quickly() {
     }
     config.push_str(CONFIG);
     let out = dev(&server).config(&config).credentials(CREDENTIALS).ok();
-    assert!(out.elapsed.as_secs_f64() < 5.0, "took {:?}", out.elapsed);
+    // Not a speed goal (bench/run measures those): a bound that only a parse gone quadratic
+    // would cross, with room for a debug build on a loaded 2-core machine (3 s alone there).
+    assert!(out.elapsed.as_secs_f64() < 30.0, "took {:?}", out.elapsed);
     // And one 10 MB value.
     dev(&server)
         .config(&format!("{CONFIG}note = {}\n", "v".repeat(10 << 20)))

@@ -2,16 +2,12 @@
 
 use crate::support::*;
 
-fn export(server: &StsServer) -> Test {
-    Test::dev(server).args(["dev", "--code", "123456", "--shell", "bash"])
-}
-
 #[test]
 fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
     let server = StsServer::start();
     let creds = Creds::fixed();
     server.always(Reply::Creds(creds.clone()));
-    let out = export(&server).ok();
+    let out = Test::export(&server).ok();
     let req = server.only_request();
     assert_eq!(req.method, "POST");
     assert_eq!(req.path, "/");
@@ -75,7 +71,7 @@ fn the_time_shown_is_local_and_the_variables_stay_utc() {
         ("HST10", -10 * 3600, "HST"),
     ] {
         let local = mfa_env::time::rfc3339(expiration + offset);
-        let out = export(&server).env("TZ", tz).ok();
+        let out = Test::export(&server).env("TZ", tz).ok();
         out.stderr_has(&[&format!(
             "mfa-env: dev session valid until {} {zone} (",
             &local[11..16]
@@ -94,7 +90,7 @@ fn the_time_shown_is_local_and_the_variables_stay_utc() {
 #[test]
 fn says_how_long_the_session_lasts() {
     let server = StsServer::start();
-    let out = export(&server).args(["-d", "90m"]).ok();
+    let out = Test::export(&server).args(["-d", "90m"]).ok();
     let until = mfa_env::time::rfc3339(mfa_env::time::now() + 5400);
     // The minute may turn between the server's answer and this line.
     let next = mfa_env::time::rfc3339(mfa_env::time::now() + 5460);
@@ -126,7 +122,7 @@ fn each_shell_gets_its_own_statements() {
         "{}",
         fish.stdout
     );
-    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -gx MFA_ENV_ROLE ''\nset -gx MFA_ENV_ACCOUNT '123456789012'\nset -gx MFA_ENV_ACCESS_KEY_ID 'ASIATESTSESSIONKEY01'\nset -e AWS_PROFILE; or true\nset -e AWS_DEFAULT_PROFILE; or true\nset -e AWS_SECURITY_TOKEN; or true\n"));
+    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -gx MFA_ENV_ROLE ''\nset -gx MFA_ENV_ACCOUNT '123456789012'\nset -gx MFA_ENV_ACCESS_KEY_ID 'ASIATESTSESSIONKEY01'\nset -e -g AWS_PROFILE; set -qU AWS_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_PROFILE`' >&2; or true\nset -e -g AWS_DEFAULT_PROFILE; set -qU AWS_DEFAULT_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_DEFAULT_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_DEFAULT_PROFILE`' >&2; or true\nset -e -g AWS_SECURITY_TOKEN; set -qU AWS_SECURITY_TOKEN; and echo 'mfa-env: fish keeps a universal AWS_SECURITY_TOKEN (set -U) for every session; it was left as it is: remove it with `set -eU AWS_SECURITY_TOKEN`' >&2; or true\n"));
     let pwsh = Test::dev(&server)
         .args(["dev", "-c", "123456", "-s", "pwsh"])
         .ok();
@@ -151,7 +147,7 @@ fn each_shell_gets_its_own_statements() {
 #[test]
 fn the_named_profile_signs_even_when_the_environment_holds_another_session() {
     let server = StsServer::start();
-    export(&server)
+    Test::export(&server)
         .env("AWS_ACCESS_KEY_ID", "ASIAOTHERSESSION0000")
         .env("AWS_SECRET_ACCESS_KEY", "otherSecret")
         .env("AWS_SESSION_TOKEN", "otherToken")
@@ -166,7 +162,7 @@ fn the_named_profile_signs_even_when_the_environment_holds_another_session() {
 #[test]
 fn duration_from_the_flag_then_the_profile() {
     let server = StsServer::start();
-    export(&server).args(["-d", "90m"]).ok();
+    Test::export(&server).args(["-d", "90m"]).ok();
     Test::new()
         .config(&format!("{CONFIG}duration_seconds = 3600\n"))
         .credentials(CREDENTIALS)
@@ -184,11 +180,13 @@ fn duration_from_the_flag_then_the_profile() {
 #[test]
 fn durations_outside_what_sts_accepts_are_refused_before_any_call() {
     let server = StsServer::start();
-    export(&server)
+    Test::export(&server)
         .args(["-d", "14m"])
         .fails(&["15m to 36h", "14m was asked"]);
-    export(&server).args(["-d", "36h1s"]).fails(&["15m to 36h"]);
-    export(&server)
+    Test::export(&server)
+        .args(["-d", "36h1s"])
+        .fails(&["15m to 36h"]);
+    Test::export(&server)
         .args(["-d", "soon"])
         .fails(&["not a duration"]);
     assert!(server.requests().is_empty());
@@ -198,7 +196,7 @@ fn durations_outside_what_sts_accepts_are_refused_before_any_call() {
 fn serial_number_and_region_overrides() {
     let server = StsServer::start();
     let other = "arn:aws:iam::123456789012:mfa/other";
-    let out = export(&server)
+    let out = Test::export(&server)
         .args(["--serial-number", other, "--region", "ap-south-1"])
         .ok();
     let req = server.only_request();
@@ -278,201 +276,6 @@ fn the_default_profile_works_when_named_and_only_then() {
         .args(["default", "-c", "123456"])
         .ok();
     assert_eq!(server.only_request().access_key(), "AKIADEFAULT");
-}
-
-#[test]
-fn endpoint_from_the_profile_and_its_services_section() {
-    let server = StsServer::start();
-    let config = format!(
-        "{CONFIG}endpoint_url = http://127.0.0.1:1\nservices = local\n[services local]\nsts =\n  endpoint_url = {}\n",
-        server.url
-    );
-    let out = Test::new()
-        .config(&config)
-        .credentials(CREDENTIALS)
-        .args(["dev", "-c", "123456"])
-        .ok();
-    assert!(
-        out.raw_stderr.starts_with(&format!(
-            "mfa-env: using STS endpoint {} (from the sts endpoint_url of [services local])\n",
-            server.url
-        )),
-        "{}",
-        out.raw_stderr
-    );
-    let config = format!("{CONFIG}endpoint_url = {}\n", server.url);
-    let out = Test::new()
-        .config(&config)
-        .credentials(CREDENTIALS)
-        .args(["dev", "-c", "123456"])
-        .ok();
-    assert!(
-        out.raw_stderr.starts_with(&format!(
-            "mfa-env: using STS endpoint {} (from endpoint_url of profile 'dev')\n",
-            server.url
-        )),
-        "{}",
-        out.raw_stderr
-    );
-    assert_eq!(server.requests().len(), 2);
-}
-
-#[test]
-fn a_configured_endpoint_is_named_once_before_the_code_is_asked() {
-    let server = StsServer::start();
-    let notice = format!(
-        "mfa-env: using STS endpoint {} (from AWS_ENDPOINT_URL_STS)",
-        server.url
-    );
-    let out = export(&server).ok();
-    let lines: Vec<&str> = out.raw_stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", out.raw_stderr);
-    assert_eq!(lines[0], notice);
-    assert!(lines[1].starts_with("mfa-env: dev session valid until"));
-    // Before the question, so that the person sees where the code goes.
-    let test = Test::dev(&server).args(["dev", "-s", "bash"]);
-    let pty = crate::support::pty::Pty::open();
-    let child = pty.spawn(test.command(), crate::support::pty::Wiring::Terminal);
-    pty.expect("MFA code for dev", 1);
-    let screen = pty.screen();
-    assert!(
-        screen.find(&notice) < screen.find("MFA code for dev"),
-        "{screen}"
-    );
-    pty.send("123456\r");
-    assert!(child.wait_with_output().unwrap().status.success());
-    // A role chain makes several calls to one endpoint: one line.
-    let out = Test::new()
-        .config(&format!("{CONFIG}{CHAIN}"))
-        .credentials(CREDENTIALS)
-        .sts(&server)
-        .args(["deep", "-c", "123456"])
-        .ok();
-    assert_eq!(
-        out.raw_stderr.matches(&notice).count(),
-        1,
-        "{}",
-        out.raw_stderr
-    );
-}
-
-/// A proxy (the test server) that notes each request, a CONNECT to AWS among them, and
-/// refuses it: no test reaches AWS.
-fn refusing_proxy() -> StsServer {
-    let proxy = StsServer::start();
-    proxy.always(Reply::Raw {
-        status: 403,
-        body: String::new(),
-    });
-    proxy
-}
-
-#[test]
-fn aws_own_endpoint_is_not_named() {
-    // No test may reach AWS: the proxy from the environment (the test server) is asked to
-    // CONNECT to the regional endpoint, and refuses.
-    let proxy = refusing_proxy();
-    let out = Test::new()
-        .config(CONFIG)
-        .credentials(CREDENTIALS)
-        .env("HTTPS_PROXY", &proxy.url)
-        .args(["dev", "-c", "123456"])
-        .fails(&["cannot reach STS at https://sts.eu-west-1.amazonaws.com"]);
-    assert!(
-        !out.raw_stderr.contains("using STS endpoint"),
-        "{}",
-        out.raw_stderr
-    );
-    let first = &proxy.requests()[0];
-    assert_eq!(
-        (first.method.as_str(), first.path.as_str()),
-        ("CONNECT", "sts.eu-west-1.amazonaws.com:443")
-    );
-}
-
-#[test]
-fn fips_and_dual_stack_endpoints_are_used_and_named() {
-    // No test may reach AWS: the proxy from the environment (the test server) is asked to
-    // CONNECT to the endpoint the SDK built, and refuses.
-    let cases = [
-        ("AWS_USE_FIPS_ENDPOINT", "sts-fips.eu-west-1.amazonaws.com"),
-        ("AWS_USE_DUALSTACK_ENDPOINT", "sts.eu-west-1.api.aws"),
-    ];
-    for (variable, host) in cases {
-        let proxy = refusing_proxy();
-        let out = Test::new()
-            .config(CONFIG)
-            .credentials(CREDENTIALS)
-            .env("HTTPS_PROXY", &proxy.url)
-            .env(variable, "true")
-            .args(["dev", "-c", "123456"])
-            .fails(&[&format!("cannot reach STS at https://{host}")]);
-        assert!(
-            out.raw_stderr.starts_with(&format!(
-                "mfa-env: using STS endpoint https://{host} (from {variable}=true)\n"
-            )),
-            "{}",
-            out.raw_stderr
-        );
-        let first = &proxy.requests()[0];
-        assert_eq!(
-            (first.method.as_str(), first.path.as_str()),
-            ("CONNECT", format!("{host}:443").as_str())
-        );
-    }
-    // The profile's key, and with a configured endpoint a refusal before any call.
-    let proxy = refusing_proxy();
-    let config = format!("{CONFIG}use_fips_endpoint = true\n");
-    Test::new()
-        .config(&config)
-        .credentials(CREDENTIALS)
-        .env("HTTPS_PROXY", &proxy.url)
-        .args(["dev", "-c", "123456", "--region", "us-east-1"])
-        .fails(&["cannot reach STS at https://sts-fips.us-east-1.amazonaws.com"]);
-    assert_eq!(
-        proxy.requests()[0].path,
-        "sts-fips.us-east-1.amazonaws.com:443"
-    );
-    let server = StsServer::start();
-    Test::new()
-        .config(&config)
-        .credentials(CREDENTIALS)
-        .sts(&server)
-        .args(["dev", "-c", "123456"])
-        .fails(&[
-            "use_fips_endpoint = true in profile 'dev' asks for AWS's own STS endpoint in its FIPS or dual-stack form, and AWS_ENDPOINT_URL_STS sets the endpoint http://127.0.0.1:",
-            "remove one",
-        ]);
-    Test::dev(&server)
-        .env("AWS_USE_FIPS_ENDPOINT", "yes")
-        .args(["dev", "-c", "123456"])
-        .fails(&["AWS_USE_FIPS_ENDPOINT=yes is neither true nor false"]);
-    assert!(server.requests().is_empty());
-}
-
-#[test]
-fn plain_http_to_another_computer_is_refused_before_anything_is_sent() {
-    // The key id, the signature and the MFA code would cross the network readable, and the
-    // answer would be exported.
-    let server = StsServer::start();
-    let out = Test::new()
-        .config(CONFIG)
-        .credentials(CREDENTIALS)
-        .env("AWS_ENDPOINT_URL_STS", "http://sts.example.invalid:4566")
-        .env("HTTP_PROXY", &server.url)
-        .args(["dev"])
-        .fails(&[
-            "the STS endpoint http://sts.example.invalid:4566 (from AWS_ENDPOINT_URL_STS) is plain http to another computer",
-            "use https://; for a local emulator on another host (LocalStack in docker compose), set MFA_ENV_ALLOW_HTTP=1",
-        ]);
-    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
-    Test::new()
-        .config(&format!("{CONFIG}endpoint_url = http://10.1.2.3\n"))
-        .credentials(CREDENTIALS)
-        .env("MFA_ENV_ALLOW_HTTP", "0")
-        .args(["dev", "-c", "123456"])
-        .fails(&["http://10.1.2.3 (from endpoint_url of profile 'dev') is plain http"]);
-    assert!(server.requests().is_empty());
 }
 
 // ---- failures before any call ----
@@ -556,7 +359,7 @@ fn no_mfa_serial_says_where_to_find_it() {
 #[test]
 fn malformed_serial_is_refused() {
     let server = StsServer::start();
-    export(&server)
+    Test::export(&server)
         .args(["--serial-number", "arn:aws:iam::1234:mfa/x"])
         .fails(&["not an MFA device ARN"]);
     assert!(server.requests().is_empty());
@@ -611,10 +414,10 @@ fn unparsable_unreadable_and_non_utf8_files() {
 #[test]
 fn a_region_that_is_not_a_region_is_refused() {
     let server = StsServer::start();
-    export(&server)
+    Test::export(&server)
         .args(["--region", "us-east-1$(id)"])
         .fails(&["not an AWS region name"]);
-    export(&server)
+    Test::export(&server)
         .env("AWS_REGION", "x")
         .arg("--region")
         .arg("")
@@ -637,7 +440,7 @@ fn no_terminal_and_no_code() {
 fn a_rejected_code_on_the_command_line_fails_at_once() {
     let server = StsServer::start();
     server.always(Reply::code_rejected());
-    export(&server).fails(&["STS rejected the MFA code", "wait for the next code"]);
+    Test::export(&server).fails(&["STS rejected the MFA code", "wait for the next code"]);
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -708,7 +511,7 @@ fn sts_errors_become_advice() {
     for (status, code, message, needles) in cases {
         let server = StsServer::start();
         server.always(Reply::error(*status, code, message));
-        let out = export(&server).fails(needles);
+        let out = Test::export(&server).fails(needles);
         assert!(out.stderr.lines().count() <= 2, "{}", out.stderr);
         assert_eq!(server.requests().len(), 1, "{code} is not retried");
     }

@@ -1,17 +1,13 @@
 //! STS failing in every way the network can fail: each fault ends within a stated time, is
 //! retried when a retry can help, leaves stdout empty, and says what to do.
 //!
-//! The bounds come from src/sts.rs: 3.1 s to connect, 5 s per attempt, 15 s for the whole
+//! The bounds come from src/sts/mod.rs: 3.1 s to connect, 5 s per attempt, 15 s for the whole
 //! call, 3 attempts with the standard retry strategy (1 s initial back-off with jitter, then
 //! 2 s). Upper bounds below leave a second or two for process start-up on a busy 2-core CI.
 
 use std::time::Duration;
 
 use crate::support::*;
-
-fn export(server: &StsServer) -> Test {
-    Test::dev(server).args(["dev", "--code", "123456", "--shell", "bash"])
-}
 
 /// A failure with each needle in its message, in one or two lines, within `max` seconds.
 #[track_caller]
@@ -54,7 +50,7 @@ fn a_server_error_on_every_attempt_is_tried_three_times_then_reported() {
     server.always(Reply::error(500, "InternalFailure", "oops"));
     // Two back-offs of at most 1 s and 2 s.
     fails_within(
-        &export(&server),
+        &Test::export(&server),
         6.0,
         &[
             "STS failed GetSessionToken with a server error (HTTP 500, InternalFailure: oops) on 3 attempts",
@@ -68,7 +64,7 @@ fn a_server_error_on_every_attempt_is_tried_three_times_then_reported() {
 fn a_server_error_then_success_is_retried() {
     let server = StsServer::start();
     server.reply(Reply::error(503, "ServiceUnavailable", "busy"));
-    ok_within(&export(&server), 4.0);
+    ok_within(&Test::export(&server), 4.0);
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -77,7 +73,7 @@ fn throttling_then_success_is_retried() {
     let server = StsServer::start();
     server.reply(Reply::error(400, "Throttling", "Rate exceeded"));
     server.reply(Reply::error(400, "Throttling", "Rate exceeded"));
-    ok_within(&export(&server), 6.0);
+    ok_within(&Test::export(&server), 6.0);
     assert_eq!(server.requests().len(), 3);
 }
 
@@ -86,7 +82,7 @@ fn throttling_on_every_attempt_says_to_wait() {
     let server = StsServer::start();
     server.always(Reply::error(400, "Throttling", "Rate exceeded"));
     fails_within(
-        &export(&server),
+        &Test::export(&server),
         6.0,
         &[
             "STS is throttling requests (Throttling: Rate exceeded), even after 3 attempts",
@@ -101,7 +97,7 @@ fn a_server_that_never_answers_cannot_hang_mfa_env() {
     let server = StsServer::start();
     server.always(Reply::Hang);
     let out = fails_within(
-        &export(&server),
+        &Test::export(&server),
         17.0,
         &[
             "no answer from STS at http://127.0.0.1:",
@@ -120,7 +116,7 @@ fn a_connection_closed_without_an_answer_is_retried_then_reported() {
     let server = StsServer::start();
     server.always(Reply::Close);
     fails_within(
-        &export(&server),
+        &Test::export(&server),
         6.0,
         &["cannot reach STS at http://127.0.0.1:", NETWORK_HINT],
     );
@@ -131,7 +127,7 @@ fn a_connection_closed_without_an_answer_is_retried_then_reported() {
 fn a_connection_reset_mid_answer_is_retried() {
     let server = StsServer::start();
     server.reply(Reply::Reset);
-    ok_within(&export(&server), 4.0);
+    ok_within(&Test::export(&server), 4.0);
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -140,7 +136,7 @@ fn a_connection_reset_on_every_attempt_is_reported() {
     let server = StsServer::start();
     server.always(Reply::Reset);
     fails_within(
-        &export(&server),
+        &Test::export(&server),
         6.0,
         &[
             "the connection to STS at http://127.0.0.1:",
@@ -195,7 +191,7 @@ fn answers_that_are_not_sts_say_to_check_the_endpoint() {
             body: (*body).into(),
         });
         fails_within(
-            &export(&server),
+            &Test::export(&server),
             6.0,
             &["not an STS response", "endpoint URL"],
         );
@@ -207,7 +203,7 @@ fn answers_that_are_not_sts_say_to_check_the_endpoint() {
 fn a_slow_answer_just_within_the_attempt_timeout_succeeds_at_once() {
     let server = StsServer::start();
     server.reply(delay(4.2, Reply::Creds(Creds::default())));
-    let out = ok_within(&export(&server), 6.0);
+    let out = ok_within(&Test::export(&server), 6.0);
     assert!(out.elapsed.as_secs_f64() > 4.0, "took {:?}", out.elapsed);
     assert_eq!(server.requests().len(), 1);
 }
@@ -217,7 +213,7 @@ fn a_slow_answer_just_past_the_attempt_timeout_is_retried() {
     let server = StsServer::start();
     server.reply(delay(5.8, Reply::Creds(Creds::default())));
     // 5 s for the first attempt, at most 1 s back-off, a quick second attempt.
-    let out = ok_within(&export(&server), 8.0);
+    let out = ok_within(&Test::export(&server), 8.0);
     assert!(out.elapsed.as_secs_f64() > 5.0, "took {:?}", out.elapsed);
     assert_eq!(server.requests().len(), 2);
 }
@@ -227,7 +223,7 @@ fn answers_always_past_the_attempt_timeout_end_at_the_operation_timeout() {
     let server = StsServer::start();
     server.always(delay(5.8, Reply::Creds(Creds::default())));
     let out = fails_within(
-        &export(&server),
+        &Test::export(&server),
         17.0,
         &["no answer from STS at http://127.0.0.1:", "within 15s"],
     );

@@ -3,12 +3,13 @@
 //! exact in the real shell or refused with a clear message; none is ever executed, and no
 //! secret reaches stderr (the harness checks the markers on every run).
 
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
 use crate::support::shells::{ALL, Sh};
 use crate::support::*;
-
-fn export(server: &StsServer) -> Test {
-    Test::dev(server).args(["dev", "--code", "123456", "--shell", "bash"])
-}
 
 /// A GetSessionToken answer with these raw (already XML-escaped) credential fields.
 fn raw_answer(key: &str, secret: &str, token: &str, expiration: &str) -> Reply {
@@ -37,7 +38,7 @@ fn a_nul_in_a_value_from_sts_is_refused_and_never_printed() {
             token,
             &in_minutes(15),
         ));
-        let out = export(&server).run();
+        let out = Test::export(&server).run();
         assert!(
             !out.status.success(),
             "{token:?} was exported:\n{}",
@@ -200,7 +201,7 @@ fn a_server_echoing_the_secret_in_its_error_is_redacted() {
         "SignatureDoesNotMatch",
         &format!("The secret {SECRET} is wrong"),
     ));
-    export(&server).fails(&["The secret <redacted> is wrong"]);
+    Test::export(&server).fails(&["The secret <redacted> is wrong"]);
 }
 
 #[test]
@@ -261,7 +262,7 @@ fn broken_answers_that_hold_the_new_secrets_do_not_show_them() {
         let server = StsServer::start();
         server.always(reply);
         // The harness fails the test if a marker secret reaches stderr.
-        let out = export(&server).run();
+        let out = Test::export(&server).run();
         assert!(!out.status.success(), "{}", out.stdout);
         assert!(
             out.stderr.contains("STS at http://127.0.0.1:"),
@@ -279,7 +280,7 @@ fn newlines_in_values_keep_errors_to_two_lines() {
         "ValidationError",
         "first line\nsecond line\r\nthird",
     ));
-    let out = export(&server).fails(&["first line\\nsecond line\\r\\nthird"]);
+    let out = Test::export(&server).fails(&["first line\\nsecond line\\r\\nthird"]);
     assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
     // A region continued on the next line, as aws-config reads `region =` then `  x`.
     let out = Test::new()
@@ -302,7 +303,7 @@ fn terminal_escapes_from_sts_are_shown_escaped() {
         "ValidationError",
         "bad \u{1b}]0;owned\u{7} \u{1b}[2J value",
     ));
-    let out = export(&server).fails(&["\\u{1b}]0;owned\\u{7}"]);
+    let out = Test::export(&server).fails(&["\\u{1b}]0;owned\\u{7}"]);
     assert!(!out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'));
 }
 
@@ -387,7 +388,7 @@ fn credentials_with_characters_sts_never_sends_are_refused_before_anything_is_pr
             };
             let server = StsServer::start();
             server.always(raw_answer(key, secret, token, &in_minutes(15)));
-            let out = export(&server).fails(&[
+            let out = Test::export(&server).fails(&[
                 "STS at http://127.0.0.1:",
                 &format!("answered GetSessionToken with a {field} that "),
                 "nothing was exported",
@@ -417,7 +418,7 @@ fn credentials_that_outlive_the_duration_asked_are_refused() {
     });
     let server = StsServer::start();
     server.always(far.clone());
-    let out = export(&server).fails(&[
+    let out = Test::export(&server).fails(&[
         "STS at http://127.0.0.1:",
         "answered GetSessionToken with credentials that expire at 2099-01-02T03:04:05Z, later than the 12h asked for; nothing was exported",
         "points at STS, and this computer's clock",
@@ -432,9 +433,9 @@ fn credentials_that_outlive_the_duration_asked_are_refused() {
         })
     };
     server.always(answer(60 + 4));
-    export(&server).args(["-d", "1h"]).ok();
+    Test::export(&server).args(["-d", "1h"]).ok();
     server.always(answer(60 + 6));
-    export(&server)
+    Test::export(&server)
         .args(["-d", "1h"])
         .fails(&["later than the 1h asked for"]);
 
@@ -494,10 +495,156 @@ fn debug_output_of_everything_holding_a_secret_is_redacted() {
 fn the_longest_duration_that_parses_is_refused_without_a_panic() {
     // u64::MAX seconds: the message's rounding to minutes overflowed (found by fuzz/duration).
     let server = StsServer::start();
-    export(&server)
+    Test::export(&server)
         .args(["-d", "18446744073709551615"])
         .fails(&[
             "GetSessionToken accepts a duration from 15m to 36h; 5124095576030431h was asked",
         ]);
+    assert!(server.requests().is_empty());
+}
+
+// ---- no HOME, or a relative one ----
+
+/// This user's home in the password database: where `~` must point when HOME is unset.
+#[allow(unsafe_code)]
+fn password_database_home() -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: getpwuid returns null or an entry whose pw_dir is a NUL-terminated string,
+    // copied at once (the tests call getpwuid nowhere else at the same time).
+    let dir = unsafe {
+        let entry = libc::getpwuid(libc::getuid());
+        assert!(
+            !entry.is_null(),
+            "the tests' user has no password database entry"
+        );
+        std::ffi::CStr::from_ptr((*entry).pw_dir)
+            .to_bytes()
+            .to_vec()
+    };
+    PathBuf::from(std::ffi::OsStr::from_bytes(&dir))
+}
+
+/// Run from `work` with HOME set to `home`, or unset; with the checks of `Test::run`.
+#[allow(unsafe_code)]
+fn run_from(test: &Test, work: &Path, home: Option<&str>) -> Output {
+    let before = test.snapshot();
+    let mut cmd = test.command();
+    match home {
+        Some(home) => cmd.env("HOME", home),
+        None => cmd.env_remove("HOME"),
+    };
+    // SAFETY: setsid is async-signal-safe: no terminal of the developer's is asked.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let out = cmd
+        .current_dir(work)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mfa-env");
+    let raw_stderr = String::from_utf8(out.stderr).unwrap();
+    let out = Output {
+        status: out.status,
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: test.without_endpoint_lines(&raw_stderr),
+        raw_stderr,
+        elapsed: std::time::Duration::ZERO,
+    };
+    test.assert_unchanged(&before);
+    out.assert_contract_allowing(&[]);
+    out
+}
+
+/// A profile `dev` at `dir/config` and `dir/credentials` whose mfa_process creates `canary`.
+fn plant(dir: &Path, canary: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    let config = format!("{CONFIG}mfa_process = touch {}\n", canary.display());
+    fs::write(dir.join("config"), config).unwrap();
+    fs::write(dir.join("credentials"), CREDENTIALS).unwrap();
+}
+
+#[test]
+fn without_home_a_tilde_is_the_password_database_home_never_the_working_directory() {
+    // HOME unset or empty: `~/x` once became `./~/x`, so a cloned repository holding `~/x`
+    // supplied the profile, its mfa_process ran. The files are named with `~/` paths that do
+    // not exist in the real home, so that the test reads nothing there.
+    let server = StsServer::start();
+    let unique = format!(".mfa-env-test-no-such-dir-{}", std::process::id());
+    let real = password_database_home().join(&unique);
+    assert!(!real.exists(), "{} exists", real.display());
+    let test = Test::new()
+        .sts(&server)
+        .args(["dev", "--shell", "bash"])
+        .env("AWS_CONFIG_FILE", &format!("~/{unique}/config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            &format!("~/{unique}/credentials"),
+        );
+    let work = test.dir.path().join("work");
+    let canary = test.dir.path().join("canary");
+    plant(&work.join("~").join(&unique), &canary);
+    for home in [None, Some("")] {
+        let out = run_from(&test, &work, home);
+        assert!(!out.status.success(), "{home:?}: {}", out.stdout);
+        out.stderr_has(&[
+            &format!("{}/config", real.display()),
+            &format!("{}/credentials", real.display()),
+        ]);
+        assert!(
+            !canary.exists(),
+            "HOME {home:?}: the working directory's mfa_process ran"
+        );
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_relative_home_is_refused() {
+    // The AWS CLI would read ./repo-home/.aws/config; mfa-env reads no file relative to the
+    // working directory for `~`.
+    let server = StsServer::start();
+    let test = Test::new().sts(&server).args(["dev", "--shell", "bash"]);
+    let work = test.dir.path().join("work");
+    let canary = test.dir.path().join("canary");
+    plant(&work.join("repo-home/.aws"), &canary);
+    for home in ["repo-home", "~"] {
+        let out = run_from(&test, &work, Some(home));
+        assert!(!out.status.success(), "{home}: {}", out.stdout);
+        out.stderr_has(&[
+            &format!("HOME is '{home}', which is not an absolute path"),
+            "set HOME to your home directory",
+        ]);
+        assert!(
+            !canary.exists(),
+            "HOME={home}: the working directory's mfa_process ran"
+        );
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn without_home_the_tilde_of_mfa_process_is_the_same_home() {
+    let server = StsServer::start();
+    let test = Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .sts(&server);
+    let unique = format!(".mfa-env-test-no-such-dir-{}", std::process::id());
+    let real = password_database_home().join(&unique).join("totp");
+    let config = test.config_path().display().to_string();
+    let credentials = test.home().join(".aws/credentials").display().to_string();
+    let test = test
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .args(["dev", "--shell", "bash", "--mfa-process"])
+        .arg(format!("~/{unique}/totp"));
+    let work = test.dir.path().join("work");
+    fs::create_dir_all(&work).unwrap();
+    let out = run_from(&test, &work, None);
+    assert!(!out.status.success(), "{}", out.stdout);
+    out.stderr_has(&[&format!("'{}'", real.display())]);
     assert!(server.requests().is_empty());
 }

@@ -128,6 +128,40 @@ fn the_function_exports_the_session_into_the_same_shell() {
     assert!(!std::path::Path::new("/tmp/pwned").exists());
 }
 
+/// With the function loaded, the form that works without it still works: inside `$(...)` the
+/// function prints the statements for the outer `eval` instead of exporting into a subshell
+/// that dies at once. A subshell whose output is the terminal still exports into itself.
+#[test]
+fn eval_of_the_functions_output_still_exports_into_the_shell() {
+    let server = StsServer::start();
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
+    for sh in [Sh::Bash, Sh::Zsh] {
+        let script = [
+            load_init(sh),
+            "eval \"$(mfa-env dev --code 123456)\"\n",
+            &keep_status(sh, "RC"),
+            "export HELD=\"$(mfa-env status --prompt)\"\n",
+            "eval \"$(mfa-env unset)\"\n",
+            "export AFTER_UNSET=\"${MFA_ENV_PROFILE-gone}\"\n",
+            "eval \"$(mfa-env dev --code 123456)\"\n",
+            DUMP,
+        ]
+        .concat();
+        let run = Test::dev(&server).shell(sh, &script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert_eq!(run.env.get("RC").map(String::as_str), Some("0"));
+        assert!(
+            run.env.get("HELD").is_some_and(|h| h.starts_with("dev 1")),
+            "{}: {:?}",
+            sh.name(),
+            run.env.get("HELD")
+        );
+        assert_eq!(run.env.get("AFTER_UNSET").map(String::as_str), Some("gone"));
+        assert_exported(sh, &run.env, &creds);
+    }
+}
+
 #[test]
 fn export_and_unset_through_the_function() {
     let server = StsServer::start();
@@ -408,7 +442,7 @@ fn the_binary_refuses_to_print_anything_but_statements_into_the_functions_eval()
         .ok();
     assert!(
         out.stdout
-            .starts_with("set -e AWS_ACCESS_KEY_ID; or true\n"),
+            .starts_with("set -e -g AWS_ACCESS_KEY_ID; set -qU AWS_ACCESS_KEY_ID;"),
         "{}",
         out.stdout
     );

@@ -2,8 +2,10 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::support::pty::{Pty, Wiring};
 use crate::support::*;
@@ -16,6 +18,19 @@ fn script(test: &Test, name: &str, body: &str) -> PathBuf {
     fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
     path
+}
+
+/// An export whose `--mfa-process` is a script running `body`, in which `PIDS` is a file (in
+/// the test's folder) for the script to write process ids to; and that file.
+fn waiting(server: &StsServer, body: &str) -> (Test, PathBuf) {
+    let test = export(server);
+    let pids = test.dir.path().join("pids");
+    let waits = script(
+        &test,
+        "waits",
+        &body.replace("PIDS", &pids.display().to_string()),
+    );
+    (test.arg("--mfa-process").arg(&waits), pids)
 }
 
 fn export(server: &StsServer) -> Test {
@@ -155,17 +170,8 @@ fn a_command_without_a_code_is_named() {
 #[test]
 fn a_hanging_command_is_stopped_at_the_limit_with_what_it_started() {
     let server = StsServer::start();
-    let test = export(&server);
-    let pids = test.dir.path().join("pids");
-    let hang = script(
-        &test,
-        "hang",
-        &format!("sleep 300 &\necho $! > {}\nwait", pids.display()),
-    );
-    let test = test
-        .arg("--mfa-process")
-        .arg(&hang)
-        .args(["--mfa-process-timeout", "1"]);
+    let (test, pids) = waiting(&server, "sleep 300 &\necho $! > PIDS\nwait");
+    let test = test.args(["--mfa-process-timeout", "1"]);
     let out = test.fails(&[
         "printed no code within 1s and was stopped",
         "--mfa-process-timeout",
@@ -177,12 +183,10 @@ fn a_hanging_command_is_stopped_at_the_limit_with_what_it_started() {
     );
     assert!(server.requests().is_empty());
     // The background sleep was in its process group and was killed with it.
-    let pid = fs::read_to_string(&pids).unwrap();
-    let alive = std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
-        && !fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
-            .unwrap_or_default()
-            .contains(") Z ");
-    assert!(!alive, "sleep {pid} outlived mfa-env");
+    let [pid] = pids_in(&pids)[..] else {
+        panic!("one pid")
+    };
+    assert!(ended(pid), "sleep {pid} outlived mfa-env");
 }
 
 #[test]
@@ -220,4 +224,163 @@ fn a_code_counts_even_when_the_command_leaves_a_process_holding_its_output() {
         out.elapsed
     );
     assert_eq!(token_codes(&server), ["141421"]);
+}
+
+// ---- the command ends with mfa-env, and may use the terminal ----
+
+/// The process ids a script wrote to `path`, once it has.
+#[track_caller]
+fn pids_in(path: &Path) -> Vec<i32> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = fs::read_to_string(path).unwrap_or_default();
+        if text.ends_with('\n') {
+            return text
+                .split_whitespace()
+                .map(|p| p.parse().unwrap())
+                .collect();
+        }
+        assert!(Instant::now() < deadline, "the command never wrote its pid");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether process `pid` has ended (a zombie nobody has reaped yet has ended too).
+fn ended(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| stat.contains(") Z "))
+}
+
+#[track_caller]
+fn assert_ends_soon(pid: i32, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ended(pid) {
+        assert!(Instant::now() < deadline, "{what} ({pid}) outlived mfa-env");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// mfa-env's end within `max`, else a failure (it is killed first).
+#[track_caller]
+fn wait_within(
+    mut child: Child,
+    max: Duration,
+    screen: impl Fn() -> String,
+) -> std::process::Output {
+    let deadline = Instant::now() + max;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "mfa-env did not end within {max:?}; the terminal shows:\n{}",
+                screen()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[allow(unsafe_code)]
+fn kill(pid: i32, signal: i32) {
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// mfa-env started as `Test::run` starts it (no terminal), but not waited for.
+#[allow(unsafe_code)]
+fn start_without_terminal(test: &Test) -> Child {
+    let mut cmd = test.command();
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    // Not stderr: a process the command started would hold it open after mfa-env ends.
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn the_command_ends_when_mfa_env_is_interrupted_terminated_or_killed() {
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGKILL] {
+        let server = StsServer::start();
+        // `$$` is the command mfa-env runs, `$!` a process the command started.
+        let (test, pids) = waiting(&server, "sleep 300 &\necho $$ $! > PIDS\nwait");
+        let before = test.snapshot();
+        let mfa_env = start_without_terminal(&test);
+        let [command, started] = pids_in(&pids)[..] else {
+            panic!("two pids")
+        };
+        kill(i32::try_from(mfa_env.id()).unwrap(), signal);
+        let out = wait_within(mfa_env, Duration::from_secs(5), String::new);
+        assert_eq!(out.status.signal(), Some(signal), "{:?}", out.status);
+        assert_eq!(out.stdout, b"");
+        assert_ends_soon(command, &format!("the command, after signal {signal}"));
+        // SIGTERM and SIGHUP are passed on to the command's process group. (A process
+        // started with `&` by sh ignores SIGINT; SIGKILL cannot be passed on, and the
+        // kernel's PR_SET_PDEATHSIG reaches the command alone.)
+        if [libc::SIGTERM, libc::SIGHUP].contains(&signal) {
+            assert_ends_soon(
+                started,
+                &format!("what the command started, after {signal}"),
+            );
+        } else if !ended(started) {
+            kill(started, libc::SIGKILL);
+        }
+        test.assert_unchanged(&before);
+        assert!(server.requests().is_empty());
+    }
+}
+
+#[test]
+fn ctrl_c_while_the_command_waits_ends_it_and_mfa_env() {
+    let server = StsServer::start();
+    let (test, pids) = waiting(&server, "echo $$ > PIDS\nexec sleep 300");
+    let pty = Pty::open();
+    let flags = pty.lflags();
+    let mfa_env = pty.spawn(test.command(), Wiring::Terminal);
+    let [command] = pids_in(&pids)[..] else {
+        panic!("one pid")
+    };
+    pty.send("\x03");
+    let out = wait_within(mfa_env, Duration::from_secs(5), || pty.screen());
+    // As Ctrl-C at mfa-env's own prompt: ended by SIGINT, so that a calling script stops too.
+    assert_eq!(out.status.signal(), Some(libc::SIGINT), "{:?}", out.status);
+    assert_eq!(out.stdout, b"");
+    assert_ends_soon(command, "the command, after Ctrl-C");
+    assert_eq!(pty.lflags(), flags, "terminal flags changed");
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn the_command_can_ask_for_a_passphrase_on_the_terminal() {
+    // A password manager asks on /dev/tty. `stty tostop` would also stop mfa-env if it wrote
+    // to the terminal while the command has it, or after, had it not taken it back.
+    let server = StsServer::start();
+    let test = export(&server);
+    let asks = script(
+        &test,
+        "asks",
+        "printf 'passphrase: ' > /dev/tty\nread -r answer < /dev/tty\necho \"code $answer\"",
+    );
+    let test = test
+        .arg("--mfa-process")
+        .arg(&asks)
+        .args(["--mfa-process-timeout", "10"]);
+    let pty = Pty::open();
+    let flags = pty.lflags() | libc::TOSTOP;
+    pty.set_lflags(flags);
+    let mfa_env = pty.spawn(test.command(), Wiring::Terminal);
+    pty.expect("passphrase: ", 1);
+    pty.send("424242\r");
+    let out = wait_within(mfa_env, Duration::from_secs(20), || pty.screen());
+    assert!(out.status.success(), "{:?}\n{}", out.status, pty.screen());
+    assert_eq!(token_codes(&server), ["424242"]);
+    pty.expect("dev session valid until", 1);
+    assert_eq!(pty.lflags(), flags, "terminal flags changed");
 }

@@ -23,7 +23,8 @@ fn the_typed_code_reaches_sts_and_a_malformed_one_is_asked_again() {
     let (_test, pty, child) = start(&server, Wiring::Terminal);
     pty.expect(PROMPT, 1);
     pty.send("12345\r");
-    pty.expect("6 digits", 1);
+    // The line that says why is one of mfa-env's, prefixed as they all are.
+    pty.expect("mfa-env: the code is 6 digits", 1);
     pty.send("\x15654 321\r");
     let (status, stdout) = finish(child);
     assert!(status.success(), "{}", pty.screen());
@@ -109,6 +110,27 @@ fn ctrl_c_at_the_prompt_leaves_stdout_empty_and_the_terminal_as_it_was() {
     assert_eq!(stdout, "");
     assert_eq!(pty.lflags(), flags, "terminal flags changed");
     assert!(server.requests().is_empty());
+    // The line is ended: the shell's prompt does not land after the question.
+    pty.expect(&format!("{PROMPT}: 12\r\n"), 1);
+}
+
+#[test]
+fn credential_process_without_a_terminal_suggests_mfa_process() {
+    // `credential_process = mfa-env --format process dev` is a fixed command line: --code
+    // cannot help there.
+    let server = StsServer::start();
+    let out = Test::dev(&server)
+        .args(["--format", "process", "dev"])
+        .fails(&[
+            "no terminal to ask for the MFA code",
+            "add `mfa_process = COMMAND` to profile 'dev'",
+        ]);
+    assert!(!out.stderr.contains("--code"), "{}", out.stderr);
+    assert!(server.requests().is_empty());
+    // For a shell, --code is still the way.
+    Test::dev(&server)
+        .args(["--format", "bash", "dev"])
+        .fails(&["no terminal to ask for the MFA code", "--code 123456"]);
 }
 
 #[test]

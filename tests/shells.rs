@@ -216,6 +216,47 @@ fn the_statements_succeed_when_there_is_nothing_to_unset() {
     }
 }
 
+/// fish: export removes this shell's AWS_PROFILE and leaves a universal one (`set -U`), which
+/// fish saves for every session, where it was; the person hears that it still reaches commands.
+#[test]
+fn fish_leaves_universal_variables_to_every_other_session_and_says_so() {
+    let server = StsServer::start();
+    let out = Test::dev(&server)
+        .args(["dev", "-c", "123456", "-s", "fish"])
+        .ok();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("code"), &out.stdout).unwrap();
+    // Not `--no-config`: with it fish neither loads nor saves universal variables. The home is
+    // the temporary folder, so no start-up file of the machine's user is read.
+    let fish = |script: &str| {
+        std::process::Command::new(Sh::Fish.program())
+            .args(["-c", script])
+            .arg(dir.path().join("code"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let run = fish(
+        "set -Ux AWS_PROFILE bob; set -gx AWS_DEFAULT_PROFILE carol; \
+         cat $argv[1] | source; and printf '%s|' (set -q -g AWS_DEFAULT_PROFILE; and echo global-left; or echo global-gone) $AWS_PROFILE",
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "global-gone|bob|");
+    assert_eq!(
+        stderr,
+        "mfa-env: fish keeps a universal AWS_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_PROFILE`\n"
+    );
+    // Another fish session still has it: nothing erased it from fish's saved variables.
+    let later = fish("printf '%s' $AWS_PROFILE");
+    assert_eq!(String::from_utf8_lossy(&later.stdout), "bob");
+}
+
 /// A program on PATH; a missing one fails the test (.ci/run installs the shells).
 #[track_caller]
 fn on_path(name: &str) -> std::path::PathBuf {

@@ -1,9 +1,13 @@
-//! Signals and pipes: Ctrl-C while STS is slow to answer, and a stdout nobody reads.
+//! Signals and pipes: Ctrl-C while STS is slow to answer, a stdout nobody reads, and the
+//! core dump SIGQUIT would write.
 #![allow(unsafe_code)]
 
+use std::fs;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Stdio};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::pty::{Pty, Wiring};
@@ -138,4 +142,163 @@ fn a_pipe_closed_by_the_reader_during_the_call_is_a_quiet_failure() {
     assert_eq!(run.env.get("STATUS").map(String::as_str), Some("1"));
     assert_eq!(run.stderr, "", "nothing said, no panic");
     assert_eq!(server.requests().len(), 1);
+}
+
+// ---- core dumps ----
+
+/// The soft core file size limit of process `pid`, as /proc/PID/limits shows it.
+fn core_limit(pid: u32) -> String {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap_or_else(|| panic!("no core line in:\n{limits}"));
+    line.split_whitespace().nth(4).unwrap().to_owned()
+}
+
+/// The core files in `dir`.
+fn cores(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("core"))
+        .collect()
+}
+
+/// Let `cmd` dump core: its soft core limit is raised to the hard one (the tests may run
+/// with 0).
+fn allow_cores(cmd: &mut Command) {
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::getrlimit(libc::RLIMIT_CORE, &mut limit);
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_CORE, &limit);
+            Ok(())
+        });
+    }
+}
+
+/// Whether this machine writes a core file in the working directory of a process killed by
+/// SIGQUIT: core_pattern may send cores to a program (systemd-coredump) or elsewhere, and
+/// then the test cannot see them (and must not make one there).
+fn cores_are_written_in(dir: &Path) -> bool {
+    let pattern = fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
+    let pattern = pattern.trim();
+    if pattern.is_empty() || pattern.starts_with('|') || pattern.contains('/') {
+        return false;
+    }
+    let mut sleep = Command::new("sleep");
+    sleep.arg("30").current_dir(dir);
+    allow_cores(&mut sleep);
+    let mut sleep = sleep.spawn().unwrap();
+    let pid = i32::try_from(sleep.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGQUIT) }, 0);
+    let dumped = sleep.wait().unwrap().core_dumped();
+    for core in cores(dir) {
+        fs::remove_file(dir.join(core)).unwrap();
+    }
+    dumped
+}
+
+#[test]
+fn no_core_dump_holds_the_secret_waiting_at_the_prompt() {
+    // At the prompt the long-term secret is in memory; SIGQUIT's default action dumps core.
+    let server = StsServer::start();
+    let test = Test::dev(&server).args(["dev", "--shell", "bash"]);
+    let work = test.dir.path().join("work");
+    fs::create_dir_all(&work).unwrap();
+    let pty = Pty::open();
+    let mut cmd = test.command();
+    cmd.current_dir(&work);
+    allow_cores(&mut cmd);
+    let child = pty.spawn(cmd, Wiring::Terminal);
+    pty.expect("MFA code for dev", 1);
+    let pid = child.id();
+    assert_eq!(core_limit(pid), "0", "mfa-env's own core limit");
+    // Raised again from outside (as a user's `prlimit` could), the limit alone would let a
+    // dump through: not being dumpable must still stop it.
+    let control = cores_are_written_in(&work);
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    let pid = i32::try_from(pid).unwrap();
+    unsafe {
+        assert_eq!(
+            libc::prlimit(pid, libc::RLIMIT_CORE, std::ptr::null(), &mut limit),
+            0
+        );
+        limit.rlim_cur = limit.rlim_max;
+        assert_eq!(
+            libc::prlimit(pid, libc::RLIMIT_CORE, &limit, std::ptr::null_mut()),
+            0
+        );
+        assert_eq!(libc::kill(pid, libc::SIGQUIT), 0);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(libc::SIGQUIT), "{:?}", out.status);
+    assert!(!out.status.core_dumped(), "mfa-env dumped core");
+    assert_eq!(cores(&work), Vec::<String>::new());
+    if !control {
+        eprintln!(
+            "this machine writes no core files in the working directory: not dumpable is not checked"
+        );
+    }
+}
+
+#[test]
+fn the_programs_mfa_env_starts_get_the_users_core_limit_back() {
+    let server = StsServer::start();
+    let test = Test::dev(&server);
+    let seen = test.dir.path().join("mfa-process-limits");
+    let totp = test.dir.path().join("totp");
+    fs::write(
+        &totp,
+        format!(
+            "#!/bin/sh\ngrep 'Max core file size' /proc/$$/limits > {}\necho 123456\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&totp, fs::Permissions::from_mode(0o755)).unwrap();
+    let test = test
+        .args(["exec", "dev", "--mfa-process"])
+        .arg(&totp)
+        .args(["--", "grep", "Max core file size", "/proc/self/limits"]);
+    let mut cmd = test.command();
+    // The user's limit: 1 MiB.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::getrlimit(libc::RLIMIT_CORE, &mut limit);
+            limit.rlim_cur = limit.rlim_max.min(1 << 20);
+            libc::setrlimit(libc::RLIMIT_CORE, &limit);
+            Ok(())
+        });
+    }
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let soft = |line: &str| line.split_whitespace().nth(4).map(str::to_owned);
+    let mut hard = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut hard) }, 0);
+    let want = Some(hard.rlim_max.min(1 << 20).to_string());
+    assert_eq!(soft(&stdout), want, "exec's command: {stdout}");
+    let seen = fs::read_to_string(&seen).unwrap();
+    assert_eq!(soft(&seen), want, "mfa_process: {seen}");
 }

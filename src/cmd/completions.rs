@@ -7,14 +7,11 @@
 
 use clap::CommandFactory;
 use clap_complete::CompleteEnv;
-use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 
 use crate::cli::{Cli, CompletionShell};
 use crate::cmd::write_stdout;
-use crate::env::Env;
 use crate::error::Result;
-use crate::profile::Profiles;
 
 /// The variable that turns a run into a completion request. Not clap's default `COMPLETE`:
 /// a variable of that common name left in someone's environment would hijack every run.
@@ -57,24 +54,4 @@ pub fn script(shell: CompletionShell) -> String {
 
 pub fn run(shell: CompletionShell) -> Result<()> {
     write_stdout(&script(shell))
-}
-
-/// Profile names for the PROFILE argument, with their marks (mfa, role) as the description.
-/// A Tab press must never print an error: unreadable files complete nothing.
-pub fn profiles() -> Vec<CompletionCandidate> {
-    let Ok(profiles) = Profiles::load(&Env::real()) else {
-        return Vec::new();
-    };
-    let rows = profiles.rows();
-    rows.iter()
-        .map(|row| {
-            let marks = super::list::marks(row, &rows).join(", ");
-            let candidate = CompletionCandidate::new(row.name);
-            if marks.is_empty() {
-                candidate
-            } else {
-                candidate.help(Some(marks.into()))
-            }
-        })
-        .collect()
 }

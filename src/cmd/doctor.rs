@@ -9,12 +9,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::cli::DoctorArgs;
-use crate::cmd::say;
+use crate::cmd::{block_on, say};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::mfa_process;
 use crate::profile::{self, Chain, Key, Profiles};
-use crate::sts::{Signer, Sts};
+use crate::sts::{Probe, Signer, Sts};
 use crate::time;
 
 /// How far the clock may be from STS's: SigV4 signatures are valid for 5 minutes.
@@ -239,7 +239,11 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
 
     // The network: one GetCallerIdentity.
     let start = Instant::now();
-    let probe = sts.probe(&Signer::from(&keys));
+    let probe = block_on(sts.probe(&Signer::from(&keys))).unwrap_or_else(|err| Probe {
+        answered: false,
+        server_time: None,
+        identity: Err(err),
+    });
     let elapsed = start.elapsed();
     if !probe.answered {
         let err = probe
@@ -324,7 +328,8 @@ fn human_secs(secs: i64) -> String {
 
 /// Where mfa_process's program is: its words must split, and the program must be found.
 fn program(command: &str, env: &Env) -> Result<String> {
-    let words = mfa_process::split(command, env.get("HOME")).map_err(|why| {
+    let home = env.home();
+    let words = mfa_process::split(command, mfa_process::home_str(&home)).map_err(|why| {
         Error::new(format!("mfa_process `{command}` cannot run: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;

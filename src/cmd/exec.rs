@@ -12,17 +12,18 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cli::ExecArgs;
-use crate::cmd::export::{self, UNSET};
-use crate::cmd::say;
+use crate::cmd::{block_on, note, profile_name, request, say, say_valid_until, terminal};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::profile::Profiles;
+use crate::session::{UNSET, variables};
 
 /// Where execvp looks when PATH is not set (glibc's and musl's default).
 const DEFAULT_PATH: &str = "/bin:/usr/bin";
 
 pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     let args = &exec.args;
-    let name = export::profile_name(args)?;
+    let name = profile_name(args)?;
     let (program, rest) = match exec.command.split_first() {
         Some((program, rest)) => (program.clone(), rest),
         None => (
@@ -39,10 +40,15 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
         command.env_remove(name);
     }
     // A session this shell holds for the request is in the environment already.
-    let req = export::request(args, env)?;
-    if export::held_session(args, &req, env).is_none() {
-        let session = export::obtain(args, &req, env)?;
-        for (name, value) in export::variables(&session, &export::identity(&req.resolved)) {
+    let profiles = Profiles::load(env)?;
+    let mut ask = terminal();
+    let mut req = request(args, &profiles, &mut ask, env)?;
+    // The process is replaced by the command soon after: the texts are cleared and freed
+    // now, the parsed set is left (see export).
+    profiles.release();
+    if req.held(env).is_none() {
+        let session = block_on(req.obtain(env, &mut note))??;
+        for (name, value) in variables(&session, &req.identity()) {
             // Empty is none (MFA_ENV_ROLE of a session without a role): not left from the
             // shell's own session either.
             if value.is_empty() {
@@ -51,7 +57,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
                 command.env(name, value);
             }
         }
-        export::say_valid_until(name, session.expiration);
+        say_valid_until(name, session.expiration);
     }
     if exec.command.is_empty() {
         say(&format!(
@@ -59,6 +65,8 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
             program.to_string_lossy()
         ));
     }
+    // The command runs with the user's core limit, not mfa-env's 0.
+    let _ = crate::hardening::user_core_limit_back();
     let err = command.exec();
     Err(cannot_run(&program, &err.to_string(), err.kind()))
 }

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
-use crate::cmd::export::EVAL_VAR;
+use crate::cmd::EVAL_VAR;
 use crate::cmd::write_stdout;
 use crate::env::Env;
 use crate::error::{Error, Result};

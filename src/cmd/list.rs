@@ -7,7 +7,7 @@ use crate::cmd::{say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::push_json_string;
-use crate::profile::listing::{Row, uses_mfa};
+use crate::profile::listing::{Row, marks, uses_mfa};
 use crate::profile::{Key, Profiles};
 
 pub fn run(json: bool, env: &Env) -> Result<()> {
@@ -35,17 +35,6 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
         render_text(&rows)
     };
     write_stdout(&text)
-}
-
-/// `role` when the profile assumes a role, `mfa` when its session takes an MFA code (a
-/// role's may come from its source profile's device). `rows` are all the rows, sorted.
-pub fn marks(row: &Row, rows: &[Row]) -> &'static [&'static str] {
-    match (row.get(Key::RoleArn).is_some(), uses_mfa(rows, row)) {
-        (true, true) => &["role", "mfa"],
-        (true, false) => &["role"],
-        (false, true) => &["mfa"],
-        (false, false) => &[],
-    }
 }
 
 /// One profile a line, the marks in a column after the names.

@@ -1,4 +1,4 @@
-//! One module per subcommand.
+//! One module per subcommand, and what several of them share: no command imports another.
 
 pub mod completions;
 pub mod doctor;
@@ -10,9 +10,19 @@ pub mod setup;
 pub mod status;
 pub mod unset;
 
+use std::future::Future;
 use std::io::Write;
+use std::sync::OnceLock;
+use std::time::Duration;
 
+use crate::cli::{ExportArgs, MfaProcessArgs};
+use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::profile::{Overrides, Profiles};
+use crate::prompt::Prompter;
+use crate::session::{self, Asked, CodeFrom, Note, Request};
+use crate::shell::Shell;
+use crate::{duration, time};
 
 /// Write the shell code in one piece. A closed stdout (`mfa-env dev | head -0`) is a quiet
 /// failure: nothing can be said on a pipe nobody reads.
@@ -23,6 +33,24 @@ pub fn write_stdout(text: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::quiet()),
         Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
     }
+}
+
+/// Run a call of the async core (STS, IAM, a session) to its end on this thread: the one-shot
+/// commands' way in. One current-thread runtime serves the whole run, so that calls made one
+/// after another (setup's) share their connections.
+pub fn block_on<F: Future>(future: F) -> Result<F::Output> {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    let runtime = match RUNTIME.get() {
+        Some(runtime) => runtime,
+        None => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::new(format!("cannot start the network runtime: {e}")))?;
+            RUNTIME.get_or_init(|| runtime)
+        }
+    };
+    Ok(runtime.block_on(future))
 }
 
 /// Name an endpoint other than AWS's own (the line from `Sts::notice` or `Iam::notice`)
@@ -40,4 +68,104 @@ pub fn say(text: &str) {
         "mfa-env: {}",
         crate::error::printable(text)
     );
+}
+
+/// The profile named on the command line of export or exec.
+pub fn profile_name(args: &ExportArgs) -> Result<&str> {
+    args.profile
+        .as_deref()
+        .ok_or_else(|| Error::new("no profile given").hint("name one: mfa-env PROFILE"))
+}
+
+/// The line that ends a new session's export or exec: until when it lasts.
+pub fn say_valid_until(name: &str, expiration: i64) {
+    let now = time::now();
+    say(&format!(
+        "{name} session valid until {} ({})",
+        time::clock(expiration, now),
+        duration::human(Duration::from_secs(
+            u64::try_from(expiration - now).unwrap_or(0)
+        ))
+    ));
+}
+
+/// The shell that evaluates the output: the one the shell function from `mfa-env init` names
+/// (_MFA_ENV_EVAL), else the parent process (the shell running `$(...)` or `| source`) by its
+/// program, then by its name, else $SHELL, else bash (see `Shell::detect`).
+pub fn detect_shell(env: &Env) -> Shell {
+    if let Some(shell) = env.get(EVAL_VAR).and_then(Shell::from_process_name) {
+        return shell;
+    }
+    let parent = format!("/proc/{}", std::os::unix::process::parent_id());
+    let program = std::fs::read_link(format!("{parent}/exe")).ok();
+    // A shell upgraded while it runs shows as `/usr/bin/bash (deleted)`.
+    let program = program
+        .as_ref()
+        .and_then(|p| p.file_name()?.to_str())
+        .map(|name| name.trim_end_matches(" (deleted)"));
+    let name = std::fs::read_to_string(format!("{parent}/comm")).ok();
+    Shell::detect(program, name.as_deref(), env.get("SHELL"))
+}
+
+/// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.
+pub const EVAL_VAR: &str = "_MFA_ENV_EVAL";
+
+/// The request that export's and exec's command line makes, for codes asked with `ask`.
+pub fn request<'p>(
+    args: &ExportArgs,
+    profiles: &Profiles,
+    ask: &'p mut session::Ask,
+    env: &Env,
+) -> Result<Request<'p>> {
+    let asked = Asked {
+        profile: profile_name(args)?,
+        overrides: Overrides {
+            region: args.region.as_deref(),
+            serial_number: args.serial_number.as_deref(),
+            role_arn: args.role_arn.as_deref(),
+            external_id: args.external_id.as_deref(),
+            role_session_name: args.role_session_name.as_deref(),
+        },
+        duration: args.duration,
+        force: args.force,
+        min_ttl: args.min_ttl,
+    };
+    Request::new(
+        profiles,
+        &asked,
+        code_from(args.code.as_deref(), &args.mfa_process, ask),
+        env,
+    )
+}
+
+/// Where the command line says the code comes from: --code, --mfa-process (else the
+/// profile's mfa_process), else `ask`.
+pub fn code_from<'p>(
+    code: Option<&str>,
+    args: &MfaProcessArgs,
+    ask: &'p mut session::Ask,
+) -> CodeFrom<'p> {
+    CodeFrom {
+        code: code.map(str::to_owned),
+        mfa_process: args.mfa_process.clone(),
+        mfa_process_timeout: Duration::from_secs(args.mfa_process_timeout),
+        ask,
+    }
+}
+
+/// Codes asked for on the terminal (/dev/tty), which is opened when the first is needed.
+pub fn terminal() -> impl FnMut(&str) -> Result<String> + Send {
+    let mut prompter = None;
+    move |prompt: &str| {
+        let prompter = match &mut prompter {
+            Some(prompter) => prompter,
+            None => prompter.insert(Prompter::open()?),
+        };
+        prompter.code(prompt)
+    }
+}
+
+/// Show a note of the session core on stderr.
+pub fn note(note: Note) {
+    say(&note.to_string());
 }

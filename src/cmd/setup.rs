@@ -4,15 +4,14 @@
 use std::time::Duration;
 
 use crate::cli::SetupArgs;
-use crate::cmd::export::{prompt_text, with_code};
-use crate::cmd::{announce, say};
+use crate::cmd::{announce, block_on, code_from, note, say, terminal};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
-use crate::mfa_process;
 use crate::profile::edit::{self as config_edit, Edit};
 use crate::profile::{self, Chain, Endpoint, Key, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
+use crate::session;
 use crate::sts::{Signer, Sts};
 
 /// The session --verify opens and drops at once: GetSessionToken's shortest.
@@ -63,18 +62,17 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     }
 
     if args.verify {
-        let code = mfa_process::code_before_prompt(
-            args.code.as_deref(),
-            &args.mfa_process,
-            name,
-            profile.get(Key::MfaProcess),
-            env,
-        )?;
+        let mut ask = terminal();
+        let mut from = code_from(args.code.as_deref(), &args.mfa_process, &mut ask);
+        let mut codes = from.ready(name, profile.get(Key::MfaProcess), env, &mut note)?;
         // The session proves the device and the keys work together; it is dropped unseen.
-        with_code(code.as_deref(), &prompt_text(name, &serial), |code| {
-            iam.sts()
-                .get_session_token(&signer, &serial, code, VERIFY_DURATION)
-        })?;
+        let prompt = session::prompt(name, &serial);
+        let (iam, signer, serial) = (&iam, &signer, &serial);
+        block_on(codes.call(&prompt, &mut note, move |code| async move {
+            let sts = iam.sts();
+            sts.get_session_token(signer, serial, &code, VERIFY_DURATION)
+                .await
+        }))??;
         say(&format!(
             "verified: STS accepted a code from {serial}; `eval \"$(mfa-env {name})\"` will work"
         ));
@@ -108,15 +106,15 @@ impl Devices<'_> {
     }
 
     fn list(&self) -> Result<Listed> {
-        let identity = self.sts().get_caller_identity(self.signer)?;
+        let identity = block_on(self.sts().get_caller_identity(self.signer))??;
         say(&format!(
             "the keys of profile '{}' belong to {}",
-            self.name, identity.arn
+            self.keys.profile, identity.arn
         ));
         let user = iam::user_name(&identity.arn);
         let iam = Iam::new(self.keys, self.region, &self.endpoint)?;
         announce(iam.notice());
-        let listed = iam.list_mfa_devices(user);
+        let listed = block_on(iam.list_mfa_devices(user))?;
         Ok((user.map(str::to_owned), listed))
     }
 }

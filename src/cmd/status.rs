@@ -10,7 +10,7 @@ use crate::duration::human;
 use crate::env::Env;
 use crate::error::{Error, Result, printable};
 use crate::format::json_string;
-use crate::held::{Held, NoSession, mask};
+use crate::session::{Held, NoSession, mask};
 use crate::time;
 
 pub fn run(args: &StatusArgs, env: &Env) -> Result<()> {

@@ -2,11 +2,11 @@
 
 use std::io::IsTerminal;
 
-use crate::cmd::export::{SET, detect_shell};
-use crate::cmd::{say, write_stdout};
+use crate::cmd::{detect_shell, say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
+use crate::session::SET;
 
 pub fn run(format: Option<Format>, env: &Env) -> Result<()> {
     let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));

@@ -58,6 +58,18 @@ pub fn uses_mfa(rows: &[Row], row: &Row) -> bool {
     }
 }
 
+/// `role` when the profile assumes a role, `mfa` when its session takes an MFA code (a
+/// role's may come from its source profile's device): what `list` and completion show.
+/// `rows` are all the rows, sorted.
+pub fn marks(row: &Row, rows: &[Row]) -> &'static [&'static str] {
+    match (row.get(Key::RoleArn).is_some(), uses_mfa(rows, row)) {
+        (true, true) => &["role", "mfa"],
+        (true, false) => &["role"],
+        (false, true) => &["mfa"],
+        (false, false) => &[],
+    }
+}
+
 // The secret access key is shown as present or absent, never as its value.
 impl std::fmt::Debug for Row<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -14,10 +14,11 @@
 //! with aws-config's.
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use aws_config::profile::ProfileSet;
 use aws_runtime::env_config::file::EnvConfigFileKind;
+use zeroize::Zeroize;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -79,12 +80,14 @@ impl File {
             }
         };
         let mut text = String::from_utf8(bytes).map_err(|e| {
-            Error::new(format!(
+            let error = Error::new(format!(
                 "cannot read {}: it is not UTF-8 text (invalid byte at offset {})",
                 path.display(),
                 e.utf8_error().valid_up_to()
             ))
-            .hint("save the file as UTF-8 text")
+            .hint("save the file as UTF-8 text");
+            e.into_bytes().zeroize();
+            error
         })?;
         // Editors on Windows start files with a byte-order mark; the AWS parsers would take it
         // for part of the first line.
@@ -92,7 +95,7 @@ impl File {
             text.drain(..'\u{feff}'.len_utf8());
         }
         if let Cow::Owned(dedented) = dedent_properties(&text) {
-            text = dedented;
+            std::mem::replace(&mut text, dedented).zeroize();
         }
         Ok(File {
             path,
@@ -102,6 +105,15 @@ impl File {
 
     pub fn exists(&self) -> bool {
         self.contents.is_some()
+    }
+}
+
+/// The text holds the long-term secrets of every profile: cleared when it is dropped.
+impl Drop for File {
+    fn drop(&mut self) {
+        if let Some(text) = &mut self.contents {
+            text.zeroize();
+        }
     }
 }
 
@@ -150,23 +162,32 @@ impl std::fmt::Debug for Profiles {
 }
 
 /// Where a file is: the environment variable's path (with `~/` expanded), else the default.
-fn file_path(env: &Env, var: &str, default: &str) -> PathBuf {
+/// A `~` is the home directory from `Env::home`, never the working directory's `./~`.
+fn file_path(env: &Env, var: &str, default: &str) -> Result<PathBuf> {
     let raw = env.get(var).unwrap_or(default);
-    match (raw.strip_prefix("~/"), env.home()) {
-        (Some(rest), Some(home)) => Path::new(&home).join(rest),
-        _ if raw == "~" => env.home().map(PathBuf::from).unwrap_or_default(),
-        _ => PathBuf::from(raw),
-    }
+    let Some(rest) = raw.strip_prefix("~/").or((raw == "~").then_some("")) else {
+        return Ok(PathBuf::from(raw));
+    };
+    let home = env.home().map_err(|why| {
+        Error::new(format!("cannot tell where {raw} is: {why}")).hint(
+            "set HOME to your home directory (an absolute path), or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE to the files",
+        )
+    })?;
+    Ok(if rest.is_empty() {
+        home
+    } else {
+        home.join(rest)
+    })
 }
 
 /// The config and credentials files, where the environment (or the default) puts them.
 pub(crate) fn read_files(env: &Env) -> Result<(File, File)> {
-    let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config"))?;
+    let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config")?)?;
     let credentials = File::read(file_path(
         env,
         "AWS_SHARED_CREDENTIALS_FILE",
         "~/.aws/credentials",
-    ))?;
+    )?)?;
     Ok((config, credentials))
 }
 
@@ -222,6 +243,25 @@ impl Profiles {
             credentials,
             readings,
         })
+    }
+
+    /// Done with the files once the profile is resolved: their texts, which hold the
+    /// long-term secret of every profile, are cleared and freed now. A file aws-config read
+    /// is left for the exit to return: its strings are aws-config's, out of reach for
+    /// clearing, and freeing them one hash map at a time would not clear them either (it was
+    /// a tenth of an export's instructions on 10,000 profiles).
+    pub fn release(self) {
+        let Profiles {
+            config,
+            credentials,
+            readings,
+        } = self;
+        for reading in readings {
+            if let Reading::Parsed(set) = reading {
+                std::mem::forget(set);
+            }
+        }
+        drop((config, credentials));
     }
 
     /// Whether the scan read both files (aws-config read none).
@@ -471,5 +511,77 @@ impl std::fmt::Debug for Profile<'_> {
         f.debug_struct("Profile")
             .field("name", &self.name())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn file_texts_are_cleared_when_dropped_and_released_once_resolved() {
+        const MARKER: &str = "fileSECRET+marker/0000000000000000000001";
+        let dir = tempfile::tempdir().unwrap();
+        let texts: [&[u8]; 4] = [
+            b"[dev]\naws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",
+            b"\xef\xbb\xbf[dev]\naws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",
+            b"[dev]\n  aws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",
+            b"[dev]\naws_secret_access_key = fileSECRET+marker/0000000000000000000001\n\xff",
+        ];
+        for text in texts {
+            let path = dir.path().join("credentials");
+            std::fs::write(&path, text).unwrap();
+            let freed = crate::secret::freed::holding(MARKER, || drop(File::read(path)));
+            assert_eq!(freed, 0, "{:?}", String::from_utf8_lossy(text));
+        }
+        let credentials =
+            format!("[dev]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = {MARKER}\n");
+        let profiles = Profiles::from_texts(
+            "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n",
+            &credentials,
+        )
+        .unwrap();
+        let text = profiles.credentials.contents.as_deref().unwrap().as_ptr();
+        assert_eq!(
+            crate::secret::freed::block(text, || profiles.release()),
+            Some(true),
+            "the text is freed, and cleared"
+        );
+    }
+
+    #[test]
+    fn a_tilde_is_the_home_directory_never_the_working_directory() {
+        let path = |pairs: &[(&str, &str)], var| {
+            file_path(
+                &Env::from_pairs(pairs.iter().copied()),
+                var,
+                "~/.aws/config",
+            )
+        };
+        let home = [("HOME", "/home/me")];
+        assert_eq!(
+            path(&home, "AWS_CONFIG_FILE").unwrap(),
+            Path::new("/home/me/.aws/config")
+        );
+        let set = [("HOME", "/home/me"), ("AWS_CONFIG_FILE", "~")];
+        assert_eq!(
+            path(&set, "AWS_CONFIG_FILE").unwrap(),
+            Path::new("/home/me")
+        );
+        let set = [("AWS_CONFIG_FILE", "cfg/x")];
+        assert_eq!(path(&set, "AWS_CONFIG_FILE").unwrap(), Path::new("cfg/x"));
+        // HOME unset or empty: the password database's home, an absolute path.
+        for unset in [&[][..], &[("HOME", "")][..]] {
+            let found = path(unset, "AWS_CONFIG_FILE").unwrap();
+            assert!(found.is_absolute(), "{found:?}");
+            assert!(found.ends_with(".aws/config"), "{found:?}");
+        }
+        let err = path(&[("HOME", "~")], "AWS_CONFIG_FILE").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("HOME is '~', which is not an absolute path"),
+            "{err}"
+        );
     }
 }

@@ -84,6 +84,27 @@ impl Test {
             .sts(server)
     }
 
+    /// The export most tests run: the dev profile, its code on the command line, bash
+    /// statements, STS at `server`.
+    pub fn export(server: &StsServer) -> Test {
+        Test::dev(server).args(["dev", "--code", "123456", "--shell", "bash"])
+    }
+
+    /// The environment of a shell that evaluated `mfa-env PROFILE` `left` seconds before its
+    /// session expires.
+    pub fn holding(self, profile: &str, left: i64) -> Test {
+        let expiration = mfa_env::time::rfc3339(mfa_env::time::now() + left);
+        self.env("MFA_ENV_PROFILE", profile)
+            .env("MFA_ENV_ACCOUNT", "123456789012")
+            .env("MFA_ENV_ACCESS_KEY_ID", "ASIAHELDSESSION00042")
+            .env("AWS_ACCESS_KEY_ID", "ASIAHELDSESSION00042")
+            .env("AWS_SECRET_ACCESS_KEY", "heldSecret")
+            .env("AWS_SESSION_TOKEN", "heldToken")
+            .env("AWS_CREDENTIAL_EXPIRATION", &expiration)
+            .env("AWS_SESSION_EXPIRATION", &expiration)
+            .env("AWS_REGION", "eu-west-1")
+    }
+
     pub fn home(&self) -> PathBuf {
         self.dir.path().join("home")
     }

@@ -146,6 +146,18 @@ impl Pty {
         self.master = None;
     }
 
+    /// Set the terminal's local flags, as `stty` sets them.
+    pub fn set_lflags(&self, flags: libc::tcflag_t) {
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(
+            unsafe { libc::tcgetattr(self.slave.as_raw_fd(), &mut t) },
+            0
+        );
+        t.c_lflag = flags;
+        let rc = unsafe { libc::tcsetattr(self.slave.as_raw_fd(), libc::TCSANOW, &t) };
+        assert_eq!(rc, 0);
+    }
+
     /// The terminal's local flags (echo, canonical mode), to check they are left as found.
     pub fn lflags(&self) -> libc::tcflag_t {
         let mut t: libc::termios = unsafe { std::mem::zeroed() };

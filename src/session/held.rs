@@ -1,5 +1,6 @@
-//! The session this shell already holds, read from its environment alone: no config file, no
-//! network. `status` shows it, and `export` and `exec` keep it instead of asking for a code.
+//! A session in a shell's environment: the variables export sets, and the session this shell
+//! already holds, read back from them alone (no config file, no network). `status` shows it,
+//! and `export` and `exec` keep it instead of asking for a code.
 //!
 //! Besides its keys, export records what the session is (profile, role, account, and the key
 //! it was issued with): a request is answered by the held session only when all of it matches,
@@ -8,7 +9,50 @@
 use std::time::Duration;
 
 use crate::env::Env;
+use crate::sts::Session;
 use crate::time;
+
+/// The variables export sets, in the documented order: the session, its region, and what
+/// the session is (read back by `Held`).
+pub const SET: [&str; 11] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_SESSION_EXPIRATION",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "MFA_ENV_PROFILE",
+    "MFA_ENV_ROLE",
+    "MFA_ENV_ACCOUNT",
+    "MFA_ENV_ACCESS_KEY_ID",
+];
+
+/// Variables that export removes: a profile variable left behind makes some tools prefer the
+/// profile's keys to the exported session; AWS_SECURITY_TOKEN is the old name of the token.
+pub const UNSET: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
+
+/// Each of SET with its value; MFA_ENV_ROLE and MFA_ENV_ACCOUNT are empty when there is none,
+/// so that a new session replaces what an older one recorded.
+pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 11] {
+    let expiration = time::rfc3339(session.expiration);
+    let region = id.region.unwrap_or_default();
+    let values = [
+        session.access_key_id.clone(),
+        session.secret_access_key.expose().to_owned(),
+        session.session_token.expose().to_owned(),
+        expiration.clone(),
+        expiration,
+        region.to_owned(),
+        region.to_owned(),
+        id.profile.to_owned(),
+        id.role.unwrap_or_default().to_owned(),
+        id.account.unwrap_or_default().to_owned(),
+        session.access_key_id.clone(),
+    ];
+    let mut values = values.into_iter();
+    SET.map(|name| (name, values.next().unwrap_or_default()))
+}
 
 /// What a session is, besides its keys and its expiry: exported with it, and compared with
 /// what a later request asks for.

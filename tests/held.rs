@@ -1,0 +1,207 @@
+//! Keeping the session the shell holds: kept while it serves the request, renewed when it
+//! does not (another profile, role, account or region, too little time left, --force).
+
+use crate::support::shells::{ALL, Sh};
+use crate::support::*;
+/// The statements that remove the profile variables, as bash reads them.
+const UNSET_PROFILE: &str =
+    "unset AWS_PROFILE\nunset AWS_DEFAULT_PROFILE\nunset AWS_SECURITY_TOKEN\n";
+
+/// A role session's identity, as export records it.
+const READ_ONLY: &str = "arn:aws:iam::123456789012:role/ReadOnly";
+
+#[test]
+fn a_held_session_with_time_left_is_kept() {
+    let server = StsServer::start();
+    let out = Test::dev(&server)
+        .holding("dev", 3 * 3600)
+        .args(["dev", "-s", "bash"])
+        .ok();
+    // Kept, the profile variables are still removed: one set since would win over the keys.
+    assert_eq!(out.stdout, UNSET_PROFILE);
+    assert!(
+        out.stderr
+            .starts_with("mfa-env: this shell holds a session for dev until ")
+            && out
+                .stderr
+                .contains(" (3h left); nothing to do (--force renews it)\n"),
+        "{}",
+        out.stderr
+    );
+    let kept: &[&[&str]] = &[
+        // The region asked for is the one held.
+        &["--region", "eu-west-1"],
+        // As long as asked for, but for --min-ttl: asking again for what was just obtained.
+        &["-d", "3h"],
+        &["-d", "3h9m"],
+        &["-d", "3h50m", "--min-ttl", "1h"],
+    ];
+    for args in kept {
+        let out = Test::dev(&server)
+            .holding("dev", 3 * 3600)
+            .args(["dev", "-s", "bash"])
+            .args(args.iter())
+            .ok();
+        assert_eq!(out.stdout, UNSET_PROFILE, "{args:?}");
+    }
+    // The role held is the one asked for, on the command line or in the profile.
+    let role = |test: Test| test.env("MFA_ENV_ROLE", READ_ONLY);
+    role(Test::dev(&server).holding("dev", 3 * 3600))
+        .args(["dev", "-s", "bash", "--role-arn", READ_ONLY])
+        .ok();
+    let config = format!("{CONFIG}[profile ro]\nrole_arn = {READ_ONLY}\nsource_profile = dev\n");
+    role(Test::dev(&server).holding("ro", 3 * 3600))
+        .config(&config)
+        .args(["ro", "-s", "bash"])
+        .ok();
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_kept_session_still_removes_a_profile_chosen_since() {
+    let server = StsServer::start();
+    for sh in ALL {
+        let script = match sh {
+            Sh::Fish => "$MFA_ENV dev | source; and env -0",
+            _ => "eval \"$(\"$MFA_ENV\" dev)\" && env -0",
+        };
+        let run = Test::dev(&server)
+            .holding("dev", 3 * 3600)
+            .env("AWS_PROFILE", "bob")
+            .env("AWS_DEFAULT_PROFILE", "bob")
+            .shell(sh, script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert!(
+            run.stderr.contains("holds a session for dev"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.env.contains_key("AWS_PROFILE"), "{}", sh.name());
+        assert!(
+            !run.env.contains_key("AWS_DEFAULT_PROFILE"),
+            "{}",
+            sh.name()
+        );
+        assert_eq!(
+            run.env.get("AWS_ACCESS_KEY_ID").map(String::as_str),
+            Some("ASIAHELDSESSION00042")
+        );
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn the_kept_message_reads_for_any_profile_name() {
+    let server = StsServer::start();
+    let config = CONFIG.replace("[profile dev]", "[profile alice]");
+    let out = Test::dev(&server)
+        .holding("alice", 3600)
+        .config(&config)
+        .credentials(&CREDENTIALS.replace("[dev]", "[alice]"))
+        .args(["alice", "-s", "bash"])
+        .ok();
+    out.stderr_has(&["this shell holds a session for alice until"]);
+    assert!(!out.stderr.contains("a alice"), "{}", out.stderr);
+}
+
+#[test]
+fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
+    let server = StsServer::start();
+    type Env = &'static [(&'static str, &'static str)];
+    let renewals: &[(&str, i64, Env, &[&str])] = &[
+        ("dev", 3 * 3600, &[], &["--force"]),
+        ("dev", 9 * 60, &[], &[]),
+        ("dev", 25 * 60, &[], &["--min-ttl", "30m"]),
+        ("prod", 3 * 3600, &[], &[]),
+        ("dev", 3 * 3600, &[], &["--region", "us-west-2"]),
+        // A role asked for on the command line is another identity than the held session's.
+        (
+            "dev",
+            3 * 3600,
+            &[],
+            &["--role-arn", "arn:aws:iam::210987654321:role/Admin"],
+        ),
+        // ...and so is the profile's own identity after a role session (no role asked).
+        ("dev", 3 * 3600, &[("MFA_ENV_ROLE", READ_ONLY)], &[]),
+        // Another account: the profile's MFA device is in 123456789012.
+        ("dev", 3 * 3600, &[("MFA_ENV_ACCOUNT", "210987654321")], &[]),
+        // Keys another tool put in the environment are not the session's.
+        (
+            "dev",
+            3 * 3600,
+            &[("AWS_ACCESS_KEY_ID", "ASIAOTHERTOOL0000001")],
+            &[],
+        ),
+        // A session from before identities were recorded.
+        ("dev", 3 * 3600, &[("MFA_ENV_ACCESS_KEY_ID", "")], &[]),
+        // A region set since, when the profile names its own: a new session sets the profile's.
+        ("dev", 3 * 3600, &[("AWS_REGION", "us-west-2")], &[]),
+        // An explicit length longer than what is left (by more than --min-ttl).
+        ("dev", 30 * 60, &[], &["-d", "12h"]),
+        ("dev", 3 * 3600, &[], &["-d", "3h11m"]),
+        // The data formats go to other readers, not to this shell.
+        ("dev", 3 * 3600, &[], &["--format", "json"]),
+        ("dev", 3 * 3600, &[], &["--format", "process"]),
+    ];
+    for (profile, left, vars, args) in renewals {
+        let mut test = Test::dev(&server).holding(profile, *left);
+        for (name, value) in *vars {
+            test = test.env(name, value);
+        }
+        let out = test.args(["dev", "-c", "123456"]).args(args.iter()).ok();
+        assert!(
+            out.stdout.contains("ASIATESTSESSIONKEY01"),
+            "{vars:?} {args:?}"
+        );
+        assert!(
+            out.stderr.contains("dev session valid until"),
+            "{vars:?} {args:?}"
+        );
+        assert_eq!(server.requests().pop().unwrap().access_key(), KEY_ID);
+    }
+    assert_eq!(server.requests().len(), renewals.len());
+    // A session missing its token is not kept.
+    Test::dev(&server)
+        .holding("dev", 3 * 3600)
+        .env("AWS_SESSION_TOKEN", "")
+        .args(["dev", "-c", "123456"])
+        .ok();
+    assert_eq!(server.requests().len(), renewals.len() + 1);
+}
+
+#[test]
+fn a_role_session_then_the_profile_alone_gets_the_profiles_own_session() {
+    // As a user does it: a role session, then the plain profile, in the real shells.
+    let server = StsServer::start();
+    for sh in ALL {
+        let script = [
+            crate::init::load_init(sh),
+            &format!("mfa-env dev --code 123456 --role-arn {READ_ONLY}\n"),
+            "mfa-env dev --code 123456\n",
+            "env -0\n",
+        ]
+        .concat();
+        let run = Test::dev(&server).shell(sh, &script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert!(!run.stderr.contains("nothing to do"), "{}", run.stderr);
+        assert_eq!(
+            run.env
+                .get("MFA_ENV_ROLE")
+                .map(String::as_str)
+                .unwrap_or(""),
+            "",
+            "{}",
+            sh.name()
+        );
+        assert_eq!(
+            run.env.get("MFA_ENV_ACCOUNT").map(String::as_str),
+            Some("123456789012")
+        );
+    }
+    let actions: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.action().to_owned())
+        .collect();
+    assert_eq!(actions, ["AssumeRole", "GetSessionToken"].repeat(ALL.len()));
+}
