@@ -206,7 +206,7 @@ const DIFFERENCES: &[(&str, &str)] = &[
 
 /// Files that aws-config alone refuses and mfa-env reads as botocore does, by one step of the
 /// AWS CLI's taken before aws-config's parser: keys indented under their header are keys
-/// (`dedent_properties` in src/profile.rs).
+/// (`dedent_properties` in src/profile/ini.rs).
 const READ_AS_THE_CLI_READS_THEM: &[&str] = &[
     "crlf-indented-keys-no-final-newline.ini",
     "indented-keys.ini",

@@ -8,7 +8,7 @@ use crate::cmd::{announce, block_on, code_from, note, say, terminal};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{self, Iam};
-use crate::profile::edit::{self as config_edit, Edit};
+use crate::profile::edit::Edit;
 use crate::profile::{self, Chain, Endpoint, Key, LongTermKeys, Profiles};
 use crate::prompt::Prompter;
 use crate::session;
@@ -270,7 +270,7 @@ fn edit(profiles: &Profiles, name: &str, serial: &str) -> Result<(&'static str, 
         ))
         .hint("run setup again"));
     };
-    let edit = config_edit::set(text, name, "mfa_serial", serial);
+    let edit = profile::edit::set(text, name, "mfa_serial", serial);
     if !edit.unchanged {
         check(profiles, name, serial, &edit)?;
     }
@@ -294,7 +294,7 @@ fn write(profiles: &Profiles, (bom, edit): &(&str, Edit), dry_run: bool) -> Resu
     } else {
         let mut bytes = bom.as_bytes().to_vec();
         bytes.extend_from_slice(edit.text.as_bytes());
-        config_edit::write_atomic(path, &bytes)?;
+        profile::edit::write_atomic(path, &bytes)?;
         let what = if edit.created_section {
             "added the section"
         } else {
