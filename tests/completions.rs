@@ -93,6 +93,7 @@ fn complete_script(sh: Sh, init: bool, lines: &[&str]) -> String {
         Sh::Bash => "eval \"$(command mfa-env completions bash)\"\n",
         Sh::Fish => "command mfa-env completions fish | source\n",
         Sh::Zsh => unreachable!("zsh completes through zpty"),
+        _ => unreachable!("bash and fish only"),
     });
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
@@ -122,7 +123,7 @@ fn complete_script(sh: Sh, init: bool, lines: &[&str]) -> String {
                     script.push_str("printf '[profile dragon]\\n' >> $AWS_CONFIG_FILE\n");
                 }
             }
-            Sh::Zsh => unreachable!(),
+            _ => unreachable!(),
         }
     }
     script.push_str("env -0\n");
@@ -243,6 +244,7 @@ fn every_shell_loads_its_script_without_a_word() {
             Sh::Bash => "eval \"$(mfa-env completions bash)\"",
             Sh::Zsh => "autoload -Uz compinit; compinit -u -D; eval \"$(mfa-env completions zsh)\"",
             Sh::Fish => "mfa-env completions fish | source",
+            _ => unreachable!("the other shells load theirs in the tests below"),
         };
         let script = format!("{}{load}\nenv -0", load_init(sh));
         let run = profiles().shell(sh, &script);
