@@ -820,7 +820,7 @@ fn init_prints_the_scripts_of_the_new_shells_by_every_name() {
 
 /// Type `lines` into an interactive elvish, one at a time, each after the prompt came back.
 /// The last line should write what the test reads into a file: the screen is full of escapes.
-fn elvish_typed(test: &Test, lines: &[&str]) {
+pub fn elvish_typed(test: &Test, lines: &[&str]) {
     use crate::support::pty::{Pty, Wiring};
     let pty = Pty::open();
     let mut cmd = std::process::Command::new(Sh::Elvish.program());
