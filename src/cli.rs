@@ -111,10 +111,15 @@ pub enum Command {
 
 const INIT_HELP: &str = "\
 Add to the shell's start-up file:
-  bash  ~/.bashrc                   eval \"$(mfa-env init bash)\"
-  zsh   ~/.zshrc                    eval \"$(mfa-env init zsh)\"
-  fish  ~/.config/fish/config.fish  mfa-env init fish | source
-  pwsh  $PROFILE                    mfa-env init powershell | Out-String | Invoke-Expression";
+  bash    ~/.bashrc                   eval \"$(mfa-env init bash)\"
+  zsh     ~/.zshrc                    eval \"$(mfa-env init zsh)\"
+  sh      the file $ENV names         eval \"$(mfa-env init sh)\"
+  fish    ~/.config/fish/config.fish  mfa-env init fish | source
+  tcsh    ~/.tcshrc                   eval \"`mfa-env init tcsh`\"
+  elvish  ~/.config/elvish/rc.elv     eval (mfa-env init elvish | slurp)
+  xonsh   ~/.xonshrc                  execx($(mfa-env init xonsh))
+  nu      config.nu                   mkdir ($nu.user-autoload-dirs | first); mfa-env init nu | save -f ($nu.user-autoload-dirs | first | path join mfa-env.nu)
+  pwsh    $PROFILE                    mfa-env init powershell | Out-String | Invoke-Expression";
 
 const COMPLETIONS_HELP: &str = "\
 Load them from the shell's start-up file:
@@ -122,13 +127,16 @@ Load them from the shell's start-up file:
   zsh   ~/.zshrc, after compinit    eval \"$(mfa-env completions zsh)\"
   fish  ~/.config/fish/completions/mfa-env.fish   (mfa-env completions fish > that file)
   pwsh  $PROFILE                    mfa-env completions powershell | Out-String | Invoke-Expression
-  elvish ~/.config/elvish/rc.elv    eval (mfa-env completions elvish | slurp)";
+  elvish ~/.config/elvish/rc.elv    eval (mfa-env completions elvish | slurp)
+  nu    config.nu                   source ($nu.default-config-dir | path join mfa-env-completions.nu)
+        (saved once with: mfa-env completions nu | save -f ($nu.default-config-dir | path join mfa-env-completions.nu))";
 
 /// What export prints.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct FormatArg {
-    /// What to print: shell statements for bash, zsh, fish or powershell (pwsh), or json,
-    /// dotenv, or process (credential_process JSON)
+    /// What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish,
+    /// xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process
+    /// (credential_process JSON)
     /// [default: the shell of the function from `mfa-env init`, else the parent process's
     /// shell (by its program, then its name), else $SHELL's, else bash]
     #[arg(
@@ -172,6 +180,8 @@ pub enum CompletionShell {
     #[value(alias = "pwsh")]
     Powershell,
     Elvish,
+    #[value(alias = "nu")]
+    Nushell,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -421,6 +431,32 @@ mod tests {
         assert!(
             Cli::try_parse_from(["mfa-env", "exec", "dev", "--format", "json", "env"]).is_err()
         );
+    }
+
+    #[test]
+    fn every_shell_is_a_format_by_its_names() {
+        for (name, format) in [
+            ("sh", Format::Sh),
+            ("posix", Format::Sh),
+            ("tcsh", Format::Tcsh),
+            ("csh", Format::Tcsh),
+            ("elvish", Format::Elvish),
+            ("xonsh", Format::Xonsh),
+            ("nu", Format::Nu),
+            ("nushell", Format::Nu),
+        ] {
+            let cli = Cli::try_parse_from(["mfa-env", "dev", "--shell", name]).unwrap();
+            assert_eq!(cli.format.format, Some(format), "{name}");
+        }
+        for name in ["nu", "nushell"] {
+            let cli = Cli::try_parse_from(["mfa-env", "completions", name]).unwrap();
+            assert!(matches!(
+                cli.command,
+                Some(Command::Completions {
+                    shell: CompletionShell::Nushell
+                })
+            ));
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use crate::error::Result;
 use crate::shell::Shell;
 
 /// The choice behind `--format` (alias `--shell`).
@@ -14,8 +15,21 @@ pub enum Format {
     Bash,
     /// `export NAME=VALUE` statements for zsh
     Zsh,
+    /// `export NAME=VALUE` statements for POSIX sh (dash)
+    #[value(alias = "posix")]
+    Sh,
     /// `set -gx NAME VALUE` statements for fish
     Fish,
+    /// `setenv NAME VALUE;` statements for tcsh (no newline, ASCII only)
+    #[value(alias = "csh")]
+    Tcsh,
+    /// `set-env NAME VALUE` statements for elvish
+    Elvish,
+    /// `$NAME = VALUE` statements for xonsh
+    Xonsh,
+    /// A record for nushell's `mfa-env` command (from `mfa-env init nu`)
+    #[value(alias = "nushell")]
+    Nu,
     /// `$Env:NAME = VALUE` statements for PowerShell
     #[value(alias = "pwsh")]
     Powershell,
@@ -33,7 +47,12 @@ impl Format {
         match self {
             Format::Bash => Some(Shell::Bash),
             Format::Zsh => Some(Shell::Zsh),
+            Format::Sh => Some(Shell::Sh),
             Format::Fish => Some(Shell::Fish),
+            Format::Tcsh => Some(Shell::Tcsh),
+            Format::Elvish => Some(Shell::Elvish),
+            Format::Xonsh => Some(Shell::Xonsh),
+            Format::Nu => Some(Shell::Nu),
             Format::Powershell => Some(Shell::Powershell),
             Format::Json | Format::Dotenv | Format::Process => None,
         }
@@ -41,23 +60,21 @@ impl Format {
 
     pub fn name(self) -> &'static str {
         match self {
-            Format::Bash => "bash",
-            Format::Zsh => "zsh",
-            Format::Fish => "fish",
-            Format::Powershell => "powershell",
             Format::Json => "json",
             Format::Dotenv => "dotenv",
             Format::Process => "process",
+            shell => shell.shell().map_or("", Shell::name),
         }
     }
 
     /// The text for variables `set` (in order) and variables to remove. Only shells can remove
-    /// a variable; the data formats carry the values alone.
-    pub fn render(self, set: &[(&str, &str)], unset: &[&str]) -> String {
+    /// a variable; the data formats carry the values alone. Fails when a shell cannot receive
+    /// a value exactly (see `Shell::refuses`), before anything is printed.
+    pub fn render(self, set: &[(&str, &str)], unset: &[&str]) -> Result<String> {
         if let Some(shell) = self.shell() {
             return shell.render(set, unset);
         }
-        match self {
+        Ok(match self {
             Format::Json => {
                 let fields: Vec<String> = set
                     .iter()
@@ -73,8 +90,8 @@ impl Format {
                 out
             }
             Format::Process => process_json(set),
-            Format::Bash | Format::Zsh | Format::Fish | Format::Powershell => unreachable!(),
-        }
+            _ => unreachable!("the shells are rendered above"),
+        })
     }
 }
 
@@ -83,7 +100,12 @@ impl From<Shell> for Format {
         match shell {
             Shell::Bash => Format::Bash,
             Shell::Zsh => Format::Zsh,
+            Shell::Sh => Format::Sh,
             Shell::Fish => Format::Fish,
+            Shell::Tcsh => Format::Tcsh,
+            Shell::Elvish => Format::Elvish,
+            Shell::Xonsh => Format::Xonsh,
+            Shell::Nu => Format::Nu,
             Shell::Powershell => Format::Powershell,
         }
     }
@@ -208,19 +230,19 @@ mod tests {
             ("MFA_ENV_PROFILE", "dev"),
         ];
         assert_eq!(
-            Format::Json.render(&set, &["AWS_PROFILE"]),
+            Format::Json.render(&set, &["AWS_PROFILE"]).unwrap(),
             "{\"AWS_ACCESS_KEY_ID\":\"ASIA1\",\"AWS_SECRET_ACCESS_KEY\":\"s\\\"\",\"AWS_SESSION_TOKEN\":\"t\",\"AWS_CREDENTIAL_EXPIRATION\":\"2099-01-02T03:04:05Z\",\"MFA_ENV_PROFILE\":\"dev\"}\n"
         );
         assert_eq!(
-            Format::Process.render(&set, &[]),
+            Format::Process.render(&set, &[]).unwrap(),
             "{\"Version\":1,\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s\\\"\",\"SessionToken\":\"t\",\"Expiration\":\"2099-01-02T03:04:05Z\"}\n"
         );
         assert_eq!(
-            Format::Dotenv.render(&set[..2], &["AWS_PROFILE"]),
+            Format::Dotenv.render(&set[..2], &["AWS_PROFILE"]).unwrap(),
             "AWS_ACCESS_KEY_ID=\"ASIA1\"\nAWS_SECRET_ACCESS_KEY=\"s\\\"\"\n"
         );
         assert_eq!(
-            Format::Fish.render(&set[..1], &["X"]),
+            Format::Fish.render(&set[..1], &["X"]).unwrap(),
             "set -gx AWS_ACCESS_KEY_ID 'ASIA1'\nset -e -g X; set -qU X; and echo 'mfa-env: fish keeps a universal X (set -U) for every session; it was left as it is: remove it with `set -eU X`' >&2; or true\n"
         );
     }

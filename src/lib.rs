@@ -32,7 +32,9 @@ pub use secret::Secret;
 /// Run the command line; every outcome is either output on stdout or an `Error`.
 pub fn run(cli: cli::Cli) -> Result<()> {
     let env = Env::real();
-    cmd::init::check_evaluated(&cli, &env)?;
+    if cmd::init::check_evaluated(&cli, &env)? == cmd::init::Evaluated::Answered {
+        return Ok(());
+    }
     match cli.command {
         Some(cli::Command::Export { args, format }) => cmd::export::run(&args, format.format, &env),
         Some(cli::Command::Exec(args)) => cmd::exec::run(&args, &env),

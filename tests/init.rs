@@ -4,24 +4,58 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::shells::{assert_session, expected, hostile};
-use crate::support::shells::{ALL, Sh};
+use crate::support::shells::{ALL, EVERY, MORE, Sh};
 use crate::support::*;
 
 /// The scripts as committed: one for bash and zsh, one for fish.
 fn script_path(sh: Sh) -> PathBuf {
-    let ext = if sh == Sh::Fish { "fish" } else { "sh" };
+    let ext = match sh {
+        Sh::Bash | Sh::Zsh => "sh",
+        Sh::Dash => "posix.sh",
+        Sh::Fish => "fish",
+        Sh::Tcsh => "tcsh",
+        Sh::Elvish => "elv",
+        Sh::Xonsh => "xsh",
+        Sh::Nu => "nu",
+    };
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("shell/mfa-env.{ext}"))
 }
 
+/// The shells whose function a script can load (elvish's is for its interactive shell only,
+/// and is run through a terminal below).
+pub const FUNCTIONS: [Sh; 7] = [
+    Sh::Bash,
+    Sh::Zsh,
+    Sh::Dash,
+    Sh::Fish,
+    Sh::Tcsh,
+    Sh::Xonsh,
+    Sh::Nu,
+];
+
 /// Shell code that puts the binary's directory first on PATH (the function runs the binary by
 /// name, as a user's shell would find it), then loads the function as the README says.
+/// nushell sources the committed script, which `init nu` prints (tested below): it cannot run
+/// the binary and read its output as code in one script.
 pub fn load_init(sh: Sh) -> &'static str {
+    static NU: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "$env.PATH = ($env.PATH | prepend ($env.MFA_ENV | path dirname)); source '{}'\n",
+            script_path(Sh::Nu).display()
+        )
+    });
     match sh {
         Sh::Bash => "PATH=\"${MFA_ENV%/*}:$PATH\"; eval \"$(mfa-env init bash)\"\n",
         Sh::Zsh => "PATH=\"${MFA_ENV%/*}:$PATH\"; eval \"$(mfa-env init zsh)\"\n",
+        // The alias takes effect from the next line on.
+        Sh::Dash => "PATH=\"${MFA_ENV%/*}:$PATH\"; eval \"$(mfa-env init sh)\"\n",
         Sh::Fish => {
             "set -gx PATH (string replace -r '/[^/]*$' '' -- $MFA_ENV) $PATH; mfa-env init fish | source\n"
         }
+        Sh::Tcsh => "set path = ($MFA_ENV:h $path)\neval \"`mfa-env init tcsh`\"\n",
+        Sh::Xonsh => "$PATH.insert(0, $MFA_ENV.rsplit('/', 1)[0])\nexecx($(mfa-env init xonsh))\n",
+        Sh::Nu => &NU,
+        Sh::Elvish => unreachable!("elvish's function is loaded in its interactive shell"),
     }
 }
 
@@ -29,26 +63,54 @@ pub fn load_init(sh: Sh) -> &'static str {
 pub fn keep_status(sh: Sh, name: &str) -> String {
     match sh {
         Sh::Fish => format!("set -gx {name} $status\n"),
-        _ => format!("export {name}=$?\n"),
+        Sh::Tcsh => format!("setenv {name} $status\n"),
+        Sh::Bash | Sh::Zsh | Sh::Dash => format!("export {name}=$?\n"),
+        Sh::Elvish | Sh::Xonsh | Sh::Nu => unreachable!("use run_keep"),
     }
 }
 
-/// `NAME=$(command)` in that shell.
+/// Run `command`, then keep its status in the variable `name`. In elvish and nushell a failure
+/// is an exception that carries the status; xonsh keeps it in the pipeline object.
+pub fn run_keep(sh: Sh, command: &str, name: &str) -> String {
+    match sh {
+        Sh::Elvish => format!(
+            "try {{ {command}; set-env {name} 0 }} catch e {{ set-env {name} (to-string $e[reason][exit-status]) }}\n"
+        ),
+        Sh::Nu => format!(
+            "try {{ {command}; $env.{name} = '0' }} catch {{ $env.{name} = ($env.LAST_EXIT_CODE | into string) }}\n"
+        ),
+        Sh::Xonsh => format!("__r = ![{command}]\n${name} = str(__r.returncode)\n"),
+        _ => format!("{command}\n{}", keep_status(sh, name)),
+    }
+}
+
+/// `NAME=$(command)` in that shell (one line of output, its newline dropped).
 fn capture(sh: Sh, name: &str, command: &str) -> String {
     match sh {
         Sh::Fish => format!("set -gx {name} ({command} | string collect)\n"),
-        _ => format!("export {name}=\"$({command})\"\n"),
+        Sh::Tcsh => format!("setenv {name} \"`{command}`\"\n"),
+        Sh::Elvish => format!("set-env {name} ({command})\n"),
+        Sh::Xonsh => format!("${name} = $({command}).rstrip('\\n')\n"),
+        Sh::Nu => format!("$env.{name} = ({command} | str trim --right)\n"),
+        Sh::Bash | Sh::Zsh | Sh::Dash => format!("export {name}=\"$({command})\"\n"),
     }
 }
 
 fn set_var(sh: Sh, name: &str, value: &str) -> String {
     match sh {
         Sh::Fish => format!("set -gx {name} '{value}'\n"),
-        _ => format!("export {name}='{value}'\n"),
+        Sh::Tcsh => format!("setenv {name} '{value}'\n"),
+        Sh::Elvish => format!("set-env {name} '{value}'\n"),
+        Sh::Xonsh => format!("${name} = '{value}'\n"),
+        Sh::Nu => format!("$env.{name} = '{value}'\n"),
+        Sh::Bash | Sh::Zsh | Sh::Dash => format!("export {name}='{value}'\n"),
     }
 }
 
-const DUMP: &str = "env -0\n";
+/// The environment, NUL-separated, on stdout.
+fn dump(sh: Sh) -> String {
+    format!("{} -0\n", sh.env_program())
+}
 
 #[track_caller]
 fn assert_exported(sh: Sh, env: &BTreeMap<String, String>, creds: &Creds) {
@@ -70,21 +132,32 @@ fn init_prints_the_committed_scripts() {
     let ps = Test::new().args(["init", "pwsh"]).ok();
     assert!(ps.stdout.contains("function mfa-env {"), "{}", ps.stdout);
     Test::new()
-        .args(["init", "tcsh"])
-        .fails(&["invalid value 'tcsh'"]);
+        .args(["init", "ksh"])
+        .fails(&["invalid value 'ksh'"]);
 }
 
 #[test]
 fn every_script_passes_its_shells_syntax_check() {
-    for sh in ALL {
+    for sh in EVERY {
         let path = script_path(sh);
         let mut cmd = std::process::Command::new(sh.program());
         match sh {
-            Sh::Bash => cmd.args(["--noprofile", "--norc", "-n"]),
-            Sh::Zsh => cmd.args(["-f", "-n"]),
-            Sh::Fish => cmd.args(["--no-config", "--no-execute"]),
+            Sh::Bash => cmd.args(["--noprofile", "--norc", "-n"]).arg(&path),
+            Sh::Zsh => cmd.args(["-f", "-n"]).arg(&path),
+            Sh::Dash => cmd.arg("-n").arg(&path),
+            Sh::Fish => cmd.args(["--no-config", "--no-execute"]).arg(&path),
+            Sh::Tcsh => cmd.args(["-f", "-n"]).arg(&path),
+            // The edit: module exists only in the interactive shell; the rest must compile.
+            Sh::Elvish => cmd.args(["-norc", "-compileonly"]).arg(&path),
+            Sh::Xonsh => cmd.args(["--no-rc", "-c"]).arg(format!(
+                "compile(open('{}').read(), 'mfa-env.xsh', 'exec')",
+                path.display()
+            )),
+            Sh::Nu => cmd
+                .args(["--no-config-file", "-c"])
+                .arg(format!("nu-check --debug '{}'", path.display())),
         };
-        let out = cmd.arg(&path).output().unwrap();
+        let out = cmd.output().unwrap();
         assert!(
             out.status.success() && out.stderr.is_empty(),
             "{} -n {}: {}",
@@ -107,7 +180,7 @@ fn the_function_exports_the_session_into_the_same_shell() {
             &set_var(sh, "AWS_SECURITY_TOKEN", "old"),
             "mfa-env dev --code 123456\n",
             &keep_status(sh, "RC"),
-            DUMP,
+            &dump(sh),
         ]
         .concat();
         let run = Test::dev(&server).shell(sh, &script);
@@ -145,7 +218,7 @@ fn eval_of_the_functions_output_still_exports_into_the_shell() {
             "eval \"$(mfa-env unset)\"\n",
             "export AFTER_UNSET=\"${MFA_ENV_PROFILE-gone}\"\n",
             "eval \"$(mfa-env dev --code 123456)\"\n",
-            DUMP,
+            &dump(sh),
         ]
         .concat();
         let run = Test::dev(&server).shell(sh, &script);
@@ -177,7 +250,7 @@ fn export_and_unset_through_the_function() {
             &keep_status(sh, "RC"),
             "mfa-env clear\n",
             &keep_status(sh, "RC_AGAIN"),
-            DUMP,
+            &dump(sh),
         ]
         .concat();
         let run = Test::dev(&server).shell(sh, &script);
@@ -217,7 +290,7 @@ fn a_failing_call_changes_nothing_and_returns_the_binarys_status() {
             // A usage error has its own status.
             "mfa-env dev --code 12\n",
             &keep_status(sh, "RC_USAGE"),
-            DUMP,
+            &dump(sh),
         ]
         .concat();
         let run = Test::dev(&server).shell(sh, &script);
@@ -260,7 +333,7 @@ fn help_version_formats_and_other_subcommands_pass_straight_through() {
                 "EXEC",
                 "mfa-env exec dev --code 123456 -- printenv MFA_ENV_PROFILE",
             ),
-            DUMP,
+            &dump(sh),
         ]
         .concat();
         let run = Test::dev(&server).shell(sh, &script);
@@ -298,7 +371,7 @@ fn redirecting_the_calls_stderr_silences_its_messages() {
             &keep_status(sh, "RC_FAIL"),
             "mfa-env dev --code 123456 2>/dev/null\n",
             &keep_status(sh, "RC"),
-            DUMP,
+            &dump(sh),
         ]
         .concat();
         let run = Test::dev(&server).shell(sh, &script);
@@ -325,7 +398,7 @@ fn running_it_again_while_the_shell_holds_the_session_asks_nothing() {
             // No code and no terminal: only a kept session can succeed.
             "mfa-env dev\n",
             &keep_status(sh, "RC"),
-            DUMP,
+            &dump(sh),
         ]
         .concat();
         let run = Test::dev(&server).shell(sh, &script);
@@ -410,6 +483,7 @@ fn loading_never_breaks_start_up_even_without_the_binary() {
             Sh::Zsh => {
                 "PATH=/usr/bin:/bin; command -v mfa-env >/dev/null && eval \"$(mfa-env init zsh)\""
             }
+            _ => unreachable!("see the_start_up_lines_of_the_docs_are_silent_without_the_binary"),
         };
         let run = Test::new().shell(sh, line);
         assert_eq!(run.stderr, "", "{}", sh.name());
@@ -432,7 +506,7 @@ fn the_binary_refuses_to_print_anything_but_statements_into_the_functions_eval()
         .args(["dev", "--format", "json"])
         .fails(&["not zsh code"]);
     Test::new()
-        .env("_MFA_ENV_EVAL", "tcsh")
+        .env("_MFA_ENV_EVAL", "ksh")
         .args(["unset"])
         .fails(&["names no shell"]);
     // What it evaluates comes in its shell, whatever the parent process is.
@@ -532,7 +606,7 @@ fn help_slipping_past_the_function_is_shown_and_nothing_is_evaluated() {
             &keep_status(sh, "RC_HELP"),
             "mfa-env -Vh\n",
             &keep_status(sh, "RC_VERSION"),
-            DUMP,
+            &dump(sh),
         ]
         .concat();
         let run = Test::dev(&StsServer::start()).shell(sh, &script);
@@ -617,4 +691,237 @@ fn fish_source_succeeds_when_nothing_was_there_to_remove() {
         run.stderr
     );
     assert!(!run.env.contains_key("AWS_SESSION_TOKEN"));
+}
+
+#[test]
+fn the_functions_of_the_new_shells_export_unset_and_fail_as_the_binary_does() {
+    let server = StsServer::start();
+    let creds = hostile();
+    for sh in FUNCTIONS.into_iter().filter(|sh| MORE.contains(sh)) {
+        server.always(Reply::Creds(creds.clone()));
+        let script = [
+            load_init(sh),
+            &set_var(sh, "AWS_PROFILE", "old"),
+            &set_var(sh, "AWS_SECURITY_TOKEN", "old"),
+            &run_keep(sh, "mfa-env dev --code 123456", "RC"),
+            &dump(sh),
+        ]
+        .concat();
+        let run = Test::dev(&server).shell(sh, &script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert_eq!(
+            run.env.get("RC").map(String::as_str),
+            Some("0"),
+            "{}",
+            sh.name()
+        );
+        assert!(
+            run.stderr.starts_with("mfa-env: dev session valid until")
+                && run.stderr.lines().count() == 1,
+            "{}: {}",
+            sh.name(),
+            run.stderr
+        );
+        assert_exported(sh, &run.env, &creds);
+        assert!(!run.env.keys().any(|k| k.contains("MFA_ENV_EVAL")));
+
+        // unset and clear remove it all; a status and a list pass through the function.
+        let script = [
+            load_init(sh),
+            &set_var(sh, "KEEP", "kept"),
+            &run_keep(sh, "mfa-env export dev --mfa-token 123456", "RC_EXPORT"),
+            &capture(sh, "HELD", "mfa-env status --prompt"),
+            &capture(sh, "LIST", "mfa-env list"),
+            &capture(sh, "JSON", "mfa-env dev --code 123456 --format json"),
+            &run_keep(sh, "mfa-env unset", "RC_UNSET"),
+            &run_keep(sh, "mfa-env clear", "RC_CLEAR"),
+            &dump(sh),
+        ]
+        .concat();
+        let run = Test::dev(&server).shell(sh, &script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        let var = |name: &str| run.env.get(name).map_or("", String::as_str).to_owned();
+        for rc in ["RC_EXPORT", "RC_UNSET", "RC_CLEAR"] {
+            assert_eq!(var(rc), "0", "{} {rc}: {}", sh.name(), run.stderr);
+        }
+        assert_eq!(var("HELD"), "dev 15m", "{}", sh.name());
+        assert_eq!(var("LIST"), "dev  mfa", "{}", sh.name());
+        assert!(
+            var("JSON").starts_with("{\"AWS_ACCESS_KEY_ID\":"),
+            "{}",
+            sh.name()
+        );
+        for name in ["AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "MFA_ENV_PROFILE"] {
+            assert!(!run.env.contains_key(name), "{} kept {name}", sh.name());
+        }
+        assert_eq!(var("KEEP"), "kept");
+
+        // A failure changes nothing and returns the binary's status: 1, or 2 for usage.
+        server.always(Reply::code_rejected());
+        let script = [
+            load_init(sh),
+            &set_var(sh, "AWS_PROFILE", "old"),
+            &run_keep(sh, "mfa-env dev --code 123456", "RC"),
+            &run_keep(sh, "mfa-env dev --code 12", "RC_USAGE"),
+            &dump(sh),
+        ]
+        .concat();
+        let run = Test::dev(&server).shell(sh, &script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert!(
+            run.stderr.contains("STS rejected the MFA code"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            run.env.get("RC").map(String::as_str),
+            Some("1"),
+            "{}",
+            sh.name()
+        );
+        assert_eq!(
+            run.env.get("RC_USAGE").map(String::as_str),
+            Some("2"),
+            "{}",
+            sh.name()
+        );
+        assert_eq!(run.env.get("AWS_PROFILE").map(String::as_str), Some("old"));
+        assert!(!run.env.contains_key("AWS_SESSION_TOKEN"), "{}", sh.name());
+    }
+}
+
+#[test]
+fn tcsh_help_and_version_reach_the_terminal_through_the_alias() {
+    // tcsh's alias evaluates every call; the binary answers help with the command that shows
+    // it, so `mfa-env --help` prints help and succeeds.
+    let script = [
+        load_init(Sh::Tcsh),
+        &capture(Sh::Tcsh, "VERSION", "mfa-env --version"),
+        &run_keep(Sh::Tcsh, "mfa-env dev -hh > /dev/null", "RC_HELP"),
+        &dump(Sh::Tcsh),
+    ]
+    .concat();
+    let run = Test::new().shell(Sh::Tcsh, &script);
+    assert!(run.status.success(), "{}", run.stderr);
+    assert_eq!(
+        run.env.get("VERSION").map(String::as_str),
+        Some(concat!("mfa-env ", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(
+        run.env.get("RC_HELP").map(String::as_str),
+        Some("0"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr, "");
+    // What the binary answers when the alias calls it.
+    let out = Test::new()
+        .env("_MFA_ENV_EVAL", "tcsh")
+        .args(["exec", "dev", "--", "echo", "it's!"])
+        .run();
+    assert_eq!(
+        out.stdout,
+        "\\mfa-env 'exec' 'dev' '--' 'echo' 'it'\\''s'\\!'';\n"
+    );
+}
+
+#[test]
+fn init_prints_the_scripts_of_the_new_shells_by_every_name() {
+    for (name, sh) in [
+        ("sh", Sh::Dash),
+        ("posix", Sh::Dash),
+        ("tcsh", Sh::Tcsh),
+        ("csh", Sh::Tcsh),
+        ("elvish", Sh::Elvish),
+        ("xonsh", Sh::Xonsh),
+        ("nu", Sh::Nu),
+        ("nushell", Sh::Nu),
+    ] {
+        let out = Test::new().args(["init", name]).ok();
+        assert_eq!(
+            out.stdout,
+            std::fs::read_to_string(script_path(sh)).unwrap(),
+            "{name}"
+        );
+    }
+    // eval joins the lines of tcsh's script into one, and an interactive tcsh runs `#` there.
+    let tcsh = std::fs::read_to_string(script_path(Sh::Tcsh)).unwrap();
+    assert!(
+        tcsh.lines().all(|l| !l.contains('#') && l.ends_with(';')),
+        "{tcsh}"
+    );
+}
+
+/// Type `lines` into an interactive elvish, one at a time, each after the prompt came back.
+/// The last line should write what the test reads into a file: the screen is full of escapes.
+pub fn elvish_typed(test: &Test, lines: &[&str]) {
+    use crate::support::pty::{Pty, Wiring};
+    let pty = Pty::open();
+    let mut cmd = std::process::Command::new(Sh::Elvish.program());
+    cmd.arg("-norc");
+    let sealed = test.command();
+    cmd.env_clear()
+        .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("MFA_ENV", BIN)
+        .env("TERM", "dumb")
+        .env("XDG_CONFIG_HOME", test.dir.path().join("xdg"))
+        .env("XDG_DATA_HOME", test.dir.path().join("xdg"))
+        .env("XDG_STATE_HOME", test.dir.path().join("xdg"))
+        .env("XDG_RUNTIME_DIR", test.dir.path().join("xdg"));
+    let mut child = pty.spawn(cmd, Wiring::Screen);
+    for (i, line) in lines.iter().enumerate() {
+        // elvish turns bracketed paste on each time it waits for a line.
+        pty.expect("\u{1b}[?2004h", i + 1);
+        pty.send(&format!("{line}\r"));
+    }
+    pty.send("exit\r");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "elvish did not exit:\n{}",
+            pty.screen()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_elvish_function_exports_in_the_interactive_shell() {
+    let server = StsServer::start();
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
+    let test = Test::dev(&server).env("AWS_PROFILE", "old");
+    let out = test.dir.path().join("out");
+    let o = out.display();
+    elvish_typed(
+        &test,
+        &[
+            "use path; set paths = [(path:dir $E:MFA_ENV) $@paths]",
+            "eval (mfa-env init elvish | slurp)",
+            "mfa-env dev --code 123456",
+            &format!("env -0 > {o}"),
+        ],
+    );
+    let env =
+        crate::support::shells::parse_env0(&std::fs::read(&out).expect("elvish wrote no dump"));
+    assert_exported(Sh::Elvish, &env, &creds);
+    assert!(!env.keys().any(|k| k.contains("MFA_ENV_EVAL")));
+    // unset removes it; a failure raises with the binary's status and loads nothing.
+    server.always(Reply::code_rejected());
+    elvish_typed(
+        &test,
+        &[
+            "use path; set paths = [(path:dir $E:MFA_ENV) $@paths]",
+            "eval (mfa-env init elvish | slurp)",
+            "set-env AWS_ACCESS_KEY_ID AKIAKEEP",
+            "try { mfa-env dev --code 123456 } catch e { set-env RC (to-string $e[reason][exit-status]) }",
+            "mfa-env unset",
+            &format!("env -0 > {o}"),
+        ],
+    );
+    let env = crate::support::shells::parse_env0(&std::fs::read(&out).unwrap());
+    assert_eq!(env.get("RC").map(String::as_str), Some("1"));
+    assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("old"));
+    assert!(!env.contains_key("AWS_ACCESS_KEY_ID"), "unset left the key");
 }

@@ -22,7 +22,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::support::moto::Moto;
-use crate::support::shells::{ALL, Sh};
+use crate::support::shells::{EVERY, Sh};
 
 /// Cases per shell and locale in every run (CI included); MFA_ENV_QUOTING_CASES asks for more.
 const CASES: usize = 5000;
@@ -92,7 +92,7 @@ const NASTY: &[char] = &[
     '🙂',
 ];
 
-fn value() -> impl Strategy<Value = String> {
+fn value() -> BoxedStrategy<String> {
     let ch = prop_oneof![
         4 => prop::sample::select(NASTY),
         3 => any::<char>(),
@@ -108,6 +108,31 @@ fn value() -> impl Strategy<Value = String> {
         // value would make generation, not the shells, the slow part).
         1 => (short, 100..2000usize).prop_map(|(s, n)| s.repeat(n)),
     ]
+    .boxed()
+}
+
+/// The values a shell is given: all of them, but for tcsh, which takes no newline and only
+/// ASCII (`Shell::refuses`); there each other character becomes an ASCII one, often a nasty
+/// one, so that the batch still weighs on what tcsh gives meaning to.
+fn value_for(sh: Sh) -> BoxedStrategy<String> {
+    if sh != Sh::Tcsh {
+        return value();
+    }
+    const TCSH_NASTY: &[u8] = b"'\\\"!$`\r\t *?[]{}();&|<>#~%^=:@/-";
+    value()
+        .prop_map(|v| {
+            v.chars()
+                .map(|c| {
+                    if c.is_ascii() && c != '\n' {
+                        c
+                    } else {
+                        let i = u32::from(c) as usize;
+                        char::from(TCSH_NASTY[i % TCSH_NASTY.len()])
+                    }
+                })
+                .collect()
+        })
+        .boxed()
 }
 
 /// What mfa-env would print in `format`, for variables V0..Vn holding `values`.
@@ -118,7 +143,7 @@ fn render(format: impl Into<Format>, values: &[String]) -> String {
         .map(String::as_str)
         .zip(values.iter().map(String::as_str))
         .collect();
-    format.into().render(&set, &[])
+    format.into().render(&set, &[]).unwrap()
 }
 
 /// A generator seeded with `seed`, so a failing batch can be made again.
@@ -129,53 +154,111 @@ fn runner(seed: &[u8; 32]) -> TestRunner {
     )
 }
 
-fn shell_of(sh: Sh) -> Shell {
-    match sh {
-        Sh::Bash => Shell::Bash,
-        Sh::Zsh => Shell::Zsh,
-        Sh::Fish => Shell::Fish,
-    }
-}
-
 /// Evaluate mfa-env's code for `values` in the real shell, and compare what it holds.
 fn eval_in(sh: Sh, locale: &str, values: &[String]) -> Result<(), String> {
-    eval_code(sh, locale, &render(shell_of(sh), values), values)
+    eval_code(sh, locale, &render(sh.shell(), values), values)
 }
 
-/// Evaluate `code` as users do (`eval "$(...)"`, `| source`), then print each of V0..Vn
-/// followed by NUL, and compare with `values`.
+/// Evaluate `code` as users do (`Shell::evaluate`: `eval "$(...)"`, `| source`, ...), then
+/// print each of V0..Vn and compare with `values`.
 fn eval_code(sh: Sh, locale: &str, code_text: &str, values: &[String]) -> Result<(), String> {
+    run_and_compare(sh, locale, code_text, values, |code| {
+        sh.shell().evaluate(&format!("cat '{}'", code.display()))
+    })
+}
+
+/// Evaluate `code` through the shell function from `mfa-env init` (the committed script),
+/// with a program named mfa-env on PATH that prints `code`, as the binary would.
+fn eval_through_function(sh: Sh, locale: &str, values: &[String]) -> Result<(), String> {
+    let code_text = render(sh.shell(), values);
+    run_and_compare(sh, locale, &code_text, values, |code| {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = code.with_file_name("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let fake = bin.join("mfa-env");
+        std::fs::write(&fake, format!("#!/bin/sh\nexec cat '{}'\n", code.display())).unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let script = |ext: &str| format!("{}/shell/mfa-env.{ext}", env!("CARGO_MANIFEST_DIR"));
+        let bin = bin.display();
+        match sh {
+            Sh::Bash | Sh::Zsh => {
+                format!("PATH='{bin}':$PATH; . '{}' && mfa-env dev", script("sh"))
+            }
+            // The alias takes effect from the next line on.
+            Sh::Dash => format!(
+                "PATH='{bin}':$PATH; . '{}'\nmfa-env dev",
+                script("posix.sh")
+            ),
+            Sh::Fish => format!(
+                "set -gx PATH '{bin}' $PATH; source '{}'; and mfa-env dev",
+                script("fish")
+            ),
+            Sh::Tcsh => format!(
+                "set path = ('{bin}' $path); eval \"`cat '{}'`\"\nmfa-env dev",
+                script("tcsh")
+            ),
+            Sh::Xonsh => format!(
+                "$PATH.insert(0, '{bin}')\nexecx($(cat '{}'))\nmfa-env dev",
+                script("xsh")
+            ),
+            Sh::Nu => format!(
+                "$env.PATH = ($env.PATH | prepend '{bin}'); source '{}'; mfa-env dev",
+                script("nu")
+            ),
+            Sh::Elvish => unreachable!("elvish's function is for the interactive shell"),
+        }
+    })
+}
+
+/// Run `evaluate(code file)` in the real shell, then print each of V0..Vn, each followed by
+/// NUL (by a newline in tcsh, whose values hold none), and compare with `values`.
+fn run_and_compare(
+    sh: Sh,
+    locale: &str,
+    code_text: &str,
+    values: &[String],
+    evaluate: impl FnOnce(&std::path::Path) -> String,
+) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     let code = dir.path().join("code");
     let dump = dir.path().join("dump");
     std::fs::write(&code, code_text).unwrap();
-    let lines: String = (0..values.len())
+    let n = values.len();
+    // The dump is a file: 5000 lines in one argument would pass the kernel's 128 KiB limit.
+    let lines: String = (0..n)
         .map(|i| match sh {
             Sh::Fish => format!("printf '%s\\0' $V{i}\n"),
-            _ => format!("printf '%s\\0' \"$V{i}\"\n"),
+            Sh::Bash | Sh::Zsh | Sh::Dash => format!("printf '%s\\0' \"$V{i}\"\n"),
+            // The builtin: an exec'd printf could not take a 200,000-byte argument.
+            Sh::Tcsh => format!("printenv V{i}\n"),
+            Sh::Elvish => format!("print (get-env V{i})\"\\x00\"\n"),
+            Sh::Xonsh | Sh::Nu => String::new(),
         })
         .collect();
     std::fs::write(&dump, lines).unwrap();
-    let mut cmd = Command::new(sh.program());
-    match sh {
-        Sh::Bash => cmd.args(["--noprofile", "--norc", "-c"]),
-        Sh::Zsh => cmd.args(["-f", "-c"]),
-        Sh::Fish => cmd.args(["--no-config", "-c"]),
+    let dump = dump.display();
+    let read_back = match sh {
+        Sh::Bash | Sh::Zsh | Sh::Dash => format!(". '{dump}'"),
+        Sh::Fish | Sh::Tcsh => format!("source '{dump}'"),
+        Sh::Elvish => format!("eval (slurp < '{dump}')"),
+        Sh::Xonsh => format!(
+            "import sys\nfor i in range({n}):\n    _ = sys.stdout.buffer.write(__xonsh__.env['V%d' % i].encode('utf-8') + b'\\0')\n"
+        ),
+        // One pass over the environment: `$env | get` per name copies it each time.
+        Sh::Nu => format!(
+            "$env | select ...(0..<{n} | each {{|i| $\"V($i)\" }}) | values | each {{|v| $v + (char nul) }} | str join | print -n"
+        ),
     };
-    match sh {
-        Sh::Fish => cmd.arg("cat $argv[1] | source; and source $argv[2]"),
-        _ => cmd.args(["eval \"$(cat \"$1\")\" && . \"$2\"", sh.name()]),
-    };
-    let out = cmd
-        .arg(&code)
-        .arg(&dump)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    let script = sh.then(&evaluate(&code), &read_back);
+    let out = sh
+        .command(&script)
         .env("HOME", dir.path())
         .env("XDG_CONFIG_HOME", dir.path())
         .env("XDG_DATA_HOME", dir.path())
         .env("LANG", locale)
         .env("LC_ALL", locale)
+        // xonsh runs dircolors for LS_COLORS, which fails once the environment is very large.
+        .env("LS_COLORS", "")
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -183,8 +266,9 @@ fn eval_code(sh: Sh, locale: &str, code_text: &str, values: &[String]) -> Result
     if !out.status.success() || !stderr.is_empty() {
         return Err(format!("status {:?}, stderr:\n{stderr}", out.status));
     }
-    let got: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
-    // The output ends with NUL, so the split ends with an empty piece.
+    let end = if sh == Sh::Tcsh { b'\n' } else { 0 };
+    let got: Vec<&[u8]> = out.stdout.split(|b| *b == end).collect();
+    // The output ends with the separator, so the split ends with an empty piece.
     if got.len() != values.len() + 1 || got.last() != Some(&&b""[..]) {
         return Err(format!(
             "{} values read back for {}",
@@ -203,12 +287,14 @@ fn eval_code(sh: Sh, locale: &str, code_text: &str, values: &[String]) -> Result
     Ok(())
 }
 
-/// The first value of `trees` that fails on its own, shrunk to a smallest failing value.
-fn shrink(sh: Sh, locale: &str, trees: &mut [impl ValueTree<Value = String>]) -> String {
-    let Some(tree) = trees
-        .iter_mut()
-        .find(|t| eval_in(sh, locale, &[t.current()]).is_err())
-    else {
+/// The first value of `trees` that fails `check` on its own, shrunk to a smallest failing
+/// value.
+fn shrink(
+    sh: Sh,
+    check: impl Fn(&[String]) -> Result<(), String>,
+    trees: &mut [impl ValueTree<Value = String>],
+) -> String {
+    let Some(tree) = trees.iter_mut().find(|t| check(&[t.current()]).is_err()) else {
         return "no single value fails alone: the values interfere".into();
     };
     // proptest's own shrinking loop: simplify while it still fails, step back when it passes.
@@ -218,7 +304,7 @@ fn shrink(sh: Sh, locale: &str, trees: &mut [impl ValueTree<Value = String>]) ->
     while more && steps < 1000 {
         steps += 1;
         let candidate = tree.current();
-        more = if eval_in(sh, locale, std::slice::from_ref(&candidate)).is_err() {
+        more = if check(std::slice::from_ref(&candidate)).is_err() {
             smallest = candidate;
             tree.simplify()
         } else {
@@ -228,8 +314,8 @@ fn shrink(sh: Sh, locale: &str, trees: &mut [impl ValueTree<Value = String>]) ->
     let value = smallest;
     format!(
         "smallest failing value: {value:?}\n{}\ncode:\n{}",
-        eval_in(sh, locale, std::slice::from_ref(&value)).unwrap_err(),
-        render(shell_of(sh), std::slice::from_ref(&value))
+        check(std::slice::from_ref(&value)).unwrap_err(),
+        render(sh.shell(), std::slice::from_ref(&value))
     )
 }
 
@@ -248,22 +334,43 @@ fn seed() -> [u8; 32] {
     seed
 }
 
+/// Evaluates a batch of values one way and says how they arrived.
+type Check = dyn Fn(&[String]) -> Result<(), String>;
+
 /// A batch of generated values, in a UTF-8 locale (as people use) and in the C locale (as
-/// scripts and cron often run).
+/// scripts and cron often run), then through the function from `mfa-env init`.
 #[track_caller]
 fn values_arrive_exactly(sh: Sh) {
     let seed = seed();
     let mut runner = runner(&seed);
+    let strategy = value_for(sh);
     let mut trees: Vec<_> = (0..cases())
-        .map(|_| value().new_tree(&mut runner).unwrap())
+        .map(|_| strategy.new_tree(&mut runner).unwrap())
         .collect();
     let values: Vec<String> = trees.iter().map(ValueTree::current).collect();
-    for locale in ["C.UTF-8", "C"] {
-        if let Err(e) = eval_in(sh, locale, &values) {
+    let mut checks: Vec<(&str, Box<Check>)> = vec![
+        (
+            "C.UTF-8",
+            Box::new(move |v: &[String]| eval_in(sh, "C.UTF-8", v)),
+        ),
+        ("C", Box::new(move |v: &[String]| eval_in(sh, "C", v))),
+    ];
+    // elvish's function lives in the interactive shell: init.rs runs it there.
+    if sh != Sh::Elvish {
+        checks.push((
+            "C.UTF-8, through the function from `mfa-env init`",
+            Box::new(move |v: &[String]| eval_through_function(sh, "C.UTF-8", v)),
+        ));
+    }
+    // tcsh's setenv takes time in proportion to the variables already set: 5000 in one shell
+    // take 7 s, 25 shells of 200 a few tenths.
+    let batch = if sh == Sh::Tcsh { 200 } else { values.len() };
+    for (how, check) in checks {
+        if let Some(e) = values.chunks(batch).find_map(|chunk| check(chunk).err()) {
             panic!(
-                "{} ({locale}) read a value differently: {e}\n{}\nreproduce with MFA_ENV_QUOTING_SEED={}",
+                "{} ({how}) read a value differently: {e}\n{}\nreproduce with MFA_ENV_QUOTING_SEED={}",
                 sh.name(),
-                shrink(sh, locale, &mut trees),
+                shrink(sh, check, &mut trees),
                 String::from_utf8_lossy(&seed)
             );
         }
@@ -281,8 +388,56 @@ fn generated_values_arrive_exactly_in_zsh() {
 }
 
 #[test]
+fn generated_values_arrive_exactly_in_dash() {
+    values_arrive_exactly(Sh::Dash);
+}
+
+#[test]
 fn generated_values_arrive_exactly_in_fish() {
     values_arrive_exactly(Sh::Fish);
+}
+
+#[test]
+fn generated_values_arrive_exactly_in_tcsh() {
+    values_arrive_exactly(Sh::Tcsh);
+}
+
+#[test]
+fn generated_values_arrive_exactly_in_elvish() {
+    values_arrive_exactly(Sh::Elvish);
+}
+
+#[test]
+fn generated_values_arrive_exactly_in_xonsh() {
+    values_arrive_exactly(Sh::Xonsh);
+}
+
+#[test]
+fn generated_values_arrive_exactly_in_nushell() {
+    values_arrive_exactly(Sh::Nu);
+}
+
+#[test]
+fn tcsh_refuses_exactly_what_it_cannot_receive() {
+    // Through eval "`...`" a newline arrives as a space; in the C locale, bytes of non-ASCII
+    // characters shift once the output is longer than one read. Both are refused by the
+    // quoter; everything else arrives (the property above).
+    for (value, refused) in [
+        ("a\nb", true),
+        ("é", true),
+        ("\u{2028}", true),
+        ("a\rb\t!'\\", false),
+    ] {
+        assert_eq!(Shell::Tcsh.refuses(value).is_some(), refused, "{value:?}");
+    }
+    // What tcsh would make of them, to show the refusals are needed.
+    let newline = ["a\nb".to_owned()];
+    let code = "setenv V0 'a\\\nb';\n";
+    assert!(eval_code(Sh::Tcsh, "C.UTF-8", code, &newline).is_err());
+    let long = ["é".repeat(5000)];
+    let code = format!("setenv V0 '{}';\n", long[0]);
+    assert!(eval_code(Sh::Tcsh, "C.UTF-8", &code, &long).is_ok());
+    assert!(eval_code(Sh::Tcsh, "C", &code, &long).is_err());
 }
 
 #[test]
@@ -293,8 +448,16 @@ fn very_long_values_arrive_exactly_in_every_shell() {
         format!("{}\\", "a'b\\c\"d$e`f!g\n".repeat(20_000)),
         "日本🙂".repeat(50_000),
     ];
-    for sh in ALL {
-        eval_in(sh, "C.UTF-8", &values).unwrap_or_else(|e| panic!("{}: {e}", sh.name()));
+    // tcsh takes ASCII without newlines: the same lengths in its alphabet.
+    let tcsh = vec![
+        "\\".repeat(200_001),
+        "'".repeat(100_000),
+        format!("{}\\", "a'b\\c\"d$e`f!g\t".repeat(20_000)),
+        "!~^#".repeat(50_000),
+    ];
+    for sh in EVERY {
+        let values = if sh == Sh::Tcsh { &tcsh } else { &values };
+        eval_in(sh, "C.UTF-8", values).unwrap_or_else(|e| panic!("{}: {e}", sh.name()));
     }
 }
 
@@ -302,13 +465,26 @@ fn very_long_values_arrive_exactly_in_every_shell() {
 fn the_harness_sees_a_wrong_value() {
     // The check must be able to fail: code from the wrong quoter is caught.
     let values = ["a\\\\b".to_owned()];
-    let bash_code = Shell::Bash.render(&[("V0", &values[0])], &[]);
+    let bash_code = Shell::Bash.render(&[("V0", &values[0])], &[]).unwrap();
     assert!(eval_code(Sh::Fish, "C", &bash_code, &values).is_err());
     let values = ["it's".to_owned()];
-    let fish_code = Shell::Fish.render(&[("V0", &values[0])], &[]);
+    let fish_code = Shell::Fish.render(&[("V0", &values[0])], &[]).unwrap();
     assert!(eval_code(Sh::Bash, "C", &fish_code, &values).is_err());
     assert!(eval_code(Sh::Zsh, "C", &fish_code, &values).is_err());
     assert!(eval_in(Sh::Fish, "C", &values).is_ok());
+    // tcsh expands `!` inside single quotes; elvish reads `\\` as two characters.
+    let values = ["a!b\\c".to_owned()];
+    let posix = values
+        .iter()
+        .map(|v| format!("setenv V0 '{v}';\n"))
+        .collect::<String>();
+    assert!(eval_code(Sh::Tcsh, "C", &posix, &values).is_err());
+    let xonsh_code = Shell::Xonsh.render(&[("V0", &values[0])], &[]).unwrap();
+    let elvish_code = xonsh_code.replace("$V0 = ", "set-env V0 ");
+    assert!(eval_code(Sh::Elvish, "C", &elvish_code, &values).is_err());
+    for sh in [Sh::Tcsh, Sh::Elvish, Sh::Xonsh, Sh::Nu, Sh::Dash] {
+        assert!(eval_in(sh, "C", &values).is_ok(), "{}", sh.name());
+    }
 }
 
 #[test]

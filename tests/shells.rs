@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::shells::{ALL, Sh};
+use crate::support::shells::{ALL, MORE, Sh};
 use crate::support::*;
 
 /// The values STS could send that are hardest for a quoter: all of its alphabet, with a
@@ -274,11 +274,12 @@ fn a_script_gets_its_interpreters_statements_whatever_the_login_shell() {
     // name, `./b.sh` with a fish login shell got fish statements, which bash cannot read.
     use std::os::unix::fs::PermissionsExt;
     let server = StsServer::start();
-    server.always(Reply::Creds(hostile()));
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
     let posix = "eval \"$(\"$MFA_ENV\" dev --code 123456)\" && env -0\n";
     for (interpreter, body, login, sh) in [
         ("bash", posix, "fish", Sh::Bash),
-        ("dash", posix, "fish", Sh::Bash),
+        ("dash", posix, "fish", Sh::Dash),
         ("zsh", posix, "fish", Sh::Zsh),
         (
             "fish",
@@ -301,6 +302,143 @@ fn a_script_gets_its_interpreters_statements_whatever_the_login_shell() {
             "{interpreter} with SHELL={login}: {}",
             run.stderr
         );
-        assert_session(sh, &run.env, &expected(&hostile(), "eu-west-1", "dev"));
+        assert_session(sh, &run.env, &expected(&creds, "eu-west-1", "dev"));
     }
+}
+
+/// How the shell runs the binary named by $MFA_ENV with `args`, as a command word.
+pub fn run_binary(sh: Sh, args: &str) -> String {
+    match sh {
+        Sh::Elvish => format!("(external $E:MFA_ENV) {args}"),
+        Sh::Xonsh => format!("@($MFA_ENV) {args}"),
+        Sh::Nu => format!("^$env.MFA_ENV {args}"),
+        _ => format!("$MFA_ENV {args}"),
+    }
+}
+
+/// As a user types it (`Shell::evaluate`), then the environment on stdout. In elvish and
+/// nushell a failing binary raises: the dump runs all the same, and shows what was loaded.
+fn evaluate_then_dump(sh: Sh, args: &str) -> String {
+    let evaluate = sh.shell().evaluate(&run_binary(sh, args));
+    let dump = format!("{} -0", sh.env_program());
+    match sh {
+        Sh::Elvish => format!("try {{ {evaluate} }} catch e {{ }}\n{dump}"),
+        Sh::Nu => format!("try {{ {evaluate} }} catch {{ }}\n{dump}"),
+        _ => format!("{evaluate}\n{dump}"),
+    }
+}
+
+#[test]
+fn the_new_shells_read_the_real_command_with_their_own_statements() {
+    // No --shell: each is detected from the parent process (xonsh by its name: its program
+    // is python3). Hostile values arrive exactly; AWS_PROFILE and the old token are removed.
+    let server = StsServer::start();
+    let creds = hostile();
+    server.always(Reply::Creds(creds.clone()));
+    for sh in MORE {
+        let run = Test::dev(&server)
+            .env("AWS_PROFILE", "old")
+            .env("AWS_DEFAULT_PROFILE", "old")
+            .env("AWS_SECURITY_TOKEN", "old")
+            .env("SHELL", "/bin/bash")
+            .shell(sh, &evaluate_then_dump(sh, "dev --code 123456"));
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert!(
+            run.stderr.starts_with("mfa-env: dev session valid until")
+                && run.stderr.lines().count() == 1,
+            "{}: {}",
+            sh.name(),
+            run.stderr
+        );
+        assert_session(sh, &run.env, &expected(&creds, "eu-west-1", "dev"));
+    }
+}
+
+#[test]
+fn the_new_shells_evaluate_nothing_on_failure() {
+    let server = StsServer::start();
+    server.always(Reply::code_rejected());
+    for sh in MORE {
+        let run = Test::dev(&server)
+            .env("AWS_PROFILE", "old")
+            .shell(sh, &evaluate_then_dump(sh, "dev --code 123456"));
+        assert!(
+            run.stderr.contains("STS rejected the MFA code"),
+            "{}: {}",
+            sh.name(),
+            run.stderr
+        );
+        assert_eq!(
+            run.env.get("AWS_PROFILE").map(String::as_str),
+            Some("old"),
+            "{}",
+            sh.name()
+        );
+        assert!(!run.env.contains_key("AWS_ACCESS_KEY_ID"), "{}", sh.name());
+    }
+}
+
+#[test]
+fn every_profile_name_the_aws_parser_accepts_arrives_in_every_shell() {
+    // All the characters a profile name may hold, in MFA_ENV_PROFILE of each shell.
+    let server = StsServer::start();
+    let name = "a%b@c:d+e/f.g-h_i";
+    for sh in crate::support::shells::EVERY {
+        let test = Test::new()
+            .config(&CONFIG.replace("dev", name))
+            .credentials(&CREDENTIALS.replace("[dev]", &format!("[{name}]")))
+            .sts(&server);
+        let run = test.shell(
+            sh,
+            &evaluate_then_dump(
+                sh,
+                &format!("export '{name}' --code 123456 -s {}", sh.format()),
+            ),
+        );
+        assert_eq!(
+            run.env.get("MFA_ENV_PROFILE").map(String::as_str),
+            Some(name),
+            "{}: {}",
+            sh.name(),
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_value_tcsh_cannot_receive_is_refused_before_anything_is_printed() {
+    // A role ARN from the command line is exported as MFA_ENV_ROLE; one with a character
+    // outside ASCII cannot reach tcsh exactly.
+    let server = StsServer::start();
+    let out = Test::dev(&server)
+        .args([
+            "dev",
+            "--code",
+            "123456",
+            "--role-arn",
+            "arn:aws:iam::210987654321:role/caf\u{e9}",
+            "-s",
+            "csh",
+        ])
+        .fails(&[
+            "the value of MFA_ENV_ROLE holds a character outside ASCII, which tcsh cannot receive exactly; nothing was printed",
+        ]);
+    assert_eq!(out.stdout, "");
+    // The same session for bash is printed.
+    let out = Test::dev(&server)
+        .args([
+            "dev",
+            "--code",
+            "123456",
+            "--role-arn",
+            "arn:aws:iam::210987654321:role/caf\u{e9}",
+            "-s",
+            "posix",
+        ])
+        .ok();
+    assert!(
+        out.stdout.contains("export MFA_ENV_ROLE="),
+        "{}",
+        out.stdout
+    );
 }

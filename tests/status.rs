@@ -229,6 +229,7 @@ fn the_documented_prompt_segments_show_the_session_in_each_shell() {
                     "{}set -gx SHOWN (string join '' (fish_right_prompt) '$ ')\nenv -0",
                     docs_block("# fish, ~/.config/fish/functions/fish_right_prompt.fish")
                 ),
+                _ => unreachable!("the docs show prompts for bash, zsh and fish"),
             };
             let script = format!("{}{script}", crate::init::load_init(sh));
             let run = Test::new()

@@ -37,6 +37,10 @@ fn command() -> clap::Command {
 
 /// The script that registers completion in `shell`. It calls `mfa-env` by name, found on PATH
 /// (or the function from `mfa-env init`, which passes completion requests straight through).
+///
+/// nushell's are static, from clap_complete_nushell: `extern` declarations of every
+/// subcommand and option (clap_complete has no dynamic completion for nushell), so profile
+/// names do not complete there.
 pub fn script(shell: CompletionShell) -> String {
     let completer: &dyn EnvCompleter = match shell {
         CompletionShell::Bash => &Bash,
@@ -44,6 +48,16 @@ pub fn script(shell: CompletionShell) -> String {
         CompletionShell::Fish => &Fish,
         CompletionShell::Powershell => &Powershell,
         CompletionShell::Elvish => &Elvish,
+        CompletionShell::Nushell => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                clap_complete_nushell::Nushell,
+                &mut command(),
+                BIN,
+                &mut buf,
+            );
+            return String::from_utf8(buf).expect("the scripts are UTF-8");
+        }
     };
     let mut buf = Vec::new();
     completer

@@ -36,7 +36,7 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     {
         // The shell ends as after a new session: a profile variable set since would make
         // some tools prefer the profile's keys to the session's.
-        write_stdout(&shell.render(&[], UNSET))?;
+        write_stdout(&shell.render(&[], UNSET)?)?;
         let now = time::now();
         say(&format!(
             "this shell holds a session for {name} until {} ({} left); nothing to do (--force renews it)",
@@ -55,7 +55,7 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
         )),
         _ => e,
     })?;
-    write_stdout(&render(format, &session, &req.identity()))?;
+    write_stdout(&render(format, &session, &req.identity())?)?;
     say_valid_until(name, session.expiration);
     Ok(())
 }
@@ -84,7 +84,7 @@ fn refuse_a_terminal(format: Format, name: &str) -> Result<()> {
         ))
         .hint(hint));
     };
-    let init = shell.evaluate(&format!("mfa-env init {}", Format::from(shell).name()));
+    let init = shell.init_line();
     Err(Error::new(format!(
         "stdout is a terminal: the {name} session would be shown on the screen, not exported; nothing was asked or printed"
     ))
@@ -117,8 +117,8 @@ fn command_for(name: &str, shell: Shell) -> String {
     format!("mfa-env {export}{word}")
 }
 
-/// The output, in the documented order.
-fn render(format: Format, session: &Session, id: &Identity) -> String {
+/// The output, in the documented order; fails when the shell cannot receive a value exactly.
+fn render(format: Format, session: &Session, id: &Identity) -> Result<String> {
     let vars = variables(session, id);
     let set: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     format.render(&set, UNSET)

@@ -5,6 +5,12 @@
 //! `unset`, and only when the binary succeeds; it sets `_MFA_ENV_EVAL` to its shell for those
 //! calls, so that the binary prints that shell's statements and refuses to print anything else
 //! into an `eval` (see `check_evaluated`).
+//!
+//! tcsh has no functions, and its aliases reach `eval "`...`"` as one line, which leaves no
+//! room to look at the arguments. Its alias evaluates every call, and the binary answers a
+//! call it would not print statements for with the command that runs it without the alias
+//! (`\mfa-env 'list';`). The script has no comments: eval joins its lines into one, and an
+//! interactive tcsh reads `#` there as a command, not a comment.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -14,13 +20,17 @@ use crate::cmd::EVAL_VAR;
 use crate::cmd::write_stdout;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::format::Format;
 use crate::shell::Shell;
 
 pub fn script(shell: Shell) -> &'static str {
     match shell {
         Shell::Bash | Shell::Zsh => include_str!("../../shell/mfa-env.sh"),
+        Shell::Sh => include_str!("../../shell/mfa-env.posix.sh"),
         Shell::Fish => include_str!("../../shell/mfa-env.fish"),
+        Shell::Tcsh => include_str!("../../shell/mfa-env.tcsh"),
+        Shell::Elvish => include_str!("../../shell/mfa-env.elv"),
+        Shell::Xonsh => include_str!("../../shell/mfa-env.xsh"),
+        Shell::Nu => include_str!("../../shell/mfa-env.nu"),
         Shell::Powershell => include_str!("../../shell/mfa-env.ps1"),
     }
 }
@@ -36,22 +46,42 @@ pub fn run(shell: Shell) -> Result<()> {
 /// help flag from a profile's arguments, and evaluating the text would run it (`-Vh` exported
 /// a profile named after the version number).
 pub fn help_or_version(err: &clap::Error) -> ExitCode {
-    if Env::real().get(EVAL_VAR).is_none() {
+    let evaluated = Env::real().get(EVAL_VAR).map(Shell::from_process_name);
+    if evaluated.is_none() {
         // A closed stdout (`mfa-env --help | head -1`) leaves nothing to report.
         let _ = err.print();
         return ExitCode::SUCCESS;
+    }
+    // tcsh's alias evaluates every call: it gets the command that shows the text.
+    if evaluated == Some(Some(Shell::Tcsh)) {
+        return match answer_tcsh("help") {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                e.report();
+                e.exit_code()
+            }
+        };
     }
     let _ = write!(std::io::stderr().lock(), "{}", err.render());
     ExitCode::from(2)
 }
 
+/// What `check_evaluated` decided.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Evaluated {
+    /// Run the command as asked.
+    Proceed,
+    /// The call is answered (tcsh: the command that runs it without the alias was printed).
+    Answered,
+}
+
 /// When the shell function is about to evaluate stdout, make sure stdout will be statements
 /// for that shell. It is not when the function is older than the binary and takes a new
 /// subcommand for a profile name, or when it missed a --format: then fail, so that nothing is
-/// evaluated.
-pub fn check_evaluated(cli: &Cli, env: &Env) -> Result<()> {
+/// evaluated. tcsh's alias evaluates every call: it gets the command to run instead.
+pub fn check_evaluated(cli: &Cli, env: &Env) -> Result<Evaluated> {
     let Some(name) = env.get(EVAL_VAR) else {
-        return Ok(());
+        return Ok(Evaluated::Proceed);
     };
     let Some(shell) = Shell::from_process_name(name) else {
         return Err(
@@ -69,15 +99,52 @@ pub fn check_evaluated(cli: &Cli, env: &Env) -> Result<()> {
     };
     let statements = prints_statements && format.is_none_or(|f| f.shell() == Some(shell));
     if statements {
-        return Ok(());
+        return Ok(Evaluated::Proceed);
     }
-    let shell = Format::from(shell).name();
+    if shell == Shell::Tcsh {
+        answer_tcsh(what)?;
+        return Ok(Evaluated::Answered);
+    }
+    let bypass = bypass(shell);
+    let shell = shell.name();
     Err(Error::new(format!(
         "the {shell} function was about to evaluate the output of `mfa-env {what}`, which is not {shell} code"
     ))
     .hint(format!(
-        "reload the function (the line from `mfa-env init {shell}` in the start-up file), or run `command mfa-env {what} ...`"
+        "reload the function (the line from `mfa-env init {shell}` in the start-up file), or run `{bypass} {what} ...`"
     )))
+}
+
+/// How a person runs the program itself rather than the function of the same name.
+fn bypass(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash | Shell::Zsh | Shell::Sh | Shell::Fish => "command mfa-env",
+        Shell::Tcsh => "\\mfa-env",
+        Shell::Elvish => "e:mfa-env",
+        Shell::Nu => "^mfa-env",
+        // env(1) finds the program on PATH, past xonsh's aliases.
+        Shell::Xonsh => "env mfa-env",
+        Shell::Powershell => "& (Get-Command mfa-env -CommandType Application)",
+    }
+}
+
+/// Print, for tcsh's alias to evaluate, the command that runs this call again without the
+/// alias (a backslash before a word stops alias substitution): `\mfa-env 'list' '--json';`.
+fn answer_tcsh(what: &str) -> Result<()> {
+    let mut line = String::from("\\mfa-env");
+    for arg in std::env::args_os().skip(1) {
+        let arg = arg.to_str().filter(|a| Shell::Tcsh.refuses(a).is_none());
+        let Some(arg) = arg else {
+            return Err(Error::new(format!(
+                "an argument of `mfa-env {what}` cannot be passed on through the tcsh alias (a newline or a character outside ASCII)"
+            ))
+            .hint("run the program itself: \\mfa-env ..."));
+        };
+        line.push(' ');
+        line.push_str(&Shell::Tcsh.quote(arg));
+    }
+    line.push_str(";\n");
+    write_stdout(&line)
 }
 
 fn subcommand_name(command: &Command) -> &'static str {

@@ -15,9 +15,11 @@ pub fn run(format: Option<Format>, env: &Env) -> Result<()> {
             "unset prints statements that remove variables, and {} has none",
             format.name()
         ))
-        .hint("pick a shell: --format bash, zsh, fish or powershell"));
+        .hint(
+            "pick a shell: --format bash, zsh, sh, fish, tcsh, elvish, xonsh, nu or powershell",
+        ));
     };
-    write_stdout(&shell.render(&[], &SET))?;
+    write_stdout(&shell.render(&[], &SET)?)?;
     // Nothing secret to keep off a terminal, but nothing removed either: say so.
     if std::io::stdout().is_terminal() {
         say(&format!(

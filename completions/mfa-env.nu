@@ -1,0 +1,182 @@
+module completions {
+
+  def "nu-complete mfa-env format" [] {
+    [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" "json" "dotenv" "process" ]
+  }
+
+  # Export an MFA-authenticated AWS session into the current shell, and write nothing to disk
+  export extern mfa-env [
+    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
+    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
+    --force                   # Open a new session even when this shell holds one for the profile
+    --min-ttl: string         # A session this shell holds is kept while it has more than this left
+    --role-arn: string        # Assume this role with the profile's credentials, without editing any file
+    --external-id: string     # The ExternalId the role's trust policy asks for [default: the profile's external_id]
+    --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --format(-f): string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --shell: string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --help(-h)                # Print help (see more with '--help')
+    --version(-V)             # Print version
+    profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
+  ]
+
+  def "nu-complete mfa-env export format" [] {
+    [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" "json" "dotenv" "process" ]
+  }
+
+  # Export a session (what `mfa-env PROFILE` does); reaches a profile named like a subcommand
+  export extern "mfa-env export" [
+    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
+    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
+    --force                   # Open a new session even when this shell holds one for the profile
+    --min-ttl: string         # A session this shell holds is kept while it has more than this left
+    --role-arn: string        # Assume this role with the profile's credentials, without editing any file
+    --external-id: string     # The ExternalId the role's trust policy asks for [default: the profile's external_id]
+    --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --format(-f): string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --shell: string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --help(-h)                # Print help (see more with '--help')
+    profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
+  ]
+
+  # Run a command with the session in its environment (no shell, nothing exported)
+  export extern "mfa-env exec" [
+    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
+    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
+    --force                   # Open a new session even when this shell holds one for the profile
+    --min-ttl: string         # A session this shell holds is kept while it has more than this left
+    --role-arn: string        # Assume this role with the profile's credentials, without editing any file
+    --external-id: string     # The ExternalId the role's trust policy asks for [default: the profile's external_id]
+    --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --help(-h)                # Print help (see more with '--help')
+    profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
+    ...command: string        # The command and its arguments, passed unchanged [default: $SHELL, else /bin/sh]
+  ]
+
+  # Show this shell's session, from its environment alone; exit 1 when there is none
+  export extern "mfa-env status" [
+    --prompt                  # A short segment for the prompt, such as `dev 42m`, or nothing without a session
+    --json                    # One JSON object for scripts
+    --help(-h)                # Print help
+  ]
+
+  # List the profiles of ~/.aws/config and ~/.aws/credentials, marking MFA devices and roles
+  export extern "mfa-env list" [
+    --json                    # One JSON array of objects instead of text
+    --help(-h)                # Print help
+  ]
+
+  def "nu-complete mfa-env init shell" [] {
+    [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" ]
+  }
+
+  # Print the shell integration: a function that makes `mfa-env PROFILE` export by itself
+  export extern "mfa-env init" [
+    --help(-h)                # Print help (see more with '--help')
+    shell: string@"nu-complete mfa-env init shell"
+  ]
+
+  def "nu-complete mfa-env completions shell" [] {
+    [ "bash" "zsh" "fish" "powershell" "elvish" "nushell" ]
+  }
+
+  # Print the completion script for a shell (profile names complete too)
+  export extern "mfa-env completions" [
+    --help(-h)                # Print help
+    shell: string@"nu-complete mfa-env completions shell"
+  ]
+
+  # Find the profile's MFA device and write its mfa_serial into the config file
+  export extern "mfa-env setup" [
+    --serial-number: string   # The MFA device's ARN: skip the IAM lookup and write this one
+    --dry-run                 # Show the line that would be written, and write nothing
+    --verify                  # Then ask for a code and call GetSessionToken to prove the setup works (no session is printed)
+    --code(-c): string        # The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    --mfa-token: string       # The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    --region(-r): string      # The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --help(-h)                # Print help
+    profile: string           # The profile that holds the IAM user's long-term keys
+  ]
+
+  # Check a profile step by step and say how to fix what fails
+  export extern "mfa-env doctor" [
+    --region(-r): string      # The region to check with [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --help(-h)                # Print help
+    profile: string           # The profile to check
+  ]
+
+  def "nu-complete mfa-env unset format" [] {
+    [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" "json" "dotenv" "process" ]
+  }
+
+  # Print the statements that remove every variable export sets
+  export extern "mfa-env unset" [
+    --format(-f): string@"nu-complete mfa-env unset format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --shell: string@"nu-complete mfa-env unset format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --help(-h)                # Print help (see more with '--help')
+  ]
+
+  # Print this message or the help of the given subcommand(s)
+  export extern "mfa-env help" [
+  ]
+
+  # Export a session (what `mfa-env PROFILE` does); reaches a profile named like a subcommand
+  export extern "mfa-env help export" [
+  ]
+
+  # Run a command with the session in its environment (no shell, nothing exported)
+  export extern "mfa-env help exec" [
+  ]
+
+  # Show this shell's session, from its environment alone; exit 1 when there is none
+  export extern "mfa-env help status" [
+  ]
+
+  # List the profiles of ~/.aws/config and ~/.aws/credentials, marking MFA devices and roles
+  export extern "mfa-env help list" [
+  ]
+
+  # Print the shell integration: a function that makes `mfa-env PROFILE` export by itself
+  export extern "mfa-env help init" [
+  ]
+
+  # Print the completion script for a shell (profile names complete too)
+  export extern "mfa-env help completions" [
+  ]
+
+  # Find the profile's MFA device and write its mfa_serial into the config file
+  export extern "mfa-env help setup" [
+  ]
+
+  # Check a profile step by step and say how to fix what fails
+  export extern "mfa-env help doctor" [
+  ]
+
+  # Print the statements that remove every variable export sets
+  export extern "mfa-env help unset" [
+  ]
+
+  # Print this message or the help of the given subcommand(s)
+  export extern "mfa-env help help" [
+  ]
+
+}
+
+export use completions *
