@@ -280,16 +280,14 @@ fn export_and_unset_through_the_function() {
 fn a_failing_call_changes_nothing_and_returns_the_binarys_status() {
     let server = StsServer::start();
     server.always(Reply::code_rejected());
-    for sh in ALL {
+    for sh in FUNCTIONS {
         let script = [
             load_init(sh),
             &set_var(sh, "AWS_PROFILE", "old"),
             &set_var(sh, "AWS_ACCESS_KEY_ID", "AKIAKEEP"),
-            "mfa-env dev --code 123456\n",
-            &keep_status(sh, "RC"),
+            &run_keep(sh, "mfa-env dev --code 123456", "RC"),
             // A usage error has its own status.
-            "mfa-env dev --code 12\n",
-            &keep_status(sh, "RC_USAGE"),
+            &run_keep(sh, "mfa-env dev --code 12", "RC_USAGE"),
             &dump(sh),
         ]
         .concat();
@@ -306,13 +304,20 @@ fn a_failing_call_changes_nothing_and_returns_the_binarys_status() {
             "{}",
             sh.name()
         );
-        assert_eq!(run.env.get("RC_USAGE").map(String::as_str), Some("2"));
+        assert_eq!(
+            run.env.get("RC_USAGE").map(String::as_str),
+            Some("2"),
+            "{}",
+            sh.name()
+        );
         assert_eq!(run.env.get("AWS_PROFILE").map(String::as_str), Some("old"));
         assert_eq!(
             run.env.get("AWS_ACCESS_KEY_ID").map(String::as_str),
-            Some("AKIAKEEP")
+            Some("AKIAKEEP"),
+            "{}",
+            sh.name()
         );
-        assert!(!run.env.contains_key("AWS_SESSION_TOKEN"));
+        assert!(!run.env.contains_key("AWS_SESSION_TOKEN"), "{}", sh.name());
     }
 }
 
@@ -694,7 +699,7 @@ fn fish_source_succeeds_when_nothing_was_there_to_remove() {
 }
 
 #[test]
-fn the_functions_of_the_new_shells_export_unset_and_fail_as_the_binary_does() {
+fn the_functions_of_the_new_shells_export_and_unset() {
     let server = StsServer::start();
     let creds = hostile();
     for sh in FUNCTIONS.into_iter().filter(|sh| MORE.contains(sh)) {
@@ -744,7 +749,13 @@ fn the_functions_of_the_new_shells_export_unset_and_fail_as_the_binary_does() {
         for rc in ["RC_EXPORT", "RC_UNSET", "RC_CLEAR"] {
             assert_eq!(var(rc), "0", "{} {rc}: {}", sh.name(), run.stderr);
         }
-        assert_eq!(var("HELD"), "dev 15m", "{}", sh.name());
+        // The fixture expires 15 minutes after it was made; the shells before took some time.
+        assert!(
+            ["dev 15m", "dev 14m"].contains(&var("HELD").as_str()),
+            "{}: {}",
+            sh.name(),
+            var("HELD")
+        );
         assert_eq!(var("LIST"), "dev  mfa", "{}", sh.name());
         assert!(
             var("JSON").starts_with("{\"AWS_ACCESS_KEY_ID\":"),
@@ -755,38 +766,6 @@ fn the_functions_of_the_new_shells_export_unset_and_fail_as_the_binary_does() {
             assert!(!run.env.contains_key(name), "{} kept {name}", sh.name());
         }
         assert_eq!(var("KEEP"), "kept");
-
-        // A failure changes nothing and returns the binary's status: 1, or 2 for usage.
-        server.always(Reply::code_rejected());
-        let script = [
-            load_init(sh),
-            &set_var(sh, "AWS_PROFILE", "old"),
-            &run_keep(sh, "mfa-env dev --code 123456", "RC"),
-            &run_keep(sh, "mfa-env dev --code 12", "RC_USAGE"),
-            &dump(sh),
-        ]
-        .concat();
-        let run = Test::dev(&server).shell(sh, &script);
-        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
-        assert!(
-            run.stderr.contains("STS rejected the MFA code"),
-            "{}",
-            run.stderr
-        );
-        assert_eq!(
-            run.env.get("RC").map(String::as_str),
-            Some("1"),
-            "{}",
-            sh.name()
-        );
-        assert_eq!(
-            run.env.get("RC_USAGE").map(String::as_str),
-            Some("2"),
-            "{}",
-            sh.name()
-        );
-        assert_eq!(run.env.get("AWS_PROFILE").map(String::as_str), Some("old"));
-        assert!(!run.env.contains_key("AWS_SESSION_TOKEN"), "{}", sh.name());
     }
 }
 
