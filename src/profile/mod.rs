@@ -180,6 +180,14 @@ fn file_path(env: &Env, var: &str, default: &str) -> Result<PathBuf> {
     })
 }
 
+/// Where the config and credentials files are, as the environment (or the default) says.
+pub fn file_paths(env: &Env) -> Result<(PathBuf, PathBuf)> {
+    Ok((
+        file_path(env, "AWS_CONFIG_FILE", "~/.aws/config")?,
+        file_path(env, "AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")?,
+    ))
+}
+
 /// The config and credentials files, where the environment (or the default) puts them.
 pub(crate) fn read_files(env: &Env) -> Result<(File, File)> {
     let config = File::read(file_path(env, "AWS_CONFIG_FILE", "~/.aws/config")?)?;

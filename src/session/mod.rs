@@ -10,12 +10,17 @@
 
 mod code;
 mod held;
+// Used by the agent and `exec --server`, which land next.
+#[allow(dead_code)]
+mod shared;
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 pub use code::{Ask, CODE_TRIES, CodeFrom, Codes, prompt};
 pub use held::{Held, Identity, NoSession, SET, UNSET, account, mask, variables};
+#[allow(unused_imports)]
+pub use shared::{Keep, Key, Memory, Origin, ROLE_RENEW, lasts, origin_note};
 
 use crate::duration;
 use crate::env::Env;
@@ -50,6 +55,10 @@ pub enum Note {
     ChainedLimit(Duration),
     /// The code given goes unused: no call of the role chain takes one.
     CodeUnused,
+    /// The session is one the agent (or this process) kept: no code, no call.
+    Kept,
+    /// The role is assumed from the MFA session the agent (or this process) kept: no code.
+    FromKeptMfa,
 }
 
 impl fmt::Display for Note {
@@ -68,6 +77,10 @@ impl fmt::Display for Note {
             Note::CodeUnused => {
                 f.write_str("no mfa_serial along the source_profile chain: the code is not used")
             }
+            Note::Kept => f.write_str("the session comes from the agent: no code needed"),
+            Note::FromKeptMfa => f.write_str(
+                "the role is assumed from the MFA session the agent holds: no code needed",
+            ),
         }
     }
 }
@@ -221,6 +234,17 @@ async fn session_token(
         .mfa_serial
         .as_deref()
         .ok_or_else(|| Error::new(format!("profile '{}' has no mfa_serial", r.name)))?;
+    session_token_with(duration, serial, codes, r, notes).await
+}
+
+/// GetSessionToken with `r`'s keys and the device `serial`, for `duration`.
+async fn session_token_with(
+    duration: Duration,
+    serial: &str,
+    codes: &mut Codes<'_>,
+    r: &Resolved,
+    notes: &mut Notes,
+) -> Result<Session> {
     let sts = &sts(r, notes)?;
     let signer = &Signer::from(&r.keys);
     codes
@@ -228,6 +252,26 @@ async fn session_token(
             sts.get_session_token(signer, serial, &code, duration).await
         })
         .await
+}
+
+/// `r`'s chain of roles assumed from `mfa`, the IAM user's own MFA session, with no code: STS
+/// counts that as role chaining, so the last role gets at most an hour.
+async fn assume_from(
+    mfa: &Session,
+    asked: Option<Duration>,
+    r: &Resolved,
+    notes: &mut Notes,
+) -> Result<Session> {
+    let duration = duration(
+        asked,
+        r,
+        (ROLE_MIN, CHAINED_MAX, ROLE_DEFAULT),
+        "AssumeRole",
+    )?;
+    let sts = &sts(r, notes)?;
+    chain_from(sts, r, Signer::from(mfa), duration, None)
+        .await
+        .map_err(|(CallError::CodeRejected(e) | CallError::Failed(e))| e)
 }
 
 /// Each role of the chain in turn, the MFA code on the first call that needs it. When no call
@@ -270,11 +314,21 @@ async fn chain(
     duration: Duration,
     code: Option<String>,
 ) -> Result<Session, CallError> {
+    chain_from(sts, r, Signer::from(&r.keys), duration, code).await
+}
+
+/// The AssumeRole calls of `r`'s chain, the first signed by `signer`.
+async fn chain_from(
+    sts: &Sts,
+    r: &Resolved,
+    mut signer: Signer,
+    duration: Duration,
+    code: Option<String>,
+) -> Result<Session, CallError> {
     let mfa = r.mfa_role();
     // One bound for all the calls of the chain: the first call has the SDK's, and the later
     // ones what is left of it (counted after the prompt, which is not network time).
     let start = Instant::now();
-    let mut signer = Signer::from(&r.keys);
     let mut last = None;
     for (i, role) in r.roles.iter().enumerate() {
         let final_role = i + 1 == r.roles.len();
