@@ -16,6 +16,7 @@ module completions {
     --role-arn: string        # Assume this role with the profile's credentials, without editing any file
     --external-id: string     # The ExternalId the role's trust policy asks for [default: the profile's external_id]
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
     --format(-f): string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
@@ -41,6 +42,7 @@ module completions {
     --role-arn: string        # Assume this role with the profile's credentials, without editing any file
     --external-id: string     # The ExternalId the role's trust policy asks for [default: the profile's external_id]
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
     --format(-f): string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
@@ -61,6 +63,7 @@ module completions {
     --role-arn: string        # Assume this role with the profile's credentials, without editing any file
     --external-id: string     # The ExternalId the role's trust policy asks for [default: the profile's external_id]
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
     --help(-h)                # Print help (see more with '--help')
@@ -87,8 +90,72 @@ module completions {
 
   # Print the shell integration: a function that makes `mfa-env PROFILE` export by itself
   export extern "mfa-env init" [
+    --agent                   # Also start the agent, unless one runs (cheap then): one MFA code for every terminal of this user
     --help(-h)                # Print help (see more with '--help')
     shell: string@"nu-complete mfa-env init shell"
+  ]
+
+  # The agent: one process of yours that keeps sessions in memory only, so that one MFA code serves every terminal, role and credential_process call while it lasts
+  export extern "mfa-env agent" [
+    --help(-h)                # Print help
+  ]
+
+  # Start the agent in the background, unless one answers; return once it answers
+  export extern "mfa-env agent start" [
+    --idle-exit: string       # Exit after holding nothing, with no client, for this long
+    --help(-h)                # Print help
+  ]
+
+  # Stop the agent: every session it holds is gone
+  export extern "mfa-env agent stop" [
+    --help(-h)                # Print help
+  ]
+
+  # What the agent holds (profile, MFA device, role, expiry), never a secret; exit 1 when no agent answers
+  export extern "mfa-env agent status" [
+    --json                    # One JSON object instead of text
+    --help(-h)                # Print help
+  ]
+
+  # Drop every session the agent holds, or those of one profile (and the roles assumed from its MFA session)
+  export extern "mfa-env agent forget" [
+    --help(-h)                # Print help
+    profile?: string
+  ]
+
+  # Run the agent in the foreground (for a service manager); `start` runs this detached
+  export extern "mfa-env agent run" [
+    --idle-exit: string       # Exit after holding nothing, with no client, for this long
+    --detach                  # Leave the terminal's session and close stderr once listening (what `start` asks)
+    --help(-h)                # Print help
+  ]
+
+  # Print this message or the help of the given subcommand(s)
+  export extern "mfa-env agent help" [
+  ]
+
+  # Start the agent in the background, unless one answers; return once it answers
+  export extern "mfa-env agent help start" [
+  ]
+
+  # Stop the agent: every session it holds is gone
+  export extern "mfa-env agent help stop" [
+  ]
+
+  # What the agent holds (profile, MFA device, role, expiry), never a secret; exit 1 when no agent answers
+  export extern "mfa-env agent help status" [
+  ]
+
+  # Drop every session the agent holds, or those of one profile (and the roles assumed from its MFA session)
+  export extern "mfa-env agent help forget" [
+  ]
+
+  # Run the agent in the foreground (for a service manager); `start` runs this detached
+  export extern "mfa-env agent help run" [
+  ]
+
+  # Print this message or the help of the given subcommand(s)
+  export extern "mfa-env agent help help" [
   ]
 
   def "nu-complete mfa-env completions shell" [] {
@@ -155,6 +222,30 @@ module completions {
 
   # Print the shell integration: a function that makes `mfa-env PROFILE` export by itself
   export extern "mfa-env help init" [
+  ]
+
+  # The agent: one process of yours that keeps sessions in memory only, so that one MFA code serves every terminal, role and credential_process call while it lasts
+  export extern "mfa-env help agent" [
+  ]
+
+  # Start the agent in the background, unless one answers; return once it answers
+  export extern "mfa-env help agent start" [
+  ]
+
+  # Stop the agent: every session it holds is gone
+  export extern "mfa-env help agent stop" [
+  ]
+
+  # What the agent holds (profile, MFA device, role, expiry), never a secret; exit 1 when no agent answers
+  export extern "mfa-env help agent status" [
+  ]
+
+  # Drop every session the agent holds, or those of one profile (and the roles assumed from its MFA session)
+  export extern "mfa-env help agent forget" [
+  ]
+
+  # Run the agent in the foreground (for a service manager); `start` runs this detached
+  export extern "mfa-env help agent run" [
   ]
 
   # Print the completion script for a shell (profile names complete too)

@@ -93,6 +93,19 @@ pub enum Command {
     Init {
         #[arg(value_enum, value_name = "SHELL")]
         shell: Shell,
+
+        /// Also start the agent, unless one runs (cheap then): one MFA code for every
+        /// terminal of this user
+        #[arg(long)]
+        agent: bool,
+    },
+
+    /// The agent: one process of yours that keeps sessions in memory only, so that one MFA
+    /// code serves every terminal, role and credential_process call while it lasts
+    #[command(after_help = AGENT_HELP)]
+    Agent {
+        #[command(subcommand)]
+        action: AgentAction,
     },
 
     /// Print the completion script for a shell (profile names complete too)
@@ -121,6 +134,13 @@ Add to the shell's start-up file:
   nu      config.nu                   mkdir ($nu.user-autoload-dirs | first); mfa-env init nu | save -f ($nu.user-autoload-dirs | first | path join mfa-env.nu)
   pwsh    $PROFILE                    mfa-env init powershell | Out-String | Invoke-Expression";
 
+const AGENT_HELP: &str = "\
+While an agent runs, `mfa-env PROFILE`, `exec` and `--format process` ask it first: the first
+request for an MFA device asks for the code as always, later ones (any terminal, any role of
+that user) get the session from the agent without a code. --no-agent goes without it.
+Its socket: $MFA_ENV_AGENT_SOCK, else $XDG_RUNTIME_DIR/mfa-env/agent.sock, else
+${TMPDIR:-/tmp}/mfa-env-UID/agent.sock. It writes no session anywhere; see SECURITY.md.";
+
 const COMPLETIONS_HELP: &str = "\
 Load them from the shell's start-up file:
   bash  ~/.bashrc                   eval \"$(mfa-env completions bash)\"
@@ -130,6 +150,40 @@ Load them from the shell's start-up file:
   elvish ~/.config/elvish/rc.elv    eval (mfa-env completions elvish | slurp)
   nu    config.nu                   source ($nu.default-config-dir | path join mfa-env-completions.nu)
         (saved once with: mfa-env completions nu | save -f ($nu.default-config-dir | path join mfa-env-completions.nu))";
+
+#[derive(Debug, Subcommand)]
+pub enum AgentAction {
+    /// Start the agent in the background, unless one answers; return once it answers
+    Start {
+        /// Exit after holding nothing, with no client, for this long
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::duration::parse)]
+        idle_exit: Duration,
+    },
+    /// Stop the agent: every session it holds is gone
+    Stop,
+    /// What the agent holds (profile, MFA device, role, expiry), never a secret; exit 1 when
+    /// no agent answers
+    Status {
+        /// One JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop every session the agent holds, or those of one profile (and the roles assumed
+    /// from its MFA session)
+    Forget {
+        #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(crate::completer::profiles))]
+        profile: Option<String>,
+    },
+    /// Run the agent in the foreground (for a service manager); `start` runs this detached
+    Run {
+        /// Exit after holding nothing, with no client, for this long
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::duration::parse)]
+        idle_exit: Duration,
+        /// Leave the terminal's session and close stderr once listening (what `start` asks)
+        #[arg(long, hide = true)]
+        detach: bool,
+    },
+}
 
 /// What export prints.
 #[derive(Debug, Clone, Copy, Default, Args)]
@@ -231,6 +285,10 @@ pub struct ExportArgs {
     /// The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     #[arg(long, value_name = "NAME")]
     pub role_session_name: Option<String>,
+
+    /// Do not ask the agent, even when one runs: a code for this session alone
+    #[arg(long)]
+    pub no_agent: bool,
 
     #[command(flatten)]
     pub mfa_process: MfaProcessArgs,

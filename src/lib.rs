@@ -3,6 +3,7 @@
 //! Data flows one way: command line -> resolved profile -> MFA code -> STS -> credentials ->
 //! rendered lines -> stdout.
 
+mod agent;
 mod child;
 pub mod cli;
 mod cmd;
@@ -41,7 +42,8 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         Some(cli::Command::Status(args)) => cmd::status::run(&args, &env),
         Some(cli::Command::Unset { format }) => cmd::unset::run(format.format, &env),
         Some(cli::Command::List { json }) => cmd::list::run(json, &env),
-        Some(cli::Command::Init { shell }) => cmd::init::run(shell),
+        Some(cli::Command::Init { shell, agent }) => cmd::init::run(shell, agent, &env),
+        Some(cli::Command::Agent { action }) => cmd::agent::run(&action, &env),
         Some(cli::Command::Completions { shell }) => cmd::completions::run(shell),
         Some(cli::Command::Setup(args)) => cmd::setup::run(&args, &env),
         Some(cli::Command::Doctor(args)) => cmd::doctor::run(&args, &env),

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cli::ExecArgs;
-use crate::cmd::{block_on, note, profile_name, request, say, say_valid_until, terminal};
+use crate::cmd::{obtain, profile_name, request, say, say_valid_until, terminal};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::profile::Profiles;
@@ -47,7 +47,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     // now, the parsed set is left (see export).
     profiles.release();
     if req.held(env).is_none() {
-        let session = block_on(req.obtain(env, &mut note))??;
+        let session = obtain(&mut req, args.no_agent, env)?;
         for (name, value) in variables(&session, &req.identity()) {
             // Empty is none (MFA_ENV_ROLE of a session without a role): not left from the
             // shell's own session either.

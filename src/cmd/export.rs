@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use crate::cli::ExportArgs;
 use crate::cmd::{
-    block_on, detect_shell, note, profile_name, request, say, say_valid_until, terminal,
-    write_stdout,
+    detect_shell, obtain, profile_name, request, say, say_valid_until, terminal, write_stdout,
 };
 use crate::duration;
 use crate::env::Env;
@@ -47,7 +46,7 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
         ));
         return Ok(());
     }
-    let session = block_on(req.obtain(env, &mut note))?.map_err(|e| match format {
+    let session = obtain(&mut req, args.no_agent, env).map_err(|e| match format {
         // The AWS tools run credential_process with a command line fixed in their config
         // and often without a terminal: a code there must come from a command.
         Format::Process if e.hint_text() == Some(prompt::CODE_HINT) => e.hint(format!(

@@ -35,7 +35,15 @@ pub fn script(shell: Shell) -> &'static str {
     }
 }
 
-pub fn run(shell: Shell) -> Result<()> {
+/// The script; with `agent`, the agent started first unless one answers. The script is
+/// printed whatever becomes of the agent: a shell's start-up must not fail for it.
+pub fn run(shell: Shell, agent: bool, env: &Env) -> Result<()> {
+    if agent && let Err(e) = crate::agent::ensure_started(env, None, crate::cmd::say) {
+        crate::cmd::say(&format!("the agent did not start: {}", e.message()));
+        if let Some(hint) = e.hint_text() {
+            crate::cmd::say(hint);
+        }
+    }
     write_stdout(script(shell))
 }
 
@@ -158,5 +166,6 @@ fn subcommand_name(command: &Command) -> &'static str {
         Command::Completions { .. } => "completions",
         Command::Setup(_) => "setup",
         Command::Doctor(_) => "doctor",
+        Command::Agent { .. } => "agent",
     }
 }

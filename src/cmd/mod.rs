@@ -1,5 +1,6 @@
 //! One module per subcommand, and what several of them share: no command imports another.
 
+pub mod agent;
 pub mod completions;
 pub mod doctor;
 pub mod exec;
@@ -162,6 +163,33 @@ pub fn terminal() -> impl FnMut(&str) -> Result<String> + Send {
             None => prompter.insert(Prompter::open()?),
         };
         prompter.code(prompt)
+    }
+}
+
+/// A session for `req`: from the agent when one answers (and --no-agent is not given), which
+/// keeps what is obtained for the next process; else obtained for this process alone.
+pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts::Session> {
+    let found = if no_agent {
+        crate::agent::Found::None
+    } else {
+        crate::agent::find(env, say)
+    };
+    match found {
+        crate::agent::Found::Agent(mut agent) => {
+            let (session, origin) = block_on(req.obtain_kept(env, &mut note, &mut agent))??;
+            if let Some(n) = session::origin_note(origin) {
+                note(n);
+            }
+            Ok(session)
+        }
+        crate::agent::Found::Unusable(e) => {
+            say(&format!("{}; going on without it", e.message()));
+            if let Some(hint) = e.hint_text() {
+                say(hint);
+            }
+            block_on(req.obtain(env, &mut note))?
+        }
+        crate::agent::Found::None => block_on(req.obtain(env, &mut note))?,
     }
 }
 

@@ -57,6 +57,7 @@ pub trait Keep {
 
 /// Sessions kept in this process's memory only.
 #[derive(Default)]
+#[allow(dead_code)] // for `exec --server`
 pub struct Memory(Vec<(Key, Session)>);
 
 impl Keep for Memory {
@@ -94,6 +95,12 @@ impl Request<'_> {
     /// The key of the session this request asks for.
     pub fn key(&self, env: &Env) -> Key {
         let r = &self.resolved;
+        // An IAM user's own session is the MFA session its roles are assumed from.
+        if r.roles.is_empty()
+            && let Some(key) = self.mfa_key(env)
+        {
+            return key;
+        }
         let id = self.identity();
         let mut scope = self.base_scope(env);
         for role in &r.roles {
@@ -297,7 +304,7 @@ mod tests {
         // The user's own session is the MFA session a role of it is assumed from, whatever
         // region each profile names.
         assert_eq!(dev_mfa.as_ref(), Some(&admin_mfa.clone().unwrap()));
-        assert_eq!(dev.scope, dev_mfa.unwrap().scope);
+        assert_eq!(Some(&dev), dev_mfa.as_ref());
         assert_ne!(admin, dev);
         assert_eq!(
             admin.role.as_deref(),

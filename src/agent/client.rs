@@ -1,0 +1,379 @@
+//! The client side: find the agent, ask it, start it.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use zeroize::Zeroize;
+
+use super::path::{Place, check_dir, is_own_socket, place};
+use super::protocol::{Answer, Ask, Message, PROTOCOL, Status, VersionOnly, Wire, line};
+use super::{ANSWER_TIMEOUT, IDLE_EXIT, MAX_LINE, WAIT_TIMEOUT};
+use crate::duration;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::session::{Keep, Key};
+use crate::sts::Session;
+
+/// A connection to the agent, which checked to be the user's own.
+pub struct Client {
+    stream: UnixStream,
+    place: Place,
+    pid: u32,
+    /// What went wrong, said once; after it the client asks nothing more.
+    broken: bool,
+    /// Lines said to the person (on stderr), through the caller.
+    say: fn(&str),
+}
+
+/// What is at the socket.
+pub enum Found {
+    /// No agent: no socket, nothing listening, a dead agent's socket.
+    None,
+    Agent(Client),
+    /// Something that does not answer as an agent of this version: what to do about it.
+    Unusable(Error),
+}
+
+/// The agent at the place `env` names, if one answers there within ANSWER_TIMEOUT.
+pub fn find(env: &Env, say: fn(&str)) -> Found {
+    let place = match place(env) {
+        Ok(place) => place,
+        Err(e) => return Found::Unusable(e),
+    };
+    connect(place, say)
+}
+
+fn connect(place: Place, say: fn(&str)) -> Found {
+    // Nothing there is the common case: no agent, and no time spent.
+    if std::fs::symlink_metadata(&place.socket).is_err() {
+        return Found::None;
+    }
+    if let Err(e) = check_dir(place.dir(), false) {
+        return Found::Unusable(e);
+    }
+    if !is_own_socket(&place.socket) {
+        return Found::Unusable(
+            Error::new(format!(
+                "{} is not a socket of yours: not asking it for sessions",
+                place.socket.display()
+            ))
+            .hint("remove it, or set MFA_ENV_AGENT_SOCK to another path"),
+        );
+    }
+    let stream = match UnixStream::connect(&place.socket) {
+        Ok(stream) => stream,
+        // A socket file with no agent behind it: a dead agent's.
+        Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::NotFound) => {
+            return Found::None;
+        }
+        Err(e) => {
+            return Found::Unusable(Error::new(format!(
+                "cannot connect to the agent at {}: {e}",
+                place.socket.display()
+            )));
+        }
+    };
+    // The peer must be the user's own process, whoever could reach the file.
+    let own = rustix::process::getuid().as_raw();
+    match rustix::net::sockopt::socket_peercred(&stream) {
+        Ok(cred) if cred.uid.as_raw() == own => {}
+        Ok(cred) => {
+            return Found::Unusable(
+                Error::new(format!(
+                    "the process behind {} runs as uid {}, not as you (uid {own}): not asking it for sessions",
+                    place.socket.display(),
+                    cred.uid.as_raw()
+                ))
+                .hint("remove the socket, or set MFA_ENV_AGENT_SOCK to a path of your own"),
+            );
+        }
+        Err(e) => {
+            return Found::Unusable(Error::new(format!(
+                "cannot tell who runs the agent at {}: {e}",
+                place.socket.display()
+            )));
+        }
+    }
+    let _ = stream.set_write_timeout(Some(ANSWER_TIMEOUT));
+    let mut client = Client {
+        stream,
+        place,
+        pid: 0,
+        broken: false,
+        say,
+    };
+    match client.ask::<Answer>(&Ask::Hello, ANSWER_TIMEOUT) {
+        Ok(Answer::Hello { pid, .. }) => {
+            client.pid = pid;
+            Found::Agent(client)
+        }
+        Ok(other) => Found::Unusable(client.unexpected(&other)),
+        Err(e) => Found::Unusable(e),
+    }
+}
+
+impl Client {
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn place(&self) -> &Place {
+        &self.place
+    }
+
+    /// Send `ask`, read the answer within `timeout`.
+    fn ask<T: DeserializeOwned>(&mut self, ask: &Ask, timeout: Duration) -> Result<T> {
+        let mut out = line(ask);
+        let sent = self.stream.write_all(&out);
+        out.zeroize();
+        sent.map_err(|e| self.lost(&e.to_string()))?;
+        self.read(timeout)
+    }
+
+    /// The next answer, within `timeout`.
+    fn read<T: DeserializeOwned>(&mut self, timeout: Duration) -> Result<T> {
+        let mut buf = Vec::with_capacity(256);
+        let got = read_line(&mut self.stream, &mut buf, timeout);
+        let answer = got.map_err(|e| self.lost(&e)).and_then(|()| {
+            let version: VersionOnly = serde_json::from_slice(&buf)
+                .map_err(|_| self.lost("it answered something that is not an agent's answer"))?;
+            if version.v != PROTOCOL {
+                return Err(self.other_version(&buf, version.v));
+            }
+            serde_json::from_slice::<Message<T>>(&buf)
+                .map(|m| m.body)
+                .map_err(|_| self.lost("it answered something this version cannot read"))
+        });
+        buf.zeroize();
+        answer
+    }
+
+    fn lost(&self, why: &str) -> Error {
+        Error::new(format!(
+            "the agent at {} did not answer: {why}",
+            self.place.socket.display()
+        ))
+        .hint("`mfa-env agent stop` and `mfa-env agent start` start a new one (its sessions are lost); --no-agent goes without")
+    }
+
+    fn other_version(&self, buf: &[u8], v: u32) -> Error {
+        let theirs: Option<Message<Answer>> = serde_json::from_slice(buf).ok();
+        let (version, pid) = match theirs.map(|m| m.body) {
+            Some(Answer::Version { version, pid }) => (version, pid.to_string()),
+            _ => ("another version".to_owned(), "its pid".to_owned()),
+        };
+        Error::new(format!(
+            "the agent at {} is mfa-env {version} (protocol {v}); this is mfa-env {} (protocol {PROTOCOL}): not using it",
+            self.place.socket.display(),
+            env!("CARGO_PKG_VERSION")
+        ))
+        .hint(format!(
+            "stop it with that version's `mfa-env agent stop` (or `kill {pid}`; its sessions are lost), or set MFA_ENV_AGENT_SOCK to another path for this version"
+        ))
+    }
+
+    fn unexpected(&self, answer: &Answer) -> Error {
+        let what = match answer {
+            Answer::Error { message } => crate::error::printable(message),
+            _ => "an answer it should not give".to_owned(),
+        };
+        self.lost(&what)
+    }
+
+    /// What the agent holds.
+    pub fn status(&mut self) -> Result<Status> {
+        match self.ask(&Ask::Status, ANSWER_TIMEOUT)? {
+            Answer::Status(status) => Ok(status),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Drop every session, or `profile`'s: how many were dropped.
+    pub fn forget(&mut self, profile: Option<&str>) -> Result<usize> {
+        let ask = Ask::Forget {
+            profile: profile.map(str::to_owned),
+        };
+        match self.ask(&ask, ANSWER_TIMEOUT)? {
+            Answer::Forgot { count } => Ok(count),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Stop the agent: once this returns, its socket is gone and it holds nothing.
+    pub fn stop(&mut self) -> Result<()> {
+        match self.ask(&Ask::Stop, ANSWER_TIMEOUT)? {
+            Answer::Done => Ok(()),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    fn failed(&mut self, e: &Error) {
+        if !self.broken {
+            self.broken = true;
+            (self.say)(&format!("{}; going on without it", e.message()));
+        }
+    }
+}
+
+impl Keep for Client {
+    fn get(&mut self, key: &Key, left: Duration) -> Option<Session> {
+        if self.broken {
+            return None;
+        }
+        let ask = Ask::Get {
+            key: key.clone(),
+            left: left.as_secs(),
+        };
+        let mut answer = self.ask::<Answer>(&ask, ANSWER_TIMEOUT);
+        if let Ok(Answer::Wait { pid }) = answer {
+            (self.say)(&format!(
+                "waiting for process {pid}, which is getting the {} session (Ctrl-C to stop)",
+                key.profile
+            ));
+            answer = self.read(WAIT_TIMEOUT);
+        }
+        match answer {
+            Ok(Answer::Session { session }) => Some(session.into_session()),
+            Ok(Answer::Miss) => None,
+            Ok(other) => {
+                let e = self.unexpected(&other);
+                self.failed(&e);
+                None
+            }
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    fn put(&mut self, key: &Key, session: &Session) {
+        if self.broken {
+            return;
+        }
+        let ask = Ask::Put {
+            key: key.clone(),
+            session: Wire::from(session),
+        };
+        match self.ask::<Answer>(&ask, ANSWER_TIMEOUT) {
+            Ok(Answer::Done) => {}
+            Ok(other) => {
+                let e = self.unexpected(&other);
+                self.failed(&e);
+            }
+            Err(e) => self.failed(&e),
+        }
+    }
+}
+
+/// Read one line into `buf` (without its newline) within `timeout`: at most MAX_LINE bytes.
+fn read_line(
+    stream: &mut UnixStream,
+    buf: &mut Vec<u8>,
+    timeout: Duration,
+) -> std::result::Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            chunk.zeroize();
+            return Err(format!("no answer within {} ms", timeout.as_millis()));
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        let n = match stream.read(&mut chunk) {
+            Ok(0) => {
+                chunk.zeroize();
+                return Err("it closed the connection".to_owned());
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
+            Err(e) => {
+                chunk.zeroize();
+                return Err(e.to_string());
+            }
+        };
+        if let Some(end) = chunk[..n].iter().position(|&b| b == b'\n') {
+            buf.extend_from_slice(&chunk[..end]);
+            chunk.zeroize();
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > MAX_LINE {
+            chunk.zeroize();
+            return Err("its answer is too long".to_owned());
+        }
+    }
+}
+
+/// Start the agent unless one answers at the place `env` names, and return once it answers:
+/// its pid, and whether it was started now.
+pub fn ensure_started(
+    env: &Env,
+    idle_exit: Option<Duration>,
+    say: fn(&str),
+) -> Result<(Client, bool)> {
+    let place = place(env)?;
+    check_dir(place.dir(), true)?;
+    match connect(place.clone(), say) {
+        Found::Agent(client) => return Ok((client, false)),
+        Found::Unusable(e) => return Err(e),
+        Found::None => {}
+    }
+    let exe = std::env::current_exe().map_err(|e| {
+        Error::new(format!(
+            "cannot tell where mfa-env is to start the agent: {e}"
+        ))
+    })?;
+    let mut command = Command::new(exe);
+    command
+        .args(["agent", "run", "--detach", "--idle-exit"])
+        .arg(duration::human(idle_exit.unwrap_or(IDLE_EXIT)))
+        .env("MFA_ENV_AGENT_SOCK", &place.socket)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        // Until it answers: what it says about starting (an error, a warning) comes here,
+        // then it closes this pipe and keeps nothing of the caller's.
+        .stderr(Stdio::piped())
+        .current_dir("/");
+    let mut child = command
+        .spawn()
+        .map_err(|e| Error::new(format!("cannot start the agent: {e}")))?;
+    let mut said = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        // Bounded: the agent closes it once it listens, or dies; either takes milliseconds.
+        let waiting = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = (&mut err).take(64 * 1024).read_to_string(&mut text);
+            text
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !waiting.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if waiting.is_finished() {
+            said = waiting.join().unwrap_or_default();
+        }
+    }
+    for line in said.lines() {
+        eprintln!("{line}");
+    }
+    // The agent goes on alone; its exit, if it failed, is reaped here.
+    let exited = child.try_wait().ok().flatten();
+    match connect(place.clone(), say) {
+        Found::Agent(client) => Ok((client, true)),
+        Found::Unusable(e) => Err(e),
+        Found::None => Err(Error::new(match exited {
+            Some(status) => format!("the agent did not start ({status})"),
+            None => format!(
+                "the agent did not answer at {} after starting",
+                place.socket.display()
+            ),
+        })
+        .hint("run `mfa-env agent run` to see it start in the foreground")),
+    }
+}

@@ -1,0 +1,180 @@
+//! What client and agent say: one JSON object per line, each carrying `v`, the protocol
+//! version. An agent answers a request of another version with `{"v":..,"answer":"version",
+//! "version":..,"pid":..}`, a shape kept in every version, so that any client can say which
+//! agent it met.
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use crate::secret::Secret;
+use crate::session::Key;
+use crate::sts::Session;
+
+/// The protocol's version: a change to any message is a new version.
+pub const PROTOCOL: u32 = 1;
+
+/// A request, as the client sends it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "ask", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Ask {
+    /// Who the agent is.
+    Hello,
+    /// The session kept under `key` with more than `left` seconds left. When there is none,
+    /// the asker obtains it (and `put`s it); others asking for it meanwhile wait.
+    Get { key: Key, left: u64 },
+    /// Keep a session.
+    Put { key: Key, session: Wire },
+    /// What the agent holds, never a secret.
+    Status,
+    /// Drop every session, or those of a profile (named, or holding the keys).
+    Forget { profile: Option<String> },
+    /// Drop everything and exit.
+    Stop,
+}
+
+/// An answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Answer {
+    Hello {
+        version: String,
+        pid: u32,
+    },
+    Session {
+        session: Wire,
+    },
+    /// None kept: the asker obtains it.
+    Miss,
+    /// Another process (`pid`) is obtaining it: wait for the next answer.
+    Wait {
+        pid: u32,
+    },
+    Done,
+    Status(Status),
+    Forgot {
+        count: usize,
+    },
+    /// The request was of another protocol version: this is the agent's.
+    Version {
+        version: String,
+        pid: u32,
+    },
+    Error {
+        message: String,
+    },
+}
+
+/// A message with its version.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Message<T> {
+    pub v: u32,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+/// The version of a line, read before the rest: the rest is another version's business.
+#[derive(Deserialize)]
+pub struct VersionOnly {
+    pub v: u32,
+}
+
+/// A session on the wire: cleared when dropped, like a `Secret`.
+#[derive(Serialize, Deserialize)]
+pub struct Wire {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: i64,
+}
+
+impl std::fmt::Debug for Wire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Wire({}, <redacted>)", self.access_key_id)
+    }
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        self.secret_access_key.zeroize();
+        self.session_token.zeroize();
+    }
+}
+
+impl From<&Session> for Wire {
+    fn from(s: &Session) -> Wire {
+        Wire {
+            access_key_id: s.access_key_id.clone(),
+            secret_access_key: s.secret_access_key.expose().to_owned(),
+            session_token: s.session_token.expose().to_owned(),
+            expiration: s.expiration,
+        }
+    }
+}
+
+impl Wire {
+    /// The session, its secrets moved (not copied) into `Secret`s.
+    pub fn into_session(mut self) -> Session {
+        Session {
+            access_key_id: std::mem::take(&mut self.access_key_id),
+            secret_access_key: Secret::new(std::mem::take(&mut self.secret_access_key)),
+            session_token: Secret::new(std::mem::take(&mut self.session_token)),
+            expiration: self.expiration,
+        }
+    }
+}
+
+/// What `agent status` shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status {
+    pub version: String,
+    pub pid: u32,
+    /// Seconds since the epoch.
+    pub started: i64,
+    /// Seconds of idleness, holding nothing, after which it exits.
+    pub idle_exit: u64,
+    /// Whether its secrets are locked in memory (never swapped out).
+    pub memory_locked: bool,
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// One session held, without its secrets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub profile: String,
+    pub source: String,
+    pub serial: Option<String>,
+    pub role: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// Seconds since the epoch.
+    pub expiration: i64,
+}
+
+/// A message as one line, its bytes cleared by the caller once sent.
+pub fn line<T: Serialize>(body: T) -> Vec<u8> {
+    let mut out = serde_json::to_vec(&Message { v: PROTOCOL, body }).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_answer_keeps_its_shape() {
+        let text = String::from_utf8(line(Answer::Version {
+            version: "0.1.0".into(),
+            pid: 7,
+        }))
+        .unwrap();
+        assert_eq!(
+            text,
+            "{\"v\":1,\"answer\":\"version\",\"version\":\"0.1.0\",\"pid\":7}\n"
+        );
+        let ask: Message<Ask> =
+            serde_json::from_str("{\"v\":1,\"ask\":\"forget\",\"profile\":\"dev\"}").unwrap();
+        assert!(matches!(ask.body, Ask::Forget { profile: Some(p) } if p == "dev"));
+        assert!(serde_json::from_str::<Message<Ask>>("{\"v\":1,\"ask\":\"rm\"}").is_err());
+    }
+}
