@@ -2,6 +2,7 @@
 
 mod support;
 
+mod agent;
 mod completions;
 mod config;
 mod device_discovery;

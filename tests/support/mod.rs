@@ -2,6 +2,7 @@
 //! What every test uses: a builder that runs mfa-env in a sealed environment, the test STS
 //! server, the real shells and a pseudo-terminal.
 
+pub mod agent;
 pub mod moto;
 pub mod pty;
 pub mod shells;
@@ -169,8 +170,13 @@ impl Test {
 
     /// The command, sealed: no variable of the developer's or CI's environment gets in.
     pub fn command(&self) -> Command {
+        self.command_with(&self.args)
+    }
+
+    /// The command with other arguments than the test's, in the same environment.
+    pub fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(BIN);
-        cmd.args(&self.args)
+        cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())
@@ -186,9 +192,15 @@ impl Test {
     /// marker secret on stderr, and on failure an empty stdout.
     #[track_caller]
     pub fn run(&self) -> Output {
+        self.run_with(&self.args)
+    }
+
+    /// `run` with other arguments than the test's, in the same environment.
+    #[track_caller]
+    pub fn run_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
         let before = self.snapshot();
         let start = Instant::now();
-        let mut cmd = self.command();
+        let mut cmd = self.command_with(args);
         // A new session without a controlling terminal: the developer's terminal must not
         // be asked for a code, and CI has none.
         unsafe {
