@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::agent::assert_no_secret_under;
+use crate::support::agent::{self, assert_no_secret_under};
 use crate::support::*;
 
 /// The usual profiles and a role of dev's, STS at `server`, the socket in the test's own
@@ -177,4 +177,229 @@ fn forget_and_stop_act_at_once() {
     out.stderr_has(&["no agent answers at", "mfa-env agent start"]);
     test.run_with(&["agent", "stop"])
         .stderr_has(&["no agent runs: nothing to stop"]);
+}
+
+/// A profile `dev` whose code comes from a script that counts its runs (in `runs`, a file in
+/// the test's folder) and takes `delay` seconds, and a profile `cp` whose credentials come from
+/// `mfa-env --format process dev`, as the AWS tools run it.
+fn counting(server: &StsServer, delay: &str) -> (Test, std::path::PathBuf) {
+    let test = Test::new()
+        .credentials(CREDENTIALS)
+        .sts(server)
+        .with_runtime_dir();
+    let runs = test.dir.path().join("runs");
+    let bin = test.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let totp = bin.join("totp");
+    std::fs::write(
+        &totp,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nsleep {delay}\necho 123456\n",
+            runs.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&totp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let test = test.config(&format!(
+        "{CONFIG}mfa_process = {}\n[profile cp]\ncredential_process = {BIN} --format process dev\n",
+        totp.display()
+    ));
+    (test, runs)
+}
+
+fn runs(file: &std::path::Path) -> usize {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+#[test]
+fn credential_process_read_by_botocore_three_times_costs_one_code() {
+    let server = StsServer::start();
+    let (test, runs_file) = counting(&server, "0");
+    let _agent = test.start_agent();
+    let script = "import botocore.session\n\
+        c = botocore.session.Session(profile='cp').get_credentials().get_frozen_credentials()\n\
+        print(c.access_key, c.token)\n";
+    for _ in 0..3 {
+        // A new process each time, as every `aws` command is: botocore keeps nothing.
+        let mut cmd = std::process::Command::new(python());
+        let sealed = test.command();
+        cmd.env_clear()
+            .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .args(["-c", script]);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "ASIATESTSESSIONKEY01 FwoGZXIvYXdzEBYaDH+token/value==\n"
+        );
+    }
+    assert_eq!(runs(&runs_file), 1, "one code for three processes");
+    assert_eq!(actions(&server), ["GetSessionToken"]);
+}
+
+#[test]
+fn processes_asking_at_once_wait_for_the_one_code_asked_for() {
+    let server = StsServer::start();
+    let (test, runs_file) = counting(&server, "1");
+    let _agent = test.start_agent();
+    let start = |_| {
+        let mut cmd = test.command_with(&["dev", "-f", "bash"]);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children: Vec<_> = (0..3).map(start).collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outs {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("ASIATESTSESSIONKEY01"));
+    }
+    let waited = outs
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stderr).contains("which is getting the dev session"))
+        .count();
+    assert_eq!(waited, 2, "two waited for the first");
+    assert_eq!(runs(&runs_file), 1);
+    assert_eq!(actions(&server), ["GetSessionToken"]);
+}
+
+#[test]
+fn sessions_end_at_their_expiration_and_an_idle_agent_exits() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let agent = test.start_agent();
+    let soon = mfa_env::time::rfc3339(mfa_env::time::now() + 3);
+    server.reply(Reply::Creds(Creds {
+        expiration: soon,
+        ..Creds::default()
+    }));
+    assert!(
+        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
+            .status
+            .success()
+    );
+    // Held, but with less left than a request's margin (10 minutes): not given.
+    test.run_with(&["dev", "-f", "bash"])
+        .stderr_has(&["no terminal to ask for the MFA code on"]);
+    let held = test.run_with(&["dev", "--min-ttl", "1s", "-f", "bash"]);
+    assert!(held.status.success(), "{}", held.stderr);
+    std::thread::sleep(Duration::from_secs(4));
+    let status = test.run_with(&["agent", "status"]);
+    assert!(status.stdout.contains("no sessions"), "{}", status.stdout);
+    test.run_with(&["dev", "--min-ttl", "0s", "-f", "bash"])
+        .stderr_has(&["no terminal to ask for the MFA code on"]);
+    drop(agent);
+
+    // Holding nothing and idle: it exits by itself; holding a session, it does not.
+    let out = test.run_with(&["agent", "start", "--idle-exit", "1s"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    let idle = agent::Agent {
+        pid: agent::agent_pid(&test).unwrap(),
+    };
+    assert!(
+        idle.wait_gone(Duration::from_secs(5)),
+        "the idle agent still runs"
+    );
+    assert!(!test.socket().exists());
+    let out = test.run_with(&["agent", "start", "--idle-exit", "1s"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    let holding = agent::Agent {
+        pid: agent::agent_pid(&test).unwrap(),
+    };
+    assert!(
+        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
+            .status
+            .success()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(holding.alive());
+}
+
+#[test]
+fn init_with_agent_starts_it_from_a_shells_start_up_without_holding_the_start_up() {
+    use crate::init::{load_init, run_keep};
+    use crate::support::shells::Sh;
+    let server = StsServer::start();
+    let test = std::sync::Arc::new(test(&server));
+    let mut guard = None;
+    let shells = [Sh::Bash, Sh::Zsh, Sh::Dash, Sh::Fish, Sh::Tcsh, Sh::Xonsh];
+    for (i, sh) in shells.into_iter().enumerate() {
+        let load = load_init(sh).replacen(" init ", " init --agent ", 1);
+        assert_ne!(load, load_init(sh));
+        // The first shell gives the code; the others get the session from the agent the
+        // first started.
+        let export = if i == 0 {
+            "mfa-env dev --code 123456"
+        } else {
+            "mfa-env dev"
+        };
+        let script = [
+            load.as_str(),
+            &run_keep(sh, export, "RC"),
+            &format!("{} -0\n", sh.env_program()),
+        ]
+        .concat();
+        // The agent must not keep the shell's stdout or stderr (pipes here): the shell's
+        // output would never end. A time limit turns that hang into a failure.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = std::sync::Arc::clone(&test);
+        std::thread::spawn(move || {
+            let _ = tx.send(shared.shell(sh, &script));
+        });
+        let started = std::time::Instant::now();
+        let run = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{}: the start-up did not end", sh.name()));
+        // `agent start` reads the new agent's stderr until the agent closes it, once
+        // listening (it gives up after 5 s): a start-up that waited for that is a bug.
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{}: the start-up took {:?}",
+            sh.name(),
+            started.elapsed()
+        );
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert_eq!(
+            run.env.get("RC").map(String::as_str),
+            Some("0"),
+            "{}: {}",
+            sh.name(),
+            run.stderr
+        );
+        assert_eq!(
+            run.env.get("AWS_SECRET_ACCESS_KEY").map(String::as_str),
+            Some("sessionSecret/with+slash="),
+            "{}",
+            sh.name()
+        );
+        if i == 0 {
+            guard = Some(agent::Agent {
+                pid: agent::agent_pid(&test).expect("init --agent started it"),
+            });
+        } else {
+            assert!(
+                run.stderr.contains("the session comes from the agent"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    assert_eq!(actions(&server), ["GetSessionToken"]);
+    // The same agent served them all: started once.
+    assert_eq!(agent::agent_pid(&test), guard.as_ref().map(|a| a.pid));
 }

@@ -108,7 +108,7 @@ fn set_var(sh: Sh, name: &str, value: &str) -> String {
 }
 
 /// The environment, NUL-separated, on stdout.
-fn dump(sh: Sh) -> String {
+pub fn dump(sh: Sh) -> String {
     format!("{} -0\n", sh.env_program())
 }
 

@@ -199,7 +199,9 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
     let mut int = signal(SignalKind::interrupt()).map_err(signal_error)?;
     let mut hup = signal(SignalKind::hangup()).map_err(signal_error)?;
     let mut usr1 = signal(SignalKind::user_defined1()).map_err(signal_error)?;
-    let mut tick = tokio::time::interval(TICK);
+    // A short idle time (a test's) is judged as often as it needs.
+    let mut tick =
+        tokio::time::interval(TICK.min(agent.idle_exit / 2).max(Duration::from_millis(50)));
     let own = rustix::process::getuid().as_raw();
     loop {
         tokio::select! {
