@@ -24,6 +24,7 @@ sections = [
     ("Role path: AssumeRole with MFA", results("role", "role-awsmfa")),
     ("Start-up", results("startup")),
     ("Scale: 10,000 profiles", results("scale", "scale-complete")),
+    ("Agent", results("agent")),
 ]
 
 lines = []
@@ -54,6 +55,9 @@ for title, rows in sections:
 size_mb = int(size) / 1e6
 say(f"| Footprint | {'debug binary' if quick == '1' else 'release binary (stripped)'} | {size_mb:.2f} MB | | | | |")
 say(f"| Footprint | peak memory of the main job (max RSS) | {int(maxrss) / 1024:.1f} MiB | | | | |")
+rss_idle, rss_ten, held = (work / "agent-rss").read_text().split()
+say(f"| Footprint | agent's resident memory, idle | {int(rss_idle) / 1024:.1f} MiB | | | | |")
+say(f"| Footprint | agent's resident memory, holding {held} sessions | {int(rss_ten) / 1024:.1f} MiB | | | | |")
 say("")
 
 main = "Main job: GetSessionToken with MFA"
@@ -64,6 +68,8 @@ fastest = min(peers, key=peers.get)
 status = medians[("Start-up", "mfa-env status --prompt")]
 listing = medians[("Scale: 10,000 profiles", "mfa-env list (10,000 profiles)")]
 last = medians[("Scale: 10,000 profiles", "export of the last of 10,000 profiles")]
+version = medians[("Agent", "mfa-env --version")]
+agent_export = medians[("Agent", "export answered by the agent")]
 init_cost = medians[("Start-up", "bash -i, rc with mfa-env init")] - medians[("Start-up", "bash -i, plain rc")]
 checks = [
     (f"main job within 1.5x of curl: {ours / curl:.2f}x", ours <= 1.5 * curl),
@@ -75,6 +81,10 @@ checks = [
         last <= 1.5 * listing,
     ),
     (f"stripped release binary under 6 MB: {size_mb:.2f} MB", size_mb < 6),
+    (
+        f"export answered by the agent within 2x `mfa-env --version`: {agent_export / version:.2f}x ({agent_export:.2f} ms against {version:.2f} ms)",
+        agent_export <= 2 * version,
+    ),
 ]
 if quick == "1":
     say("Targets: not checked in a quick run (debug build, one run each).")
