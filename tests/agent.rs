@@ -403,3 +403,32 @@ fn init_with_agent_starts_it_from_a_shells_start_up_without_holding_the_start_up
     // The same agent served them all: started once.
     assert_eq!(agent::agent_pid(&test), guard.as_ref().map(|a| a.pid));
 }
+
+#[test]
+fn the_agent_keeps_only_what_sts_could_have_sent() {
+    use std::io::{BufRead, BufReader, Write};
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    // Any process of the user can hand a session over: one whose key id would be code in a
+    // shell is refused, as the same answer from STS would be.
+    let mut stream = std::os::unix::net::UnixStream::connect(test.socket()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let key = r#"{"profile":"dev","source":"dev","serial":null,"role":null,"account":null,"region":null,"scope":"x"}"#;
+    let line = format!(
+        "{{\"v\":1,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIA$(touch /tmp/pwned)\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
+        mfa_env::time::now() + 3600
+    );
+    stream.write_all(line.as_bytes()).unwrap();
+    let mut answer = String::new();
+    BufReader::new(&stream).read_line(&mut answer).unwrap();
+    assert!(answer.contains("\"answer\":\"error\""), "{answer}");
+    assert!(
+        answer.contains("not a session STS could have sent: its AccessKeyId"),
+        "{answer}"
+    );
+    let status = test.run_with(&["agent", "status"]);
+    assert!(status.stdout.contains("no sessions"), "{}", status.stdout);
+}

@@ -236,7 +236,14 @@ impl Keep for Client {
             answer = self.read(WAIT_TIMEOUT);
         }
         match answer {
-            Ok(Answer::Session { session }) => Some(session.into_session()),
+            Ok(Answer::Session { session }) => match session.unlike_sts() {
+                None => Some(session.into_session()),
+                Some(why) => {
+                    let e = self.lost(&format!("it gave a session STS could not have sent: {why}"));
+                    self.failed(&e);
+                    None
+                }
+            },
             Ok(Answer::Miss) => None,
             Ok(other) => {
                 let e = self.unexpected(&other);
@@ -330,7 +337,10 @@ pub fn ensure_started(
         ))
     })?;
     let mut command = Command::new(exe);
+    // Nothing of the caller's environment: a shell's exported session or keys have no
+    // business in the agent's memory.
     command
+        .env_clear()
         .args(["agent", "run", "--detach", "--idle-exit"])
         .arg(duration::human(idle_exit.unwrap_or(IDLE_EXIT)))
         .env("MFA_ENV_AGENT_SOCK", &place.socket)

@@ -127,6 +127,13 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
             memory_locked,
             next_connection: AtomicU64::new(1),
         });
+        if !detach {
+            crate::cmd::say(&format!(
+                "agent listening at {} (pid {}); Ctrl-C stops it",
+                agent.place.socket.display(),
+                std::process::id()
+            ));
+        }
         if detach {
             // Listening: `start` reads to the end of stderr, and the caller's stderr (a
             // `$(...)` of a shell's start-up) must not stay open while the agent lives.
@@ -372,6 +379,12 @@ async fn answer(
         ),
         Ask::Get { key, left } => (get(agent, key, left, id, pid, write).await, false),
         Ask::Put { key, session } => {
+            if let Some(why) = session.unlike_sts() {
+                return (
+                    error(&format!("not a session STS could have sent: {why}")),
+                    false,
+                );
+            }
             let session = session.into_session();
             let mut state = agent.state.lock().await;
             state.expire();

@@ -112,6 +112,20 @@ impl From<&Session> for Wire {
 }
 
 impl Wire {
+    /// Why this is not a session STS could have sent, if it is not: what the agent hands over
+    /// is checked as an STS answer is, since any process of the user can put a session there.
+    pub fn unlike_sts(&self) -> Option<String> {
+        [
+            ("AccessKeyId", &self.access_key_id),
+            ("SecretAccessKey", &self.secret_access_key),
+            ("SessionToken", &self.session_token),
+        ]
+        .into_iter()
+        .find_map(|(field, value)| {
+            crate::sts::unlike_sts(field, value).map(|why| format!("its {field} {why}"))
+        })
+    }
+
     /// The session, its secrets moved (not copied) into `Secret`s.
     pub fn into_session(mut self) -> Session {
         Session {
@@ -176,5 +190,26 @@ mod tests {
             serde_json::from_str("{\"v\":1,\"ask\":\"forget\",\"profile\":\"dev\"}").unwrap();
         assert!(matches!(ask.body, Ask::Forget { profile: Some(p) } if p == "dev"));
         assert!(serde_json::from_str::<Message<Ask>>("{\"v\":1,\"ask\":\"rm\"}").is_err());
+    }
+
+    #[test]
+    fn a_session_handed_over_is_checked_as_an_sts_answer_is() {
+        let wire = |id: &str, secret: &str| Wire {
+            access_key_id: id.to_owned(),
+            secret_access_key: secret.to_owned(),
+            session_token: "token/value==".to_owned(),
+            expiration: 0,
+        };
+        assert_eq!(wire("ASIAX", "se+cret/=").unlike_sts(), None);
+        let why = wire("ASIA$(touch x)", "s").unlike_sts().unwrap();
+        assert!(
+            why.starts_with("its AccessKeyId holds characters other than A-Z"),
+            "{why}"
+        );
+        let why = wire("ASIAX", "a'b").unlike_sts().unwrap();
+        assert!(why.starts_with("its SecretAccessKey holds"), "{why}");
+        // The value itself is never part of what is said.
+        assert!(!why.contains("a'b"));
+        assert!(wire("", "s").unlike_sts().is_some());
     }
 }

@@ -85,7 +85,7 @@ impl Sts {
 /// Why a credential field is not what STS sends, if it is not: access key ids are capital
 /// letters and digits (AKIA..., ASIA...); secrets and session tokens are base64, base64url or
 /// JWT text. The value itself is never part of the answer (it may be a secret).
-fn unlike_sts(field: &str, value: &str) -> Option<&'static str> {
+pub(crate) fn unlike_sts(field: &str, value: &str) -> Option<&'static str> {
     let key_id = field == "AccessKeyId";
     let allowed = |b: u8| {
         if key_id {

@@ -27,6 +27,7 @@ use aws_types::sdk_config::SharedCredentialsProvider;
 mod answer;
 mod explain;
 
+pub(crate) use answer::unlike_sts;
 pub use explain::error_from_xml;
 use explain::{Context, NETWORK_HINT};
 pub(crate) use explain::{chain, error_code, root_cause};
