@@ -432,3 +432,53 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
     let status = test.run_with(&["agent", "status"]);
     assert!(status.stdout.contains("no sessions"), "{}", status.stdout);
 }
+
+#[test]
+fn shells_started_at_once_start_one_agent_quietly() {
+    let server = StsServer::start();
+    let test = test(&server);
+    // Two terminals opened at once, each with `init --agent` in its start-up file.
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            test.command_with(&["init", "bash", "--agent"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for start in starts {
+        let out = start.wait_with_output().unwrap();
+        assert!(out.status.success());
+        // The agents that lost the race for the lock say nothing: the winner serves.
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    }
+    let pid = agent::agent_pid(&test).expect("one agent answers");
+    let _agent = agent::Agent { pid };
+    let agents = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("cmdline")).ok())
+        .filter(|c| c.contains("agent\0run") && c.contains(&*test.socket().to_string_lossy()))
+        .count();
+    assert!(agents <= 1, "{agents} agents run");
+    // A role from the kept MFA session calls the endpoint twice and names it once.
+    assert!(
+        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
+            .status
+            .success()
+    );
+    let out = test.run_with(&["agent", "forget", "dev"]);
+    assert!(out.status.success());
+    let out = test.run_with(&["admin", "-c", "123456", "-f", "bash"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert_eq!(
+        actions(&server),
+        ["GetSessionToken", "GetSessionToken", "AssumeRole"]
+    );
+    assert_eq!(
+        out.raw_stderr.matches("using STS endpoint").count(),
+        1,
+        "{}",
+        out.raw_stderr
+    );
+}

@@ -92,7 +92,12 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
     check_dir(place.dir(), true)?;
     let lock = lock(&place)?;
     let Some(_lock) = lock else {
-        // Another agent holds the lock: it answers (or is about to); `start` finds it.
+        // Another agent holds the lock: it answers (or is about to). Started by `start`, this
+        // one lost a race with another start (two shells opened at once): `start` finds the
+        // other, and there is nothing to say.
+        if detach {
+            return Err(Error::quiet());
+        }
         return Err(Error::new(format!(
             "an agent already runs at {}",
             place.socket.display()

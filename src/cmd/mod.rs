@@ -176,7 +176,19 @@ pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts
     };
     match found {
         crate::agent::Found::Agent(mut agent) => {
-            let (session, origin) = block_on(req.obtain_kept(env, &mut note, &mut agent))??;
+            // A role from the kept MFA session may make two calls to the same endpoint, each
+            // named: once is enough.
+            let mut named = None;
+            let mut notes = move |n: Note| {
+                if let Note::Endpoint(line) = &n {
+                    if named.as_ref() == Some(line) {
+                        return;
+                    }
+                    named = Some(line.clone());
+                }
+                note(n);
+            };
+            let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut agent))??;
             if let Some(n) = session::origin_note(origin) {
                 note(n);
             }
