@@ -482,3 +482,32 @@ fn shells_started_at_once_start_one_agent_quietly() {
         out.raw_stderr
     );
 }
+
+#[test]
+fn a_forced_session_is_waited_for_too() {
+    let server = StsServer::start();
+    let (test, runs_file) = counting(&server, "1");
+    let _agent = test.start_agent();
+    let spawn = |args: &[&str]| {
+        test.command_with(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // --force obtains a new session whatever is kept, and others wanting one meanwhile wait
+    // for it rather than running the code command again.
+    let forced = spawn(&["dev", "--force", "-f", "bash"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let other = spawn(&["dev", "-f", "bash"]);
+    for child in [forced, other] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(runs(&runs_file), 1);
+    assert_eq!(actions(&server), ["GetSessionToken"]);
+}

@@ -183,6 +183,11 @@ impl Request<'_> {
             if let Some(session) = keep.get(&key, left) {
                 return Ok((session, Origin::Kept));
             }
+        } else {
+            // A new session whatever is kept (--force): asked all the same, since asking is
+            // also how others wanting it learn to wait for this one instead of asking for a
+            // code of their own. No session lasts forever: none is given.
+            let _ = keep.get(&key, Duration::MAX);
         }
         let mfa_key = self.mfa_key(env);
         let role_from_mfa = is_role
