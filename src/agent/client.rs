@@ -10,7 +10,7 @@ use zeroize::Zeroize;
 
 use super::path::{Place, check_dir, is_own_socket, place};
 use super::protocol::{Answer, Ask, Message, PROTOCOL, Status, VersionOnly, Wire, line};
-use super::{ANSWER_TIMEOUT, IDLE_EXIT, MAX_LINE, WAIT_TIMEOUT};
+use super::{ANSWER_TIMEOUT, IDLE_EXIT, MAX_LINE, REQUEST_TIMEOUT, WAIT_TIMEOUT};
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -26,6 +26,10 @@ pub struct Client {
     broken: bool,
     /// Lines said to the person (on stderr), through the caller.
     say: fn(&str),
+    /// When the connection was last used, and how many sessions this client is obtaining (the
+    /// agent keeps a quiet connection open REQUEST_TIMEOUT, or longer while it has those).
+    used: Instant,
+    leases: usize,
 }
 
 /// What is at the socket.
@@ -104,6 +108,8 @@ fn connect(place: Place, say: fn(&str)) -> Found {
         pid: 0,
         broken: false,
         say,
+        used: Instant::now(),
+        leases: 0,
     };
     match client.ask::<Answer>(&Ask::Hello, ANSWER_TIMEOUT) {
         Ok(Answer::Hello { pid, .. }) => {
@@ -124,8 +130,31 @@ impl Client {
         &self.place
     }
 
+    /// A new connection in place of this one, which the agent may have closed (a process that
+    /// lives long, such as `exec --server`, asks now and then).
+    fn reconnect(&mut self) -> bool {
+        match connect(self.place.clone(), self.say) {
+            Found::Agent(fresh) => {
+                self.stream = fresh.stream;
+                self.pid = fresh.pid;
+                self.used = Instant::now();
+                self.leases = 0;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Before a request: a connection quiet for longer than the agent keeps one is renewed.
+    fn fresh(&mut self) {
+        if self.leases == 0 && self.used.elapsed() > REQUEST_TIMEOUT / 2 {
+            self.reconnect();
+        }
+    }
+
     /// Send `ask`, read the answer within `timeout`.
     fn ask<T: DeserializeOwned>(&mut self, ask: &Ask, timeout: Duration) -> Result<T> {
+        self.used = Instant::now();
         let mut out = line(ask);
         let sent = self.stream.write_all(&out);
         out.zeroize();
@@ -223,6 +252,7 @@ impl Keep for Client {
         if self.broken {
             return None;
         }
+        self.fresh();
         let ask = Ask::Get {
             key: key.clone(),
             left: left.as_secs(),
@@ -244,7 +274,10 @@ impl Keep for Client {
                     None
                 }
             },
-            Ok(Answer::Miss) => None,
+            Ok(Answer::Miss) => {
+                self.leases += 1;
+                None
+            }
             Ok(other) => {
                 let e = self.unexpected(&other);
                 self.failed(&e);
@@ -261,11 +294,19 @@ impl Keep for Client {
         if self.broken {
             return;
         }
+        self.fresh();
         let ask = Ask::Put {
             key: key.clone(),
             session: Wire::from(session),
         };
-        match self.ask::<Answer>(&ask, ANSWER_TIMEOUT) {
+        let mut answer = self.ask::<Answer>(&ask, ANSWER_TIMEOUT);
+        // A long wait at the prompt outlasts the agent's patience with a quiet connection:
+        // the session is handed over on a new one.
+        if answer.is_err() && self.reconnect() {
+            answer = self.ask::<Answer>(&ask, ANSWER_TIMEOUT);
+        }
+        self.leases = self.leases.saturating_sub(1);
+        match answer {
             Ok(Answer::Done) => {}
             Ok(other) => {
                 let e = self.unexpected(&other);
