@@ -5,9 +5,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::support::agent::{FakeAgent, Raw, agent_pid};
+use crate::support::agent::{Agent, FakeAgent, Raw, agent_pid};
 use crate::support::*;
 
 const NOBODY: &str = "65534";
@@ -259,4 +259,69 @@ fn the_agent_answers_another_version_with_its_own_and_goes_on() {
     assert_eq!(hello["answer"], "hello");
     succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
     agent_holds_dev(&test);
+}
+
+#[test]
+fn the_agents_process_keeps_no_core_no_caller_file_and_its_own_session() {
+    let server = StsServer::start();
+    let test = test(&server);
+    // Started inside a `$(...)` that also gave it the substitution's pipe on fd 3 (left open
+    // across exec, as a start-up file's `exec 3>&1` or a terminal's own files are): the
+    // substitution must end at once, so the agent must keep nothing of its starter's.
+    let mut sh = Command::new("sh");
+    sh.args([
+        "-c",
+        r#"x=$("$MFA_ENV" agent start --idle-exit 5m 3>&1 2>/dev/null); echo started"#,
+    ])
+    .env_clear()
+    .envs(test.command().get_envs().filter_map(|(k, v)| Some((k, v?))))
+    .env("MFA_ENV", BIN)
+    .stdout(Stdio::piped());
+    let mut sh = Killed(sh.spawn().unwrap());
+    let begun = Instant::now();
+    while sh.0.try_wait().unwrap().is_none() {
+        if begun.elapsed() > Duration::from_secs(5) {
+            // Ended with the test, whatever it holds.
+            let agent = agent_pid(&test).map(|pid| Agent { pid });
+            let pid = agent.as_ref().map(|a| a.pid);
+            panic!("`$(mfa-env agent start)` did not end: the agent (pid {pid:?}) holds its pipe");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let agent = Agent {
+        pid: agent_pid(&test).expect("the agent answers"),
+    };
+    let proc = format!("/proc/{}", agent.pid);
+    let limits = std::fs::read_to_string(format!("{proc}/limits")).unwrap();
+    let core = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max core file size"))
+        .unwrap();
+    assert_eq!(
+        core.split_whitespace().take(2).collect::<Vec<_>>(),
+        ["0", "0"]
+    );
+    for fd in 0..3 {
+        let target = std::fs::read_link(format!("{proc}/fd/{fd}")).unwrap();
+        assert_eq!(target, Path::new("/dev/null"), "fd {fd}");
+    }
+    // Nothing of its starter's: no pipe (a `$(...)` would wait for it), no terminal.
+    for entry in std::fs::read_dir(format!("{proc}/fd")).unwrap() {
+        let target = std::fs::read_link(entry.unwrap().path()).unwrap();
+        let target = target.display().to_string();
+        assert!(
+            !target.starts_with("pipe:") && !target.starts_with("/dev/pts") && target != "/dev/tty",
+            "{target}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_link(format!("{proc}/cwd")).unwrap(),
+        Path::new("/")
+    );
+    // Its own session: field 6 of stat (after the command's closing parenthesis: state,
+    // ppid, pgrp, session) is its pid.
+    let stat = std::fs::read_to_string(format!("{proc}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let session: i32 = after.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert_eq!(session, agent.pid);
 }

@@ -2,6 +2,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -340,6 +341,15 @@ pub fn ensure_started(
         // then it closes this pipe and keeps nothing of the caller's.
         .stderr(Stdio::piped())
         .current_dir("/");
+    // SAFETY: between fork and exec, only system calls that touch no memory: see
+    // `keep_no_inherited_files`.
+    #[allow(unsafe_code)]
+    unsafe {
+        command.pre_exec(|| {
+            keep_no_inherited_files();
+            Ok(())
+        });
+    }
     let mut child = command
         .spawn()
         .map_err(|e| Error::new(format!("cannot start the agent: {e}")))?;
@@ -375,5 +385,30 @@ pub fn ensure_started(
             ),
         })
         .hint("run `mfa-env agent run` to see it start in the foreground")),
+    }
+}
+
+/// In the agent's child before exec: every descriptor past stderr closed at exec. The agent
+/// lives for hours; a file its starter left open across exec (a `$(...)`'s pipe on fd 3, a
+/// terminal) would stay open as long, and whoever waits for that pipe's end (a shell's
+/// start-up) would wait as long. ssh-agent closes them too (`closefrom`). Marked, not closed:
+/// std's pipe that reports a failed exec is among them.
+#[allow(unsafe_code)]
+fn keep_no_inherited_files() {
+    // SAFETY: close_range(2) with CLOSE_RANGE_CLOEXEC only sets a flag on descriptors; on a
+    // kernel before 5.11 it fails and fcntl(2) sets the same flag one descriptor at a time.
+    unsafe {
+        let flags = libc::c_long::from(libc::CLOSE_RANGE_CLOEXEC);
+        if libc::syscall(
+            libc::SYS_close_range,
+            3,
+            libc::c_long::from(u32::MAX),
+            flags,
+        ) != 0
+        {
+            for fd in 3..1024 {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+        }
     }
 }
