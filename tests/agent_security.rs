@@ -620,3 +620,186 @@ fn the_agents_memory_is_closed_to_its_own_user() {
     mfa_env(&["agent", "stop"]);
     assert!(agent.wait_gone(Duration::from_secs(2)));
 }
+
+/// moto's users and roles for a role assumed from an agent-held session: alice (key, MFA
+/// device), a role AliceSession whose sessions stand in for alice's MFA sessions, and Admin,
+/// which both may assume. Then authentication on. Prints alice's key id and secret, her
+/// serial, Admin's ARN, and an AliceSession session's key id, secret and token.
+const MOTO_SETUP: &str = r#"
+import json, sys, urllib.request
+import boto3
+url = sys.argv[1]
+kw = dict(endpoint_url=url, region_name="us-east-1")
+admin = dict(aws_access_key_id="AKIAMOTOADMIN0000000", aws_secret_access_key="admin")
+iam = boto3.client("iam", **kw, **admin)
+iam.create_user(UserName="alice")
+key = iam.create_access_key(UserName="alice")["AccessKey"]
+mfa = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]
+iam.enable_mfa_device(UserName="alice", SerialNumber=mfa["SerialNumber"],
+                      AuthenticationCode1="123456", AuthenticationCode2="654321")
+account = "123456789012"
+allow = lambda actions: json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": actions, "Resource": "*"}]})
+trust = lambda principals: json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}]})
+alice = f"arn:aws:iam::{account}:user/alice"
+iam.create_role(RoleName="AliceSession", AssumeRolePolicyDocument=trust([alice]))
+role = iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=trust(
+    [alice, f"arn:aws:sts::{account}:assumed-role/AliceSession/alice-mfa"]))["Role"]
+mine = ["sts:AssumeRole", "sts:GetSessionToken", "sts:GetCallerIdentity"]
+iam.put_user_policy(UserName="alice", PolicyName="mine", PolicyDocument=allow(mine))
+iam.put_role_policy(RoleName="AliceSession", PolicyName="mine", PolicyDocument=allow(mine))
+iam.put_role_policy(RoleName="Admin", PolicyName="whoami",
+                    PolicyDocument=allow(["sts:GetCallerIdentity"]))
+sts = boto3.client("sts", **kw, aws_access_key_id=key["AccessKeyId"],
+                   aws_secret_access_key=key["SecretAccessKey"])
+c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/AliceSession",
+                    RoleSessionName="alice-mfa")["Credentials"]
+req = urllib.request.Request(url + "/moto-api/reset-auth", data=b"0",
+                             headers={"Content-Type": "text/plain"}, method="POST")
+urllib.request.urlopen(req).read()
+print(key["AccessKeyId"], key["SecretAccessKey"], mfa["SerialNumber"], role["Arn"],
+      c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+"#;
+
+/// In front of moto (argv: moto's URL, then the session's key id, secret and token): every
+/// request goes to moto byte for byte (its Host header too, which the signature covers), so
+/// moto checks every signature; a GetSessionToken moto accepted is answered with the session
+/// given instead of moto's, which moto itself would not accept back. Prints its URL, then
+/// per request: the action, the key id it was signed with, whether it carried a session
+/// token and a TokenCode, and moto's status.
+const MOTO_PROXY: &str = r#"
+import datetime, http.client, http.server, re, sys, urllib.parse
+moto = urllib.parse.urlparse(sys.argv[1])
+key_id, secret, token = sys.argv[2:5]
+class Proxy(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        conn = http.client.HTTPConnection(moto.hostname, moto.port, timeout=30)
+        conn.putrequest("POST", self.path, skip_host=True, skip_accept_encoding=True)
+        for name, value in self.headers.items():
+            conn.putheader(name, value)
+        conn.endheaders(body)
+        got = conn.getresponse()
+        status, answer = got.status, got.read()
+        kind = got.getheader("Content-Type", "text/xml")
+        conn.close()
+        form = urllib.parse.parse_qs(body.decode())
+        action = form.get("Action", ["?"])[0]
+        signer = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
+        print(action, signer.group(1) if signer else "-",
+              "token" if self.headers.get("X-Amz-Security-Token") else "no-token",
+              "code" if "TokenCode" in form else "no-code", status, flush=True)
+        if action == "GetSessionToken" and status == 200:
+            until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=12)
+            answer = ("<GetSessionTokenResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                "<GetSessionTokenResult><Credentials>"
+                f"<AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>"
+                f"<SessionToken>{token}</SessionToken>"
+                f"<Expiration>{until.strftime('%Y-%m-%dT%H:%M:%SZ')}</Expiration>"
+                "</Credentials></GetSessionTokenResult>"
+                "<ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata>"
+                "</GetSessionTokenResponse>").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+server.serve_forever()
+"#;
+
+/// moto, with signatures checked, verifies the AssumeRole of a role made from the MFA
+/// session the agent holds, and the role session it gives. Built with a proxy because
+/// moto 5.2.5's GetSessionToken credentials are refused by moto itself once authentication
+/// is on: the proxy hands out a session moto accepts (an AliceSession role session) as the
+/// MFA session, and passes every other byte through, so that what the agent held is what
+/// signs the AssumeRole moto checks.
+#[test]
+fn moto_checks_a_role_assumed_from_the_session_the_agent_holds() {
+    use crate::support::moto::Moto;
+    use std::io::{BufRead, BufReader};
+    let moto = Moto::start();
+    let setup = moto.python(MOTO_SETUP, &[]);
+    let words: Vec<&str> = setup.split_whitespace().collect();
+    let [
+        key_id,
+        secret,
+        serial,
+        role,
+        session_key,
+        session_secret,
+        session_token,
+    ] = words[..]
+    else {
+        panic!("setup printed {setup:?}")
+    };
+    let mut proxy = Killed(
+        Command::new(Moto::python_path())
+            .args([
+                "-c",
+                MOTO_PROXY,
+                &moto.url,
+                session_key,
+                session_secret,
+                session_token,
+            ])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut log = BufReader::new(proxy.0.stdout.take().unwrap()).lines();
+    let proxy_url = log.next().unwrap().unwrap();
+    let test = Test::new()
+        .config(&format!(
+            "[profile alice]\nmfa_serial = {serial}\nregion = us-east-1\n\n[profile admin]\nrole_arn = {role}\nsource_profile = alice\nrole_session_name = alice-session\n"
+        ))
+        .credentials(&format!(
+            "[alice]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
+        ))
+        .env("AWS_ENDPOINT_URL_STS", &proxy_url)
+        .with_runtime_dir();
+    let _agent = test.start_agent();
+    succeeds(&test, &["alice", "-c", "123456", "-f", "bash"]);
+    let out = succeeds(&test, &["admin", "-f", "process"]);
+    out.stderr_has(&["the role is assumed from the MFA session the agent holds: no code needed"]);
+    let creds: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    // The role session works: moto names it.
+    let whoami = r#"
+import sys, boto3
+url, key, secret, token = sys.argv[1:5]
+sts = boto3.client("sts", endpoint_url=url, region_name="us-east-1", aws_access_key_id=key,
+                   aws_secret_access_key=secret, aws_session_token=token)
+print(sts.get_caller_identity()["Arn"])
+"#;
+    let field = |name: &str| creds[name].as_str().unwrap().to_owned();
+    let arn = moto.python(
+        whoami,
+        &[
+            &field("AccessKeyId"),
+            &field("SecretAccessKey"),
+            &field("SessionToken"),
+        ],
+    );
+    assert_eq!(
+        arn.trim(),
+        "arn:aws:sts::123456789012:assumed-role/Admin/alice-session"
+    );
+    // What moto checked: GetSessionToken signed with alice's key, with a code; AssumeRole
+    // signed with the session the agent held, with its token and no code.
+    drop(proxy);
+    let heard: Vec<String> = log.map_while(Result::ok).collect();
+    assert_eq!(
+        heard,
+        [
+            format!("GetSessionToken {key_id} no-token code 200"),
+            format!("AssumeRole {session_key} token no-code 200"),
+        ]
+    );
+}
