@@ -803,3 +803,71 @@ print(sts.get_caller_identity()["Arn"])
         ]
     );
 }
+
+/// `mfa-env ARGS`, stopped (and the test failed) if it runs past `limit`.
+#[track_caller]
+fn run_within(test: &Test, args: &[&str], limit: Duration) -> (std::process::Output, Duration) {
+    let begun = Instant::now();
+    let mut child = spawn(test, args);
+    while child.try_wait().unwrap().is_none() {
+        if begun.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} still ran after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let elapsed = begun.elapsed();
+    (child.wait_with_output().unwrap(), elapsed)
+}
+
+/// A listener that takes no connection (listen backlog 0, never accept) and already has one
+/// waiting: the kernel queues no more, so a connect waits, as it does for an agent that is
+/// stopped or stuck once its queue is full.
+const FULL_QUEUE: &str = r#"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(0)
+waiting = socket.socket(socket.AF_UNIX)
+waiting.connect(sys.argv[1])
+print("full", flush=True)
+time.sleep(60)
+"#;
+
+#[test]
+fn an_agent_that_takes_no_connection_is_passed_by_within_a_second() {
+    use std::io::{BufRead, BufReader};
+    let server = StsServer::start();
+    let test = test(&server);
+    let dir = test.socket().parent().unwrap().to_owned();
+    std::fs::create_dir(&dir).unwrap();
+    chmod(&dir, 0o700);
+    let mut listener = Killed(
+        Command::new(python())
+            .args(["-c", FULL_QUEUE])
+            .arg(test.socket())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut said = BufReader::new(listener.0.stdout.take().unwrap()).lines();
+    assert_eq!(said.next().unwrap().unwrap(), "full");
+    let (out, took) = run_within(
+        &test,
+        &["dev", "-c", "123456", "-f", "bash"],
+        Duration::from_secs(5),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert!(
+        stderr.contains(
+            "takes no connection within 800 ms: it is stopped or stuck; going on without it"
+        ),
+        "{stderr}"
+    );
+    let (out, took) = run_within(&test, &["agent", "status"], Duration::from_secs(5));
+    assert!(!out.status.success());
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}

@@ -29,6 +29,9 @@ pub struct Client {
     say: fn(&str),
 }
 
+/// What to do about an agent that does not answer.
+const RESTART: &str = "`mfa-env agent stop` and `mfa-env agent start` start a new one (its sessions are lost); --no-agent goes without";
+
 /// What is at the socket.
 pub enum Found {
     /// No agent: no socket, nothing listening, a dead agent's socket.
@@ -64,8 +67,18 @@ fn connect(place: Place, say: fn(&str)) -> Found {
             .hint("remove it, or set MFA_ENV_AGENT_SOCK to another path"),
         );
     }
-    let stream = match UnixStream::connect(&place.socket) {
+    let stream = match connect_within(&place.socket, ANSWER_TIMEOUT) {
         Ok(stream) => stream,
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+            return Found::Unusable(
+                Error::new(format!(
+                    "the agent at {} takes no connection within {} ms: it is stopped or stuck",
+                    place.socket.display(),
+                    ANSWER_TIMEOUT.as_millis()
+                ))
+                .hint(RESTART),
+            );
+        }
         // A socket file with no agent behind it: a dead agent's.
         Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::NotFound) => {
             return Found::None;
@@ -116,6 +129,22 @@ fn connect(place: Place, say: fn(&str)) -> Found {
     }
 }
 
+/// Connect to the socket at `path`, waiting at most `timeout` (WouldBlock past it). A connect
+/// to a listener whose queue is full (an agent stopped or stuck while clients kept coming)
+/// waits until it accepts, bounded only by the socket's send timeout: set before connecting.
+fn connect_within(path: &std::path::Path, timeout: Duration) -> std::io::Result<UnixStream> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, sockopt};
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    sockopt::set_socket_timeout(&fd, sockopt::Timeout::Send, Some(timeout))?;
+    rustix::net::connect(&fd, &SocketAddrUnix::new(path)?)?;
+    Ok(UnixStream::from(fd))
+}
+
 impl Client {
     pub fn pid(&self) -> u32 {
         self.pid
@@ -157,7 +186,7 @@ impl Client {
             "the agent at {} did not answer: {why}",
             self.place.socket.display()
         ))
-        .hint("`mfa-env agent stop` and `mfa-env agent start` start a new one (its sessions are lost); --no-agent goes without")
+        .hint(RESTART)
     }
 
     fn other_version(&self, buf: &[u8], v: u32) -> Error {
