@@ -3,6 +3,7 @@
 mod support;
 
 mod agent;
+mod agent_security;
 mod completions;
 mod config;
 mod device_discovery;

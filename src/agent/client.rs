@@ -2,6 +2,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,9 @@ pub struct Client {
     used: Instant,
     leases: usize,
 }
+
+/// What to do about an agent that does not answer.
+const RESTART: &str = "`mfa-env agent stop` and `mfa-env agent start` start a new one (its sessions are lost); --no-agent goes without";
 
 /// What is at the socket.
 pub enum Found {
@@ -67,8 +71,18 @@ fn connect(place: Place, say: fn(&str)) -> Found {
             .hint("remove it, or set MFA_ENV_AGENT_SOCK to another path"),
         );
     }
-    let stream = match UnixStream::connect(&place.socket) {
+    let stream = match connect_within(&place.socket, ANSWER_TIMEOUT) {
         Ok(stream) => stream,
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+            return Found::Unusable(
+                Error::new(format!(
+                    "the agent at {} takes no connection within {} ms: it is stopped or stuck",
+                    place.socket.display(),
+                    ANSWER_TIMEOUT.as_millis()
+                ))
+                .hint(RESTART),
+            );
+        }
         // A socket file with no agent behind it: a dead agent's.
         Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::NotFound) => {
             return Found::None;
@@ -119,6 +133,22 @@ fn connect(place: Place, say: fn(&str)) -> Found {
         Ok(other) => Found::Unusable(client.unexpected(&other)),
         Err(e) => Found::Unusable(e),
     }
+}
+
+/// Connect to the socket at `path`, waiting at most `timeout` (WouldBlock past it). A connect
+/// to a listener whose queue is full (an agent stopped or stuck while clients kept coming)
+/// waits until it accepts, bounded only by the socket's send timeout: set before connecting.
+fn connect_within(path: &std::path::Path, timeout: Duration) -> std::io::Result<UnixStream> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, sockopt};
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    sockopt::set_socket_timeout(&fd, sockopt::Timeout::Send, Some(timeout))?;
+    rustix::net::connect(&fd, &SocketAddrUnix::new(path)?)?;
+    Ok(UnixStream::from(fd))
 }
 
 impl Client {
@@ -185,7 +215,7 @@ impl Client {
             "the agent at {} did not answer: {why}",
             self.place.socket.display()
         ))
-        .hint("`mfa-env agent stop` and `mfa-env agent start` start a new one (its sessions are lost); --no-agent goes without")
+        .hint(RESTART)
     }
 
     fn other_version(&self, buf: &[u8], v: u32) -> Error {
@@ -391,6 +421,15 @@ pub fn ensure_started(
         // then it closes this pipe and keeps nothing of the caller's.
         .stderr(Stdio::piped())
         .current_dir("/");
+    // SAFETY: between fork and exec, only system calls that touch no memory: see
+    // `keep_no_inherited_files`.
+    #[allow(unsafe_code)]
+    unsafe {
+        command.pre_exec(|| {
+            keep_no_inherited_files();
+            Ok(())
+        });
+    }
     let mut child = command
         .spawn()
         .map_err(|e| Error::new(format!("cannot start the agent: {e}")))?;
@@ -426,5 +465,30 @@ pub fn ensure_started(
             ),
         })
         .hint("run `mfa-env agent run` to see it start in the foreground")),
+    }
+}
+
+/// In the agent's child before exec: every descriptor past stderr closed at exec. The agent
+/// lives for hours; a file its starter left open across exec (a `$(...)`'s pipe on fd 3, a
+/// terminal) would stay open as long, and whoever waits for that pipe's end (a shell's
+/// start-up) would wait as long. ssh-agent closes them too (`closefrom`). Marked, not closed:
+/// std's pipe that reports a failed exec is among them.
+#[allow(unsafe_code)]
+fn keep_no_inherited_files() {
+    // SAFETY: close_range(2) with CLOSE_RANGE_CLOEXEC only sets a flag on descriptors; on a
+    // kernel before 5.11 it fails and fcntl(2) sets the same flag one descriptor at a time.
+    unsafe {
+        let flags = libc::c_long::from(libc::CLOSE_RANGE_CLOEXEC);
+        if libc::syscall(
+            libc::SYS_close_range,
+            3,
+            libc::c_long::from(u32::MAX),
+            flags,
+        ) != 0
+        {
+            for fd in 3..1024 {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+        }
     }
 }

@@ -100,3 +100,153 @@ pub fn assert_no_secret_under(dir: &Path, more: &[&str]) {
         }
     }
 }
+
+/// What a raw connection heard in answer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// One line, without its newline.
+    Line(String),
+    /// The other end closed (or reset) the connection.
+    Closed,
+    /// Nothing within the time given.
+    Silent,
+}
+
+/// A connection to a socket that speaks bytes, as any process could: for what no `mfa-env`
+/// command sends.
+pub struct Raw {
+    pub stream: std::os::unix::net::UnixStream,
+    pending: Vec<u8>,
+}
+
+impl Raw {
+    #[track_caller]
+    pub fn connect(socket: &Path) -> Raw {
+        let stream = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+        Raw {
+            stream,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Send `bytes`; an error when the other end has closed.
+    pub fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.stream.write_all(bytes)
+    }
+
+    /// The next line, within `limit`.
+    pub fn hear(&mut self, limit: Duration) -> Heard {
+        use std::io::Read;
+        let until = Instant::now() + limit;
+        loop {
+            if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=end).collect();
+                return Heard::Line(String::from_utf8_lossy(&line[..end]).into_owned());
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Heard::Silent;
+            }
+            self.stream.set_read_timeout(Some(left)).unwrap();
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Heard::Closed,
+                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => return Heard::Closed,
+            }
+        }
+    }
+
+    /// Send one line and hear the answer (within 2 s): its JSON.
+    #[track_caller]
+    pub fn ask(&mut self, line: &str) -> serde_json::Value {
+        self.send(format!("{line}\n").as_bytes()).expect("send");
+        match self.hear(Duration::from_secs(2)) {
+            Heard::Line(text) => serde_json::from_str(&text).expect("the answer is JSON"),
+            other => panic!("no answer to {line:?}: {other:?}"),
+        }
+    }
+}
+
+/// A stand-in for an agent, in a thread of the test: at `socket` (its directory made 0700),
+/// it answers every line it reads with `reply`, and keeps every line it read.
+pub struct FakeAgent {
+    pub socket: PathBuf,
+    pub heard: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeAgent {
+    pub fn start(socket: &Path, reply: &str) -> FakeAgent {
+        use std::io::{BufRead, Write};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let dir = socket.parent().unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let listener = std::os::unix::net::UnixListener::bind(socket).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (reply, kept, stopped) = (reply.to_owned(), Arc::clone(&heard), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let (reply, kept) = (reply.clone(), Arc::clone(&kept));
+                std::thread::spawn(move || {
+                    stream.set_nonblocking(false).unwrap();
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(10)))
+                        .unwrap();
+                    let mut write = stream.try_clone().unwrap();
+                    for line in std::io::BufReader::new(stream).lines() {
+                        let Ok(line) = line else { break };
+                        kept.lock().unwrap().push(line);
+                        if write.write_all(format!("{reply}\n").as_bytes()).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        FakeAgent {
+            socket: socket.to_owned(),
+            heard,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Whether it still answers at its socket.
+    pub fn answers(&self) -> bool {
+        let Ok(stream) = std::os::unix::net::UnixStream::connect(&self.socket) else {
+            return false;
+        };
+        let mut raw = Raw {
+            stream,
+            pending: Vec::new(),
+        };
+        raw.send(b"{\"v\":1,\"ask\":\"hello\"}\n").is_ok()
+            && matches!(raw.hear(Duration::from_secs(2)), Heard::Line(_))
+    }
+}
+
+impl Drop for FakeAgent {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
