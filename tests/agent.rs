@@ -511,3 +511,22 @@ fn a_forced_session_is_waited_for_too() {
     assert_eq!(runs(&runs_file), 1);
     assert_eq!(actions(&server), ["GetSessionToken"]);
 }
+
+#[test]
+fn an_agent_whose_socket_is_gone_ends() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let agent = test.start_agent();
+    assert!(
+        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
+            .status
+            .success()
+    );
+    // Nobody can reach it any more (its directory removed, as a test's temporary one is):
+    // holding a session or not, it ends within its 5-second tick.
+    std::fs::remove_file(test.socket()).unwrap();
+    assert!(
+        agent.wait_gone(Duration::from_secs(8)),
+        "the agent outlived its socket"
+    );
+}

@@ -212,6 +212,7 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
     let mut hup = signal(SignalKind::hangup()).map_err(signal_error)?;
     let mut usr1 = signal(SignalKind::user_defined1()).map_err(signal_error)?;
     // A short idle time (a test's) is judged as often as it needs.
+    let bound = inode(&agent.place.socket);
     let mut tick =
         tokio::time::interval(TICK.min(agent.idle_exit / 2).max(Duration::from_millis(50)));
     let own = rustix::process::getuid().as_raw();
@@ -248,6 +249,12 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
                 });
             }
             _ = tick.tick() => {
+                // Nobody can reach an agent whose socket was removed or replaced (its
+                // directory deleted, a test's temporary one): it ends.
+                if !still_ours(&agent.place.socket, bound) {
+                    agent.state.lock().await.forget(None);
+                    return Ok(());
+                }
                 let mut state = agent.state.lock().await;
                 state.expire();
                 if state.held.is_empty() && state.connections == 0
@@ -265,6 +272,19 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
             () = agent.stop.notified() => return shut_down(&agent).await,
         }
     }
+}
+
+/// The socket file's identity (device, inode), if it is there.
+fn inode(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// Whether the socket at `path` is still the one this agent bound.
+fn still_ours(path: &std::path::Path, bound: Option<(u64, u64)>) -> bool {
+    bound.is_some() && inode(path) == bound
 }
 
 fn signal_error(e: std::io::Error) -> Error {
