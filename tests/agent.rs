@@ -429,6 +429,18 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
         answer.contains("not a session STS could have sent: its AccessKeyId"),
         "{answer}"
     );
+    // Nor one that outlasts any STS session (36 hours): a far-off year would be exported.
+    let line = format!(
+        "{{\"v\":1,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIAX\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
+        i64::MAX
+    );
+    stream.write_all(line.as_bytes()).unwrap();
+    let mut answer = String::new();
+    BufReader::new(&stream).read_line(&mut answer).unwrap();
+    assert!(
+        answer.contains("later than any STS session lasts"),
+        "{answer}"
+    );
     let status = test.run_with(&["agent", "status"]);
     assert!(status.stdout.contains("no sessions"), "{}", status.stdout);
 }
@@ -529,4 +541,128 @@ fn an_agent_whose_socket_is_gone_ends() {
         agent.wait_gone(Duration::from_secs(8)),
         "the agent outlived its socket"
     );
+}
+
+#[test]
+fn no_copy_of_a_session_is_left_in_the_agents_memory_after_forget() {
+    let server = StsServer::start();
+    // A real token is about a kilobyte: lines that long grow buffers, and a buffer that grows
+    // leaves copies behind in the blocks it frees.
+    let secret = format!("memorySecret{}", "s".repeat(28));
+    let token = format!("memoryToken{}", "T".repeat(1000));
+    server.always(Reply::Creds(Creds {
+        access_key_id: "ASIAMEMORYTEST000001".into(),
+        secret_access_key: secret.clone(),
+        session_token: token.clone(),
+        expiration: String::new(),
+    }));
+    let test = test(&server);
+    let agent = test.start_agent();
+    assert!(
+        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
+            .status
+            .success()
+    );
+    assert!(
+        test.run_with(&["dev", "--force", "-c", "123456", "-f", "bash"])
+            .status
+            .success()
+    );
+    for format in ["bash", "json", "process"] {
+        assert!(test.run_with(&["dev", "-f", format]).status.success());
+    }
+    let needles = [secret.as_str(), &token[..60]];
+    // Held: the scan finds it (root reads any process's memory, dumpable or not).
+    let found = memory_holds(agent.pid, &needles);
+    assert!(
+        found.iter().all(|&n| n > 0),
+        "the scan finds nothing: {found:?}"
+    );
+    test.run_with(&["agent", "forget"])
+        .stderr_has(&["it holds nothing"]);
+    // Forgotten: not one copy, in the session, the lines it came in on, or the answers.
+    assert_eq!(memory_holds(agent.pid, &needles), [0, 0]);
+}
+
+/// How many times each of `needles` is in the writable memory of process `pid`.
+fn memory_holds(pid: i32, needles: &[&str]) -> Vec<usize> {
+    use std::io::{Read, Seek, SeekFrom};
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let mut mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+    let mut counts = vec![0; needles.len()];
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if !perms.starts_with("rw") {
+            continue;
+        }
+        let (start, end) = range.split_once('-').unwrap();
+        let start = u64::from_str_radix(start, 16).unwrap();
+        let end = u64::from_str_radix(end, 16).unwrap();
+        let mut bytes = vec![0; (end - start) as usize];
+        if mem.seek(SeekFrom::Start(start)).is_err() || mem.read_exact(&mut bytes).is_err() {
+            continue;
+        }
+        for (i, needle) in needles.iter().enumerate() {
+            counts[i] += bytes
+                .windows(needle.len())
+                .filter(|w| *w == needle.as_bytes())
+                .count();
+        }
+    }
+    counts
+}
+
+#[test]
+fn a_session_forgotten_while_it_is_obtained_is_not_kept() {
+    let server = StsServer::start();
+    let (test, _) = counting(&server, "1");
+    let _agent = test.start_agent();
+    let obtaining = test
+        .command_with(&["dev", "-f", "bash"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    test.run_with(&["agent", "forget", "dev"])
+        .stderr_has(&["the agent forgot 0 sessions of dev"]);
+    let out = obtaining.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = test.run_with(&["agent", "status"]);
+    assert!(status.stdout.contains("no sessions"), "{}", status.stdout);
+}
+
+#[test]
+fn a_role_that_refuses_the_held_session_is_assumed_with_a_code() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    assert!(
+        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
+            .status
+            .success()
+    );
+    // A trust policy may refuse an MFA session that old (aws:MultiFactorAuthAge).
+    server.reply(Reply::error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::210987654321:role/Admin",
+    ));
+    let out = test.run_with(&["admin", "-c", "654321", "-f", "bash"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    out.stderr_has(&[
+        "the role refused the MFA session the agent holds",
+        "assuming it with a new code",
+    ]);
+    let last = server.requests().pop().unwrap();
+    assert_eq!(last.action(), "AssumeRole");
+    assert_eq!(last.access_key(), KEY_ID);
+    assert_eq!(last.param("TokenCode"), Some("654321"));
 }

@@ -187,6 +187,11 @@ fn a_killed_agent_leaves_a_stale_socket_that_is_passed_by_and_replaced() {
     // Nothing listens: the client goes on as without an agent, at once.
     let out = succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
     assert!(out.elapsed < Duration::from_secs(1), "{:?}", out.elapsed);
+    // Said, since a code is asked for where the agent gave sessions before.
+    out.stderr_has(&[
+        "the socket is a dead agent's; going on without it",
+        "`mfa-env agent start` starts a new one",
+    ]);
     let out = asks_for_a_code(&test);
     assert!(out.elapsed < Duration::from_secs(1), "{:?}", out.elapsed);
     // start replaces the dead agent's socket, and the new one answers.
@@ -205,12 +210,34 @@ fn a_stopped_agent_is_passed_by_within_a_second_and_serves_once_continued() {
     succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
     agent.signal(libc::SIGSTOP);
     let out = succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
-    out.stderr_has(&["did not answer: no answer within 800 ms; going on without it"]);
+    out.stderr_has(&["did not answer: no answer within 400 ms; going on without it"]);
     assert!(out.elapsed < Duration::from_secs(1), "{:?}", out.elapsed);
     let out = asks_for_a_code(&test);
     assert!(out.elapsed < Duration::from_secs(1), "{:?}", out.elapsed);
     agent.signal(libc::SIGCONT);
     agent_holds_dev(&test);
+}
+
+#[test]
+fn agent_stop_ends_a_stopped_agent() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let agent = test.start_agent();
+    succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
+    agent.signal(libc::SIGSTOP);
+    // It does not answer, so it cannot be asked to stop: its pid is in the lock file it holds,
+    // and stop ends it (SIGTERM with SIGCONT); its sessions go with it.
+    let out = test.run_with(&["agent", "stop"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    out.stderr_has(&[&format!(
+        "agent stopped (pid {}, which did not answer)",
+        agent.pid
+    )]);
+    assert!(agent.wait_gone(Duration::from_secs(3)));
+    assert!(!test.socket().exists());
+    let again = test.start_agent();
+    assert_ne!(again.pid, agent.pid);
+    asks_for_a_code(&test);
 }
 
 /// What an agent of protocol 99 answers to anything.
@@ -863,11 +890,54 @@ fn an_agent_that_takes_no_connection_is_passed_by_within_a_second() {
     assert!(took < Duration::from_secs(1), "{took:?}");
     assert!(
         stderr.contains(
-            "takes no connection within 800 ms: it is stopped or stuck; going on without it"
+            "takes no connection within 500 ms: it is stopped or stuck; going on without it"
         ),
         "{stderr}"
     );
     let (out, took) = run_within(&test, &["agent", "status"], Duration::from_secs(5));
     assert!(!out.status.success());
     assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+#[test]
+fn a_user_other_than_root_runs_it_in_a_directory_it_makes() {
+    // The agent's umask (0177) must not apply to the directory it makes: `agent run` (as a
+    // service manager starts it) made it under that umask, without its search bit, and locked
+    // its own user out (found by a review, as a user who is not root).
+    let test = Test::new();
+    chmod(test.dir.path(), 0o711);
+    let runtime = test.dir.path().join("nobody-run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::os::unix::fs::chown(&runtime, Some(65534), Some(65534)).unwrap();
+    chmod(&runtime, 0o700);
+    let command = |args: &[&str]| {
+        let mut cmd = as_nobody(Path::new(BIN));
+        cmd.args(args)
+            .env_clear()
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    };
+    let agent = Killed(
+        command(&["agent", "run", "--idle-exit", "1m"])
+            .spawn()
+            .unwrap(),
+    );
+    let dir = runtime.join("mfa-env");
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while !dir.join("agent.sock").exists() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = command(&["agent", "status"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    drop(agent);
 }

@@ -38,12 +38,21 @@ const RESTART: &str = "`mfa-env agent stop` and `mfa-env agent start` start a ne
 
 /// What is at the socket.
 pub enum Found {
-    /// No agent: no socket, nothing listening, a dead agent's socket.
+    /// No agent: no socket.
     None,
+    /// A dead agent's socket (nothing listens): the next `agent start` replaces it.
+    Dead(Place),
     Agent(Client),
-    /// Something that does not answer as an agent of this version: what to do about it.
+    /// An agent that takes no connection or does not answer (stopped, stuck): what to do.
+    Stuck(Error),
+    /// Something that is not an agent of this version, or not the user's: what to do.
     Unusable(Error),
 }
+
+/// How long a client spends connecting to the agent, then waiting for its hello, before it
+/// goes on without it: within a second in all.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+const HELLO_TIMEOUT: Duration = Duration::from_millis(400);
 
 /// The agent at the place `env` names, if one answers there within ANSWER_TIMEOUT.
 pub fn find(env: &Env, say: fn(&str)) -> Found {
@@ -71,22 +80,21 @@ fn connect(place: Place, say: fn(&str)) -> Found {
             .hint("remove it, or set MFA_ENV_AGENT_SOCK to another path"),
         );
     }
-    let stream = match connect_within(&place.socket, ANSWER_TIMEOUT) {
+    let stream = match connect_within(&place.socket, CONNECT_TIMEOUT) {
         Ok(stream) => stream,
         Err(e) if e.kind() == ErrorKind::WouldBlock => {
-            return Found::Unusable(
+            return Found::Stuck(
                 Error::new(format!(
                     "the agent at {} takes no connection within {} ms: it is stopped or stuck",
                     place.socket.display(),
-                    ANSWER_TIMEOUT.as_millis()
+                    CONNECT_TIMEOUT.as_millis()
                 ))
                 .hint(RESTART),
             );
         }
         // A socket file with no agent behind it: a dead agent's.
-        Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::NotFound) => {
-            return Found::None;
-        }
+        Err(e) if e.kind() == ErrorKind::ConnectionRefused => return Found::Dead(place),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Found::None,
         Err(e) => {
             return Found::Unusable(Error::new(format!(
                 "cannot connect to the agent at {}: {e}",
@@ -125,12 +133,13 @@ fn connect(place: Place, say: fn(&str)) -> Found {
         used: Instant::now(),
         leases: 0,
     };
-    match client.ask::<Answer>(&Ask::Hello, ANSWER_TIMEOUT) {
+    match client.ask::<Answer>(&Ask::Hello, HELLO_TIMEOUT) {
         Ok(Answer::Hello { pid, .. }) => {
             client.pid = pid;
             Found::Agent(client)
         }
         Ok(other) => Found::Unusable(client.unexpected(&other)),
+        Err(e) if e.message().contains(" did not answer: ") => Found::Stuck(e),
         Err(e) => Found::Unusable(e),
     }
 }
@@ -194,7 +203,9 @@ impl Client {
 
     /// The next answer, within `timeout`.
     fn read<T: DeserializeOwned>(&mut self, timeout: Duration) -> Result<T> {
-        let mut buf = Vec::with_capacity(256);
+        // Room for the longest line: a session is not left behind in a block a growing
+        // buffer frees.
+        let mut buf = Vec::with_capacity(MAX_LINE + 4096);
         let got = read_line(&mut self.stream, &mut buf, timeout);
         let answer = got.map_err(|e| self.lost(&e)).and_then(|()| {
             let version: VersionOnly = serde_json::from_slice(&buf)
@@ -273,6 +284,9 @@ impl Client {
         if !self.broken {
             self.broken = true;
             (self.say)(&format!("{}; going on without it", e.message()));
+            if let Some(hint) = e.hint_text() {
+                (self.say)(hint);
+            }
         }
     }
 }
@@ -288,12 +302,20 @@ impl Keep for Client {
             left: left.as_secs(),
         };
         let mut answer = self.ask::<Answer>(&ask, ANSWER_TIMEOUT);
+        let mut waited = None;
         if let Ok(Answer::Wait { pid }) = answer {
             (self.say)(&format!(
                 "waiting for process {pid}, which is getting the {} session (Ctrl-C to stop)",
                 key.profile
             ));
+            waited = Some(pid);
             answer = self.read(WAIT_TIMEOUT);
+        }
+        if let (Some(pid), Ok(Answer::Miss)) = (waited, &answer) {
+            (self.say)(&format!(
+                "process {pid} did not get the {} session (it failed, or is still at its prompt): getting it here",
+                key.profile
+            ));
         }
         match answer {
             Ok(Answer::Session { session }) => match session.unlike_sts() {
@@ -336,14 +358,18 @@ impl Keep for Client {
             answer = self.ask::<Answer>(&ask, ANSWER_TIMEOUT);
         }
         self.leases = self.leases.saturating_sub(1);
-        match answer {
-            Ok(Answer::Done) => {}
-            Ok(other) => {
-                let e = self.unexpected(&other);
-                self.failed(&e);
-            }
-            Err(e) => self.failed(&e),
-        }
+        let why = match answer {
+            Ok(Answer::Done) => return,
+            Ok(Answer::Error { message }) => crate::error::printable(&message),
+            Ok(_) => "it gave an answer it should not give".to_owned(),
+            Err(e) => e.message().to_owned(),
+        };
+        // This session works; only later processes will need a code of their own.
+        self.broken = true;
+        (self.say)(&format!(
+            "the agent did not keep the {} session ({why}): other processes will ask for a code",
+            key.profile
+        ));
     }
 }
 
@@ -399,8 +425,8 @@ pub fn ensure_started(
     check_dir(place.dir(), true)?;
     match connect(place.clone(), say) {
         Found::Agent(client) => return Ok((client, false)),
-        Found::Unusable(e) => return Err(e),
-        Found::None => {}
+        Found::Unusable(e) | Found::Stuck(e) => return Err(e),
+        Found::None | Found::Dead(_) => {}
     }
     let exe = std::env::current_exe().map_err(|e| {
         Error::new(format!(
@@ -456,8 +482,8 @@ pub fn ensure_started(
     let exited = child.try_wait().ok().flatten();
     match connect(place.clone(), say) {
         Found::Agent(client) => Ok((client, true)),
-        Found::Unusable(e) => Err(e),
-        Found::None => Err(Error::new(match exited {
+        Found::Unusable(e) | Found::Stuck(e) => Err(e),
+        Found::None | Found::Dead(_) => Err(Error::new(match exited {
             Some(status) => format!("the agent did not start ({status})"),
             None => format!(
                 "the agent did not answer at {} after starting",
@@ -491,4 +517,61 @@ fn keep_no_inherited_files() {
             }
         }
     }
+}
+
+/// End the agent at `place` that no longer answers (stopped, stuck): its pid is in the lock
+/// file it holds, and the process must be the user's own `mfa-env agent run`. SIGTERM (with
+/// SIGCONT, which a stopped process needs to act on it), then SIGKILL after 2 s; a socket it
+/// could not remove is removed. Its pid, or why it cannot be ended.
+pub fn end_stuck(place: &Place) -> std::result::Result<u32, String> {
+    use rustix::process::{Pid, Signal, kill_process};
+    let text = std::fs::read_to_string(place.lock())
+        .map_err(|e| format!("cannot read its pid from {}: {e}", place.lock().display()))?;
+    let raw: i32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{} holds no pid", place.lock().display()))?;
+    let pid =
+        Pid::from_raw(raw).ok_or_else(|| format!("{} holds no pid", place.lock().display()))?;
+    let proc = format!("/proc/{raw}");
+    let own = rustix::process::getuid().as_raw();
+    let uid = std::fs::read_to_string(format!("{proc}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        });
+    let cmdline = std::fs::read(format!("{proc}/cmdline")).unwrap_or_default();
+    let is_agent = cmdline
+        .windows(b"agent\0run".len())
+        .any(|w| w == b"agent\0run");
+    if uid.as_deref() != Some(own.to_string().as_str()) || !is_agent {
+        return Err(format!("process {raw} is not an agent of yours"));
+    }
+    let gone = |limit: Duration| {
+        let until = Instant::now() + limit;
+        loop {
+            let stat = std::fs::read_to_string(format!("{proc}/stat")).unwrap_or_default();
+            if stat.is_empty() || stat.contains(") Z ") {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let _ = kill_process(pid, Signal::TERM);
+    let _ = kill_process(pid, Signal::CONT);
+    if !gone(Duration::from_secs(2)) {
+        let _ = kill_process(pid, Signal::KILL);
+        if !gone(Duration::from_secs(1)) {
+            return Err(format!("process {raw} did not end"));
+        }
+    }
+    if is_own_socket(&place.socket) {
+        let _ = std::fs::remove_file(&place.socket);
+    }
+    Ok(raw.unsigned_abs())
 }

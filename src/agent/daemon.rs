@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Mutex, Notify};
@@ -42,8 +42,10 @@ struct State {
     /// Keys some connection is obtaining the session of: that connection, and its client's pid.
     leases: HashMap<Key, (u64, u32)>,
     connections: usize,
-    /// Since when nothing happened (no connection open).
+    /// Since when it has held nothing and had no connection.
     quiet_since: Instant,
+    /// Sessions being obtained when `forget` came (connection, key): not kept when handed over.
+    forgotten: Vec<(u64, Key)>,
 }
 
 impl State {
@@ -54,14 +56,22 @@ impl State {
         self.held.retain(|h| h.session.expiration > now);
     }
 
+    /// Drop every session, or `profile`'s; sessions of it being obtained now are not kept
+    /// when they are handed over. How many held sessions were dropped.
     fn forget(&mut self, profile: Option<&str>) -> usize {
+        let matches = |key: &Key| profile.is_none_or(|p| key.profile == p || key.source == p);
         let before = self.held.len();
-        match profile {
-            None => self.held.clear(),
-            Some(p) => self
-                .held
-                .retain(|h| h.key.profile != p && h.key.source != p),
+        self.held.retain(|h| !matches(&h.key));
+        let obtaining: Vec<(u64, Key)> = self
+            .leases
+            .iter()
+            .filter(|(key, _)| matches(key))
+            .map(|(key, (conn, _))| (*conn, key.clone()))
+            .collect();
+        for (_, key) in &obtaining {
+            self.leases.remove(key);
         }
+        self.forgotten.extend(obtaining);
         before - self.held.len()
     }
 }
@@ -88,8 +98,10 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
         let _ = rustix::process::setsid();
     }
     let _ = std::env::set_current_dir("/");
-    harden();
+    // The directory first: under the agent's umask (0177) it would be made without the
+    // search bit, and locked to its own user.
     check_dir(place.dir(), true)?;
+    harden();
     let lock = lock(&place)?;
     let Some(_lock) = lock else {
         // Another agent holds the lock: it answers (or is about to). Started by `start`, this
@@ -123,6 +135,7 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
                 leases: HashMap::new(),
                 connections: 0,
                 quiet_since: Instant::now(),
+                forgotten: Vec::new(),
             }),
             changed: Notify::new(),
             stop: Notify::new(),
@@ -181,7 +194,15 @@ fn lock(place: &Place) -> Result<Option<File>> {
             ))
         })?;
     match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(Some(file)),
+        Ok(()) => {
+            // Its pid, for `agent stop` to end an agent that no longer answers.
+            let _ = file.set_len(0);
+            let _ = std::io::Write::write_all(
+                &mut &file,
+                format!("{}\n", std::process::id()).as_bytes(),
+            );
+            Ok(Some(file))
+        }
         Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
         Err(e) => Err(Error::new(format!("cannot lock {}: {e}", path.display()))),
     }
@@ -243,6 +264,7 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
                     // Leases of a client that went away (killed at its prompt): others may try.
                     let before = state.leases.len();
                     state.leases.retain(|_, (conn, _)| *conn != id);
+                    state.forgotten.retain(|(conn, _)| *conn != id);
                     if state.leases.len() != before {
                         agent.changed.notify_waiters();
                     }
@@ -257,6 +279,9 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
                 }
                 let mut state = agent.state.lock().await;
                 state.expire();
+                if !state.held.is_empty() || state.connections > 0 {
+                    state.quiet_since = Instant::now();
+                }
                 if state.held.is_empty() && state.connections == 0
                     && state.quiet_since.elapsed() >= agent.idle_exit {
                     drop(state);
@@ -300,9 +325,8 @@ async fn shut_down(agent: &Agent) -> Result<()> {
 
 /// Serve one connection until it closes, is idle too long, or says something wrong.
 async fn connection(agent: &Agent, stream: UnixStream, id: u64, pid: u32) {
-    let (read, mut write) = stream.into_split();
-    let mut read = BufReader::new(read);
-    let mut buf = Vec::new();
+    let (mut read, mut write) = stream.into_split();
+    let mut lines = Lines::new();
     loop {
         // A connection obtaining a session (at its prompt) may be quiet for long.
         let leased = agent
@@ -317,15 +341,13 @@ async fn connection(agent: &Agent, stream: UnixStream, id: u64, pid: u32) {
         } else {
             REQUEST_TIMEOUT
         };
-        buf.zeroize();
-        buf.clear();
-        match tokio::time::timeout(wait, read_line(&mut read, &mut buf)).await {
-            Ok(Ok(true)) => {}
+        let end = match tokio::time::timeout(wait, lines.next(&mut read)).await {
+            Ok(Ok(Some(end))) => end,
             // Closed, too long, too slow: the connection ends, the agent goes on.
-            Ok(Ok(false) | Err(_)) | Err(_) => break,
-        }
-        let (answer, stop) = answer(agent, &buf, id, pid, &mut write).await;
-        buf.zeroize();
+            Ok(Ok(None) | Err(_)) | Err(_) => break,
+        };
+        let (answer, stop) = answer(agent, lines.line(end), id, pid, &mut write).await;
+        lines.consume(end);
         let mut out = line(answer);
         let sent = tokio::time::timeout(REQUEST_TIMEOUT, write.write_all(&out)).await;
         out.zeroize();
@@ -338,29 +360,61 @@ async fn connection(agent: &Agent, stream: UnixStream, id: u64, pid: u32) {
             break;
         }
     }
-    buf.zeroize();
 }
 
-/// One line, without its newline, into `buf`: false at the end of input, an error past
-/// MAX_LINE.
-async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<bool> {
-    loop {
-        let available = r.fill_buf().await?;
-        if available.is_empty() {
-            return Ok(false);
+/// The lines of one connection, read straight into one buffer of MAX_LINE bytes that is
+/// never reallocated and is cleared as it is used and when dropped: a session handed over
+/// leaves no copy in freed memory (a growing buffer leaves one at each reallocation).
+struct Lines {
+    buf: Vec<u8>,
+    filled: usize,
+}
+
+impl Lines {
+    fn new() -> Lines {
+        Lines {
+            buf: vec![0; MAX_LINE],
+            filled: 0,
         }
-        let (take, done) = match available.iter().position(|&b| b == b'\n') {
-            Some(end) => (end, true),
-            None => (available.len(), false),
-        };
-        buf.extend_from_slice(&available[..take]);
-        r.consume(if done { take + 1 } else { take });
-        if buf.len() > MAX_LINE {
-            return Err(std::io::Error::new(ErrorKind::InvalidData, "line too long"));
+    }
+
+    /// Where the next line ends (its newline), reading as needed: None at the end of input,
+    /// an error for a line longer than MAX_LINE.
+    async fn next(
+        &mut self,
+        r: &mut tokio::net::unix::OwnedReadHalf,
+    ) -> std::io::Result<Option<usize>> {
+        loop {
+            if let Some(end) = self.buf[..self.filled].iter().position(|&b| b == b'\n') {
+                return Ok(Some(end));
+            }
+            if self.filled == self.buf.len() {
+                return Err(std::io::Error::new(ErrorKind::InvalidData, "line too long"));
+            }
+            let n = r.read(&mut self.buf[self.filled..]).await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.filled += n;
         }
-        if done {
-            return Ok(true);
-        }
+    }
+
+    fn line(&self, end: usize) -> &[u8] {
+        &self.buf[..end]
+    }
+
+    /// Drop the line that ends at `end` and its newline, clearing its bytes.
+    fn consume(&mut self, end: usize) {
+        let rest = self.filled - (end + 1);
+        self.buf.copy_within(end + 1..self.filled, 0);
+        self.buf[rest..self.filled].zeroize();
+        self.filled = rest;
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        self.buf.zeroize();
     }
 }
 
@@ -415,6 +469,15 @@ async fn answer(
             state.expire();
             state.leases.remove(&key);
             agent.changed.notify_waiters();
+            // `forget` came while this session was being obtained: it is not kept.
+            let forgotten = state
+                .forgotten
+                .iter()
+                .position(|(c, k)| *c == id && *k == key);
+            if let Some(at) = forgotten {
+                state.forgotten.swap_remove(at);
+                return (Answer::Done, false);
+            }
             if session.expiration <= time::now() {
                 return (error("the session has expired"), false);
             }

@@ -15,7 +15,7 @@ pub mod daemon;
 mod path;
 mod protocol;
 
-pub use client::{Client, Found, ensure_started, find};
+pub use client::{Client, Found, end_stuck, ensure_started, find};
 pub use path::place;
 pub use protocol::Status;
 

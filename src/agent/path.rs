@@ -81,6 +81,10 @@ pub fn check_dir(dir: &Path, create: bool) -> Result<()> {
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
+                // Whatever the umask: 0700, as checked below.
+                .and_then(|()| {
+                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                })
                 .map_err(|e| {
                     Error::new(format!(
                         "cannot create the agent's directory {}: {e}",
@@ -119,14 +123,34 @@ pub fn check_dir(dir: &Path, create: bool) -> Result<()> {
     };
     match why {
         None => Ok(()),
-        Some(why) => Err(Error::new(format!(
-            "the agent's directory {} is not safe to use: {why}",
-            dir.display()
-        ))
-        .hint(format!(
-            "remove it, or `chmod 700 {}` if it is yours, or set MFA_ENV_AGENT_SOCK to a path in a directory only you can enter",
-            dir.display()
-        ))),
+        Some(why) => {
+            // Only a directory mfa-env makes is suggested for removal: MFA_ENV_AGENT_SOCK may
+            // name one in the home directory.
+            let ours = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n == "mfa-env" || n.starts_with("mfa-env-"));
+            let fix = if meta.file_type().is_symlink() || !meta.is_dir() {
+                format!(
+                    "remove {}, or set MFA_ENV_AGENT_SOCK to a path in a directory only you can enter",
+                    dir.display()
+                )
+            } else if ours && meta.uid() == uid {
+                format!("`chmod 700 {}`", dir.display())
+            } else if ours {
+                format!("remove {} (it is not yours)", dir.display())
+            } else {
+                format!(
+                    "set MFA_ENV_AGENT_SOCK to a path in a directory only you can enter (mkdir -m 700 DIR), or `chmod 700 {}` if that suits it",
+                    dir.display()
+                )
+            };
+            Err(Error::new(format!(
+                "the agent's directory {} is not safe to use: {why}",
+                dir.display()
+            ))
+            .hint(fix))
+        }
     }
 }
 

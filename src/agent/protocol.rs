@@ -115,6 +115,13 @@ impl Wire {
     /// Why this is not a session STS could have sent, if it is not: what the agent hands over
     /// is checked as an STS answer is, since any process of the user can put a session there.
     pub fn unlike_sts(&self) -> Option<String> {
+        // GetSessionToken's longest session, and the clock skew an STS answer may have.
+        let latest = crate::time::now() + 36 * 3600 + 5 * 60;
+        if self.expiration > latest {
+            return Some(
+                "its expiration is later than any STS session lasts (36 hours)".to_owned(),
+            );
+        }
         [
             ("AccessKeyId", &self.access_key_id),
             ("SecretAccessKey", &self.secret_access_key),
@@ -164,9 +171,14 @@ pub struct SessionInfo {
     pub expiration: i64,
 }
 
-/// A message as one line, its bytes cleared by the caller once sent.
+/// A message as one line, its bytes cleared by the caller once sent. Written into room for
+/// the longest line, so that a session is not left behind in a block a growing buffer frees.
 pub fn line<T: Serialize>(body: T) -> Vec<u8> {
-    let mut out = serde_json::to_vec(&Message { v: PROTOCOL, body }).unwrap_or_default();
+    let mut out = Vec::with_capacity(super::MAX_LINE);
+    if serde_json::to_writer(&mut out, &Message { v: PROTOCOL, body }).is_err() {
+        out.zeroize();
+        out.clear();
+    }
     out.push(b'\n');
     out
 }

@@ -43,8 +43,8 @@ fn start(env: &Env, idle_exit: Duration) -> Result<()> {
 fn agent(env: &Env) -> Result<agent::Client> {
     match agent::find(env, say) {
         Found::Agent(client) => Ok(client),
-        Found::Unusable(e) => Err(e),
-        Found::None => {
+        Found::Unusable(e) | Found::Stuck(e) => Err(e),
+        Found::None | Found::Dead(_) => {
             let place = agent::place(env)?;
             Err(Error::new(format!(
                 "no agent answers at {} (from {})",
@@ -67,8 +67,19 @@ fn stop(env: &Env) -> Result<()> {
             ));
             Ok(())
         }
+        Found::Stuck(e) => {
+            let place = agent::place(env)?;
+            let pid = agent::end_stuck(&place).map_err(|why| {
+                Error::new(format!("{}; and it cannot be ended: {why}", e.message()))
+                    .hint("end the agent's process yourself (`pgrep -f 'mfa-env agent run'`), then `mfa-env agent start`")
+            })?;
+            say(&format!(
+                "agent stopped (pid {pid}, which did not answer); the sessions it held are gone"
+            ));
+            Ok(())
+        }
         Found::Unusable(e) => Err(e),
-        Found::None => {
+        Found::None | Found::Dead(_) => {
             say("no agent runs: nothing to stop");
             Ok(())
         }

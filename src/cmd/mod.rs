@@ -194,7 +194,15 @@ pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts
             }
             Ok(session)
         }
-        crate::agent::Found::Unusable(e) => {
+        crate::agent::Found::Dead(place) => {
+            say(&format!(
+                "no agent at {}: the socket is a dead agent's; going on without it",
+                place.socket.display()
+            ));
+            say("`mfa-env agent start` starts a new one");
+            block_on(req.obtain(env, &mut note))?
+        }
+        crate::agent::Found::Unusable(e) | crate::agent::Found::Stuck(e) => {
             say(&format!("{}; going on without it", e.message()));
             if let Some(hint) = e.hint_text() {
                 say(hint);

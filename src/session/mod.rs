@@ -58,6 +58,8 @@ pub enum Note {
     Kept,
     /// The role is assumed from the MFA session the agent (or this process) kept: no code.
     FromKeptMfa,
+    /// The role refused the kept MFA session (STS's message): it is assumed with a code.
+    RefusedFromKept(String),
 }
 
 impl fmt::Display for Note {
@@ -77,6 +79,10 @@ impl fmt::Display for Note {
                 f.write_str("no mfa_serial along the source_profile chain: the code is not used")
             }
             Note::Kept => f.write_str("the session comes from the agent: no code needed"),
+            Note::RefusedFromKept(message) => write!(
+                f,
+                "the role refused the MFA session the agent holds ({message}); assuming it with a new code"
+            ),
             Note::FromKeptMfa => f.write_str(
                 "the role is assumed from the MFA session the agent holds: no code needed",
             ),

@@ -209,8 +209,16 @@ impl Request<'_> {
                     }
                 };
                 let d = self.duration.or(self.resolved.duration);
-                let session = assume_from(&mfa, d, &self.resolved, notes).await?;
-                (session, Origin::FromKeptMfa)
+                match assume_from(&mfa, d, &self.resolved, notes).await {
+                    Ok(session) => (session, Origin::FromKeptMfa),
+                    // A trust policy may refuse a session that old (aws:MultiFactorAuthAge)
+                    // where a fresh code would do: assumed with a code, as without the agent.
+                    Err(e) if e.message().contains(" is not authorized to assume role ") => {
+                        notes(Note::RefusedFromKept(e.message().to_owned()));
+                        (self.obtain(env, notes).await?, Origin::New)
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             _ => (self.obtain(env, notes).await?, Origin::New),
         };
