@@ -199,7 +199,7 @@ fn holding<T>(signals: &[libc::c_int], f: impl FnOnce() -> T) -> T {
 
 /// Block `signals` on this thread; the mask before. Async-signal-safe.
 #[allow(unsafe_code)]
-fn block(signals: &[libc::c_int]) -> libc::sigset_t {
+pub(crate) fn block(signals: &[libc::c_int]) -> libc::sigset_t {
     // SAFETY: sigemptyset, sigaddset and pthread_sigmask only read and write the two local
     // sets, which are fully initialised (zeroed, then emptied) before use.
     let mut hold: libc::sigset_t = unsafe { std::mem::zeroed() };
@@ -216,7 +216,7 @@ fn block(signals: &[libc::c_int]) -> libc::sigset_t {
 
 /// This thread's mask set to `mask` (from `block`). Async-signal-safe.
 #[allow(unsafe_code)]
-fn set_mask(mask: &libc::sigset_t) {
+pub(crate) fn set_mask(mask: &libc::sigset_t) {
     // SAFETY: pthread_sigmask reads a mask that pthread_sigmask filled in.
     unsafe {
         libc::pthread_sigmask(libc::SIG_SETMASK, mask, std::ptr::null_mut());
