@@ -21,7 +21,7 @@
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 
-use crate::cli::ExecArgs;
+use crate::cli::{ExecArgs, ExportArgs};
 use crate::cmd::{block_on, note, profile_name, request, say, say_valid_until, terminal};
 use crate::container::{self, Credentials, Token};
 use crate::env::Env;
@@ -65,7 +65,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     // Renewals come from what is kept, whatever the command line says of the shell's own
     // session (--force, --role-session-name): the shell's is never used here.
     req.keep = Some(args.min_ttl);
-    let mut keep = keeper();
+    let mut keep = keeper(env, args);
     let (session, _) = block_on(req.obtain_kept(env, &mut note, &mut *keep))??;
     req.codes_from(&mut refuse);
 
@@ -151,9 +151,9 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     }
 }
 
-/// What keeps the sessions: this process's memory.
-// With the agent of issue 11 running, the agent's keeper goes here instead.
-fn keeper() -> Box<dyn Keep + Send> {
+/// What keeps the sessions for `args`: this process's memory. (The one place to choose: with
+/// the agent of issue 11 running, its keeper, `crate::agent::keeper(env, args)`, else this.)
+fn keeper(_env: &Env, _args: &ExportArgs) -> Box<dyn Keep + Send> {
     Box::new(Memory::default())
 }
 
