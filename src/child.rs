@@ -116,7 +116,6 @@ impl Guard {
         Ok(())
     }
 
-    #[allow(unsafe_code)]
     fn pass_signals_on(&mut self) {
         OWN_GROUP.store(
             rustix::process::getpgrp().as_raw_nonzero().get(),
@@ -124,25 +123,8 @@ impl Guard {
         );
         let tty = self.terminal.as_ref().map_or(-1, |t| t.tty.as_raw_fd());
         TERMINAL.store(tty, Ordering::SeqCst);
-        for signal in PASSED_ON {
-            // SAFETY: sigaction reads `new` and writes `old`, both fully initialised locals;
-            // the handler only makes async-signal-safe calls.
-            unsafe {
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
-                    || old.sa_sigaction == libc::SIG_IGN
-                {
-                    // An ignored signal (nohup, a background job) stays ignored.
-                    continue;
-                }
-                let mut new: libc::sigaction = std::mem::zeroed();
-                new.sa_sigaction = pass_on as extern "C" fn(libc::c_int) as libc::sighandler_t;
-                libc::sigemptyset(&mut new.sa_mask);
-                if libc::sigaction(signal, &new, &mut old) == 0 {
-                    self.handlers.push((signal, old));
-                }
-            }
-        }
+        let handler = pass_on as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        self.handlers = handle(&PASSED_ON, handler, 0);
     }
 
     #[allow(unsafe_code)]
@@ -150,12 +132,7 @@ impl Guard {
         // The terminal first: a signal that comes now ends mfa-env at once.
         TERMINAL.store(-1, Ordering::SeqCst);
         self.terminal = None;
-        for (signal, old) in self.handlers.drain(..) {
-            // SAFETY: puts back the action sigaction returned for this signal.
-            unsafe {
-                libc::sigaction(signal, &old, std::ptr::null_mut());
-            }
-        }
+        restore_handlers(&mut self.handlers);
         GROUP.store(0, Ordering::SeqCst);
     }
 }
@@ -184,6 +161,49 @@ extern "C" fn pass_on(signal: libc::c_int) {
         }
         libc::signal(signal, libc::SIG_DFL);
         libc::raise(signal);
+    }
+}
+
+/// Set `handler` (an async-signal-safe function, with `flags` such as SA_SIGINFO) for each of
+/// `signals` that is not ignored; the actions it replaced, to put back. An ignored signal
+/// (nohup, a background job) stays ignored, and a command started later inherits that.
+#[allow(unsafe_code)]
+pub(crate) fn handle(
+    signals: &[libc::c_int],
+    handler: libc::sighandler_t,
+    flags: libc::c_int,
+) -> Vec<(libc::c_int, libc::sigaction)> {
+    let mut replaced = Vec::new();
+    for &signal in signals {
+        // SAFETY: sigaction reads `new` and writes `old`, both fully initialised locals; the
+        // caller's handler only makes async-signal-safe calls.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
+                || old.sa_sigaction == libc::SIG_IGN
+            {
+                continue;
+            }
+            let mut new: libc::sigaction = std::mem::zeroed();
+            new.sa_sigaction = handler;
+            new.sa_flags = flags;
+            libc::sigemptyset(&mut new.sa_mask);
+            if libc::sigaction(signal, &new, &mut old) == 0 {
+                replaced.push((signal, old));
+            }
+        }
+    }
+    replaced
+}
+
+/// Put back the actions `handle` replaced.
+#[allow(unsafe_code)]
+pub(crate) fn restore_handlers(replaced: &mut Vec<(libc::c_int, libc::sigaction)>) {
+    for (signal, old) in replaced.drain(..) {
+        // SAFETY: puts back the action sigaction returned for this signal.
+        unsafe {
+            libc::sigaction(signal, &old, std::ptr::null_mut());
+        }
     }
 }
 

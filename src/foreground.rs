@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use tokio::sync::oneshot;
 
-use crate::child::{block, set_mask};
+use crate::child::{block, handle, restore_handlers, set_mask};
 
 /// The signals that are passed on when another process sent them.
 const PASSED_ON: [libc::c_int; 4] = [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP];
@@ -88,43 +88,17 @@ impl Running {
         self.exited.as_mut()?.await.ok()
     }
 
-    #[allow(unsafe_code)]
     fn pass_signals_on(&mut self) {
-        for signal in PASSED_ON {
-            // SAFETY: sigaction reads `new` and writes `old`, both fully initialised locals;
-            // the handler makes async-signal-safe calls only.
-            unsafe {
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
-                    || old.sa_sigaction == libc::SIG_IGN
-                {
-                    // Ignored (nohup): it stays ignored, and the command inherits that.
-                    continue;
-                }
-                let mut new: libc::sigaction = std::mem::zeroed();
-                new.sa_sigaction = pass_on
-                    as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
-                    as libc::sighandler_t;
-                new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
-                libc::sigemptyset(&mut new.sa_mask);
-                if libc::sigaction(signal, &new, &mut old) == 0 {
-                    self.handlers.push((signal, old));
-                }
-            }
-        }
+        let handler = pass_on as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
+            as libc::sighandler_t;
+        self.handlers = handle(&PASSED_ON, handler, libc::SA_SIGINFO | libc::SA_RESTART);
     }
 }
 
 impl Drop for Running {
-    #[allow(unsafe_code)]
     fn drop(&mut self) {
         CHILD.store(0, Ordering::SeqCst);
-        for (signal, old) in self.handlers.drain(..) {
-            // SAFETY: puts back the action sigaction returned for this signal.
-            unsafe {
-                libc::sigaction(signal, &old, std::ptr::null_mut());
-            }
-        }
+        restore_handlers(&mut self.handlers);
     }
 }
 
