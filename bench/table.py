@@ -22,6 +22,7 @@ def results(*groups):
 sections = [
     ("Main job: GetSessionToken with MFA", results("main", "main-awsmfa")),
     ("Role path: AssumeRole with MFA", results("role", "role-awsmfa")),
+    ("Long job: exec and exec --server, start to the command running", results("server")),
     ("Start-up", results("startup")),
     ("Scale: 10,000 profiles", results("scale", "scale-complete")),
     ("Agent", results("agent")),

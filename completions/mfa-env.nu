@@ -66,6 +66,7 @@ module completions {
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --server                  # Serve the session to the command from a local endpoint that renews a role's session while it runs (AWS_CONTAINER_CREDENTIALS_FULL_URI), instead of keys in its environment
     --help(-h)                # Print help (see more with '--help')
     profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
     ...command: string        # The command and its arguments, passed unchanged [default: $SHELL, else /bin/sh]

@@ -116,7 +116,6 @@ impl Guard {
         Ok(())
     }
 
-    #[allow(unsafe_code)]
     fn pass_signals_on(&mut self) {
         OWN_GROUP.store(
             rustix::process::getpgrp().as_raw_nonzero().get(),
@@ -124,25 +123,8 @@ impl Guard {
         );
         let tty = self.terminal.as_ref().map_or(-1, |t| t.tty.as_raw_fd());
         TERMINAL.store(tty, Ordering::SeqCst);
-        for signal in PASSED_ON {
-            // SAFETY: sigaction reads `new` and writes `old`, both fully initialised locals;
-            // the handler only makes async-signal-safe calls.
-            unsafe {
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
-                    || old.sa_sigaction == libc::SIG_IGN
-                {
-                    // An ignored signal (nohup, a background job) stays ignored.
-                    continue;
-                }
-                let mut new: libc::sigaction = std::mem::zeroed();
-                new.sa_sigaction = pass_on as extern "C" fn(libc::c_int) as libc::sighandler_t;
-                libc::sigemptyset(&mut new.sa_mask);
-                if libc::sigaction(signal, &new, &mut old) == 0 {
-                    self.handlers.push((signal, old));
-                }
-            }
-        }
+        let handler = pass_on as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        self.handlers = handle(&PASSED_ON, handler, 0);
     }
 
     #[allow(unsafe_code)]
@@ -150,12 +132,7 @@ impl Guard {
         // The terminal first: a signal that comes now ends mfa-env at once.
         TERMINAL.store(-1, Ordering::SeqCst);
         self.terminal = None;
-        for (signal, old) in self.handlers.drain(..) {
-            // SAFETY: puts back the action sigaction returned for this signal.
-            unsafe {
-                libc::sigaction(signal, &old, std::ptr::null_mut());
-            }
-        }
+        restore_handlers(&mut self.handlers);
         GROUP.store(0, Ordering::SeqCst);
     }
 }
@@ -187,6 +164,49 @@ extern "C" fn pass_on(signal: libc::c_int) {
     }
 }
 
+/// Set `handler` (an async-signal-safe function, with `flags` such as SA_SIGINFO) for each of
+/// `signals` that is not ignored; the actions it replaced, to put back. An ignored signal
+/// (nohup, a background job) stays ignored, and a command started later inherits that.
+#[allow(unsafe_code)]
+pub(crate) fn handle(
+    signals: &[libc::c_int],
+    handler: libc::sighandler_t,
+    flags: libc::c_int,
+) -> Vec<(libc::c_int, libc::sigaction)> {
+    let mut replaced = Vec::new();
+    for &signal in signals {
+        // SAFETY: sigaction reads `new` and writes `old`, both fully initialised locals; the
+        // caller's handler only makes async-signal-safe calls.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
+                || old.sa_sigaction == libc::SIG_IGN
+            {
+                continue;
+            }
+            let mut new: libc::sigaction = std::mem::zeroed();
+            new.sa_sigaction = handler;
+            new.sa_flags = flags;
+            libc::sigemptyset(&mut new.sa_mask);
+            if libc::sigaction(signal, &new, &mut old) == 0 {
+                replaced.push((signal, old));
+            }
+        }
+    }
+    replaced
+}
+
+/// Put back the actions `handle` replaced.
+#[allow(unsafe_code)]
+pub(crate) fn restore_handlers(replaced: &mut Vec<(libc::c_int, libc::sigaction)>) {
+    for (signal, old) in replaced.drain(..) {
+        // SAFETY: puts back the action sigaction returned for this signal.
+        unsafe {
+            libc::sigaction(signal, &old, std::ptr::null_mut());
+        }
+    }
+}
+
 /// Run `f` with `signals` blocked on this thread, then let them through. With SIGTTOU held, a
 /// process that is not in the terminal's foreground group may set it (tcsetpgrp) and the
 /// terminal's modes, where it would otherwise be stopped. Async-signal-safe.
@@ -199,7 +219,7 @@ fn holding<T>(signals: &[libc::c_int], f: impl FnOnce() -> T) -> T {
 
 /// Block `signals` on this thread; the mask before. Async-signal-safe.
 #[allow(unsafe_code)]
-fn block(signals: &[libc::c_int]) -> libc::sigset_t {
+pub(crate) fn block(signals: &[libc::c_int]) -> libc::sigset_t {
     // SAFETY: sigemptyset, sigaddset and pthread_sigmask only read and write the two local
     // sets, which are fully initialised (zeroed, then emptied) before use.
     let mut hold: libc::sigset_t = unsafe { std::mem::zeroed() };
@@ -216,7 +236,7 @@ fn block(signals: &[libc::c_int]) -> libc::sigset_t {
 
 /// This thread's mask set to `mask` (from `block`). Async-signal-safe.
 #[allow(unsafe_code)]
-fn set_mask(mask: &libc::sigset_t) {
+pub(crate) fn set_mask(mask: &libc::sigset_t) {
     // SAFETY: pthread_sigmask reads a mask that pthread_sigmask filled in.
     unsafe {
         libc::pthread_sigmask(libc::SIG_SETMASK, mask, std::ptr::null_mut());

@@ -66,8 +66,12 @@ pub enum Command {
     /// AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment; mfa-env exits
     /// with the command's exit status. A session this shell already holds for the request is used as it is.
     /// Without a command, starts $SHELL (else /bin/sh) with the session.
+    ///
+    /// With --server the command gets no keys: it reads them from an endpoint on 127.0.0.1
+    /// that only it knows the token of, as every AWS SDK does in a container, and a role's
+    /// session is renewed there from the MFA session (one code) while the command runs.
     #[command(
-        after_help = "Examples:\n  mfa-env exec dev -- terraform plan -out 'my plan'\n  mfa-env exec dev                        a shell with the session"
+        after_help = "Examples:\n  mfa-env exec dev -- terraform plan -out 'my plan'\n  mfa-env exec dev                        a shell with the session\n  mfa-env exec --server admin -- terraform apply\n                                          a long job: its role session is renewed"
     )]
     Exec(ExecArgs),
 
@@ -208,6 +212,11 @@ pub struct FormatArg {
 pub struct ExecArgs {
     #[command(flatten)]
     pub args: ExportArgs,
+
+    /// Serve the session to the command from a local endpoint that renews a role's session
+    /// while it runs (AWS_CONTAINER_CREDENTIALS_FULL_URI), instead of keys in its environment
+    #[arg(long)]
+    pub server: bool,
 
     /// The command and its arguments, passed unchanged [default: $SHELL, else /bin/sh]
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
@@ -480,6 +489,14 @@ mod tests {
         assert_eq!(exec.args.code.as_deref(), Some("123456"));
         assert!(exec.args.force);
         assert_eq!(exec.command, ["env"]);
+        assert!(!exec.server);
+        let cli =
+            Cli::try_parse_from(["mfa-env", "exec", "--server", "dev", "--", "make"]).unwrap();
+        let Some(Command::Exec(exec)) = cli.command else {
+            panic!("not exec")
+        };
+        assert!(exec.server);
+        assert_eq!(exec.command, ["make"]);
         // No command: the shell.
         let cli = Cli::try_parse_from(["mfa-env", "exec", "dev", "-c", "123456"]).unwrap();
         let Some(Command::Exec(exec)) = cli.command else {

@@ -25,6 +25,8 @@ enum Kind {
     Quiet,
     /// A failure with its own exit status (exec: 126, 127).
     Status(u8),
+    /// Nothing went wrong in mfa-env: it ends with this status, a command's (exec --server).
+    Exit(u8),
 }
 
 impl Error {
@@ -57,6 +59,16 @@ impl Error {
             message: "cancelled; nothing was written".into(),
             hint: None,
             kind: Kind::Cancelled,
+        }
+    }
+
+    /// End with `code` and say nothing: the status of a command mfa-env ran, which has
+    /// spoken for itself.
+    pub fn exit(code: u8) -> Self {
+        Error {
+            message: String::new(),
+            hint: None,
+            kind: Kind::Exit(code),
         }
     }
 
@@ -117,13 +129,13 @@ impl Error {
         match self.kind {
             Kind::Failure | Kind::Quiet => ExitCode::FAILURE,
             Kind::Cancelled => ExitCode::from(130),
-            Kind::Status(code) => ExitCode::from(code),
+            Kind::Status(code) | Kind::Exit(code) => ExitCode::from(code),
         }
     }
 
     /// Print the error on stderr, one `mfa-env:` line per line of text.
     pub fn report(&self) {
-        if self.kind == Kind::Quiet {
+        if matches!(self.kind, Kind::Quiet | Kind::Exit(_)) {
             return;
         }
         // A failing stderr leaves us nothing better to do than exit with the code.

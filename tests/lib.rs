@@ -21,6 +21,7 @@ mod mfa_process;
 mod prompt;
 mod quoting;
 mod roles;
+mod server;
 mod setup;
 mod shells;
 mod signals;

@@ -18,21 +18,18 @@ use crate::error::{Error, Result};
 use crate::profile::Profiles;
 use crate::session::{UNSET, variables};
 
+mod server;
+
 /// Where execvp looks when PATH is not set (glibc's and musl's default).
 const DEFAULT_PATH: &str = "/bin:/usr/bin";
 
 pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
+    if exec.server {
+        return server::run(exec, env);
+    }
     let args = &exec.args;
     let name = profile_name(args)?;
-    let (program, rest) = match exec.command.split_first() {
-        Some((program, rest)) => (program.clone(), rest),
-        None => (
-            OsString::from(env.get("SHELL").unwrap_or("/bin/sh")),
-            &[][..],
-        ),
-    };
-    // Before the code is spent: a command that cannot run would waste it.
-    check_runnable(&program, env.get("PATH").unwrap_or(DEFAULT_PATH))?;
+    let (program, rest) = program(exec, env)?;
     let mut command = Command::new(&program);
     command.args(rest);
     // A profile variable would make the AWS tools prefer the profile to the session.
@@ -69,6 +66,20 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     let _ = crate::hardening::user_core_limit_back();
     let err = command.exec();
     Err(cannot_run(&program, &err.to_string(), err.kind()))
+}
+
+/// The command to run and its arguments: the one given, else the user's shell. Checked
+/// before the code is spent: a command that cannot run would waste it.
+fn program<'a>(exec: &'a ExecArgs, env: &Env) -> Result<(OsString, &'a [OsString])> {
+    let (program, rest) = match exec.command.split_first() {
+        Some((program, rest)) => (program.clone(), rest),
+        None => (
+            OsString::from(env.get("SHELL").unwrap_or("/bin/sh")),
+            &[][..],
+        ),
+    };
+    check_runnable(&program, env.get("PATH").unwrap_or(DEFAULT_PATH))?;
+    Ok((program, rest))
 }
 
 /// Whether execvp will find `program` and may run it: a name with a `/` is a path, another

@@ -485,6 +485,11 @@ impl<'a> Profile<'a> {
         credentials.get(key).or_else(|| config.get(key))
     }
 
+    /// The value of a key in the config file's sections alone.
+    pub fn in_config(&self, key: Key) -> Option<&'a str> {
+        self.parts[0].get(key)
+    }
+
     /// The files the profile was read from, to name in messages.
     pub fn files(&self) -> &'a Profiles {
         self.profiles

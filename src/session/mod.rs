@@ -147,6 +147,17 @@ impl<'p> Request<'p> {
         })
     }
 
+    /// From now on every code comes from `ask`: no code given is used again, no command is
+    /// run for one. For a process that lives on after its first session (`exec --server`): a
+    /// code is good once, and a command (mfa_process) may want the terminal that another
+    /// program owns by then.
+    pub fn codes_from(&mut self, ask: &'p mut Ask) {
+        self.code.code = None;
+        self.code.mfa_process = None;
+        self.mfa_process = None;
+        self.code.ask = ask;
+    }
+
     /// What a session for the request is: the profile, the last role of the chain, the
     /// account (the role's, else the MFA device's) and the region.
     pub fn identity(&self) -> Identity<'_> {

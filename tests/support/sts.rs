@@ -154,6 +154,11 @@ struct World {
     devices: Vec<String>,
     /// Seconds the Date header is ahead of this computer's clock.
     clock_offset: i64,
+    /// Seconds AssumeRole's normal answers last, whatever was asked, each with keys of its
+    /// own (`ASIAROLESESSION00001`, then 2, ...): a renewal shows as new keys.
+    role_lifetime: Option<i64>,
+    /// AssumeRole requests so far, this one included.
+    assumed: usize,
 }
 
 impl Default for World {
@@ -162,6 +167,8 @@ impl Default for World {
             identity: "arn:aws:iam::123456789012:user/alice".into(),
             devices: Vec::new(),
             clock_offset: 0,
+            role_lifetime: None,
+            assumed: 0,
         }
     }
 }
@@ -217,6 +224,20 @@ impl StsServer {
         self
     }
 
+    /// Role sessions that last `secs` seconds, each with keys of its own (see `World`).
+    pub fn short_roles(&self, secs: i64) -> &Self {
+        self.state.lock().unwrap().world.role_lifetime = Some(secs);
+        self
+    }
+
+    /// The requests of one action.
+    pub fn calls(&self, action: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.action() == action)
+            .count()
+    }
+
     pub fn requests(&self) -> Vec<Request> {
         self.state.lock().unwrap().requests.clone()
     }
@@ -239,6 +260,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         let (reply, world) = {
             let mut state = state.lock().unwrap();
             state.requests.push(request.clone());
+            state.world.assumed = (state.requests.iter())
+                .filter(|r| r.action() == "AssumeRole")
+                .count();
             let reply = state
                 .queue
                 .pop_front()
@@ -455,6 +479,18 @@ fn success(request: &Request, world: &World, creds: &Creds) -> String {
     let action = request.action();
     let result = match action {
         "AssumeRole" => {
+            let numbered;
+            let creds = match world.role_lifetime {
+                Some(secs) => {
+                    numbered = Creds {
+                        access_key_id: format!("ASIAROLESESSION{:05}", world.assumed),
+                        expiration: mfa_env::time::rfc3339(mfa_env::time::now() + secs),
+                        ..creds.clone()
+                    };
+                    &numbered
+                }
+                None => creds,
+            };
             let role = request.param("RoleArn").unwrap_or("");
             let session = request.param("RoleSessionName").unwrap_or("");
             let assumed =

@@ -1,0 +1,176 @@
+//! `mfa-env exec --server PROFILE -- COMMAND ARGS...`: run a long command with credentials it
+//! reads from a local endpoint, as every AWS SDK reads them in a container, instead of keys in
+//! its environment that no one can renew.
+//!
+//! The first session is obtained (the code asked) before the command starts, so that a wrong
+//! profile fails with nothing started. Then mfa-env serves it on 127.0.0.1 (see `container`)
+//! to the command alone, which it runs as a child and ends with (see `foreground`). For a
+//! role, the MFA session is kept and the role assumed again from it, with no code, when less
+//! than 15 minutes of it are left (`Request::obtain_kept`). A new code cannot be asked for
+//! once the command owns the terminal: when one is needed, the endpoint answers an error and
+//! says why, once, on stderr.
+//!
+//! What the command sees of the AWS files: an SDK's default chain reads the environment, then
+//! the shared files, and only then the container endpoint. The credentials file is hidden
+//! (AWS_SHARED_CREDENTIALS_FILE=/dev/null), since most users keep long-term keys under
+//! [default] there. The config file stays, for its region, output and endpoint settings,
+//! unless its [default] profile names credentials itself: then the command sees none
+//! (AWS_CONFIG_FILE=/dev/null), and mfa-env says so. AWS_REGION and AWS_DEFAULT_REGION are the
+//! profile's region.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::process::Command;
+
+use crate::cli::{ExecArgs, ExportArgs};
+use crate::cmd::{block_on, note, profile_name, request, say, say_valid_until, terminal};
+use crate::container::{self, Credentials, Token};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::foreground;
+use crate::profile::{Key, Profiles};
+use crate::session::{Keep, Memory, Note, SET, UNSET};
+
+/// Variables the command must not see besides what export sets and unsets: another source of
+/// credentials that the SDKs read before the container endpoint, or another endpoint.
+const HIDDEN: [&str; 4] = [
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+];
+
+/// Keys of [default] in the config file that make an SDK take credentials from the file
+/// before it asks the endpoint (botocore: the assume-role, web-identity, SSO, process and
+/// config-file providers; aws-config: the profile provider).
+const CREDENTIAL_KEYS: [Key; 6] = [
+    Key::AccessKeyId,
+    Key::CredentialProcess,
+    Key::RoleArn,
+    Key::WebIdentityTokenFile,
+    Key::SsoSession,
+    Key::SsoStartUrl,
+];
+
+pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
+    let args = &exec.args;
+    let name = profile_name(args)?;
+    let (program, rest) = super::program(exec, env)?;
+    let profiles = Profiles::load(env)?;
+    let config_credentials = config_credentials(&profiles);
+    let mut ask = terminal();
+    let profile = name.to_owned();
+    let mut refuse = move |_: &str| -> Result<String> { Err(no_code_now(&profile)) };
+    let mut req = request(args, &profiles, &mut ask, env)?;
+    drop(profiles);
+    // Renewals come from what is kept, whatever the command line says of the shell's own
+    // session (--force, --role-session-name): the shell's is never used here.
+    req.keep = Some(args.min_ttl);
+    let mut keep = keeper(env, args);
+    let (session, _) = block_on(req.obtain_kept(env, &mut note, &mut *keep))??;
+    req.codes_from(&mut refuse);
+
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .map_err(|e| Error::new(format!("cannot listen on 127.0.0.1: {e}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::new(format!("cannot listen on 127.0.0.1: {e}")))?
+        .port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let token = Token::new()?;
+    let id = req.identity();
+    let region = id.region.unwrap_or_default().to_owned();
+    let account = id.account.map(str::to_owned);
+
+    let mut command = Command::new(&program);
+    command.args(rest);
+    for variable in SET.iter().chain(UNSET).chain(&HIDDEN) {
+        command.env_remove(variable);
+    }
+    command
+        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url)
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.expose())
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_REGION", &region)
+        .env("AWS_DEFAULT_REGION", &region);
+    say_valid_until(name, session.expiration);
+    if let Some(key) = config_credentials {
+        command.env("AWS_CONFIG_FILE", "/dev/null");
+        say(&format!(
+            "[default] in the config file has {key}, which the command's AWS tools would use instead of this session: the command sees no config file"
+        ));
+    }
+    drop(session);
+    say(&format!(
+        "serving the {name} session at {url} while {} runs",
+        program.to_string_lossy()
+    ));
+
+    let mut running = foreground::spawn(&mut command)
+        .map_err(|e| super::cannot_run(&program, &e.to_string(), e.kind()))?;
+    let mut said: Option<String> = None;
+    let status = block_on(container::serve(
+        listener,
+        token,
+        running.exited(),
+        async || {
+            // The command owns the terminal: nothing more is said of sessions that work.
+            let mut quiet = |_: Note| {};
+            match req.obtain_kept(env, &mut quiet, &mut *keep).await {
+                Ok((session, _)) => {
+                    said = None;
+                    Ok(Credentials {
+                        session,
+                        account: account.clone(),
+                    })
+                }
+                Err(e) => {
+                    // Once, however often the command asks.
+                    if said.as_deref() != Some(e.message()) {
+                        say(&format!(
+                            "no credentials for the command's request: {}",
+                            e.message()
+                        ));
+                        if let Some(hint) = e.hint_text() {
+                            say(hint);
+                        }
+                        said = Some(e.message().to_owned());
+                    }
+                    Err(e)
+                }
+            }
+        },
+    ))??;
+    drop(running);
+    match status.map(foreground::shell_status) {
+        Some(0) => Ok(()),
+        Some(code) => Err(Error::exit(code)),
+        None => Err(Error::new(format!(
+            "lost the status of {}",
+            program.to_string_lossy()
+        ))),
+    }
+}
+
+/// What keeps the sessions for `args`: this process's memory. (The one place to choose: with
+/// the agent of issue 11 running, its keeper, `crate::agent::keeper(env, args)`, else this.)
+fn keeper(_env: &Env, _args: &ExportArgs) -> Box<dyn Keep + Send> {
+    Box::new(Memory::default())
+}
+
+/// The first key of [default] in the config file that the SDKs would take credentials from
+/// before the endpoint.
+fn config_credentials(profiles: &Profiles) -> Option<&'static str> {
+    let default = profiles.find("default")?;
+    CREDENTIAL_KEYS
+        .into_iter()
+        .find(|key| default.in_config(*key).is_some())
+        .map(Key::name)
+}
+
+/// Why a renewal that needs a code fails: the command owns the terminal.
+fn no_code_now(profile: &str) -> Error {
+    Error::new(format!(
+        "the {profile} session needs a new MFA code, and none can be asked for while the command runs"
+    ))
+    .hint("run the command again; a longer MFA session lasts longer (--duration, up to 36h without a role)")
+}

@@ -1,0 +1,660 @@
+//! `mfa-env exec --server PROFILE -- COMMAND`: the command reads its credentials from the
+//! container endpoint mfa-env serves, with the real readers (botocore, aws-config for Rust,
+//! the AWS CLI), and a role's session is renewed there from one MFA code.
+#![allow(unsafe_code)]
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::pty::{Pty, Wiring};
+use crate::support::*;
+
+/// The usual profile, and a role assumed from it with the same device.
+const CONFIG_ROLE: &str = "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\n\
+    [profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\n\
+    mfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-central-1\n";
+/// Long-term keys under [default] too, as most users have: the command must not use them.
+const CREDENTIALS_DEFAULT: &str = "[default]\naws_access_key_id = AKIADEFAULTKEY000001\naws_secret_access_key = defaultSECRET\n\
+    [dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n";
+
+/// `exec --server admin -c 123456 --`, before the command.
+const SERVE_ADMIN: [&str; 6] = ["exec", "--server", "admin", "-c", "123456", "--"];
+const SERVE_DEV: [&str; 6] = ["exec", "--server", "dev", "-c", "123456", "--"];
+
+fn role_test(server: &StsServer) -> Test {
+    Test::new()
+        .config(CONFIG_ROLE)
+        .credentials(CREDENTIALS_DEFAULT)
+        .sts(server)
+}
+
+/// The GetSessionToken and AssumeRole calls that carried a code.
+fn codes(server: &StsServer) -> usize {
+    (server.requests().iter())
+        .filter(|r| r.param("TokenCode").is_some())
+        .count()
+}
+
+/// botocore's default chain, as any boto3 program builds it: which provider answered, and
+/// the keys before and after the first ones expired.
+const BOTOCORE_RENEWS: &str = r#"
+import json, time, botocore.session
+creds = botocore.session.get_session().get_credentials()
+first = creds.get_frozen_credentials()
+expiry = creds._expiry_time.timestamp()
+time.sleep(max(0.0, expiry - time.time()) + 1.0)
+second = creds.get_frozen_credentials()
+print(json.dumps({"method": creds.method, "first": first.access_key, "second": second.access_key,
+    "secret": first.secret_key, "token": first.token, "left": expiry - time.time()}))
+"#;
+
+#[test]
+fn botocore_reads_the_endpoint_and_renews_the_role_from_one_code() {
+    let server = StsServer::start();
+    server.short_roles(3);
+    let test = role_test(&server);
+    let python = python();
+    let out = test
+        .args(SERVE_ADMIN)
+        .arg(&python)
+        .args(["-c", BOTOCORE_RENEWS])
+        .ok();
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(got["method"], "container-role", "{got}");
+    assert_eq!(got["secret"], "sessionSecret/with+slash=");
+    assert_eq!(got["token"], "FwoGZXIvYXdzEBYaDH+token/value==");
+    let (first, second) = (
+        got["first"].as_str().unwrap(),
+        got["second"].as_str().unwrap(),
+    );
+    assert!(first.starts_with("ASIAROLESESSION"), "{first}");
+    assert!(second.starts_with("ASIAROLESESSION"), "{second}");
+    assert_ne!(first, second, "the role session was not renewed");
+    // One code, one MFA session; the role assumed again from it each time it ran short.
+    assert_eq!(server.calls("GetSessionToken"), 1);
+    assert!(server.calls("AssumeRole") >= 3, "{:#?}", server.requests());
+    assert_eq!(codes(&server), 1);
+    for request in server.requests() {
+        if request.action() == "AssumeRole" {
+            assert_eq!(
+                request.access_key(),
+                "ASIATESTSESSIONKEY01",
+                "signed by the MFA session"
+            );
+        }
+    }
+    out.stderr_has(&[
+        "admin session valid until",
+        "serving the admin session at http://127.0.0.1:",
+    ]);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+}
+
+/// The command's environment, from `env -0`.
+fn command_env(out: &Output) -> std::collections::BTreeMap<String, String> {
+    shells::parse_env0(out.stdout.as_bytes())
+}
+
+#[test]
+fn the_command_gets_the_endpoint_and_no_other_credentials() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let mut test = Test::dev(&server);
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "MFA_ENV_PROFILE",
+        "MFA_ENV_ROLE",
+        "MFA_ENV_ACCOUNT",
+        "MFA_ENV_ACCESS_KEY_ID",
+    ] {
+        test = test.env(name, "from-the-shell");
+    }
+    let out = test.args(SERVE_DEV).args(["env", "-0"]).ok();
+    let env = command_env(&out);
+    let leaked: Vec<&String> = env
+        .iter()
+        .filter(|(_, v)| v.as_str() == "from-the-shell")
+        .map(|(k, _)| k)
+        .collect();
+    assert!(leaked.is_empty(), "the command saw {leaked:?}");
+    let url = &env["AWS_CONTAINER_CREDENTIALS_FULL_URI"];
+    let port = url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("{url}"));
+    assert!(port.parse::<u16>().is_ok(), "{url}");
+    let token = &env["AWS_CONTAINER_AUTHORIZATION_TOKEN"];
+    assert_eq!(token.len(), 64);
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(!out.raw_stderr.contains(token.as_str()));
+    assert_eq!(env["AWS_SHARED_CREDENTIALS_FILE"], "/dev/null");
+    assert_eq!(env["AWS_REGION"], "eu-west-1");
+    assert_eq!(env["AWS_DEFAULT_REGION"], "eu-west-1");
+    // The config file stays: its [default] names no credentials.
+    assert!(!env.contains_key("AWS_CONFIG_FILE"));
+    // Each run has a token and a port of its own.
+    let again = command_env(&Test::dev(&server).args(SERVE_DEV).args(["env", "-0"]).ok());
+    assert_ne!(&again["AWS_CONTAINER_AUTHORIZATION_TOKEN"], token);
+}
+
+#[test]
+fn credentials_in_the_configs_default_hide_the_config_file() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    for (default, key) in [
+        (
+            "credential_process = /bin/false\n",
+            Some("credential_process"),
+        ),
+        (
+            "role_arn = arn:aws:iam::1:role/x\nsource_profile = dev\n",
+            Some("role_arn"),
+        ),
+        (
+            "aws_access_key_id = AKIACONFIG\n",
+            Some("aws_access_key_id"),
+        ),
+        ("sso_session = corp\n", Some("sso_session")),
+        ("region = us-west-2\noutput = json\n", None),
+    ] {
+        let out = Test::new()
+            .config(&format!("[default]\n{default}{CONFIG}"))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(SERVE_DEV)
+            .args(["env", "-0"])
+            .ok();
+        let env = command_env(&out);
+        match key {
+            Some(key) => {
+                assert_eq!(
+                    env.get("AWS_CONFIG_FILE").map(String::as_str),
+                    Some("/dev/null")
+                );
+                out.stderr_has(&[&format!(
+                    "[default] in the config file has {key}, which the command's AWS tools would use instead of this session: the command sees no config file"
+                )]);
+            }
+            None => {
+                assert!(!env.contains_key("AWS_CONFIG_FILE"), "{default}");
+                assert!(!out.stderr.contains("config file"), "{}", out.stderr);
+            }
+        }
+    }
+}
+
+/// The real AWS CLI (PyPI awscli, with its own botocore) run as the command:
+/// `aws sts get-caller-identity` against the test STS, signed with the endpoint's keys.
+#[test]
+fn the_aws_cli_runs_inside_it() {
+    let server = StsServer::start();
+    server.short_roles(900);
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .arg(python())
+        .args([
+            "-m",
+            "awscli",
+            "sts",
+            "get-caller-identity",
+            "--output",
+            "json",
+        ])
+        .ok();
+    let identity: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(identity["Account"], "123456789012", "{}", out.stdout);
+    let call = server.requests().pop().unwrap();
+    assert_eq!(call.action(), "GetCallerIdentity");
+    assert!(call.access_key().starts_with("ASIAROLESESSION"), "{call:?}");
+    assert_eq!(
+        call.header("x-amz-security-token"),
+        Some("FwoGZXIvYXdzEBYaDH+token/value==")
+    );
+    // The region is the profile's: the CLI signed for it.
+    assert_eq!(call.scope().unwrap().2, "eu-central-1");
+}
+
+/// The keys aws-config's default chain reads, twice, a second after the first expired:
+/// printed for `aws_config_reads_the_endpoint` by `aws_config_reader`, which it runs as the
+/// command (this test binary again).
+const READER_LINE: &str = "aws-config read:";
+
+#[test]
+#[ignore = "the command of aws_config_reads_the_endpoint"]
+fn aws_config_reader() {
+    use aws_config::default_provider::credentials::DefaultCredentialsChain;
+    use aws_config::provider_config::ProviderConfig;
+    use aws_sdk_sts::config::ProvideCredentials;
+    use aws_smithy_http_client::Connector;
+    use aws_smithy_runtime_api::client::http::{SharedHttpConnector, http_client_fn};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // aws-config without its default features has no HTTP client of its own: plain
+        // HTTP, which is all a loopback endpoint needs.
+        let http = http_client_fn(|settings, _| {
+            SharedHttpConnector::new(
+                Connector::builder()
+                    .connector_settings(settings.clone())
+                    .build_http(),
+            )
+        });
+        let chain = DefaultCredentialsChain::builder()
+            .configure(ProviderConfig::default().with_http_client(http))
+            .build()
+            .await;
+        let first = chain.provide_credentials().await.unwrap();
+        let expiry = first.expiry().unwrap();
+        let wait = expiry
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        tokio::time::sleep(wait + Duration::from_secs(1)).await;
+        let second = chain.provide_credentials().await.unwrap();
+        println!(
+            "{READER_LINE} {} {} {} {}",
+            first.access_key_id(),
+            second.access_key_id(),
+            first.secret_access_key(),
+            first.account_id().map_or("none", |a| a.as_str())
+        );
+    });
+}
+
+#[test]
+fn aws_config_reads_the_endpoint() {
+    let server = StsServer::start();
+    server.short_roles(3);
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "server::aws_config_reader",
+            "--ignored",
+            "--nocapture",
+        ])
+        .args(["--test-threads", "1"])
+        .ok();
+    let line = (out.stdout.lines())
+        .find_map(|l| Some(l.split_once(READER_LINE)?.1))
+        .unwrap_or_else(|| panic!("no keys read:\n{}", out.stdout));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words.len(), 4, "{line}");
+    assert!(words[0].starts_with("ASIAROLESESSION"), "{line}");
+    assert!(words[1].starts_with("ASIAROLESESSION"), "{line}");
+    assert_ne!(words[0], words[1], "not renewed: {line}");
+    assert_eq!(words[2], "sessionSecret/with+slash=");
+    assert_eq!(words[3], "210987654321", "the role's account");
+    assert_eq!(codes(&server), 1);
+}
+
+/// Requests of every kind that a client may send, made by a Python script run as the
+/// command; what each got back, as JSON.
+const CLIENT: &str = r#"
+import json, os, socket, time
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+port = int(url.rsplit(":", 1)[1].strip("/"))
+
+def connect():
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    return s
+
+def ask(raw):
+    s = connect()
+    data = b""
+    try:
+        s.sendall(raw)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        data += b"<reset>"
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/1.1 ") else head.decode("latin-1")
+    try:
+        body = json.loads(body)
+    except ValueError:
+        body = body.decode("latin-1")
+    return {"status": status, "body": body, "head": head.decode("latin-1")}
+
+def get(path="/", auth=token, method="GET"):
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    if auth is not None:
+        lines.append(f"Authorization: {auth}")
+    return ask(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+out = {}
+out["good"] = get()
+out["missing"] = get(auth=None)
+out["wrong"] = get(auth=token[:-1] + ("0" if token[-1] != "0" else "1"))
+out["post"] = get(method="POST")
+out["path"] = get(path="/latest/meta-data/")
+out["large"] = ask(b"GET / HTTP/1.1\r\nX-Pad: " + b"a" * 9000 + b"\r\n\r\n")
+out["huge"] = ask(b"GET / HTTP/1.1\r\nX-Pad: " + b"a" * 1000000)
+out["binary"] = ask(b"\x00\xff\xfe\r\n\r\n")
+# Idle connections, more than are served at once: they are answered 408 and closed, and
+# a good request waits for a free place.
+idle = [connect() for _ in range(20)]
+start = time.time()
+out["crowded"] = get()
+out["crowded_after"] = time.time() - start
+slow = idle[0]
+slow.settimeout(15)
+out["slow"] = slow.recv(65536).decode("latin-1").split("\r\n")[0]
+for s in idle:
+    s.close()
+out["after"] = get()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn bad_requests_are_refused_and_the_endpoint_keeps_serving() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let out = Test::dev(&server)
+        .args(SERVE_DEV)
+        .arg(python())
+        .args(["-c", CLIENT])
+        .ok();
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let status = |name: &str| got[name]["status"].as_u64().unwrap_or(0);
+    assert_eq!(status("good"), 200, "{}", got["good"]);
+    let good = &got["good"]["body"];
+    assert_eq!(good["AccessKeyId"], "ASIATESTSESSIONKEY01");
+    assert_eq!(good["SecretAccessKey"], "sessionSecret/with+slash=");
+    assert_eq!(good["Token"], "FwoGZXIvYXdzEBYaDH+token/value==");
+    assert!(good["Expiration"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(good["AccountId"], "123456789012");
+    assert!(
+        got["good"]["head"]
+            .as_str()
+            .unwrap()
+            .contains("Connection: close")
+    );
+    for (name, want, code) in [
+        ("missing", 403, "AccessDenied"),
+        ("wrong", 403, "AccessDenied"),
+        ("post", 405, "MethodNotAllowed"),
+        ("path", 404, "NotFound"),
+        ("large", 431, "RequestHeaderFieldsTooLarge"),
+        ("binary", 400, "BadRequest"),
+    ] {
+        assert_eq!(status(name), want, "{name}: {}", got[name]);
+        assert_eq!(got[name]["body"]["code"], code, "{name}");
+        assert!(got[name]["body"]["message"].is_string(), "{name}");
+    }
+    // A head that never ends is cut at the limit: the answer, or a reset when the client
+    // is still sending.
+    let huge = got["huge"].to_string();
+    assert!(huge.contains("431") || huge.contains("<reset>"), "{huge}");
+    // The idle connections held every place: the good request waited for the read timeout.
+    assert_eq!(status("crowded"), 200, "{}", got["crowded"]);
+    let waited = got["crowded_after"].as_f64().unwrap();
+    assert!((3.0..12.0).contains(&waited), "{waited}");
+    assert_eq!(got["slow"], "HTTP/1.1 408 Request Timeout");
+    assert_eq!(status("after"), 200);
+    // One session, served from memory to every request.
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// Prints the endpoint's URL, then exits with $EXIT.
+const SHOW_URL: &str = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"; exit \"${EXIT:-0}\"";
+
+#[test]
+fn the_commands_status_is_returned_and_the_port_closed_after_it() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    for (script, want) in [
+        (SHOW_URL, 0),
+        ("exit 3", 3),
+        ("exit 255", 255),
+        ("kill -TERM $$", 143),
+        ("kill -INT $$", 130),
+    ] {
+        let out = Test::dev(&server)
+            .args(SERVE_DEV)
+            .args(["sh", "-c", script])
+            .run();
+        assert_eq!(out.status.code(), Some(want), "{script}: {:?}", out.status);
+        if script == SHOW_URL {
+            let addr = out
+                .stdout
+                .trim()
+                .trim_start_matches("http://")
+                .trim_end_matches('/');
+            let refused = std::net::TcpStream::connect(addr).unwrap_err();
+            assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+        }
+    }
+}
+
+#[test]
+fn a_wrong_profile_fails_before_the_command_starts() {
+    let server = StsServer::start();
+    let out = Test::dev(&server)
+        .args([
+            "exec", "--server", "nosuch", "-c", "123456", "--", "echo", "ran",
+        ])
+        .fails(&["profile 'nosuch' not found"]);
+    assert_eq!(out.stdout, "");
+    assert!(server.requests().is_empty());
+    // A code STS refuses: nothing runs either.
+    server.always(Reply::code_rejected());
+    let out = Test::dev(&server)
+        .args(SERVE_DEV)
+        .args(["echo", "ran"])
+        .fails(&["MFA"]);
+    assert_eq!(out.stdout, "");
+}
+
+/// Asks the endpoint twice (raw HTTP), and prints each status and message.
+const ASK_TWICE: &str = r#"
+import json, os, urllib.request
+req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+    headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+out = []
+for _ in range(3):
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            out.append([r.status, json.load(r)["AccessKeyId"]])
+    except urllib.error.HTTPError as e:
+        out.append([e.code, json.load(e)])
+print(json.dumps(out))
+"#;
+
+#[test]
+fn a_renewal_that_fails_is_an_error_for_the_command_said_once() {
+    let server = StsServer::start();
+    server.short_roles(3);
+    // The MFA session and the first role session; then the role cannot be assumed.
+    server
+        .reply(Reply::Creds(Creds::default()))
+        .reply(Reply::Creds(Creds::default()));
+    server.always(Reply::error(
+        403,
+        "AccessDenied",
+        "User is not authorized to perform: sts:AssumeRole",
+    ));
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .arg(python())
+        .args(["-c", ASK_TWICE])
+        .ok();
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    for answer in got.as_array().unwrap() {
+        assert_eq!(answer[0], 503, "{got}");
+        assert_eq!(answer[1]["code"], "CredentialsUnavailable");
+        let message = answer[1]["message"].as_str().unwrap();
+        assert!(message.contains("not authorized"), "{message}");
+    }
+    let said: Vec<&str> = (out.stderr.lines())
+        .filter(|l| l.contains("no credentials for the command's request"))
+        .collect();
+    assert_eq!(said.len(), 1, "{}", out.stderr);
+    assert!(said[0].contains("not authorized"), "{}", said[0]);
+}
+
+#[test]
+fn no_code_is_asked_for_while_the_command_runs() {
+    // A 15-minute session, which a 20-minute margin finds too short: a new code is needed,
+    // and none can be asked for.
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let out = Test::dev(&server)
+        .args([
+            "exec",
+            "--server",
+            "dev",
+            "-c",
+            "123456",
+            "--min-ttl",
+            "20m",
+            "--",
+        ])
+        .arg(python())
+        .args(["-c", ASK_TWICE])
+        .ok();
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let message = got[0][1]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("needs a new MFA code, and none can be asked for while the command runs"),
+        "{got}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the code given is not used twice"
+    );
+    out.stderr_has(&[
+        "the dev session needs a new MFA code",
+        "run the command again",
+    ]);
+}
+
+/// mfa-env with `script` as its command, in a session of its own (no terminal), once the
+/// command printed `ready`; the lines it prints after that come through the receiver.
+fn start(test: &Test, script: &str) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut cmd = test.command();
+    cmd.args(SERVE_DEV).args(["sh", "-c", script]);
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (send, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let _ = send.send(line.unwrap_or_default());
+        }
+    });
+    assert_eq!(next_line(&lines).as_deref(), Some("ready"));
+    (child, lines)
+}
+
+/// The next line within 10 seconds, if one comes.
+fn next_line(lines: &std::sync::mpsc::Receiver<String>) -> Option<String> {
+    lines.recv_timeout(Duration::from_secs(10)).ok()
+}
+
+/// Says which signal reached it, and exits 7.
+const TRAPS: &str = "for s in TERM HUP INT; do trap \"echo got $s; exit 7\" $s; done; echo ready; \
+    while :; do sleep 0.05; done";
+
+#[test]
+fn signals_sent_to_mfa_env_reach_the_command() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    for (signal, name) in [
+        (libc::SIGTERM, "TERM"),
+        (libc::SIGHUP, "HUP"),
+        (libc::SIGINT, "INT"),
+    ] {
+        let test = Test::dev(&server);
+        let (mut child, lines) = start(&test, TRAPS);
+        let pid = i32::try_from(child.id()).unwrap();
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let got = next_line(&lines);
+        if got.is_none() {
+            // The command never heard of it: end it (its group is mfa-env's pid).
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(got, Some(format!("got {name}")), "{status:?}");
+        // mfa-env itself lived on, and ended with the command's status.
+        assert_eq!(status.code(), Some(7), "{name}: {status:?}");
+    }
+}
+
+/// Counts the SIGINTs that reach it, and who sent each (si_code 128 is the kernel: the
+/// terminal), until three came or two seconds pass without one.
+const COUNT_SIGINT: &str = r#"
+import os, signal
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+print("ready", flush=True)
+seen = []
+while len(seen) < 6:
+    info = signal.sigtimedwait([signal.SIGINT], 2 if seen else 20)
+    if info is None:
+        break
+    seen.append("kernel" if info.si_code == 128 else "pid %d" % info.si_pid)
+    print("SIGINT %d" % len(seen), flush=True)
+print("seen: " + ", ".join(seen), flush=True)
+"#;
+
+#[test]
+fn ctrl_c_at_the_terminal_reaches_the_command_once() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let test = Test::dev(&server);
+    let pty = Pty::open();
+    let mut cmd = test.command();
+    cmd.args(SERVE_DEV).arg(python()).args(["-c", COUNT_SIGINT]);
+    let mut child = pty.spawn(cmd, Wiring::Screen);
+    pty.expect("ready", 1);
+    for n in 1..=3 {
+        pty.send("\x03");
+        pty.expect(&format!("SIGINT {n}"), 1);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "{}", pty.screen());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let screen = pty.screen();
+    assert!(
+        screen.contains("seen: kernel, kernel, kernel"),
+        "each Ctrl-C once, from the terminal:\n{screen}"
+    );
+    assert_eq!(status.code(), Some(0), "{status:?}: {screen}");
+    assert_eq!(status.signal(), None);
+}
