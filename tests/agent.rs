@@ -666,3 +666,66 @@ fn a_role_that_refuses_the_held_session_is_assumed_with_a_code() {
     assert_eq!(last.access_key(), KEY_ID);
     assert_eq!(last.param("TokenCode"), Some("654321"));
 }
+
+/// botocore reads the container endpoint, says so, waits for the file $GO, then reads again
+/// once the first credentials expired.
+const READS_TWICE: &str = r#"
+import os, time, botocore.session
+creds = botocore.session.get_session().get_credentials()
+print("first", creds.method, creds.get_frozen_credentials().access_key, flush=True)
+while not os.path.exists(os.environ["GO"]):
+    time.sleep(0.05)
+time.sleep(max(0.0, creds._expiry_time.timestamp() - time.time()) + 1.0)
+print("second", creds.get_frozen_credentials().access_key, flush=True)
+"#;
+
+#[test]
+fn exec_server_takes_its_sessions_from_the_agent_and_outlives_it() {
+    use std::io::BufRead;
+    let server = StsServer::start();
+    server.short_roles(3);
+    let test = test(&server);
+    let go = test.dir.path().join("go");
+    let test = test.env("GO", &go.display().to_string());
+    let agent = test.start_agent();
+    assert!(
+        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
+            .status
+            .success()
+    );
+    // No code: the role comes from the MFA session the agent holds.
+    let python = python();
+    let mut child = test
+        .command_with(&["exec", "--server", "admin", "--"])
+        .arg(&python)
+        .args(["-c", READS_TWICE])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("first container-role ASIA"), "{first}");
+    // The agent goes away while the command runs: its renewals come from what this process
+    // kept beside the agent.
+    agent.signal(libc::SIGKILL);
+    assert!(agent.wait_gone(Duration::from_secs(2)));
+    std::fs::write(&go, "").unwrap();
+    let second = lines.next().unwrap().unwrap();
+    assert!(second.starts_with("second ASIA"), "{second}");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.calls("GetSessionToken"), 1);
+    assert!(server.calls("AssumeRole") >= 2, "{:#?}", actions(&server));
+    let with_code = server
+        .requests()
+        .iter()
+        .filter(|r| r.param("TokenCode").is_some())
+        .count();
+    assert_eq!(with_code, 1);
+}

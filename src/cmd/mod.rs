@@ -166,51 +166,57 @@ pub fn terminal() -> impl FnMut(&str) -> Result<String> + Send {
     }
 }
 
-/// A session for `req`: from the agent when one answers (and --no-agent is not given), which
-/// keeps what is obtained for the next process; else obtained for this process alone.
-pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts::Session> {
-    let found = if no_agent {
-        crate::agent::Found::None
-    } else {
-        crate::agent::find(env, say)
-    };
-    match found {
-        crate::agent::Found::Agent(mut agent) => {
-            // A role from the kept MFA session may make two calls to the same endpoint, each
-            // named: once is enough.
-            let mut named = None;
-            let mut notes = move |n: Note| {
-                if let Note::Endpoint(line) = &n {
-                    if named.as_ref() == Some(line) {
-                        return;
-                    }
-                    named = Some(line.clone());
-                }
-                note(n);
-            };
-            let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut agent))??;
-            if let Some(n) = session::origin_note(origin) {
-                note(n);
-            }
-            Ok(session)
-        }
-        crate::agent::Found::Dead(place) => {
+/// The agent, when one answers at the socket (and --no-agent is not given); what was found
+/// instead is said when it matters (a dead agent's socket, a stuck agent, another version).
+pub fn agent(no_agent: bool, env: &Env) -> Option<crate::agent::Client> {
+    use crate::agent::Found;
+    if no_agent {
+        return None;
+    }
+    match crate::agent::find(env, say) {
+        Found::Agent(agent) => Some(agent),
+        Found::None => None,
+        Found::Dead(place) => {
             say(&format!(
                 "no agent at {}: the socket is a dead agent's; going on without it",
                 place.socket.display()
             ));
             say("`mfa-env agent start` starts a new one");
-            block_on(req.obtain(env, &mut note))?
+            None
         }
-        crate::agent::Found::Unusable(e) | crate::agent::Found::Stuck(e) => {
+        Found::Unusable(e) | Found::Stuck(e) => {
             say(&format!("{}; going on without it", e.message()));
             if let Some(hint) = e.hint_text() {
                 say(hint);
             }
-            block_on(req.obtain(env, &mut note))?
+            None
         }
-        crate::agent::Found::None => block_on(req.obtain(env, &mut note))?,
     }
+}
+
+/// A session for `req`: from the agent when one answers (and --no-agent is not given), which
+/// keeps what is obtained for the next process; else obtained for this process alone.
+pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts::Session> {
+    let Some(mut agent) = agent(no_agent, env) else {
+        return block_on(req.obtain(env, &mut note))?;
+    };
+    // A role from the kept MFA session may make two calls to the same endpoint, each named:
+    // once is enough.
+    let mut named = None;
+    let mut notes = move |n: Note| {
+        if let Note::Endpoint(line) = &n {
+            if named.as_ref() == Some(line) {
+                return;
+            }
+            named = Some(line.clone());
+        }
+        note(n);
+    };
+    let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut agent))??;
+    if let Some(n) = session::origin_note(origin) {
+        note(n);
+    }
+    Ok(session)
 }
 
 /// Show a note of the session core on stderr.

@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 
 pub use code::{Ask, CODE_TRIES, CodeFrom, Codes, prompt};
 pub use held::{Held, Identity, NoSession, SET, UNSET, account, mask, variables};
-// Memory, Origin and ROLE_RENEW are for `exec --server`.
-#[allow(unused_imports)]
-pub use shared::{Keep, Key, Memory, Origin, ROLE_RENEW, lasts, origin_note};
+pub use shared::{Keep, Key, WithMemory, lasts, origin_note};
 
 use crate::duration;
 use crate::env::Env;

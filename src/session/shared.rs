@@ -57,7 +57,6 @@ pub trait Keep {
 
 /// Sessions kept in this process's memory only.
 #[derive(Default)]
-#[allow(dead_code)] // for `exec --server`
 pub struct Memory(Vec<(Key, Session)>);
 
 impl Keep for Memory {
@@ -72,6 +71,48 @@ impl Keep for Memory {
     fn put(&mut self, key: &Key, session: &Session) {
         self.0.retain(|(k, _)| k != key);
         self.0.push((key.clone(), session.clone()));
+    }
+}
+
+/// The agent's keeping with this process's memory beside it: what the agent loses (stopped,
+/// restarted, gone) this process still has, and gives back to it. For a process that lives
+/// long (`exec --server`).
+pub struct WithMemory<K> {
+    first: Option<K>,
+    memory: Memory,
+}
+
+impl<K: Keep> WithMemory<K> {
+    pub fn new(first: Option<K>) -> Self {
+        WithMemory {
+            first,
+            memory: Memory::default(),
+        }
+    }
+}
+
+impl<K: Keep> Keep for WithMemory<K> {
+    fn get(&mut self, key: &Key, left: Duration) -> Option<Session> {
+        if let Some(first) = &mut self.first
+            && let Some(session) = first.get(key, left)
+        {
+            self.memory.put(key, &session);
+            return Some(session);
+        }
+        let session = self.memory.get(key, left)?;
+        // The agent did not have it (and may have made this process the one to obtain it):
+        // it gets it back.
+        if let Some(first) = &mut self.first {
+            first.put(key, &session);
+        }
+        Some(session)
+    }
+
+    fn put(&mut self, key: &Key, session: &Session) {
+        if let Some(first) = &mut self.first {
+            first.put(key, session);
+        }
+        self.memory.put(key, session);
     }
 }
 

@@ -28,7 +28,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::foreground;
 use crate::profile::{Key, Profiles};
-use crate::session::{Keep, Memory, Note, SET, UNSET};
+use crate::session::{Keep, Note, SET, UNSET, WithMemory};
 
 /// Variables the command must not see besides what export sets and unsets: another source of
 /// credentials that the SDKs read before the container endpoint, or another endpoint.
@@ -151,10 +151,11 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     }
 }
 
-/// What keeps the sessions for `args`: this process's memory. (The one place to choose: with
-/// the agent of issue 11 running, its keeper, `crate::agent::keeper(env, args)`, else this.)
-fn keeper(_env: &Env, _args: &ExportArgs) -> Box<dyn Keep + Send> {
-    Box::new(Memory::default())
+/// What keeps the sessions for `args`: the agent when one answers (one code for this command
+/// and every other process of the user), with this process's memory beside it, so that the
+/// command's renewals outlive an agent that stops; else this process's memory alone.
+fn keeper(env: &Env, args: &ExportArgs) -> Box<dyn Keep + Send> {
+    Box::new(WithMemory::new(crate::cmd::agent(args.no_agent, env)))
 }
 
 /// The first key of [default] in the config file that the SDKs would take credentials from
