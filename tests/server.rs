@@ -90,6 +90,9 @@ fn botocore_reads_the_endpoint_and_renews_the_role_from_one_code() {
         "serving the admin session at http://127.0.0.1:",
     ]);
     assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    // GetSessionToken, then AssumeRole, at one endpoint: named once.
+    let named = out.raw_stderr.matches("using STS endpoint").count();
+    assert_eq!(named, 1, "{}", out.raw_stderr);
 }
 
 /// The command's environment, from `env -0`.

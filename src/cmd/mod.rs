@@ -200,10 +200,19 @@ pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts
     let Some(mut agent) = agent(no_agent, env) else {
         return block_on(req.obtain(env, &mut note))?;
     };
-    // A role from the kept MFA session may make two calls to the same endpoint, each named:
-    // once is enough.
+    let mut notes = notes_once();
+    let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut agent))??;
+    if let Some(n) = session::origin_note(origin) {
+        note(n);
+    }
+    Ok(session)
+}
+
+/// Notes shown on stderr, an endpoint named once: a role from the kept MFA session may make
+/// two calls to the same endpoint (GetSessionToken, AssumeRole), each named.
+pub fn notes_once() -> impl FnMut(Note) + Send {
     let mut named = None;
-    let mut notes = move |n: Note| {
+    move |n: Note| {
         if let Note::Endpoint(line) = &n {
             if named.as_ref() == Some(line) {
                 return;
@@ -211,12 +220,7 @@ pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts
             named = Some(line.clone());
         }
         note(n);
-    };
-    let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut agent))??;
-    if let Some(n) = session::origin_note(origin) {
-        note(n);
     }
-    Ok(session)
 }
 
 /// Show a note of the session core on stderr.

@@ -22,7 +22,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 
 use crate::cli::{ExecArgs, ExportArgs};
-use crate::cmd::{block_on, note, profile_name, request, say, say_valid_until, terminal};
+use crate::cmd::{block_on, notes_once, profile_name, request, say, say_valid_until, terminal};
 use crate::container::{self, Credentials, Token};
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -66,7 +66,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     // session (--force, --role-session-name): the shell's is never used here.
     req.keep = Some(args.min_ttl);
     let mut keep = keeper(env, args);
-    let (session, _) = block_on(req.obtain_kept(env, &mut note, &mut *keep))??;
+    let (session, _) = block_on(req.obtain_kept(env, &mut notes_once(), &mut *keep))??;
     req.codes_from(&mut refuse);
 
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
