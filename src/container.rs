@@ -29,10 +29,11 @@ use crate::sts::Session;
 
 /// The most a request's line and headers may take (an SDK's is under 1 KiB).
 pub const MAX_HEAD: usize = 8 * 1024;
-/// Time a client has to send its request's head (an SDK sends it at once).
-pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time a client has to send its request's head (an SDK sends it at once; botocore gives up
+/// after 2 s itself): short, so that idle connections cannot hold the places long.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// Connections served at once; more wait until one ends.
-pub const MAX_CONNECTIONS: usize = 16;
+pub const MAX_CONNECTIONS: usize = 64;
 /// Time an answer may take to be written, and what a client sent beyond the head to be read
 /// and dropped before the connection closes (so that the close does not reset the answer).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);

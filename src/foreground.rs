@@ -34,6 +34,9 @@ const PASSED_ON: [libc::c_int; 4] = [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM,
 static CHILD: AtomicI32 = AtomicI32::new(0);
 static PARENT: AtomicI32 = AtomicI32::new(0);
 static OWN_GROUP: AtomicI32 = AtomicI32::new(0);
+/// The last SIGINT or SIGQUIT that reached mfa-env without being passed on (the terminal's,
+/// which the command got too), for `end_as`: 0 when none came.
+static SHARED: AtomicI32 = AtomicI32::new(0);
 
 /// The command while it runs; the handlers are put back when it is dropped.
 pub struct Running {
@@ -52,6 +55,7 @@ pub fn spawn(cmd: &mut Command) -> std::io::Result<Running> {
         rustix::process::getpgrp().as_raw_nonzero().get(),
         Ordering::SeqCst,
     );
+    let parent = rustix::process::getpid().as_raw_nonzero().get();
     // Held until the handler knows the child: one that comes while it starts is passed on
     // when let through.
     let before = block(&PASSED_ON);
@@ -62,6 +66,13 @@ pub fn spawn(cmd: &mut Command) -> std::io::Result<Running> {
     unsafe {
         cmd.pre_exec(move || {
             set_mask(&before);
+            // Ended with mfa-env, even killed (SIGKILL, the OOM killer): left running, it
+            // would ask a closed port, which another user could then take. SIGTERM lets it
+            // clean up. Checked after: mfa-env may have died before this was set.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            if libc::getppid() != parent {
+                libc::raise(libc::SIGTERM);
+            }
             crate::hardening::user_core_limit_back()
         });
     }
@@ -120,6 +131,27 @@ fn wait(mut child: Child, sender: oneshot::Sender<ExitStatus>) {
     }
 }
 
+/// When Ctrl-C (or Ctrl-\) ended the command, end mfa-env by the same signal, as a shell
+/// expects of a job so ended: a script that ran `mfa-env exec --server` stops too, instead of
+/// going on to its next line. Only when mfa-env got that signal from the terminal too (bash's
+/// "wait and cooperative exit"): a command that ended itself by SIGINT is an exit status.
+/// (The core limit is 0: SIGQUIT dumps nothing.)
+pub fn end_as(status: Option<ExitStatus>) {
+    let Some(signal) = status.and_then(|s| s.signal()) else {
+        return;
+    };
+    let shared = SHARED.load(Ordering::SeqCst) == signal;
+    if shared && (signal == libc::SIGINT || signal == libc::SIGQUIT) {
+        // SAFETY: signal and raise are plain system calls; the default action ends the
+        // process before raise returns.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+    }
+}
+
 /// The status a shell gives a command's end: its exit code, or 128 + the signal that ended it.
 pub fn shell_status(status: ExitStatus) -> u8 {
     match (status.code(), status.signal()) {
@@ -151,6 +183,8 @@ extern "C" fn pass_on(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut l
         let from_process = code <= 0 && sender > 0;
         if from_process && libc::getpgid(sender) != OWN_GROUP.load(Ordering::SeqCst) {
             libc::kill(child, signal);
+        } else {
+            SHARED.store(signal, Ordering::SeqCst);
         }
     }
 }

@@ -33,10 +33,12 @@ pub enum Key {
     SsoSession,
     SsoStartUrl,
     WebIdentityTokenFile,
+    /// `aws login`'s session (botocore's login provider).
+    LoginSession,
 }
 
 impl Key {
-    pub const ALL: [Key; 21] = [
+    pub const ALL: [Key; 22] = [
         Key::RoleArn,
         Key::MfaSerial,
         Key::SourceProfile,
@@ -58,6 +60,7 @@ impl Key {
         Key::SsoSession,
         Key::SsoStartUrl,
         Key::WebIdentityTokenFile,
+        Key::LoginSession,
     ];
 
     /// The keys a listing shows of every profile: the scan records their values as it reads
@@ -95,6 +98,7 @@ impl Key {
             Key::SsoSession => "sso_session",
             Key::SsoStartUrl => "sso_start_url",
             Key::WebIdentityTokenFile => "web_identity_token_file",
+            Key::LoginSession => "login_session",
         }
     }
 

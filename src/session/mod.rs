@@ -113,6 +113,9 @@ pub struct Request<'p> {
     /// A session the shell holds serves the request while it has more than this left; none
     /// when only a new session will do.
     pub keep: Option<Duration>,
+    /// Asked again and again for one command's renewals (`exec --server`): a kept session
+    /// serves while it has the margin left, whatever length was asked for at first.
+    pub serving: bool,
     code: CodeFrom<'p>,
     /// The named profile's mfa_process.
     mfa_process: Option<String>,
@@ -140,6 +143,7 @@ impl<'p> Request<'p> {
             resolved,
             duration: asked.duration,
             keep,
+            serving: false,
             code,
             mfa_process,
         })

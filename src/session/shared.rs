@@ -216,9 +216,14 @@ impl Request<'_> {
         let key = self.key(env);
         let is_role = !self.resolved.roles.is_empty();
         if let Some(min) = self.keep {
-            // A role session is renewed earlier: see ROLE_RENEW.
-            let mut left = if is_role { min.max(ROLE_RENEW) } else { min };
-            if let Some(d) = self.duration {
+            // A role session is renewed earlier (see ROLE_RENEW), but one that short (15
+            // minutes) at half its length, or it would be assumed again at every request.
+            let role_len = (self.duration.or(self.resolved.duration)).unwrap_or(ROLE_DEFAULT);
+            let renew = ROLE_RENEW.min(role_len / 2);
+            let mut left = if is_role { min.max(renew) } else { min };
+            // An export asking for a length gets a session with that much left; renewals of
+            // one command's session are not new asks.
+            if let Some(d) = self.duration.filter(|_| !self.serving) {
                 left = left.max(d.saturating_sub(min));
             }
             if let Some(session) = keep.get(&key, left) {

@@ -32,23 +32,38 @@ use crate::session::{Keep, Note, SET, UNSET, WithMemory};
 
 /// Variables the command must not see besides what export sets and unsets: another source of
 /// credentials that the SDKs read before the container endpoint, or another endpoint.
-const HIDDEN: [&str; 4] = [
+const HIDDEN: [&str; 7] = [
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
+    // botocore's old EC2 credentials file, read before the endpoint.
+    "AWS_CREDENTIAL_FILE",
+    // The Java SDK v1's names of the key variables.
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+];
+
+/// Files of long-term keys the SDKs read before the endpoint, each pointed at an empty one:
+/// the shared credentials file (every SDK), boto's config (`~/.boto`, `/etc/boto.cfg`, which
+/// botocore reads), and the Java SDK v1's name for the credentials file.
+const EMPTIED: [&str; 3] = [
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "BOTO_CONFIG",
+    "AWS_CREDENTIAL_PROFILES_FILE",
 ];
 
 /// Keys of [default] in the config file that make an SDK take credentials from the file
 /// before it asks the endpoint (botocore: the assume-role, web-identity, SSO, process and
 /// config-file providers; aws-config: the profile provider).
-const CREDENTIAL_KEYS: [Key; 6] = [
+const CREDENTIAL_KEYS: [Key; 7] = [
     Key::AccessKeyId,
     Key::CredentialProcess,
     Key::RoleArn,
     Key::WebIdentityTokenFile,
     Key::SsoSession,
     Key::SsoStartUrl,
+    Key::LoginSession,
 ];
 
 pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
@@ -68,6 +83,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     let mut keep = keeper(env, args);
     let (session, _) = block_on(req.obtain_kept(env, &mut notes_once(), &mut *keep))??;
     req.codes_from(&mut refuse);
+    req.serving = true;
 
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .map_err(|e| Error::new(format!("cannot listen on 127.0.0.1: {e}")))?;
@@ -89,7 +105,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     command
         .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url)
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.expose())
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .envs(EMPTIED.map(|name| (name, "/dev/null")))
         .env("AWS_REGION", &region)
         .env("AWS_DEFAULT_REGION", &region);
     say_valid_until(name, session.expiration);
@@ -141,6 +157,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
         },
     ))??;
     drop(running);
+    foreground::end_as(status);
     match status.map(foreground::shell_status) {
         Some(0) => Ok(()),
         Some(code) => Err(Error::exit(code)),
