@@ -6,14 +6,13 @@ use std::time::Duration;
 use crate::support::agent::{self, assert_no_secret_under};
 use crate::support::*;
 
-/// The usual profiles and a role of dev's, STS at `server`, the socket in the test's own
-/// XDG_RUNTIME_DIR.
-fn test(server: &StsServer) -> Test {
-    Test::new()
-        .config(&format!("{CONFIG}{CHAIN}"))
-        .credentials(CREDENTIALS)
-        .sts(server)
-        .with_runtime_dir()
+use crate::support::agent::agent_test as test;
+
+/// `mfa-env dev` with a code, which the agent keeps.
+#[track_caller]
+fn exports_dev(test: &Test) {
+    let out = test.run_with(&["dev", "-c", "123456", "-f", "bash"]);
+    assert!(out.status.success(), "{}", out.stderr);
 }
 
 fn actions(server: &StsServer) -> Vec<String> {
@@ -102,11 +101,7 @@ fn a_role_is_assumed_from_the_held_session_with_its_key_and_no_code() {
     let server = StsServer::start();
     let test = test(&server);
     let _agent = test.start_agent();
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     let out = test.run_with(&["admin", "-f", "bash"]);
     assert!(out.status.success(), "{}", out.stderr);
     out.stderr_has(&["the role is assumed from the MFA session the agent holds: no code needed"]);
@@ -143,11 +138,7 @@ fn forget_and_stop_act_at_once() {
     let server = StsServer::start();
     let test = test(&server);
     let agent = test.start_agent();
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     assert!(test.run_with(&["admin", "-f", "bash"]).status.success());
     let out = test.run_with(&["agent", "forget", "admin"]);
     out.stderr_has(&["the agent forgot 1 session of admin"]);
@@ -158,11 +149,7 @@ fn forget_and_stop_act_at_once() {
         .stderr_has(&["the agent forgot 2 sessions of dev"]);
     test.run_with(&["admin", "-f", "bash"])
         .stderr_has(&["no terminal to ask for the MFA code on"]);
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     test.run_with(&["agent", "forget"])
         .stderr_has(&["the agent forgot 1 session: it holds nothing"]);
     test.run_with(&["dev", "-f", "bash"])
@@ -288,11 +275,7 @@ fn sessions_end_at_their_expiration_and_an_idle_agent_exits() {
         expiration: soon,
         ..Creds::default()
     }));
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     // Held, but with less left than a request's margin (10 minutes): not given.
     test.run_with(&["dev", "-f", "bash"])
         .stderr_has(&["no terminal to ask for the MFA code on"]);
@@ -321,11 +304,7 @@ fn sessions_end_at_their_expiration_and_an_idle_agent_exits() {
     let holding = agent::Agent {
         pid: agent::agent_pid(&test).unwrap(),
     };
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     std::thread::sleep(Duration::from_secs(2));
     assert!(holding.alive());
 }
@@ -474,11 +453,7 @@ fn shells_started_at_once_start_one_agent_quietly() {
         .count();
     assert!(agents <= 1, "{agents} agents run");
     // A role from the kept MFA session calls the endpoint twice and names it once.
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     let out = test.run_with(&["agent", "forget", "dev"]);
     assert!(out.status.success());
     let out = test.run_with(&["admin", "-c", "123456", "-f", "bash"]);
@@ -529,11 +504,7 @@ fn an_agent_whose_socket_is_gone_ends() {
     let server = StsServer::start();
     let test = test(&server);
     let agent = test.start_agent();
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     // Nobody can reach it any more (its directory removed, as a test's temporary one is):
     // holding a session or not, it ends within its 5-second tick.
     std::fs::remove_file(test.socket()).unwrap();
@@ -558,11 +529,7 @@ fn no_copy_of_a_session_is_left_in_the_agents_memory_after_forget() {
     }));
     let test = test(&server);
     let agent = test.start_agent();
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     assert!(
         test.run_with(&["dev", "--force", "-c", "123456", "-f", "bash"])
             .status
@@ -644,11 +611,7 @@ fn a_role_that_refuses_the_held_session_is_assumed_with_a_code() {
     let server = StsServer::start();
     let test = test(&server);
     let _agent = test.start_agent();
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     // A trust policy may refuse an MFA session that old (aws:MultiFactorAuthAge).
     server.reply(Reply::error(
         403,
@@ -688,11 +651,7 @@ fn exec_server_takes_its_sessions_from_the_agent_and_outlives_it() {
     let go = test.dir.path().join("go");
     let test = test.env("GO", &go.display().to_string());
     let agent = test.start_agent();
-    assert!(
-        test.run_with(&["dev", "-c", "123456", "-f", "bash"])
-            .status
-            .success()
-    );
+    exports_dev(&test);
     // No code: the role comes from the MFA session the agent holds.
     let python = python();
     let mut child = test

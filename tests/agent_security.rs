@@ -14,13 +14,7 @@ const NOBODY: &str = "65534";
 
 /// The usual profiles and a role of dev's, STS at `server`, the socket in the test's own
 /// XDG_RUNTIME_DIR.
-fn test(server: &StsServer) -> Test {
-    Test::new()
-        .config(&format!("{CONFIG}{CHAIN}"))
-        .credentials(CREDENTIALS)
-        .sts(server)
-        .with_runtime_dir()
-}
+use crate::support::agent::agent_test as test;
 
 #[track_caller]
 fn succeeds(test: &Test, args: &[&str]) -> Output {

@@ -488,11 +488,13 @@ fn a_wrong_profile_fails_before_the_command_starts() {
 
 /// Asks the endpoint twice (raw HTTP), and prints each status and message.
 const ASK_TWICE: &str = r#"
-import json, os, urllib.request
+import json, os, time, urllib.request
 req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
     headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
 out = []
-for _ in range(3):
+for i in range(3):
+    if i:
+        time.sleep(float(os.environ.get("PAUSE", "0")))
     try:
         with urllib.request.urlopen(req, timeout=20) as r:
             out.append([r.status, json.load(r)["AccessKeyId"]])
@@ -662,14 +664,7 @@ fn ctrl_c_at_the_terminal_reaches_the_command_once() {
         pty.send("\x03");
         pty.expect(&format!("SIGINT {n}"), 1);
     }
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "{}", pty.screen());
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = ended_within(&mut child, Duration::from_secs(20), &pty);
     let screen = pty.screen();
     assert!(
         screen.contains("seen: kernel, kernel, kernel"),
@@ -678,23 +673,6 @@ fn ctrl_c_at_the_terminal_reaches_the_command_once() {
     assert_eq!(status.code(), Some(0), "{status:?}: {screen}");
     assert_eq!(status.signal(), None);
 }
-
-/// Asks the endpoint three times, `$PAUSE` seconds apart; prints each status and key.
-const ASK_SLOWLY: &str = r#"
-import json, os, time, urllib.request
-req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
-    headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
-out = []
-for i in range(3):
-    if i:
-        time.sleep(float(os.environ["PAUSE"]))
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            out.append([r.status, json.load(r)["AccessKeyId"]])
-    except urllib.error.HTTPError as e:
-        out.append([e.code, json.load(e)])
-print(json.dumps(out))
-"#;
 
 #[test]
 fn a_session_asked_with_a_duration_serves_past_the_margin() {
@@ -716,7 +694,7 @@ fn a_session_asked_with_a_duration_serves_past_the_margin() {
             "--",
         ])
         .arg(python())
-        .args(["-c", ASK_SLOWLY])
+        .args(["-c", ASK_TWICE])
         .ok();
     let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     for answer in got.as_array().unwrap() {
@@ -743,7 +721,7 @@ fn a_short_role_session_is_not_assumed_again_at_every_request() {
             "--",
         ])
         .arg(python())
-        .args(["-c", ASK_SLOWLY])
+        .args(["-c", ASK_TWICE])
         .ok();
     let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     for answer in got.as_array().unwrap() {
@@ -771,14 +749,7 @@ fn ctrl_c_that_ends_the_command_ends_mfa_env_by_it_too() {
     let mut child = pty.spawn(cmd, Wiring::Screen);
     pty.expect("ready", 1);
     pty.send("\x03");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "{}", pty.screen());
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = ended_within(&mut child, Duration::from_secs(10), &pty);
     let screen = pty.screen();
     assert!(
         !screen.contains("NEXT STEP RAN"),
@@ -803,4 +774,17 @@ fn the_command_ends_when_mfa_env_is_killed() {
     }
     let _ = child.wait();
     assert_eq!(got.as_deref(), Some("got TERM"));
+}
+
+/// The child's status once it ends, within `limit` (the screen shown if it does not).
+#[track_caller]
+fn ended_within(child: &mut Child, limit: Duration, pty: &Pty) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "{}", pty.screen());
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

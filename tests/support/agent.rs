@@ -5,7 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{MARKERS, Test};
+use super::{CHAIN, CONFIG, CREDENTIALS, MARKERS, StsServer, Test};
+
+/// The usual profiles and a role of dev's, STS at `server`, the agent's socket in the test's
+/// own XDG_RUNTIME_DIR.
+pub fn agent_test(server: &StsServer) -> Test {
+    Test::new()
+        .config(&format!("{CONFIG}{CHAIN}"))
+        .credentials(CREDENTIALS)
+        .sts(server)
+        .with_runtime_dir()
+}
 
 /// A running agent, killed when dropped.
 pub struct Agent {
