@@ -14,6 +14,19 @@ pub struct Error {
     message: String,
     hint: Option<String>,
     kind: Kind,
+    reason: Option<Reason>,
+}
+
+/// What a failure was, for the callers that do something about it rather than show it: the
+/// session core falls back on some, and says others differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// No MFA code can be had here: no terminal to ask on, or a command owns it.
+    NoCode,
+    /// A role's trust policy refused the caller (AccessDenied on AssumeRole).
+    RoleRefused,
+    /// The agent did not answer (closed, too slow, garbled).
+    AgentLost,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +48,20 @@ impl Error {
             message: message.into(),
             hint: None,
             kind: Kind::Failure,
+            reason: None,
         }
+    }
+
+    /// Mark what the failure was (see `Reason`).
+    #[must_use]
+    pub fn because(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    /// Whether the failure was `reason`.
+    pub fn is(&self, reason: Reason) -> bool {
+        self.reason == Some(reason)
     }
 
     /// The second line: what the user can do about it.
@@ -50,6 +76,7 @@ impl Error {
             message: "cancelled; nothing was exported".into(),
             hint: None,
             kind: Kind::Cancelled,
+            reason: None,
         }
     }
 
@@ -59,6 +86,7 @@ impl Error {
             message: "cancelled; nothing was written".into(),
             hint: None,
             kind: Kind::Cancelled,
+            reason: None,
         }
     }
 
@@ -69,6 +97,7 @@ impl Error {
             message: String::new(),
             hint: None,
             kind: Kind::Exit(code),
+            reason: None,
         }
     }
 
@@ -77,6 +106,7 @@ impl Error {
             message: String::new(),
             hint: None,
             kind: Kind::Quiet,
+            reason: None,
         }
     }
 

@@ -15,7 +15,7 @@ use console::Term;
 use dialoguer::theme::Theme;
 use dialoguer::{Confirm, Input, Select};
 
-use crate::error::{Error, Result, printable};
+use crate::error::{Error, Reason, Result, printable};
 
 /// What to do when the code cannot be asked for.
 pub const CODE_HINT: &str = "pass the code with --code 123456";
@@ -37,7 +37,7 @@ impl Theme for Plain {
 impl Prompter {
     /// The controlling terminal, or an error that says to pass the code another way.
     pub fn open() -> Result<Prompter> {
-        Prompter::open_for("the MFA code", CODE_HINT)
+        Prompter::open_for("the MFA code", CODE_HINT).map_err(|e| e.because(Reason::NoCode))
     }
 
     /// The controlling terminal to ask for `what`, or an error with `hint`.
@@ -153,7 +153,9 @@ fn interruptible<T>(
 fn interrupted_or(e: io::Error) -> Error {
     match e.kind() {
         io::ErrorKind::Interrupted | io::ErrorKind::UnexpectedEof => Error::cancelled(),
-        _ => Error::new(format!("cannot read the MFA code from the terminal: {e}")).hint(CODE_HINT),
+        _ => Error::new(format!("cannot read the MFA code from the terminal: {e}"))
+            .hint(CODE_HINT)
+            .because(Reason::NoCode),
     }
 }
 

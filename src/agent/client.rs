@@ -14,7 +14,7 @@ use super::protocol::{Answer, Ask, Message, PROTOCOL, Status, VersionOnly, Wire,
 use super::{ANSWER_TIMEOUT, IDLE_EXIT, MAX_LINE, REQUEST_TIMEOUT, WAIT_TIMEOUT};
 use crate::duration;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::session::{Keep, Key};
 use crate::sts::Session;
 
@@ -54,7 +54,8 @@ pub enum Found {
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const HELLO_TIMEOUT: Duration = Duration::from_millis(400);
 
-/// The agent at the place `env` names, if one answers there within ANSWER_TIMEOUT.
+/// The agent at the place `env` names, if one answers there within CONNECT_TIMEOUT and
+/// HELLO_TIMEOUT.
 pub fn find(env: &Env, say: fn(&str)) -> Found {
     let place = match place(env) {
         Ok(place) => place,
@@ -139,7 +140,7 @@ fn connect(place: Place, say: fn(&str)) -> Found {
             Found::Agent(client)
         }
         Ok(other) => Found::Unusable(client.unexpected(&other)),
-        Err(e) if e.message().contains(" did not answer: ") => Found::Stuck(e),
+        Err(e) if e.is(Reason::AgentLost) => Found::Stuck(e),
         Err(e) => Found::Unusable(e),
     }
 }
@@ -227,6 +228,7 @@ impl Client {
             self.place.socket.display()
         ))
         .hint(RESTART)
+        .because(Reason::AgentLost)
     }
 
     fn other_version(&self, buf: &[u8], v: u32) -> Error {

@@ -9,10 +9,9 @@ use crate::cmd::{
 };
 use crate::duration;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::format::Format;
 use crate::profile::Profiles;
-use crate::prompt;
 use crate::session::{Identity, UNSET, variables};
 use crate::shell::Shell;
 use crate::sts::Session;
@@ -49,7 +48,7 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     let session = obtain(&mut req, args.no_agent, env).map_err(|e| match format {
         // The AWS tools run credential_process with a command line fixed in their config
         // and often without a terminal: a code there must come from a command.
-        Format::Process if e.hint_text() == Some(prompt::CODE_HINT) => e.hint(format!(
+        Format::Process if e.is(Reason::NoCode) => e.hint(format!(
             "as credential_process, mfa-env cannot be given a code: add `mfa_process = COMMAND` to profile '{name}', a command that prints the current code (such as ykman oath accounts code --single aws)"
         )),
         _ => e,

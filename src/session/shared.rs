@@ -16,7 +16,7 @@ use super::{
     session_token_with,
 };
 use crate::env::Env;
-use crate::error::Result;
+use crate::error::{Reason, Result};
 use crate::sts::Session;
 
 /// A role session kept is renewed when less than this is left: an SDK refreshes 15 minutes
@@ -259,13 +259,13 @@ impl Request<'_> {
                     Ok(session) => (session, Origin::FromKeptMfa),
                     // A trust policy may refuse a session that old (aws:MultiFactorAuthAge)
                     // where a fresh code would do: assumed with a code, as without the agent.
-                    Err(e) if e.message().contains(" is not authorized to assume role ") => {
+                    Err(e) if e.is(Reason::RoleRefused) => {
                         notes(Note::RefusedFromKept(e.message().to_owned()));
                         // Where no code can be had either (no terminal; exec --server while
                         // its command runs), the refusal is what to report.
                         match self.obtain(env, notes).await {
                             Ok(session) => (session, Origin::New),
-                            Err(no_code) if no_code_to_be_had(&no_code) => return Err(e),
+                            Err(no_code) if no_code.is(Reason::NoCode) => return Err(e),
                             Err(other) => return Err(other),
                         }
                     }
@@ -292,11 +292,6 @@ impl Request<'_> {
             .ready(&r.name, self.mfa_process.as_deref(), env, notes)?;
         session_token_with(SESSION_DEFAULT, &serial, &mut codes, r, notes).await
     }
-}
-
-/// Whether `e` says no code could be asked for (no terminal, or a command that owns it).
-fn no_code_to_be_had(e: &crate::error::Error) -> bool {
-    e.hint_text() == Some(crate::prompt::CODE_HINT) || e.message().contains("none can be asked for")
 }
 
 /// A path as the same file is named from any directory.

@@ -7,7 +7,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::result::ServiceError;
 
 use super::{AssumeRole, CallError, MAX_ATTEMPTS, OPERATION_TIMEOUT, Signer, Sts};
-use crate::error::Error;
+use crate::error::{Error, Reason};
 
 pub(super) const NETWORK_HINT: &str = "check your network connection, proxy or VPN, and the region or endpoint URL (AWS_ENDPOINT_URL_STS, endpoint_url)";
 pub(super) const NOT_STS_HINT: &str = "check that the endpoint URL (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) points at STS, and any proxy in between";
@@ -209,7 +209,8 @@ fn not_authorized_to_assume(role: &AssumeRole, message: &str, said: &str) -> Cal
             "{identity} is not authorized to assume role {} ({said})",
             role.role_arn
         ))
-        .hint(hint),
+        .hint(hint)
+        .because(Reason::RoleRefused),
     )
 }
 

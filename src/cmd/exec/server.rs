@@ -25,7 +25,7 @@ use crate::cli::{ExecArgs, ExportArgs};
 use crate::cmd::{block_on, notes_once, profile_name, request, say, say_valid_until, terminal};
 use crate::container::{self, Credentials, Token};
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::foreground;
 use crate::profile::{Key, Profiles};
 use crate::session::{Keep, Note, SET, UNSET, WithMemory};
@@ -191,4 +191,5 @@ fn no_code_now(profile: &str) -> Error {
         "the {profile} session needs a new MFA code, and none can be asked for while the command runs"
     ))
     .hint("run the command again; a longer MFA session lasts longer (--duration, up to 36h without a role)")
+    .because(Reason::NoCode)
 }
