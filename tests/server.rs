@@ -696,10 +696,7 @@ fn a_session_asked_with_a_duration_serves_past_the_margin() {
         .arg(python())
         .args(["-c", ASK_TWICE])
         .ok();
-    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    for answer in got.as_array().unwrap() {
-        assert_eq!(answer[0], 200, "{got}");
-    }
+    assert_all_served(&out);
     assert_eq!(server.calls("GetSessionToken"), 1);
 }
 
@@ -723,10 +720,7 @@ fn a_short_role_session_is_not_assumed_again_at_every_request() {
         .arg(python())
         .args(["-c", ASK_TWICE])
         .ok();
-    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    for answer in got.as_array().unwrap() {
-        assert_eq!(answer[0], 200, "{got}");
-    }
+    assert_all_served(&out);
     assert_eq!(server.calls("AssumeRole"), 1, "{:#?}", server.requests());
 }
 
@@ -786,5 +780,14 @@ fn ended_within(child: &mut Child, limit: Duration, pty: &Pty) -> std::process::
         }
         assert!(Instant::now() < deadline, "{}", pty.screen());
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every request of ASK_TWICE got credentials.
+#[track_caller]
+fn assert_all_served(out: &Output) {
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    for answer in got.as_array().unwrap() {
+        assert_eq!(answer[0], 200, "{got}");
     }
 }
