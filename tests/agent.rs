@@ -446,12 +446,27 @@ fn shells_started_at_once_start_one_agent_quietly() {
     }
     let pid = agent::agent_pid(&test).expect("one agent answers");
     let _agent = agent::Agent { pid };
+    // The agents of this socket: `agent run` processes whose environment names it (root
+    // reads any process's environment; the losers of the race have ended by now).
+    let socket = format!("MFA_ENV_AGENT_SOCK={}\0", test.socket().display());
     let agents = std::fs::read_dir("/proc")
         .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("cmdline")).ok())
-        .filter(|c| c.contains("agent\0run") && c.contains(&*test.socket().to_string_lossy()))
+        .filter_map(|e| {
+            let dir = e.ok()?.path();
+            let cmdline = std::fs::read_to_string(dir.join("cmdline")).ok()?;
+            let environ = std::fs::read(dir.join("environ")).ok()?;
+            let alive = !std::fs::read_to_string(dir.join("stat"))
+                .ok()?
+                .contains(") Z ");
+            (alive && cmdline.contains("agent\0run")).then_some(environ)
+        })
+        .filter(|environ| {
+            environ
+                .windows(socket.len())
+                .any(|w| w == socket.as_bytes())
+        })
         .count();
-    assert!(agents <= 1, "{agents} agents run");
+    assert_eq!(agents, 1, "{agents} agents run");
     // A role from the kept MFA session calls the endpoint twice and names it once.
     exports_dev(&test);
     let out = test.run_with(&["agent", "forget", "dev"]);
