@@ -308,6 +308,50 @@ fn terminal_escapes_from_sts_are_shown_escaped() {
 }
 
 #[test]
+fn marks_that_reorder_text_are_shown_escaped() {
+    // U+202E (right-to-left override) and its kin make a terminal that lays out both
+    // directions show what follows them reversed: a name or value on the command line, in the
+    // files or from a server could make an error say something else than it does.
+    let server = StsServer::start();
+    for mark in [
+        '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{061c}',
+    ] {
+        let shown = format!("\\u{{{:x}}}", u32::from(mark));
+        let out = Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["export", "--code", "123456", "--"])
+            .arg(format!("dev{mark}1-tsew-ue"))
+            .fails(&[&format!("profile 'dev{shown}1-tsew-ue' not found")]);
+        assert!(!out.raw_stderr.contains(mark), "{}", out.raw_stderr);
+        let out = Test::new()
+            .config(&format!(
+                "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1{mark}\n"
+            ))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["dev", "--code", "123456"])
+            .fails(&[&format!(
+                "'eu-west-1{shown}' from the region of profile 'dev' is not an AWS region name"
+            )]);
+        assert!(!out.raw_stderr.contains(mark), "{}", out.raw_stderr);
+        server.always(Reply::error(
+            400,
+            "ValidationError",
+            &format!("bad {mark}eulav value"),
+        ));
+        let out = Test::export(&server).fails(&[&format!("bad {shown}eulav value")]);
+        assert!(!out.raw_stderr.contains(mark), "{}", out.raw_stderr);
+    }
+    assert_eq!(
+        server.requests().len(),
+        6,
+        "one call for each server's message"
+    );
+}
+
+#[test]
 fn hostile_session_values_are_refused_in_every_shell_and_nothing_runs() {
     // The full path: XML-escaped values from STS, the real command under eval / source, and
     // a canary that any execution would create. STS never sends these characters: refused
