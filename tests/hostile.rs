@@ -450,6 +450,63 @@ fn credentials_with_characters_sts_never_sends_are_refused_before_anything_is_pr
     }
 }
 
+#[test]
+fn credentials_longer_than_sts_sends_are_refused_before_anything_is_printed() {
+    // A 10 MiB SessionToken was exported whole: the shell then started no program ("argument
+    // list too long", one variable over Linux's 128 KiB). STS's tokens are a few KiB.
+    let cases = [
+        (
+            "AccessKeyId",
+            "A".repeat(129),
+            "is longer than 128 characters",
+        ),
+        ("SecretAccessKey", "s".repeat(1025), "is longer than 1 KiB"),
+        (
+            "SessionToken",
+            "t".repeat(16 * 1024 + 1),
+            "is longer than 16 KiB",
+        ),
+        (
+            "SessionToken",
+            "t".repeat(10 << 20),
+            "is longer than 16 KiB",
+        ),
+    ];
+    for (field, value, why) in cases {
+        let (key, secret, token) = match field {
+            "AccessKeyId" => (value.as_str(), SESSION_SECRET, SESSION_TOKEN),
+            "SecretAccessKey" => ("ASIATESTSESSIONKEY01", value.as_str(), SESSION_TOKEN),
+            _ => ("ASIATESTSESSIONKEY01", SESSION_SECRET, value.as_str()),
+        };
+        let server = StsServer::start();
+        server.always(raw_answer(key, secret, token, &in_minutes(15)));
+        let out = Test::export(&server).fails(&[&format!(
+            "answered GetSessionToken with a {field} that {why}"
+        )]);
+        assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+        assert!(out.stderr.len() < 1000, "the value was shown");
+    }
+    // Up to the bounds, exported and received whole by a real shell.
+    let token = "t".repeat(16 * 1024);
+    let server = StsServer::start();
+    server.always(raw_answer(
+        &"A".repeat(128),
+        &"s".repeat(1024),
+        &token,
+        &in_minutes(15),
+    ));
+    let run = Test::dev(&server).shell(
+        Sh::Bash,
+        "eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
+    );
+    assert_eq!(
+        run.env.get("AWS_SESSION_TOKEN").map(String::len),
+        Some(16 * 1024),
+        "{}",
+        run.stderr
+    );
+}
+
 // ---- expirations later than asked ----
 
 #[test]
