@@ -8,6 +8,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use mfa_env::shell;
+
 use crate::support::shells::{ALL, Sh};
 use crate::support::*;
 
@@ -189,6 +191,71 @@ fn a_region_from_the_files_that_is_not_a_region_is_refused() {
         .env("AWS_REGION", "$(touch pwned)")
         .fails(&["from AWS_REGION is not an AWS region name"]);
     assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn role_arns_that_another_shell_could_run_are_refused() {
+    // Any byte after `role/` was taken, and exported as MFA_ENV_ROLE: quoted for fish,
+    // `'...x\';touch pwned;#'` runs `touch pwned` in bash (a `#!/bin/sh` wrapper run from fish
+    // reads fish's statements). IAM allows quotes, `$` and `!` in a path: refused too.
+    let server = StsServer::start();
+    let cases = [
+        (
+            "arn:aws:iam::123456789012:role/x';touch pwned;#",
+            None,
+            "has a role name with characters other than letters, digits and +=,.@_-",
+        ),
+        (
+            "arn:aws:iam::123456789012:role/p';touch pwned;#/x",
+            None,
+            "has a path with characters other than letters, digits and +=,.@_-/",
+        ),
+        (
+            "arn:aws:iam::123456789012:role/$(touch pwned)",
+            Some("--role-arn"),
+            "has a role name with characters other than",
+        ),
+    ];
+    for (arn, flag, why) in cases {
+        let (config, args, from) = match flag {
+            None => (
+                format!("{CONFIG}[profile r]\nrole_arn = {arn}\nsource_profile = dev\n"),
+                "r".to_owned(),
+                "role_arn of profile 'r'",
+            ),
+            Some(flag) => (
+                CONFIG.to_owned(),
+                format!("dev {flag} \"$ARN\""),
+                "from --role-arn on the command line",
+            ),
+        };
+        for writer in shell::ALL {
+            let test = Test::new()
+                .config(&config)
+                .credentials(CREDENTIALS)
+                .sts(&server)
+                .env("ARN", arn);
+            let script = format!(
+                "cd \"$HOME\"; eval \"$(\"$MFA_ENV\" {args} --code 123456 --shell {})\"; env -0",
+                writer.name()
+            );
+            let run = test.shell(Sh::Bash, &script);
+            assert!(
+                run.stderr
+                    .contains(&format!("the role ARN '{arn}' ({from}) {why}")),
+                "{}: {}",
+                writer.name(),
+                run.stderr
+            );
+            assert!(!run.env.contains_key("MFA_ENV_ROLE"), "{}", writer.name());
+            assert!(
+                !test.home().join("pwned").exists(),
+                "{}'s statements ran in bash",
+                writer.name()
+            );
+        }
+    }
+    assert!(server.requests().is_empty());
 }
 
 // ---- secrets echoed back ----
@@ -505,6 +572,37 @@ fn credentials_longer_than_sts_sends_are_refused_before_anything_is_printed() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_profile_name_longer_than_1024_characters_is_refused() {
+    // The name is exported as MFA_ENV_PROFILE: a name of 128 KiB would stop the shell from
+    // starting programs, as a long token did.
+    let server = StsServer::start();
+    for (len, ok) in [(1024, true), (1025, false)] {
+        let name = "p".repeat(len);
+        let test = Test::new()
+            .config(&format!("[profile {name}]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n"))
+            .credentials(&format!(
+                "[{name}]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = {SECRET}\n"
+            ))
+            .sts(&server)
+            .args(["export", "--code", "123456", "--shell", "bash", "--"])
+            .arg(&name);
+        if ok {
+            let out = test.ok();
+            assert!(
+                out.stdout
+                    .contains(&format!("export MFA_ENV_PROFILE={name}\n"))
+            );
+        } else {
+            test.fails(&[
+                "the profile name is 1025 characters long, more than the 1024 a session is made for",
+                "rename the profile: its name is exported as MFA_ENV_PROFILE",
+            ]);
+        }
+    }
+    assert_eq!(server.requests().len(), 1);
 }
 
 // ---- expirations later than asked ----

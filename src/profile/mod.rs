@@ -39,7 +39,7 @@ mod resolve;
 mod scan;
 mod sdk;
 
-pub use check::{check_role_arn, check_serial, is_mfa_arn, is_region};
+pub use check::{MAX_ROLE_ARN, check_role_arn, check_serial, is_mfa_arn, is_region};
 pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint};
 pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
