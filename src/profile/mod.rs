@@ -40,7 +40,7 @@ mod scan;
 mod sdk;
 
 pub use check::{MAX_ROLE_ARN, check_role_arn, check_serial, is_mfa_arn, is_region};
-pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint};
+pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint, is_local_url};
 pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
 pub use resolve::{
