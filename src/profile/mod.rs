@@ -121,7 +121,8 @@ fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>> {
     };
     let is_null = |meta: &std::fs::Metadata| {
         meta.file_type().is_char_device()
-            && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+            && std::fs::metadata("/dev/null")
+                .is_ok_and(|null| null.file_type().is_char_device() && null.rdev() == meta.rdev())
     };
     // What the path is, before it is opened (opening a pipe or a device can wait or act),
     // and again once open, in case it was replaced in between.
