@@ -189,18 +189,26 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Text that came from a file or a server may hold terminal escape sequences; show them
-/// escaped instead of letting them drive the user's terminal.
+/// Text that came from a file, the command line or a server may hold terminal escape
+/// sequences, and the marks that reorder text (`'dev\u{202e}1-tsew-ue'` reads as another
+/// name): show both escaped instead of letting them drive the user's terminal or what it shows.
 pub fn printable(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
-            if c.is_control() && c != '\t' {
+            if (c.is_control() && c != '\t') || is_bidi_control(c) {
                 c.escape_default().collect::<Vec<_>>()
             } else {
                 vec![c]
             }
         })
         .collect()
+}
+
+/// Unicode's Bidi_Control characters: the embeddings, overrides and isolates (U+202A-U+202E,
+/// U+2066-U+2069) and the three marks (U+061C, U+200E, U+200F). A terminal that lays out
+/// text in both directions reorders what follows them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -229,5 +237,24 @@ mod tests {
     fn control_characters_are_escaped() {
         assert_eq!(printable("a\u{1b}[31mb\u{7}"), "a\\u{1b}[31mb\\u{7}");
         assert_eq!(printable("é\tx"), "é\tx");
+    }
+
+    #[test]
+    fn marks_that_reorder_text_are_escaped() {
+        for (c, shown) in [
+            ('\u{061c}', "\\u{61c}"),
+            ('\u{200e}', "\\u{200e}"),
+            ('\u{200f}', "\\u{200f}"),
+            ('\u{202a}', "\\u{202a}"),
+            ('\u{202e}', "\\u{202e}"),
+            ('\u{2066}', "\\u{2066}"),
+            ('\u{2069}', "\\u{2069}"),
+        ] {
+            assert_eq!(printable(&format!("a{c}b")), format!("a{shown}b"), "{c:?}");
+        }
+        // Their neighbours, and right-to-left text itself, are shown as they are.
+        for kept in ["\u{2010}", "\u{2070}", "שלום", "مرحبا"] {
+            assert_eq!(printable(kept), kept);
+        }
     }
 }

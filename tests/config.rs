@@ -457,6 +457,133 @@ fn files_that_cannot_be_read() {
     assert!(server.requests().is_empty());
 }
 
+/// Run it with the checks of `Test::run` (nothing under HOME or TMPDIR changes, stdout empty
+/// on failure), in at most 1 GiB of memory and for at most 10 seconds: a file read without a
+/// bound then fails the test instead of hanging it or filling the machine's memory.
+#[allow(unsafe_code)]
+fn run_bounded(test: &Test) -> Output {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let before = test.snapshot();
+    let mut cmd = test.command();
+    // SAFETY: setsid and setrlimit are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 30,
+                rlim_max: 1 << 30,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+            Ok(())
+        });
+    }
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mfa-env");
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("mfa-env was still reading after 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let raw_stderr = String::from_utf8(out.stderr).unwrap();
+    let out = Output {
+        status: out.status,
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: test.without_endpoint_lines(&raw_stderr),
+        raw_stderr,
+        elapsed: start.elapsed(),
+    };
+    test.assert_unchanged(&before);
+    out.assert_contract_allowing(&[]);
+    out
+}
+
+#[test]
+fn pipes_and_devices_are_refused_without_reading_them() {
+    // A named pipe waited for a writer forever; /dev/zero was read until the memory ran out.
+    // The pipe is outside HOME: the harness reads every file there.
+    let server = StsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("config");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let fifo = fifo.display().to_string();
+    for (path, what) in [
+        (fifo.as_str(), "a named pipe"),
+        ("/dev/zero", "a device"),
+        ("/dev/urandom", "a device"),
+    ] {
+        for variable in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"] {
+            let test = dev(&server)
+                .config(CONFIG)
+                .credentials(CREDENTIALS)
+                .env(variable, path);
+            let out = run_bounded(&test);
+            assert!(!out.status.success(), "{variable}={path}: {}", out.stdout);
+            out.stderr_has(&[
+                &format!("cannot read {path}: it is {what}, not a regular file"),
+                "point AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE at a file",
+            ]);
+            assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+        }
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn dev_null_reads_as_an_empty_file() {
+    // What `exec --server` hands its command for the files it must not read.
+    let server = StsServer::start();
+    let out = Test::new()
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .args(["dev", "--code", "123456", "--shell", "bash"])
+        .args(["--serial-number", SERIAL, "--region", "eu-west-1"])
+        .ok();
+    assert!(
+        out.stdout.contains("export AWS_SESSION_TOKEN="),
+        "{}",
+        out.stdout
+    );
+    let out = Test::new()
+        .config(CONFIG)
+        .sts(&server)
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .args(["dev", "--code", "123456"])
+        .run();
+    assert!(!out.status.success());
+    assert!(!out.stderr.contains("not a regular file"), "{}", out.stderr);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn a_file_larger_than_16_mib_is_refused_unread() {
+    let server = StsServer::start();
+    for name in ["config", "credentials"] {
+        let test = dev(&server).config(CONFIG).credentials(CREDENTIALS);
+        // Sparse: 17 MiB of zeros that take no room on the disk.
+        let file = std::fs::File::create(test.home().join(".aws").join(name)).unwrap();
+        file.set_len(17 << 20).unwrap();
+        test.fails(&[
+            &format!(".aws/{name}: it is larger than 16 MiB, which no AWS config or credentials file is"),
+            "point AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE at your AWS config and credentials files",
+        ]);
+    }
+    assert!(server.requests().is_empty());
+}
+
 #[test]
 fn binary_junk() {
     let server = StsServer::start();

@@ -198,3 +198,58 @@ fn plain_http_to_another_computer_is_refused_before_anything_is_sent() {
         .fails(&["http://10.1.2.3 (from endpoint_url of profile 'dev') is plain http"]);
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn an_endpoint_on_this_computer_is_never_sent_through_a_proxy() {
+    // A plain-http loopback endpoint went through HTTP_PROXY to whatever host it named: the
+    // code, the key id and the signature in clear. Plain http is allowed to loopback only
+    // because it never leaves this computer; NO_PROXY is not needed for that.
+    let server = StsServer::start();
+    let proxy = refusing_proxy();
+    for variable in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+    ] {
+        Test::export(&server).env(variable, &proxy.url).ok();
+    }
+    // `localhost` by name, as the plain-http rule takes it.
+    let url = server.url.replace("127.0.0.1", "localhost");
+    Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env("AWS_ENDPOINT_URL_STS", &url)
+        .env("HTTP_PROXY", &proxy.url)
+        .args(["dev", "-c", "123456"])
+        .ok();
+    assert_eq!(proxy.requests().len(), 0, "{:?}", proxy.requests());
+    assert_eq!(server.requests().len(), 6);
+}
+
+#[test]
+fn plain_http_reaches_a_proxy_only_where_mfa_env_allow_http_allows_it() {
+    // Plain http to another host is refused before anything is sent, so a proxy gets nothing
+    // either; with MFA_ENV_ALLOW_HTTP=1 it goes through the proxy the environment names, as the
+    // person asked.
+    let proxy = StsServer::start();
+    let test = Test::new()
+        .config(CONFIG)
+        .credentials(CREDENTIALS)
+        .env("AWS_ENDPOINT_URL_STS", "http://sts.example.invalid:4566")
+        .env("HTTP_PROXY", &proxy.url)
+        .args(["dev", "-c", "123456"]);
+    test.fails(&["is plain http to another computer"]);
+    assert!(proxy.requests().is_empty());
+    let out = test.env("MFA_ENV_ALLOW_HTTP", "1").ok();
+    assert!(
+        out.raw_stderr.contains(
+            "using STS endpoint http://sts.example.invalid:4566 (from AWS_ENDPOINT_URL_STS; plain http, allowed by MFA_ENV_ALLOW_HTTP)"
+        ),
+        "{}",
+        out.raw_stderr
+    );
+    assert_eq!(proxy.requests().len(), 1);
+    assert_eq!(proxy.requests()[0].path, "http://sts.example.invalid:4566/");
+}

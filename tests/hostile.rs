@@ -8,6 +8,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use mfa_env::shell;
+
 use crate::support::shells::{ALL, Sh};
 use crate::support::*;
 
@@ -191,6 +193,71 @@ fn a_region_from_the_files_that_is_not_a_region_is_refused() {
     assert_eq!(server.requests().len(), 1);
 }
 
+#[test]
+fn role_arns_that_another_shell_could_run_are_refused() {
+    // Any byte after `role/` was taken, and exported as MFA_ENV_ROLE: quoted for fish,
+    // `'...x\';touch pwned;#'` runs `touch pwned` in bash (a `#!/bin/sh` wrapper run from fish
+    // reads fish's statements). IAM allows quotes, `$` and `!` in a path: refused too.
+    let server = StsServer::start();
+    let cases = [
+        (
+            "arn:aws:iam::123456789012:role/x';touch pwned;#",
+            None,
+            "has a role name with characters other than letters, digits and +=,.@_-",
+        ),
+        (
+            "arn:aws:iam::123456789012:role/p';touch pwned;#/x",
+            None,
+            "has a path with characters other than letters, digits and +=,.@_-/",
+        ),
+        (
+            "arn:aws:iam::123456789012:role/$(touch pwned)",
+            Some("--role-arn"),
+            "has a role name with characters other than",
+        ),
+    ];
+    for (arn, flag, why) in cases {
+        let (config, args, from) = match flag {
+            None => (
+                format!("{CONFIG}[profile r]\nrole_arn = {arn}\nsource_profile = dev\n"),
+                "r".to_owned(),
+                "role_arn of profile 'r'",
+            ),
+            Some(flag) => (
+                CONFIG.to_owned(),
+                format!("dev {flag} \"$ARN\""),
+                "from --role-arn on the command line",
+            ),
+        };
+        for writer in shell::ALL {
+            let test = Test::new()
+                .config(&config)
+                .credentials(CREDENTIALS)
+                .sts(&server)
+                .env("ARN", arn);
+            let script = format!(
+                "cd \"$HOME\"; eval \"$(\"$MFA_ENV\" {args} --code 123456 --shell {})\"; env -0",
+                writer.name()
+            );
+            let run = test.shell(Sh::Bash, &script);
+            assert!(
+                run.stderr
+                    .contains(&format!("the role ARN '{arn}' ({from}) {why}")),
+                "{}: {}",
+                writer.name(),
+                run.stderr
+            );
+            assert!(!run.env.contains_key("MFA_ENV_ROLE"), "{}", writer.name());
+            assert!(
+                !test.home().join("pwned").exists(),
+                "{}'s statements ran in bash",
+                writer.name()
+            );
+        }
+    }
+    assert!(server.requests().is_empty());
+}
+
 // ---- secrets echoed back ----
 
 #[test]
@@ -308,6 +375,50 @@ fn terminal_escapes_from_sts_are_shown_escaped() {
 }
 
 #[test]
+fn marks_that_reorder_text_are_shown_escaped() {
+    // U+202E (right-to-left override) and its kin make a terminal that lays out both
+    // directions show what follows them reversed: a name or value on the command line, in the
+    // files or from a server could make an error say something else than it does.
+    let server = StsServer::start();
+    for mark in [
+        '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{061c}',
+    ] {
+        let shown = format!("\\u{{{:x}}}", u32::from(mark));
+        let out = Test::new()
+            .config(CONFIG)
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["export", "--code", "123456", "--"])
+            .arg(format!("dev{mark}1-tsew-ue"))
+            .fails(&[&format!("profile 'dev{shown}1-tsew-ue' not found")]);
+        assert!(!out.raw_stderr.contains(mark), "{}", out.raw_stderr);
+        let out = Test::new()
+            .config(&format!(
+                "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1{mark}\n"
+            ))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["dev", "--code", "123456"])
+            .fails(&[&format!(
+                "'eu-west-1{shown}' from the region of profile 'dev' is not an AWS region name"
+            )]);
+        assert!(!out.raw_stderr.contains(mark), "{}", out.raw_stderr);
+        server.always(Reply::error(
+            400,
+            "ValidationError",
+            &format!("bad {mark}eulav value"),
+        ));
+        let out = Test::export(&server).fails(&[&format!("bad {shown}eulav value")]);
+        assert!(!out.raw_stderr.contains(mark), "{}", out.raw_stderr);
+    }
+    assert_eq!(
+        server.requests().len(),
+        6,
+        "one call for each server's message"
+    );
+}
+
+#[test]
 fn hostile_session_values_are_refused_in_every_shell_and_nothing_runs() {
     // The full path: XML-escaped values from STS, the real command under eval / source, and
     // a canary that any execution would create. STS never sends these characters: refused
@@ -404,6 +515,94 @@ fn credentials_with_characters_sts_never_sends_are_refused_before_anything_is_pr
             }
         }
     }
+}
+
+#[test]
+fn credentials_longer_than_sts_sends_are_refused_before_anything_is_printed() {
+    // A 10 MiB SessionToken was exported whole: the shell then started no program ("argument
+    // list too long", one variable over Linux's 128 KiB). STS's tokens are a few KiB.
+    let cases = [
+        (
+            "AccessKeyId",
+            "A".repeat(129),
+            "is longer than 128 characters",
+        ),
+        ("SecretAccessKey", "s".repeat(1025), "is longer than 1 KiB"),
+        (
+            "SessionToken",
+            "t".repeat(16 * 1024 + 1),
+            "is longer than 16 KiB",
+        ),
+        (
+            "SessionToken",
+            "t".repeat(10 << 20),
+            "is longer than 16 KiB",
+        ),
+    ];
+    for (field, value, why) in cases {
+        let (key, secret, token) = match field {
+            "AccessKeyId" => (value.as_str(), SESSION_SECRET, SESSION_TOKEN),
+            "SecretAccessKey" => ("ASIATESTSESSIONKEY01", value.as_str(), SESSION_TOKEN),
+            _ => ("ASIATESTSESSIONKEY01", SESSION_SECRET, value.as_str()),
+        };
+        let server = StsServer::start();
+        server.always(raw_answer(key, secret, token, &in_minutes(15)));
+        let out = Test::export(&server).fails(&[&format!(
+            "answered GetSessionToken with a {field} that {why}"
+        )]);
+        assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+        assert!(out.stderr.len() < 1000, "the value was shown");
+    }
+    // Up to the bounds, exported and received whole by a real shell.
+    let token = "t".repeat(16 * 1024);
+    let server = StsServer::start();
+    server.always(raw_answer(
+        &"A".repeat(128),
+        &"s".repeat(1024),
+        &token,
+        &in_minutes(15),
+    ));
+    let run = Test::dev(&server).shell(
+        Sh::Bash,
+        "eval \"$(\"$MFA_ENV\" dev --code 123456)\"; env -0",
+    );
+    assert_eq!(
+        run.env.get("AWS_SESSION_TOKEN").map(String::len),
+        Some(16 * 1024),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_profile_name_longer_than_1024_characters_is_refused() {
+    // The name is exported as MFA_ENV_PROFILE: a name of 128 KiB would stop the shell from
+    // starting programs, as a long token did.
+    let server = StsServer::start();
+    for (len, ok) in [(1024, true), (1025, false)] {
+        let name = "p".repeat(len);
+        let test = Test::new()
+            .config(&format!("[profile {name}]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n"))
+            .credentials(&format!(
+                "[{name}]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = {SECRET}\n"
+            ))
+            .sts(&server)
+            .args(["export", "--code", "123456", "--shell", "bash", "--"])
+            .arg(&name);
+        if ok {
+            let out = test.ok();
+            assert!(
+                out.stdout
+                    .contains(&format!("export MFA_ENV_PROFILE={name}\n"))
+            );
+        } else {
+            test.fails(&[
+                "the profile name is 1025 characters long, more than the 1024 a session is made for",
+                "rename the profile: its name is exported as MFA_ENV_PROFILE",
+            ]);
+        }
+    }
+    assert_eq!(server.requests().len(), 1);
 }
 
 // ---- expirations later than asked ----

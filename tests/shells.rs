@@ -407,38 +407,36 @@ fn every_profile_name_the_aws_parser_accepts_arrives_in_every_shell() {
 
 #[test]
 fn a_value_tcsh_cannot_receive_is_refused_before_anything_is_printed() {
-    // A role ARN from the command line is exported as MFA_ENV_ROLE; one with a character
-    // outside ASCII cannot reach tcsh exactly.
+    // Every exported value is ASCII without a newline now (the alphabets STS sends, role ARNs
+    // as IAM makes them, profile names and regions as the SDKs take them): a role ARN outside
+    // ASCII, which once reached tcsh's own refusal, is refused for every shell before any call.
     let server = StsServer::start();
-    let out = Test::dev(&server)
-        .args([
-            "dev",
-            "--code",
-            "123456",
-            "--role-arn",
-            "arn:aws:iam::210987654321:role/caf\u{e9}",
-            "-s",
-            "csh",
-        ])
-        .fails(&[
-            "the value of MFA_ENV_ROLE holds a character outside ASCII, which tcsh cannot receive exactly; nothing was printed",
-        ]);
-    assert_eq!(out.stdout, "");
-    // The same session for bash is printed.
-    let out = Test::dev(&server)
-        .args([
-            "dev",
-            "--code",
-            "123456",
-            "--role-arn",
-            "arn:aws:iam::210987654321:role/caf\u{e9}",
-            "-s",
-            "posix",
-        ])
-        .ok();
-    assert!(
-        out.stdout.contains("export MFA_ENV_ROLE="),
-        "{}",
-        out.stdout
+    for shell in ["csh", "posix"] {
+        let out = Test::dev(&server)
+            .args([
+                "dev",
+                "--code",
+                "123456",
+                "--role-arn",
+                "arn:aws:iam::210987654321:role/caf\u{e9}",
+                "-s",
+                shell,
+            ])
+            .fails(&[
+                "the role ARN 'arn:aws:iam::210987654321:role/caf\u{e9}' (from --role-arn on the command line) has a role name with characters other than letters, digits and +=,.@_-",
+            ]);
+        assert_eq!(out.stdout, "");
+    }
+    assert!(server.requests().is_empty());
+    // tcsh's refusal stays, for a value that would reach it: nothing of the output is made.
+    let err = mfa_env::shell::Shell::Tcsh
+        .render(
+            &[("AWS_REGION", "eu-west-1"), ("MFA_ENV_ROLE", "caf\u{e9}")],
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "the value of MFA_ENV_ROLE holds a character outside ASCII, which tcsh cannot receive exactly; nothing was printed"
     );
 }

@@ -1,6 +1,6 @@
 //! MFA serials, role ARNs and region names from the files and the command line: never
 //! panic, and whatever passes is made of characters that are safe bare in a shell and on a
-//! terminal (a region is exported; the serial is shown in the prompt).
+//! terminal (a region and a role ARN are exported; the serial is shown in the prompt).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,9 +21,10 @@ fuzz_target!(|text: &str| {
     }
     if profile::check_role_arn(text, "p").is_ok() {
         assert!(
-            text.starts_with("arn:") && text.contains(":role/"),
+            safe(text) && text.starts_with("arn:") && text.contains(":role/"),
             "{text:?}"
         );
+        assert!(text.len() <= profile::MAX_ROLE_ARN);
     }
     if profile::is_region(text) {
         assert!(

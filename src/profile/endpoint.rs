@@ -179,6 +179,14 @@ fn flag(profile: &Profile, env: &Env, variable: &str, key: Key) -> Result<Option
     }
 }
 
+/// Whether a URL (http:// or https://) names this computer, as `is_loopback` reads its host.
+pub fn is_local_url(url: &str) -> bool {
+    url.parse::<http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(is_loopback))
+        .unwrap_or(false)
+}
+
 /// Whether a URL's host is this computer: `localhost` (by name, as botocore takes it: names
 /// are not resolved here), 127.0.0.0/8, or ::1 (also as ::ffff:127.x.x.x).
 fn is_loopback(host: &str) -> bool {
@@ -268,6 +276,30 @@ mod tests {
                     && err.contains("fix it where it is set: AWS_ENDPOINT_URL_STS"),
                 "{err}"
             );
+        }
+    }
+
+    #[test]
+    fn urls_on_this_computer() {
+        for local in [
+            "http://127.0.0.1:4566",
+            "https://127.9.8.7/",
+            "http://LOCALHOST",
+            "https://localhost:8443",
+            "http://[::1]:4566",
+            "http://[::ffff:127.0.0.1]",
+        ] {
+            assert!(is_local_url(local), "{local}");
+        }
+        for remote in [
+            "https://sts.eu-west-1.amazonaws.com",
+            "http://127.0.0.1@evil.example",
+            "http://localhost.evil.example",
+            "http://10.0.0.1",
+            "http://0.0.0.0",
+            "not a url",
+        ] {
+            assert!(!is_local_url(remote), "{remote}");
         }
     }
 

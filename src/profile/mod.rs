@@ -14,7 +14,7 @@
 //! with aws-config's.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use aws_config::profile::ProfileSet;
 use aws_runtime::env_config::file::EnvConfigFileKind;
@@ -39,8 +39,8 @@ mod resolve;
 mod scan;
 mod sdk;
 
-pub use check::{check_role_arn, check_serial, is_mfa_arn, is_region};
-pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint};
+pub use check::{MAX_ROLE_ARN, check_role_arn, check_serial, is_mfa_arn, is_region};
+pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint, is_local_url};
 pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
 pub use resolve::{
@@ -57,27 +57,17 @@ pub struct File {
     pub contents: Option<String>,
 }
 
+/// The largest config or credentials file read: real ones are a few KiB. Anything larger is
+/// refused before it is read into memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 impl File {
     fn read(path: PathBuf) -> Result<File> {
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(File {
-                    path,
-                    contents: None,
-                });
-            }
-            Err(e) if path.is_dir() => {
-                return Err(Error::new(format!(
-                    "cannot read {}: it is a directory ({e})",
-                    path.display()
-                ))
-                .hint("point AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE at a file"));
-            }
-            Err(e) => {
-                return Err(Error::new(format!("cannot read {}: {e}", path.display()))
-                    .hint("check the path (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) and the file's permissions (the AWS CLI needs to read it too)"));
-            }
+        let Some(bytes) = read_bounded(&path)? else {
+            return Ok(File {
+                path,
+                contents: None,
+            });
         };
         let mut text = String::from_utf8(bytes).map_err(|e| {
             let error = Error::new(format!(
@@ -115,6 +105,85 @@ impl Drop for File {
             text.zeroize();
         }
     }
+}
+
+/// The bytes of a config or credentials file, None when there is none. Only a regular file
+/// is read, and at most `MAX_FILE_BYTES` of it: a named pipe would wait for a writer forever
+/// and a device could answer without end. `/dev/null` reads as empty: `exec --server` hands
+/// its command AWS_CONFIG_FILE=/dev/null.
+fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+
+    let cannot_read = |e: std::io::Error| {
+        Error::new(format!("cannot read {}: {e}", path.display()))
+            .hint("check the path (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) and the file's permissions (the AWS CLI needs to read it too)")
+    };
+    let is_null = |meta: &std::fs::Metadata| {
+        meta.file_type().is_char_device()
+            && std::fs::metadata("/dev/null")
+                .is_ok_and(|null| null.file_type().is_char_device() && null.rdev() == meta.rdev())
+    };
+    // What the path is, before it is opened (opening a pipe or a device can wait or act),
+    // and again once open, in case it was replaced in between.
+    let check = |meta: &std::fs::Metadata| -> Result<()> {
+        let kind = meta.file_type();
+        let what = if kind.is_file() {
+            if meta.len() <= MAX_FILE_BYTES {
+                return Ok(());
+            }
+            return Err(too_large(path));
+        } else if kind.is_dir() {
+            "a directory"
+        } else if kind.is_fifo() {
+            "a named pipe"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else {
+            "not a file"
+        };
+        Err(Error::new(format!(
+            "cannot read {}: it is {what}, not a regular file",
+            path.display()
+        ))
+        .hint("point AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE at a file"))
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot_read(e)),
+    };
+    if is_null(&meta) {
+        return Ok(Some(Vec::new()));
+    }
+    check(&meta)?;
+    // Non-blocking, so that a pipe put in its place does not stop the open; no terminal
+    // becomes the controlling one.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(cannot_read)?;
+    check(&file.metadata().map_err(cannot_read)?)?;
+    let mut bytes = Vec::new();
+    let read = file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes);
+    // A file that grew past the bound since its size was read.
+    if read.is_err() || bytes.len() as u64 > MAX_FILE_BYTES {
+        bytes.zeroize();
+        return Err(read.err().map_or_else(|| too_large(path), cannot_read));
+    }
+    Ok(Some(bytes))
+}
+
+fn too_large(path: &Path) -> Error {
+    Error::new(format!(
+        "cannot read {}: it is larger than {} MiB, which no AWS config or credentials file is",
+        path.display(),
+        MAX_FILE_BYTES >> 20
+    ))
+    .hint("point AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE at your AWS config and credentials files")
 }
 
 /// Every profile of both files.
@@ -560,6 +629,24 @@ mod tests {
             crate::secret::freed::block(text, || profiles.release()),
             Some(true),
             "the text is freed, and cleared"
+        );
+    }
+
+    #[test]
+    fn files_are_read_up_to_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(MAX_FILE_BYTES).unwrap();
+        let bytes = read_bounded(&path).unwrap().unwrap();
+        assert_eq!(bytes.len() as u64, MAX_FILE_BYTES);
+        file.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let err = read_bounded(&path).unwrap_err();
+        assert!(err.message().contains("is larger than 16 MiB"), "{err}");
+        assert_eq!(read_bounded(&dir.path().join("none")).unwrap(), None);
+        assert_eq!(
+            read_bounded(Path::new("/dev/null")).unwrap(),
+            Some(Vec::new())
         );
     }
 

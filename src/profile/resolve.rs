@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::chain;
-use super::check::{check_role_arn, check_serial, is_region};
+use super::check::{check_profile_name, check_role_arn, check_serial, is_region};
 use super::endpoint::{Endpoint, endpoint};
 use super::{Key, Profile, Profiles};
 use crate::duration;
@@ -162,6 +162,7 @@ impl<'a> Chain<'a> {
 /// Follow `source_profile` from `name` to the profile that holds the keys, and describe each
 /// AssumeRole on the way back.
 pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> Result<Resolved> {
+    check_profile_name(name)?;
     let walk = Chain::follow(profiles, name)?;
     let keys = walk.keys()?;
     let chain = &walk.profiles;

@@ -82,11 +82,38 @@ impl Sts {
     }
 }
 
+/// The longest access key id: IAM's own limit.
+pub const MAX_KEY_ID: usize = 128;
+/// The longest secret access key: STS's are 40 characters.
+pub const MAX_SECRET: usize = 1024;
+/// The longest session token: STS's are a few KiB, session tags and policies included. A
+/// longer value would be exported whole, and a shell whose environment holds a variable
+/// over 128 KiB (Linux's MAX_ARG_STRLEN) can start no program ("argument list too long").
+pub const MAX_TOKEN: usize = 16 * 1024;
+
 /// Why a credential field is not what STS sends, if it is not: access key ids are capital
 /// letters and digits (AKIA..., ASIA...); secrets and session tokens are base64, base64url or
-/// JWT text. The value itself is never part of the answer (it may be a secret).
+/// JWT text; none is longer than its bound above. The value itself is never part of the
+/// answer (it may be a secret).
 pub(crate) fn unlike_sts(field: &str, value: &str) -> Option<&'static str> {
     let key_id = field == "AccessKeyId";
+    let (max, too_long) = match field {
+        "AccessKeyId" => (
+            MAX_KEY_ID,
+            "is longer than 128 characters, IAM's limit for key ids",
+        ),
+        "SecretAccessKey" => (
+            MAX_SECRET,
+            "is longer than 1 KiB, where STS's secrets are 40 characters",
+        ),
+        _ => (
+            MAX_TOKEN,
+            "is longer than 16 KiB, where STS's tokens are a few KiB",
+        ),
+    };
+    if value.len() > max {
+        return Some(too_long);
+    }
     let allowed = |b: u8| {
         if key_id {
             b.is_ascii_uppercase() || b.is_ascii_digit()
@@ -120,6 +147,16 @@ mod tests {
         assert_eq!(unlike_sts("SessionToken", "-=+/._"), None);
         for bad in ["asia0123", "ASIA-1", "ASIA 1", "ASIAÉ", ""] {
             assert!(unlike_sts("AccessKeyId", bad).is_some(), "{bad:?}");
+        }
+        // Lengths: up to each bound, not beyond.
+        for (field, max) in [
+            ("AccessKeyId", super::MAX_KEY_ID),
+            ("SecretAccessKey", super::MAX_SECRET),
+            ("SessionToken", super::MAX_TOKEN),
+        ] {
+            assert_eq!(unlike_sts(field, &"A".repeat(max)), None, "{field}");
+            let why = unlike_sts(field, &"A".repeat(max + 1)).unwrap();
+            assert!(why.starts_with("is longer than"), "{field}: {why}");
         }
         for bad in [
             "';touch X;#",

@@ -255,10 +255,17 @@ impl Sts {
 /// and NO_PROXY as the AWS CLI honours them. One connector serves every call (their settings
 /// are the same), so a role chain reuses its connection.
 ///
+/// An endpoint on this computer is never reached through a proxy, whatever NO_PROXY says (the
+/// SDKs' convention for localhost): plain http is allowed there because it never leaves this
+/// computer, and a proxy would carry the code, the key id and the signature in clear to
+/// wherever it runs. Plain http to another host exists only where MFA_ENV_ALLOW_HTTP allowed it
+/// (`profile::endpoint`), so only then does a plain-http request reach a proxy.
+///
 /// A plain-http endpoint (a local STS) needs no TLS: loading the system's root certificates
 /// is 88% of the instructions of a run against one (measured with callgrind), so it is skipped.
 pub(crate) fn http_client(endpoint_url: Option<&str>) -> SharedHttpClient {
     let tls = endpoint_url.is_none_or(|url| url.starts_with("https://"));
+    let local = endpoint_url.is_some_and(crate::profile::is_local_url);
     let connector: Mutex<Option<SharedHttpConnector>> = Mutex::new(None);
     http_client_fn(move |settings, components| {
         let mut cached = connector.lock().unwrap_or_else(PoisonError::into_inner);
@@ -266,7 +273,11 @@ pub(crate) fn http_client(endpoint_url: Option<&str>) -> SharedHttpClient {
             .get_or_insert_with(|| {
                 let mut builder = Connector::builder()
                     .connector_settings(settings.clone())
-                    .proxy_config(ProxyConfig::from_env());
+                    .proxy_config(if local {
+                        ProxyConfig::disabled()
+                    } else {
+                        ProxyConfig::from_env()
+                    });
                 builder.set_sleep_impl(components.sleep_impl());
                 SharedHttpConnector::new(if tls {
                     builder
