@@ -190,14 +190,14 @@ module completions {
     profile: string           # The profile to check
   ]
 
-  def "nu-complete mfa-env unset format" [] {
-    [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" "json" "dotenv" "process" ]
+  def "nu-complete mfa-env unset shell" [] {
+    [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" ]
   }
 
   # Print the statements that remove every variable export sets
   export extern "mfa-env unset" [
-    --format(-f): string@"nu-complete mfa-env unset format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
-    --shell: string@"nu-complete mfa-env unset format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --format(-f): string@"nu-complete mfa-env unset shell" # The shell to print statements for: bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --shell: string@"nu-complete mfa-env unset shell" # The shell to print statements for: bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --help(-h)                # Print help (see more with '--help')
   ]
 
