@@ -171,9 +171,9 @@ module completions {
 
   # Find the profile's MFA device and write its mfa_serial into the config file
   export extern "mfa-env setup" [
-    --serial-number: string   # The MFA device's ARN: skip the IAM lookup and write this one
+    --serial-number: string   # The MFA device's ARN to write, instead of one chosen from IAM's list; IAM is still asked, and a device not among the user's is written with a warning
     --dry-run                 # Show the line that would be written, and write nothing
-    --verify                  # Then ask for a code and call GetSessionToken to prove the setup works (no session is printed)
+    --verify                  # Then ask for a code and open the session `mfa-env PROFILE` would (GetSessionToken, or a role's AssumeRole) to prove the setup works (no session is printed)
     --code(-c): string        # The one-time code for --verify; without it mfa-env runs mfa_process or asks
     --mfa-token: string       # The one-time code for --verify; without it mfa-env runs mfa_process or asks
     --region(-r): string      # The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]

@@ -369,8 +369,8 @@ pub struct SetupArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Then ask for a code and call GetSessionToken to prove the setup works (no session is
-    /// printed)
+    /// Then ask for a code and open the session `mfa-env PROFILE` would (GetSessionToken, or a
+    /// role's AssumeRole) to prove the setup works (no session is printed)
     #[arg(long)]
     pub verify: bool,
 

@@ -47,3 +47,16 @@ fn leaves_import_only_leaves_and_format_and_shell_one_way() {
     assert!(imports("format.rs").contains(&"shell".to_owned()));
     assert_eq!(imports("shell.rs"), ["error"], "src/shell.rs imports");
 }
+
+/// A command that needs a session asks the session core (ARCHITECTURE.md, "A new command"):
+/// setup looks the devices up through iam.rs and verifies through a `session::Request`, and
+/// never calls STS itself.
+#[test]
+fn setup_calls_sts_only_through_the_service_and_session_layers() {
+    let names = imports("cmd/setup.rs");
+    assert!(
+        !names.contains(&"sts".to_owned()),
+        "src/cmd/setup.rs imports crate::sts"
+    );
+    assert!(names.contains(&"iam".to_owned()) && names.contains(&"session".to_owned()));
+}
