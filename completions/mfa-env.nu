@@ -160,7 +160,7 @@ module completions {
   ]
 
   def "nu-complete mfa-env completions shell" [] {
-    [ "bash" "zsh" "fish" "powershell" "elvish" "nushell" ]
+    [ "bash" "zsh" "fish" "powershell" "elvish" "nushell" "tcsh" "xonsh" ]
   }
 
   # Print the completion script for a shell (profile names complete too)

@@ -156,6 +156,8 @@ Load them from the shell's start-up file:
   fish  ~/.config/fish/completions/mfa-env.fish   (mfa-env completions fish > that file)
   pwsh  $PROFILE                    mfa-env completions powershell | Out-String | Invoke-Expression
   elvish ~/.config/elvish/rc.elv    eval (mfa-env completions elvish | slurp)
+  tcsh  ~/.tcshrc                   eval \"`mfa-env completions tcsh`\"
+  xonsh ~/.xonshrc                  execx($(mfa-env completions xonsh))
   nu    config.nu                   source ($nu.default-config-dir | path join mfa-env-completions.nu)
         saved once, at the prompt:  mfa-env completions nu | save -f ($nu.default-config-dir | path join mfa-env-completions.nu)";
 
@@ -257,7 +259,7 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-/// The shells clap_complete writes completions for.
+/// The shells `completions` writes a script for: clap_complete's, and tcsh and xonsh (mfa-env's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CompletionShell {
     Bash,
@@ -268,6 +270,10 @@ pub enum CompletionShell {
     Elvish,
     #[value(alias = "nu")]
     Nushell,
+    // clap_complete has none for these two: cmd/completions.rs writes them.
+    #[value(alias = "csh")]
+    Tcsh,
+    Xonsh,
 }
 
 #[derive(Debug, Clone, Args)]

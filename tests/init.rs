@@ -854,11 +854,16 @@ pub fn elvish_typed(test: &Test, lines: &[&str]) {
         pty.send(&format!("{line}\r"));
     }
     pty.send("exit\r");
+    exits(&mut child, &pty, "elvish");
+}
+
+/// Wait, 20 seconds at most, for the interactive shell on `pty` to exit.
+pub fn exits(child: &mut std::process::Child, pty: &crate::support::pty::Pty, shell: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while child.try_wait().unwrap().is_none() {
         assert!(
             std::time::Instant::now() < deadline,
-            "elvish did not exit:\n{}",
+            "{shell} did not exit:\n{}",
             pty.screen()
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
