@@ -283,9 +283,10 @@ fn nushell_loads_its_completions_and_the_function_still_exports() {
     assert_eq!(run.env.get("HELD").map(String::as_str), Some("dev 12h"));
     assert!(!run.env.contains_key("AWS_PROFILE"));
     assert!(!run.env.contains_key("AWS_ACCESS_KEY_ID"));
-    // The completions alone load without a word, and leave the program callable.
+    // The completions alone load without a word, and leave the program (the one built, not
+    // one that may be installed) callable.
     let script = format!(
-        "source '{}'\n$env.OUT = (mfa-env list | str trim --right)\n^env -0",
+        "$env.PATH = ($env.PATH | prepend ($env.MFA_ENV | path dirname))\nsource '{}'\n$env.OUT = (mfa-env list | str trim --right)\n^env -0",
         completions.display()
     );
     let run = profiles().shell(Sh::Nu, &script);
