@@ -497,6 +497,12 @@ fn a_credential_process_profile_that_runs_mfa_env_checks_the_profile_it_exports(
         ],
     );
     fails_once(
+        &with("mfa-env --format process dev-mfa"),
+        &[
+            "FAIL  credential_process `mfa-env --format process dev-mfa` asks mfa-env for profile 'dev-mfa' itself",
+        ],
+    );
+    fails_once(
         &with("mfa-env --format process nowhere"),
         &["FAIL  profile 'nowhere' not found"],
     );

@@ -407,6 +407,13 @@ fn export_args<'a>(
         ))
         .hint(format!("add --format process: {fix}")));
     }
+    if command.is_some() && export.profile.as_deref() == Some(profile.name()) {
+        return Err(Error::new(format!(
+            "credential_process `{shown}` asks mfa-env for profile '{}' itself, whose keys are what credential_process should give",
+            profile.name()
+        ))
+        .hint(fix));
+    }
     if args.region.is_some() {
         export.region = args.region.clone();
     }
