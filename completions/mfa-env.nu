@@ -160,7 +160,7 @@ module completions {
   ]
 
   def "nu-complete mfa-env completions shell" [] {
-    [ "bash" "zsh" "fish" "powershell" "elvish" "nushell" ]
+    [ "bash" "zsh" "fish" "powershell" "elvish" "nushell" "tcsh" "xonsh" ]
   }
 
   # Print the completion script for a shell (profile names complete too)
@@ -171,9 +171,9 @@ module completions {
 
   # Find the profile's MFA device and write its mfa_serial into the config file
   export extern "mfa-env setup" [
-    --serial-number: string   # The MFA device's ARN: skip the IAM lookup and write this one
+    --serial-number: string   # The MFA device's ARN to write, instead of one chosen from IAM's list; IAM is still asked, and a device not among the user's is written with a warning
     --dry-run                 # Show the line that would be written, and write nothing
-    --verify                  # Then ask for a code and call GetSessionToken to prove the setup works (no session is printed)
+    --verify                  # Then ask for a code and open the session `mfa-env PROFILE` would (GetSessionToken, or a role's AssumeRole) to prove the setup works (no session is printed)
     --code(-c): string        # The one-time code for --verify; without it mfa-env runs mfa_process or asks
     --mfa-token: string       # The one-time code for --verify; without it mfa-env runs mfa_process or asks
     --region(-r): string      # The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
@@ -190,14 +190,14 @@ module completions {
     profile: string           # The profile to check
   ]
 
-  def "nu-complete mfa-env unset format" [] {
-    [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" "json" "dotenv" "process" ]
+  def "nu-complete mfa-env unset shell" [] {
+    [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" ]
   }
 
   # Print the statements that remove every variable export sets
   export extern "mfa-env unset" [
-    --format(-f): string@"nu-complete mfa-env unset format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
-    --shell: string@"nu-complete mfa-env unset format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --format(-f): string@"nu-complete mfa-env unset shell" # The shell to print statements for: bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
+    --shell: string@"nu-complete mfa-env unset shell" # The shell to print statements for: bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --help(-h)                # Print help (see more with '--help')
   ]
 

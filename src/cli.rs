@@ -16,7 +16,8 @@ Examples:
   eval \"$(mfa-env dev --code 123456)\"     the code on the command line
   eval \"$(mfa-env dev -d 8h)\"             an 8-hour session
   eval \"$(mfa-env admin)\"                 a role profile (role_arn, source_profile)
-  eval \"$(mfa-env dev --role-arn arn:aws:iam::210987654321:role/Admin)\"
+  eval \"$(mfa-env dev --role-arn ARN)\"    a role for once, ARN as in
+                                          arn:aws:iam::210987654321:role/Admin
   mfa-env export list                     a profile named like a subcommand
   mfa-env exec dev -- terraform plan      run one command with the session
   eval \"$(mfa-env init bash)\"             in ~/.bashrc: then `mfa-env dev` alone exports
@@ -82,7 +83,7 @@ pub enum Command {
     #[command(visible_alias = "clear")]
     Unset {
         #[command(flatten)]
-        format: FormatArg,
+        shell: ShellArg,
     },
 
     /// List the profiles of ~/.aws/config and ~/.aws/credentials, marking MFA devices and roles
@@ -93,7 +94,8 @@ pub enum Command {
     },
 
     /// Print the shell integration: a function that makes `mfa-env PROFILE` export by itself
-    #[command(after_help = INIT_HELP)]
+    // Not wrapped to the terminal: a command cut in two is not one to copy.
+    #[command(after_help = INIT_HELP, term_width = 0)]
     Init {
         #[arg(value_enum, value_name = "SHELL")]
         shell: Shell,
@@ -113,7 +115,8 @@ pub enum Command {
     },
 
     /// Print the completion script for a shell (profile names complete too)
-    #[command(after_help = COMPLETIONS_HELP)]
+    // Not wrapped to the terminal: a command cut in two is not one to copy.
+    #[command(after_help = COMPLETIONS_HELP, term_width = 0)]
     Completions {
         #[arg(value_enum, value_name = "SHELL")]
         shell: CompletionShell,
@@ -135,7 +138,8 @@ Add to the shell's start-up file:
   tcsh    ~/.tcshrc                   eval \"`mfa-env init tcsh`\"
   elvish  ~/.config/elvish/rc.elv     eval (mfa-env init elvish | slurp)
   xonsh   ~/.xonshrc                  execx($(mfa-env init xonsh))
-  nu      config.nu                   mkdir ($nu.user-autoload-dirs | first); mfa-env init nu | save -f ($nu.user-autoload-dirs | first | path join mfa-env.nu)
+  nu      config.nu                   mkdir ($nu.user-autoload-dirs | first)
+                                      mfa-env init nu | save -f ($nu.user-autoload-dirs | first | path join mfa-env.nu)
   pwsh    $PROFILE                    mfa-env init powershell | Out-String | Invoke-Expression";
 
 const AGENT_HELP: &str = "\
@@ -152,8 +156,10 @@ Load them from the shell's start-up file:
   fish  ~/.config/fish/completions/mfa-env.fish   (mfa-env completions fish > that file)
   pwsh  $PROFILE                    mfa-env completions powershell | Out-String | Invoke-Expression
   elvish ~/.config/elvish/rc.elv    eval (mfa-env completions elvish | slurp)
+  tcsh  ~/.tcshrc                   eval \"`mfa-env completions tcsh`\"
+  xonsh ~/.xonshrc                  execx($(mfa-env completions xonsh))
   nu    config.nu                   source ($nu.default-config-dir | path join mfa-env-completions.nu)
-        (saved once with: mfa-env completions nu | save -f ($nu.default-config-dir | path join mfa-env-completions.nu))";
+        saved once, at the prompt:  mfa-env completions nu | save -f ($nu.default-config-dir | path join mfa-env-completions.nu)";
 
 #[derive(Debug, Subcommand)]
 pub enum AgentAction {
@@ -208,6 +214,25 @@ pub struct FormatArg {
     pub format: Option<Format>,
 }
 
+/// What unset prints: statements for a shell. The data formats have none that removes a
+/// variable, so they are not offered.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ShellArg {
+    /// The shell to print statements for: bash, zsh, sh (posix), fish, tcsh (csh), elvish,
+    /// xonsh, nu (nushell) or powershell (pwsh)
+    /// [default: the shell of the function from `mfa-env init`, else the parent process's
+    /// shell (by its program, then its name), else $SHELL's, else bash]
+    #[arg(
+        short = 'f',
+        long = "format",
+        short_alias = 's',
+        visible_alias = "shell",
+        value_enum,
+        value_name = "SHELL"
+    )]
+    pub shell: Option<Shell>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
     #[command(flatten)]
@@ -234,7 +259,7 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-/// The shells clap_complete writes completions for.
+/// The shells `completions` writes a script for: clap_complete's, and tcsh and xonsh (mfa-env's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CompletionShell {
     Bash,
@@ -245,6 +270,10 @@ pub enum CompletionShell {
     Elvish,
     #[value(alias = "nu")]
     Nushell,
+    // clap_complete has none for these two: cmd/completions.rs writes them.
+    #[value(alias = "csh")]
+    Tcsh,
+    Xonsh,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -322,7 +351,8 @@ Examples:
   mfa-env setup dev                       find the device with IAM, write mfa_serial
   mfa-env setup dev --dry-run             only show the line it would write
   mfa-env setup dev --verify              then ask for a code and prove it works
-  mfa-env setup dev --serial-number arn:aws:iam::123456789012:mfa/alice
+  mfa-env setup dev --serial-number ARN   write this device, ARN as in
+                                          arn:aws:iam::123456789012:mfa/alice
 
 setup writes `mfa_serial = ARN` into the profile's section of ~/.aws/config (or
 AWS_CONFIG_FILE) and changes nothing else in the file.";
@@ -336,7 +366,8 @@ pub struct SetupArgs {
     )]
     pub profile: String,
 
-    /// The MFA device's ARN: skip the IAM lookup and write this one
+    /// The MFA device's ARN to write, instead of one chosen from IAM's list; IAM is still
+    /// asked, and a device not among the user's is written with a warning
     #[arg(long, value_name = "ARN")]
     pub serial_number: Option<String>,
 
@@ -344,8 +375,8 @@ pub struct SetupArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Then ask for a code and call GetSessionToken to prove the setup works (no session is
-    /// printed)
+    /// Then ask for a code and open the session `mfa-env PROFILE` would (GetSessionToken, or a
+    /// role's AssumeRole) to prove the setup works (no session is printed)
     #[arg(long)]
     pub verify: bool,
 
@@ -540,11 +571,51 @@ mod tests {
         assert!(matches!(
             cli.command,
             Some(Command::Unset {
-                format: FormatArg {
-                    format: Some(Format::Fish)
+                shell: ShellArg {
+                    shell: Some(Shell::Fish)
                 }
             })
         ));
+    }
+
+    /// setup asks IAM for the user's devices with --serial-number too (to warn about a device
+    /// that is not the user's): its help must not promise that no lookup is made.
+    #[test]
+    fn setup_help_says_the_serial_number_is_still_checked_with_iam() {
+        let mut cli = Cli::command();
+        let setup = cli.find_subcommand_mut("setup").unwrap();
+        let help = setup.render_long_help().to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(!help.contains("skip"), "{help}");
+        assert!(
+            help.contains(
+                "IAM is still asked, and a device not among the user's is written with a warning"
+            ),
+            "{help}"
+        );
+    }
+
+    /// `unset` prints statements: its help offers the shells, and no data format.
+    #[test]
+    fn unset_offers_only_shells() {
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("unset")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for format in ["json", "dotenv", "- process", "credential_process"] {
+            assert!(
+                !help.contains(format),
+                "unset --help offers {format}:\n{help}"
+            );
+        }
+        for shell in ["bash", "fish", "tcsh", "powershell"] {
+            assert!(help.contains(shell), "unset --help lacks {shell}:\n{help}");
+        }
+        for format in ["json", "dotenv", "process"] {
+            assert!(Cli::try_parse_from(["mfa-env", "unset", "--format", format]).is_err());
+        }
     }
 
     #[test]

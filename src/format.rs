@@ -7,6 +7,9 @@ use std::fmt::Write;
 
 use crate::error::Result;
 use crate::shell::Shell;
+/// JSON strings are written by `shell.rs`, for nushell's record, and used here for the data
+/// formats: the dependency goes one way, from format to shell.
+pub use crate::shell::{json_string, push_json_string};
 
 /// The choice behind `--format` (alias `--shell`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -127,33 +130,6 @@ fn process_json(set: &[(&str, &str)]) -> String {
     }
     out.push_str("}\n");
     out
-}
-
-/// A JSON string (RFC 8259): `"` and `\` escaped, control characters as `\n`, `\t` or
-/// `\u00XX`; everything else, non-ASCII included, as UTF-8.
-pub fn json_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    push_json_string(&mut out, value);
-    out
-}
-
-/// `json_string`, appended to `out` (for long outputs, without a String per value).
-pub fn push_json_string(out: &mut String, value: &str) {
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// A value for a .env file, in double quotes. There is no dotenv standard; the rules are the

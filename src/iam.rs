@@ -1,4 +1,5 @@
-//! IAM ListMFADevices, for `setup`: the MFA devices of the user whose keys a profile holds.
+//! IAM ListMFADevices, for `setup`: the MFA devices of the user whose keys a profile holds
+//! (`devices`: who the keys belong to, from STS, then what IAM lists for that user).
 //!
 //! Built from the STS client's settings (`sts::sdk_config`: explicit keys, region, endpoint,
 //! timeouts, retries) on the same ring-based HTTP client. IAM is global: its calls go to the partition's one endpoint and are
@@ -11,7 +12,7 @@ use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use crate::error::Result;
 use crate::profile::{Endpoint, LongTermKeys};
 use crate::secret::Secret;
-use crate::sts::{self, OPERATION_TIMEOUT};
+use crate::sts::{self, OPERATION_TIMEOUT, Signer, Sts};
 
 /// Pages read at most; a user has at most 8 MFA devices.
 const MAX_PAGES: usize = 10;
@@ -141,6 +142,67 @@ impl Iam {
             _ => format!("ListMFADevices failed: {}", sts::chain(err)),
         };
         self.secret.redact_from(&text)
+    }
+}
+
+/// The MFA devices of the user whose keys a profile holds.
+#[derive(Debug, Clone)]
+pub struct Devices {
+    /// Whose the keys are (GetCallerIdentity): `arn:aws:iam::123456789012:user/alice`.
+    pub arn: String,
+    /// The IAM user in `arn`; None for the account's root user, who lists its own devices.
+    pub user: Option<String>,
+    /// The serials IAM lists for the user, or why it lists none (one line, for the person to
+    /// read before typing the ARN).
+    pub serials: std::result::Result<Vec<String>, String>,
+}
+
+/// Where the calls of `devices` go: STS in the profile's region, IAM at its global endpoint.
+pub struct Lookup<'a> {
+    keys: &'a LongTermKeys,
+    region: &'a str,
+    sts: Sts,
+    iam: &'a Endpoint,
+}
+
+impl<'a> Lookup<'a> {
+    /// Fails, before any call, when the STS endpoint cannot be used.
+    pub fn new(
+        keys: &'a LongTermKeys,
+        region: &'a str,
+        sts: &Endpoint,
+        iam: &'a Endpoint,
+    ) -> Result<Lookup<'a>> {
+        Ok(Lookup {
+            keys,
+            region,
+            sts: Sts::new(region, sts)?,
+            iam,
+        })
+    }
+
+    /// Who the keys belong to (STS GetCallerIdentity), then that user's MFA devices (IAM
+    /// ListMFADevices). `notice` gets the line that names an endpoint other than AWS's own,
+    /// before the first call to it, for the command to show.
+    pub async fn devices(&self, notice: &mut (dyn FnMut(String) + Send)) -> Result<Devices> {
+        if let Some(line) = self.sts.notice() {
+            notice(line);
+        }
+        let identity = self
+            .sts
+            .get_caller_identity(&Signer::from(self.keys))
+            .await?;
+        let user = user_name(&identity.arn).map(str::to_owned);
+        let iam = Iam::new(self.keys, self.region, self.iam)?;
+        if let Some(line) = iam.notice() {
+            notice(line);
+        }
+        let serials = iam.list_mfa_devices(user.as_deref()).await;
+        Ok(Devices {
+            arn: identity.arn,
+            user,
+            serials,
+        })
     }
 }
 

@@ -42,7 +42,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         Some(cli::Command::Export { args, format }) => cmd::export::run(&args, format.format, &env),
         Some(cli::Command::Exec(args)) => cmd::exec::run(&args, &env),
         Some(cli::Command::Status(args)) => cmd::status::run(&args, &env),
-        Some(cli::Command::Unset { format }) => cmd::unset::run(format.format, &env),
+        Some(cli::Command::Unset { shell }) => cmd::unset::run(shell.shell, &env),
         Some(cli::Command::List { json }) => cmd::list::run(json, &env),
         Some(cli::Command::Init { shell, agent }) => cmd::init::run(shell, agent, &env),
         Some(cli::Command::Agent { action }) => cmd::agent::run(&action, &env),

@@ -292,7 +292,7 @@ impl Shell {
                     let _ = write!(out, "\\U{:08x}", u32::from(c));
                 }
             }),
-            Shell::Nu => crate::format::json_string(value),
+            Shell::Nu => json_string(value),
             // PowerShell's single-quoted strings escape a quote by doubling it, and its
             // tokenizer treats the curly quotes U+2018..U+201B as single quotes too (see
             // EscapeSingleQuotedStringContent), so those are doubled as well. Nothing else,
@@ -328,13 +328,41 @@ fn nu_record(set: &[(&str, &str)], unset: &[&str]) -> String {
             out.push(',');
         }
         let _ = write!(out, "\"{name}\":");
-        crate::format::push_json_string(&mut out, value);
+        push_json_string(&mut out, value);
     }
     out.push_str("},\"unset\":[");
     let names: Vec<String> = unset.iter().map(|name| format!("\"{name}\"")).collect();
     out.push_str(&names.join(","));
     out.push_str("]}\n");
     out
+}
+
+/// A JSON string (RFC 8259), which nushell reads too (see `nu_record`), and the data
+/// formats of `format.rs`: `"` and `\` escaped, control characters as `\n`, `\t` or
+/// `\u00XX`; everything else, non-ASCII included, as UTF-8.
+pub fn json_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    push_json_string(&mut out, value);
+    out
+}
+
+/// `json_string`, appended to `out` (for long outputs, without a String per value).
+pub fn push_json_string(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Names are written bare, so they must be names in every shell.

@@ -7,13 +7,15 @@ use crate::init::load_init;
 use crate::support::shells::{ALL, Sh};
 use crate::support::*;
 
-const SHELLS: [(&str, &str); 6] = [
+const SHELLS: [(&str, &str); 8] = [
     ("bash", "bash"),
     ("zsh", "zsh"),
     ("fish", "fish"),
     ("powershell", "ps1"),
     ("elvish", "elv"),
     ("nushell", "nu"),
+    ("tcsh", "tcsh"),
+    ("xonsh", "xsh"),
 ];
 
 /// Profiles from both files; `dragon` is added between two Tab presses. The config is named
@@ -38,7 +40,7 @@ fn committed_scripts_are_what_the_binary_prints() {
         let out = Test::new().args(["completions", shell]).ok();
         assert!(
             out.stdout == committed,
-            "{} is stale; regenerate the scripts with\n  for s in bash:bash zsh:zsh fish:fish powershell:ps1 elvish:elv nushell:nu; do cargo run -q -- completions ${{s%:*}} > completions/mfa-env.${{s#*:}}; done",
+            "{} is stale; regenerate the scripts with\n  for s in bash:bash zsh:zsh fish:fish powershell:ps1 elvish:elv nushell:nu tcsh:tcsh xonsh:xsh; do cargo run -q -- completions ${{s%:*}} > completions/mfa-env.${{s#*:}}; done",
             path.display()
         );
         // nushell's are static (clap_complete_nushell); the others call the binary back.
@@ -281,9 +283,10 @@ fn nushell_loads_its_completions_and_the_function_still_exports() {
     assert_eq!(run.env.get("HELD").map(String::as_str), Some("dev 12h"));
     assert!(!run.env.contains_key("AWS_PROFILE"));
     assert!(!run.env.contains_key("AWS_ACCESS_KEY_ID"));
-    // The completions alone load without a word, and leave the program callable.
+    // The completions alone load without a word, and leave the program (the one built, not
+    // one that may be installed) callable.
     let script = format!(
-        "source '{}'\n$env.OUT = (mfa-env list | str trim --right)\n^env -0",
+        "$env.PATH = ($env.PATH | prepend ($env.MFA_ENV | path dirname))\nsource '{}'\n$env.OUT = (mfa-env list | str trim --right)\n^env -0",
         completions.display()
     );
     let run = profiles().shell(Sh::Nu, &script);
@@ -327,4 +330,90 @@ fn elvish_loads_its_completions_in_the_interactive_shell() {
     let got = std::fs::read_to_string(&out).unwrap();
     assert!(got.contains("dev"), "{got}");
     assert!(got.contains("default"), "{got}");
+}
+
+/// An interactive tcsh on a pseudo-terminal that loaded the completions (and the alias from
+/// `init`): Tab completes a profile or a subcommand into the line, Ctrl-D lists the candidates.
+#[test]
+fn profile_names_complete_at_tab_in_tcsh() {
+    use crate::support::pty::{Pty, Wiring};
+    for init in [false, true] {
+        let test = profiles();
+        let pty = Pty::open();
+        let mut cmd = std::process::Command::new(Sh::Tcsh.program());
+        cmd.args(["-f", "-i"]);
+        let sealed = test.command();
+        cmd.env_clear()
+            .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("MFA_ENV", BIN)
+            .env("TERM", "dumb");
+        let mut child = pty.spawn(cmd, Wiring::Screen);
+        let load = if init {
+            "; eval \"`mfa-env init tcsh`\""
+        } else {
+            ""
+        };
+        // tcsh edits lines itself only with `edit` set, which a dumb terminal leaves unset.
+        pty.send(&format!(
+            "set edit; set prompt='> '; set path = ($MFA_ENV:h $path); eval \"`mfa-env completions tcsh`\"{load}; echo RE''ADY\r"
+        ));
+        pty.expect("READY\r\n", 1);
+        // \x15 (Ctrl-U) empties the line between the presses.
+        pty.send("mfa-env exec pr\t");
+        pty.expect("mfa-env exec prod-admin ", 1);
+        pty.send("\x15mfa-env doc\t");
+        pty.expect("mfa-env doctor ", 1);
+        pty.send("\x15mfa-env export de\x04");
+        pty.expect("default", 1);
+        let listed = pty.screen();
+        let listed = listed
+            .rsplit("mfa-env export de")
+            .nth(1)
+            .unwrap_or_default();
+        assert!(listed.contains("dev"), "{listed}");
+        // Read at Tab time: a profile added now completes at once.
+        std::fs::write(
+            test.dir.path().join("aws-config"),
+            format!("{CONFIG}[profile dragon]\n"),
+        )
+        .unwrap();
+        pty.send("\x15mfa-env exec dr\t");
+        pty.expect("mfa-env exec dragon ", 1);
+        pty.send("\x15exit\r");
+        crate::init::exits(&mut child, &pty, "tcsh");
+    }
+}
+
+/// xonsh loads the completer with `execx`, and its own completion machinery (what a Tab press
+/// calls) offers the profiles and subcommands, read from the files at each press.
+#[test]
+fn profile_names_complete_in_xonsh() {
+    for init in [false, true] {
+        let test = profiles();
+        let mut script = String::from("$PATH.insert(0, $MFA_ENV.rsplit('/', 1)[0])\n");
+        if init {
+            script.push_str("execx($(mfa-env init xonsh))\n");
+        }
+        script.push_str(
+            "execx($(mfa-env completions xonsh))\n\
+             from xonsh.completer import Completer\n\
+             def _complete(line):\n\
+             \x20   word = line.split(' ')[-1]\n\
+             \x20   found, _ = Completer().complete(word, line, len(line) - len(word), len(line), multiline_text=line, cursor_index=len(line))\n\
+             \x20   return ' '.join(sorted(str(c).strip() for c in found))\n\
+             $C1 = _complete('mfa-env exec pr')\n\
+             $C2 = _complete('mfa-env d')\n\
+             with open($AWS_CONFIG_FILE, 'a') as f:\n\
+             \x20   f.write('[profile dragon]\\n')\n\
+             $C3 = _complete('mfa-env export d')\n\
+             env -0\n",
+        );
+        let run = test.shell(Sh::Xonsh, &script);
+        let ctx = format!("init={init}: {}", run.stderr);
+        assert!(run.status.success() && run.stderr.is_empty(), "{ctx}");
+        let c = |n: usize| run.env.get(&format!("C{n}")).cloned().unwrap_or_default();
+        assert_eq!(c(1), "prod-admin", "{ctx}");
+        assert_eq!(c(2), "default dev doctor", "{ctx}");
+        assert_eq!(c(3), "default dev dragon", "{ctx}");
+    }
 }

@@ -61,8 +61,9 @@ fn all_checks_pass() {
         &format!("pass  STS at {} answered in ", server.url),
         "pass  clock within 5 minutes of STS's",
         "pass  keys valid: they belong to arn:aws:iam::123456789012:user/alice (account 123456789012)",
+        "pass  export asks for a 12h session with GetSessionToken, with a code from arn:aws:iam::123456789012:mfa/alice",
         "pass  no AWS_PROFILE or AWS_DEFAULT_PROFILE",
-        "all 10 checks passed",
+        "all 11 checks passed",
     ]);
     let req = server.only_request();
     assert_eq!(req.action(), "GetCallerIdentity");
@@ -189,7 +190,7 @@ fn mfa_process_that_cannot_run() {
     .ok();
     out.stderr_has(&[
         "pass  mfa_process `sh -c 'echo 123456'` runs /",
-        "all 11 checks passed",
+        "all 12 checks passed",
     ]);
 }
 
@@ -282,7 +283,7 @@ fn a_role_profile_takes_its_source_profiles_mfa_serial() {
             .ok();
         out.stderr_has(&[
             &format!("pass  mfa_serial {SERIAL} (from profile 'dev')"),
-            "all 11 checks passed",
+            "all 12 checks passed",
         ]);
         assert!(!out.stderr.contains("has no mfa_serial"), "{}", out.stderr);
     }
@@ -299,7 +300,7 @@ fn a_role_profile_takes_its_source_profiles_mfa_serial() {
     out.stderr_has(&[
         "warn  no mfa_serial in profile 'admin' or along its source_profile chain",
         "mfa-env setup admin",
-        "all 11 checks passed, 1 with a warning",
+        "all 12 checks passed, 1 with a warning",
     ]);
 }
 
@@ -311,7 +312,7 @@ fn profile_variables_that_shadow_a_session_are_a_warning() {
     out.stderr_has(&[
         "warn  AWS_PROFILE=prod set: export removes it",
         "fix: remove it from your shell's startup files",
-        "all 10 checks passed, 1 with a warning",
+        "all 11 checks passed, 1 with a warning",
     ]);
     assert!(!out.stderr.contains("FAIL"), "{}", out.stderr);
     doctor(&server)
@@ -375,4 +376,136 @@ fn keys_invalid() {
             "pass  clock within",
         ],
     );
+}
+
+#[test]
+fn what_export_refuses_doctor_fails_by_the_same_check() {
+    let server = StsServer::start();
+    // A role's name where its ARN belongs: every check before passes, and export refuses it.
+    let role = |role: &str| {
+        Test::new()
+            .config(&format!(
+                "{CONFIG}[profile admin]\nrole_arn = {role}\nsource_profile = dev\n"
+            ))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+    };
+    let export = role("Admin").args(["admin", "--code", "123456"]).fails(&[]);
+    let refused = export
+        .stderr
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("mfa-env: ");
+    assert!(refused.contains("is not a role ARN"), "{}", export.stderr);
+    fails_once(
+        &role("Admin").args(["doctor", "admin"]),
+        &[
+            &format!("FAIL  {refused}"),
+            "fix: it looks like arn:aws:iam::123456789012:role/Admin",
+        ],
+    );
+    // duration_seconds past a role's limit: refused by export before the call, so by doctor.
+    fails_once(
+        &doctor_with(
+            &server,
+            &format!("{CONFIG}duration_seconds = 172800\n"),
+            CREDENTIALS,
+        ),
+        &[
+            "FAIL  ",
+            "GetSessionToken",
+            "fix: pass --duration between 15m and 36h",
+        ],
+    );
+    fails_once(
+        &role("arn:aws:iam::123456789012:role/admin\nduration_seconds = 50000")
+            .args(["doctor", "admin"]),
+        &[
+            "FAIL  ",
+            "AssumeRole",
+            "fix: pass --duration between 15m and 12h",
+        ],
+    );
+    fails_once(
+        &role("arn:aws:iam::123456789012:role/admin\nrole_session_name = a b")
+            .args(["doctor", "admin"]),
+        &["FAIL  role_session_name 'a b' is not a valid session name"],
+    );
+    // Doctor goes on to the checks of the network, and asks for no session.
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.action() == "GetCallerIdentity")
+    );
+    // A sound role: what export will ask for.
+    role("arn:aws:iam::123456789012:role/admin")
+        .args(["doctor", "admin"])
+        .ok()
+        .stderr_has(&[&format!(
+            "pass  export asks for a 1h session of arn:aws:iam::123456789012:role/admin, with a code from {SERIAL}"
+        )]);
+}
+
+#[test]
+fn a_credential_process_profile_that_runs_mfa_env_checks_the_profile_it_exports() {
+    let server = StsServer::start();
+    let with = |line: &str| {
+        Test::new()
+            .config(&format!(
+                "{CONFIG}[profile dev-mfa]\ncredential_process = {line}\n"
+            ))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args(["doctor", "dev-mfa"])
+    };
+    // The README's own profile.
+    let out = with("mfa-env --format process dev").ok();
+    out.stderr_has(&[
+        "pass  profile 'dev-mfa' found",
+        "pass  credential_process `mfa-env --format process dev`: checking profile 'dev', as that command would export it",
+        "pass  profile 'dev' found",
+        &format!("pass  mfa_serial {SERIAL}"),
+        "pass  keys valid",
+    ]);
+    assert!(!out.stderr.contains("mfa-env setup"), "{}", out.stderr);
+    assert_eq!(server.only_request().access_key(), KEY_ID);
+    // Its options count, as export reads them.
+    with("/usr/local/bin/mfa-env export -f process dev -d 2h --region eu-west-2")
+        .ok()
+        .stderr_has(&[
+            "pass  region eu-west-2",
+            "pass  export asks for a 2h session with GetSessionToken",
+        ]);
+    fails_once(
+        &with("mfa-env --format process dev --role-arn Admin"),
+        &["FAIL  'Admin' (from --role-arn on the command line) is not a role ARN"],
+    );
+    // What the AWS tools cannot read, or mfa-env cannot run, is the failure.
+    fails_once(
+        &with("mfa-env dev"),
+        &[
+            "FAIL  credential_process `mfa-env dev` prints shell statements: the AWS tools read only credential_process JSON",
+            "fix: add --format process",
+        ],
+    );
+    fails_once(
+        &with("mfa-env --format process dev --bogus"),
+        &[
+            "FAIL  credential_process `mfa-env --format process dev --bogus` is not a command line mfa-env accepts: unexpected argument '--bogus'",
+        ],
+    );
+    fails_once(
+        &with("mfa-env --format process dev-mfa"),
+        &[
+            "FAIL  credential_process `mfa-env --format process dev-mfa` asks mfa-env for profile 'dev-mfa' itself",
+        ],
+    );
+    fails_once(
+        &with("mfa-env --format process nowhere"),
+        &["FAIL  profile 'nowhere' not found"],
+    );
+    // Another program's credential_process is not mfa-env's to check.
+    with("aws-vault export --format=json dev").fails(&["FAIL  profile 'dev-mfa' is not supported by mfa-env: its keys come from credential_process"]);
 }

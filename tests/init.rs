@@ -854,11 +854,16 @@ pub fn elvish_typed(test: &Test, lines: &[&str]) {
         pty.send(&format!("{line}\r"));
     }
     pty.send("exit\r");
+    exits(&mut child, &pty, "elvish");
+}
+
+/// Wait, 20 seconds at most, for the interactive shell on `pty` to exit.
+pub fn exits(child: &mut std::process::Child, pty: &crate::support::pty::Pty, shell: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while child.try_wait().unwrap().is_none() {
         assert!(
             std::time::Instant::now() < deadline,
-            "elvish did not exit:\n{}",
+            "{shell} did not exit:\n{}",
             pty.screen()
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -903,4 +908,56 @@ fn the_elvish_function_exports_in_the_interactive_shell() {
     assert_eq!(env.get("RC").map(String::as_str), Some("1"));
     assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("old"));
     assert!(!env.contains_key("AWS_ACCESS_KEY_ID"), "unset left the key");
+}
+
+/// Every command the help's epilogues show (the example tables of mfa-env, exec, init,
+/// completions, setup and agent), whole on one line at 80 and at 60 columns: a command cut in
+/// two is not one to copy. Taken from the clap definition, so a new line is checked too.
+#[test]
+fn help_never_cuts_a_command_in_two() {
+    use clap::CommandFactory;
+    let cli = mfa_env::cli::Cli::command();
+    let mut epilogues = vec![(Vec::new(), cli.get_after_help().unwrap().to_string())];
+    for sub in cli.get_subcommands() {
+        if let Some(after) = sub.get_after_help() {
+            epilogues.push((vec![sub.get_name().to_owned()], after.to_string()));
+        }
+    }
+    let names: Vec<_> = epilogues.iter().map(|(path, _)| path.join(" ")).collect();
+    for name in ["", "exec", "init", "agent", "completions", "setup"] {
+        assert!(names.contains(&name.to_owned()), "{names:?}");
+    }
+    for (path, after) in &epilogues {
+        // The columns of each line that hold a command: a column with mfa-env in it, or in
+        // prose the `...` spans.
+        let mut commands = Vec::new();
+        for line in after.lines().filter(|l| l.starts_with("  ")) {
+            for column in line
+                .split("  ")
+                .map(str::trim)
+                .filter(|c| c.contains("mfa-env"))
+            {
+                if column.contains(" `") {
+                    commands.extend(column.split('`').skip(1).step_by(2).map(str::to_owned));
+                } else {
+                    commands.push(column.to_owned());
+                }
+            }
+        }
+        assert!(!commands.is_empty() || path == &["agent"], "{path:?}");
+        for columns in ["80", "60"] {
+            let mut args = path.clone();
+            args.push("--help".to_owned());
+            let out = run_plain(&Test::new().env("COLUMNS", columns).args(&args));
+            let help = String::from_utf8(out.stdout).unwrap();
+            assert!(out.status.success(), "{args:?}");
+            for command in &commands {
+                assert!(
+                    help.lines().any(|l| l.contains(command.as_str())),
+                    "`mfa-env {}` at {columns} columns cuts {command:?}:\n{help}",
+                    args.join(" ")
+                );
+            }
+        }
+    }
 }

@@ -16,6 +16,7 @@ mod formats;
 mod held;
 mod hostile;
 mod init;
+mod layers;
 mod list;
 mod mfa_process;
 mod prompt;

@@ -433,3 +433,33 @@ fn the_role_session_arrives_exactly_in_each_shell() {
         assert!(!run.env.contains_key("AWS_PROFILE"));
     }
 }
+
+/// The defaults the README's table of options gives for `--duration` are what is asked for:
+/// 12 hours for a user's session, 1 hour for a role's.
+#[test]
+fn the_readme_gives_the_default_durations_that_are_asked_for() {
+    let server = StsServer::start();
+    let asked = |profile: &str| {
+        Test::new()
+            .config(&format!("{CONFIG}{CHAIN}"))
+            .credentials(CREDENTIALS)
+            .sts(&server)
+            .args([profile, "--code", "123456", "--no-agent"])
+            .ok();
+        let requests = server.requests();
+        let seconds = requests.last().unwrap().param("DurationSeconds").unwrap();
+        format!("{}h", seconds.parse::<u64>().unwrap() / 3600)
+    };
+    let (user, role) = (asked("dev"), asked("admin"));
+    assert_eq!((user.as_str(), role.as_str()), ("12h", "1h"));
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `-d, --duration D` |"))
+        .unwrap();
+    assert!(
+        row.ends_with(&format!("else {user}, or {role} for a role |")),
+        "{row}"
+    );
+}

@@ -353,6 +353,15 @@ fn verify_opens_a_session_and_prints_none_of_it() {
     ]);
     let out = test.ok();
     assert_eq!(out.stdout, "");
+    // STS is called for the lookup and again for the session, IAM between: each endpoint is
+    // named once.
+    let named = format!("using STS endpoint {}", server.url);
+    assert_eq!(
+        out.raw_stderr.matches(&named).count(),
+        1,
+        "{}",
+        out.raw_stderr
+    );
     out.stderr_has(&[
         "verified: STS accepted a code from",
         "eval \"$(mfa-env dev)\"",
@@ -411,5 +420,15 @@ fn a_role_profile_gets_the_serial_and_signs_with_its_source_keys() {
         fs::read_to_string(&path).unwrap(),
         format!("{before}{}", added("\n"))
     );
-    assert_eq!(after_the_check(&server).access_key(), KEY_ID);
+    // --verify opens the session export would: the role, assumed with the code.
+    let req = after_the_check(&server);
+    assert_eq!(req.access_key(), KEY_ID);
+    assert_eq!(req.action(), "AssumeRole");
+    assert_eq!(
+        req.param("RoleArn"),
+        Some("arn:aws:iam::123456789012:role/admin")
+    );
+    assert_eq!(req.param("SerialNumber"), Some(SERIAL));
+    assert_eq!(req.param("TokenCode"), Some("123456"));
+    assert_eq!(req.param("DurationSeconds"), Some("900"));
 }

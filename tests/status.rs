@@ -192,7 +192,7 @@ fn unset_removes_every_variable_export_sets_in_each_shell() {
     }
     Test::new()
         .args(["unset", "--format", "json"])
-        .fails(&["json has none", "pick a shell"]);
+        .fails(&["invalid value 'json'", "possible values: bash, zsh, sh"]);
     let pwsh = Test::new().args(["unset", "-f", "pwsh"]).ok();
     assert!(pwsh.stdout.starts_with(
         "Remove-Item -LiteralPath Env:AWS_ACCESS_KEY_ID -ErrorAction SilentlyContinue\n"

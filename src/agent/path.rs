@@ -42,15 +42,20 @@ pub fn place(env: &Env) -> Result<Place> {
             "XDG_RUNTIME_DIR",
         )
     } else {
-        let tmp = set("TMPDIR")
-            .filter(|d| d.starts_with('/'))
-            .unwrap_or("/tmp");
+        // Named after the variable only when the variable gave it.
+        let (tmp, from) = match set("TMPDIR").filter(|d| d.starts_with('/')) {
+            Some(tmp) => (tmp, "TMPDIR"),
+            None => (
+                "/tmp",
+                "/tmp: no MFA_ENV_AGENT_SOCK, XDG_RUNTIME_DIR or TMPDIR",
+            ),
+        };
         let uid = rustix::process::getuid().as_raw();
         (
             Path::new(tmp)
                 .join(format!("mfa-env-{uid}"))
                 .join("agent.sock"),
-            "TMPDIR",
+            from,
         )
     };
     if !socket.is_absolute() || socket.file_name().is_none() {
@@ -181,12 +186,20 @@ mod tests {
             tmp.socket,
             PathBuf::from(format!("/t/mfa-env-{uid}/agent.sock"))
         );
-        // Empty or relative is unset, as the XDG spec says.
-        let none = at(&[("XDG_RUNTIME_DIR", "run"), ("TMPDIR", "")]).unwrap();
-        assert_eq!(
-            none.socket,
-            PathBuf::from(format!("/tmp/mfa-env-{uid}/agent.sock"))
-        );
+        assert_eq!(tmp.from, "TMPDIR");
+        // Empty or relative is unset, as the XDG spec says; and /tmp is then named as the
+        // default it is, not as TMPDIR's.
+        for unset in [&[("XDG_RUNTIME_DIR", "run"), ("TMPDIR", "")][..], &[]] {
+            let none = at(unset).unwrap();
+            assert_eq!(
+                none.socket,
+                PathBuf::from(format!("/tmp/mfa-env-{uid}/agent.sock"))
+            );
+            assert_eq!(
+                none.from,
+                "/tmp: no MFA_ENV_AGENT_SOCK, XDG_RUNTIME_DIR or TMPDIR"
+            );
+        }
         assert!(at(&[("MFA_ENV_AGENT_SOCK", "agent.sock")]).is_err());
         let long = format!("/{}", "x".repeat(120));
         assert!(at(&[("MFA_ENV_AGENT_SOCK", long.as_str())]).is_err());

@@ -8,14 +8,17 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::cli::DoctorArgs;
-use crate::cmd::{block_on, say};
+use clap::Parser;
+
+use crate::cli::{Cli, Command, DoctorArgs, ExportArgs};
+use crate::cmd::{block_on, request, say};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::mfa_process;
-use crate::profile::{self, Chain, Key, Profiles};
+use crate::format::Format;
+use crate::profile::{self, Chain, Key, Profile, Profiles};
+use crate::session::Request;
 use crate::sts::{Probe, Signer, Sts};
-use crate::time;
+use crate::{duration, mfa_process, time};
 
 /// How far the clock may be from STS's: SigV4 signatures are valid for 5 minutes.
 const MAX_SKEW_SECS: i64 = 5 * 60;
@@ -108,16 +111,23 @@ pub fn run(args: &DoctorArgs, env: &Env) -> Result<()> {
     )))
 }
 
+/// The checks after the profile's, in order: those from `NETWORK` on need STS's endpoint, and
+/// those from `ANSWER` on an answer from it.
+const AFTER_PROFILE: &[&str] = &[
+    "long-term keys",
+    "mfa_serial",
+    "region and endpoint",
+    "the session export asks for",
+    "STS reachable",
+    "clock",
+    "keys valid",
+];
+const SESSION: usize = 3;
+const NETWORK: usize = 4;
+const ANSWER: usize = 5;
+
 fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
-    let name = args.profile.as_str();
-    const AFTER_PROFILE: &[&str] = &[
-        "long-term keys",
-        "mfa_serial",
-        "region and endpoint",
-        "STS reachable",
-        "clock",
-        "keys valid",
-    ];
+    let named = args.profile.as_str();
     let skip_all = |report: &mut Report, from: &[&str], why: &str| {
         for what in from {
             report.skip(what, why);
@@ -133,7 +143,7 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
                     p.config.path.display(),
                     p.credentials.path.display()
                 ),
-                &format!("create the profile with `aws configure --profile {name}`, or set AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE"),
+                &format!("create the profile with `aws configure --profile {named}`, or set AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE"),
             );
             None
         }
@@ -151,12 +161,38 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     };
 
     // The profile, and where its keys come from.
-    let Some(profile) = report.check(profiles.get(name), "check the name", |_| {
-        format!("profile '{name}' found")
+    let Some(profile) = report.check(profiles.get(named), "check the name", |_| {
+        format!("profile '{named}' found")
     }) else {
         return skip_all(report, AFTER_PROFILE, "no such profile");
     };
-    let is_role = profile.get(Key::RoleArn).is_some();
+    // What export is asked for: this profile, or what its credential_process asks mfa-env.
+    let export = match export_args(&profile, args, env) {
+        Ok((export, None)) => export,
+        Ok((export, Some(command))) => {
+            let target = export.profile.as_deref().unwrap_or_default();
+            report.pass(&format!(
+                "credential_process `{command}`: checking profile '{target}', as that command would export it"
+            ));
+            export
+        }
+        Err(err) => {
+            report.fail_with(&err, "");
+            return skip_all(report, AFTER_PROFILE, "mfa-env cannot export the profile");
+        }
+    };
+    let name = export.profile.as_deref().unwrap_or(named);
+    let profile = if name == named {
+        profile
+    } else {
+        let Some(profile) = report.check(profiles.get(name), "fix credential_process", |_| {
+            format!("profile '{name}' found")
+        }) else {
+            return skip_all(report, AFTER_PROFILE, "no such profile");
+        };
+        profile
+    };
+    let is_role = profile.get(Key::RoleArn).is_some() || export.role_arn.is_some();
     let chain = if is_role {
         report.check(
             Chain::follow(&profiles, name),
@@ -192,6 +228,12 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     let setup = format!("run `mfa-env setup {name}`: it finds the device and writes it");
     match chain.as_ref().map(|chain| (chain, chain.serial())) {
         None => report.skip("mfa_serial", "the role chain is broken"),
+        Some(_) if export.serial_number.is_some() => {
+            let serial = export.serial_number.as_deref().unwrap_or_default();
+            report.check(profile::check_serial(serial), "", |s| {
+                format!("mfa_serial {s} (from --serial-number)")
+            });
+        }
         Some((chain, Some(serial))) => {
             let from = chain
                 .serial_from(serial)
@@ -208,7 +250,8 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         ),
         Some((_, None)) => report.fail(&format!("profile '{name}' has no mfa_serial"), &setup),
     }
-    if let Some(command) = profile.get(Key::MfaProcess) {
+    let given = export.mfa_process.mfa_process.as_deref();
+    if let Some(command) = given.or(profile.get(Key::MfaProcess)) {
         report.check(program(command, env), "", |path| {
             format!("mfa_process `{command}` runs {path}")
         });
@@ -217,24 +260,35 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
     // Where the call goes. A broken chain has no profiles whose region counts.
     let along = chain.as_ref().map_or(&[][..], |chain| &chain.profiles);
     let region = report.check(
-        profile::region(args.region.as_deref(), along, env),
+        profile::region(export.region.as_deref(), along, env),
         "",
         |region| format!("region {region}"),
     );
     let endpoint = profile::endpoint(&profile, env, "sts", "STS");
     let Some(region) = region else {
         report.skip("STS endpoint", "needs the region");
-        return skip_all(report, &AFTER_PROFILE[3..], "needs the region");
+        return skip_all(report, &AFTER_PROFILE[SESSION..], "needs the region");
     };
     let sts = endpoint.and_then(|endpoint| Sts::new(&region, &endpoint));
     let Some(sts) = report.check(sts, "", |sts| match sts.configured_by() {
         Some(from) => format!("STS endpoint {} (from {from})", sts.endpoint()),
         None => format!("STS endpoint {}", sts.endpoint()),
     }) else {
-        return skip_all(report, &AFTER_PROFILE[3..], "needs an STS endpoint");
+        return skip_all(report, &AFTER_PROFILE[SESSION..], "needs an STS endpoint");
     };
+
+    // Everything export refuses before it asks for a code, by export's own code: the request
+    // its command line makes (the whole role chain, session names, duration_seconds).
+    if report.failed > 0 {
+        report.skip(AFTER_PROFILE[SESSION], "needs the checks above");
+    } else {
+        let mut no_code =
+            |_: &str| -> Result<String> { Err(Error::new("doctor asks for no code")) };
+        let session = request(&export, &profiles, &mut no_code, env).and_then(|req| planned(&req));
+        report.check(session, "", String::clone);
+    }
     let Some(keys) = keys else {
-        return skip_all(report, &AFTER_PROFILE[3..], "needs the keys");
+        return skip_all(report, &AFTER_PROFILE[NETWORK..], "needs the keys");
     };
 
     // The network: one GetCallerIdentity.
@@ -251,7 +305,7 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
             .err()
             .unwrap_or_else(|| Error::new("no answer from STS"));
         report.fail_with(&err, "check the network, proxy or VPN");
-        return skip_all(report, &AFTER_PROFILE[4..], "needs an answer from STS");
+        return skip_all(report, &AFTER_PROFILE[ANSWER..], "needs an answer from STS");
     }
     report.pass(&format!(
         "STS at {} answered in {} ms",
@@ -286,6 +340,109 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
             id.arn, id.account
         )
     });
+}
+
+/// What export would be asked for to check `profile`: the profile itself (with doctor's
+/// --region), or, when its credential_process runs mfa-env, that command line (also returned),
+/// parsed as mfa-env parses it: it must print `--format process`, the one form the AWS tools
+/// read.
+fn export_args<'a>(
+    profile: &Profile<'a>,
+    args: &DoctorArgs,
+    env: &Env,
+) -> Result<(ExportArgs, Option<&'a str>)> {
+    let process = profile.get(Key::CredentialProcess).and_then(|command| {
+        let words = mfa_process::split(command, mfa_process::home_str(&env.home())).ok()?;
+        let program = Path::new(words.first()?).file_name()?;
+        (program == "mfa-env").then_some((command, words))
+    });
+    let (words, command) = match process {
+        Some((command, words)) => (words, Some(command)),
+        None => (
+            ["mfa-env", "export", "--", profile.name()]
+                .map(str::to_owned)
+                .to_vec(),
+            None,
+        ),
+    };
+    let shown = command.unwrap_or_default();
+    let fix = format!(
+        "write it as `credential_process = mfa-env --format process PROFILE`, PROFILE being the one with the keys or role (not '{}')",
+        profile.name()
+    );
+    let (mut export, format) = match Cli::try_parse_from(&words) {
+        Ok(Cli {
+            command: None,
+            export,
+            format,
+        })
+        | Ok(Cli {
+            command:
+                Some(Command::Export {
+                    args: export,
+                    format,
+                }),
+            ..
+        }) => (export, format.format),
+        Ok(_) => {
+            return Err(Error::new(format!(
+                "credential_process `{shown}` runs mfa-env, but not to export a session"
+            ))
+            .hint(fix));
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let why = text.lines().next().unwrap_or_default();
+            return Err(Error::new(format!(
+                "credential_process `{shown}` is not a command line mfa-env accepts: {}",
+                why.trim_start_matches("error: ")
+            ))
+            .hint(fix));
+        }
+    };
+    if command.is_some() && format != Some(Format::Process) {
+        let what = format.map_or("shell statements", Format::name);
+        return Err(Error::new(format!(
+            "credential_process `{shown}` prints {what}: the AWS tools read only credential_process JSON"
+        ))
+        .hint(format!("add --format process: {fix}")));
+    }
+    if command.is_some() && export.profile.as_deref() == Some(profile.name()) {
+        return Err(Error::new(format!(
+            "credential_process `{shown}` asks mfa-env for profile '{}' itself, whose keys are what credential_process should give",
+            profile.name()
+        ))
+        .hint(fix));
+    }
+    if args.region.is_some() {
+        export.region = args.region.clone();
+    }
+    Ok((export, command))
+}
+
+/// The pass line for the session `req` asks for.
+fn planned(req: &Request) -> Result<String> {
+    let length = duration::human(req.length()?);
+    let r = &req.resolved;
+    let mfa = |serial: Option<&str>| match serial {
+        Some(serial) => format!("with a code from {serial}"),
+        None => "without MFA".to_owned(),
+    };
+    Ok(match r.roles.as_slice() {
+        [] => format!(
+            "export asks for a {length} session with GetSessionToken, {}",
+            mfa(r.mfa_serial.as_deref())
+        ),
+        roles => format!(
+            "export asks for a {length} session of {}, {}",
+            roles
+                .iter()
+                .map(|role| role.arn.as_str())
+                .collect::<Vec<_>>()
+                .join(" then "),
+            mfa(r.mfa_role().map(|(_, serial)| serial))
+        ),
+    })
 }
 
 /// The environment the session would be exported into.

@@ -102,7 +102,9 @@ pub fn check_evaluated(cli: &Cli, env: &Env) -> Result<Evaluated> {
     let (what, prints_statements, format) = match &cli.command {
         None => ("PROFILE", true, cli.format.format),
         Some(Command::Export { format, .. }) => ("export", true, format.format),
-        Some(Command::Unset { format }) => ("unset", true, format.format),
+        Some(Command::Unset { shell }) => {
+            ("unset", true, shell.shell.map(crate::format::Format::from))
+        }
         Some(other) => (subcommand_name(other), false, None),
     };
     let statements = prints_statements && format.is_none_or(|f| f.shell() == Some(shell));

@@ -54,14 +54,6 @@ pub fn block_on<F: Future>(future: F) -> Result<F::Output> {
     Ok(runtime.block_on(future))
 }
 
-/// Name an endpoint other than AWS's own (the line from `Sts::notice` or `Iam::notice`)
-/// before the first call to it: what is sent there, and what it answers, matters.
-pub fn announce(notice: Option<String>) {
-    if let Some(notice) = notice {
-        say(&notice);
-    }
-}
-
 /// Say something to the person on stderr, prefixed like every other line we print there.
 pub fn say(text: &str) {
     let _ = writeln!(
@@ -208,16 +200,17 @@ pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts
     Ok(session)
 }
 
-/// Notes shown on stderr, an endpoint named once: a role from the kept MFA session may make
-/// two calls to the same endpoint (GetSessionToken, AssumeRole), each named.
+/// Notes shown on stderr, each endpoint named once: a role from the kept MFA session may make
+/// two calls to the same endpoint (GetSessionToken, AssumeRole), each named, and setup calls
+/// STS, then IAM, then STS again for --verify.
 pub fn notes_once() -> impl FnMut(Note) + Send {
-    let mut named = None;
+    let mut named: Vec<String> = Vec::new();
     move |n: Note| {
         if let Note::Endpoint(line) = &n {
-            if named.as_ref() == Some(line) {
+            if named.contains(line) {
                 return;
             }
-            named = Some(line.clone());
+            named.push(line.clone());
         }
         note(n);
     }

@@ -4,44 +4,45 @@
 use std::time::Duration;
 
 use crate::cli::SetupArgs;
-use crate::cmd::{announce, block_on, code_from, note, say, terminal};
+use crate::cmd::{block_on, code_from, notes_once, say, terminal};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::iam::{self, Iam};
+use crate::iam::Lookup;
 use crate::profile::edit::Edit;
-use crate::profile::{self, Chain, Endpoint, Key, LongTermKeys, Profiles};
+use crate::profile::{self, Chain, Key, Overrides, Profiles};
 use crate::prompt::Prompter;
-use crate::session;
-use crate::sts::{Signer, Sts};
+use crate::session::{Asked, Note, Notes, Request};
 
-/// The session --verify opens and drops at once: GetSessionToken's shortest.
+/// The session --verify opens and drops at once: the shortest STS gives.
 const VERIFY_DURATION: Duration = Duration::from_secs(15 * 60);
 
 pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     let name = args.profile.as_str();
     let profiles = Profiles::load(env)?;
-    let profile = profiles.get(name)?;
     // A role profile signs with the keys at the end of its source_profile chain.
     let chain = Chain::follow(&profiles, name)?;
     let keys = chain.keys()?;
     let region = chain.region(args.region.as_deref(), env)?;
-    let sts = Sts::new(&region, &chain.endpoint(env, "sts", "STS")?)?;
-    let signer = Signer::from(&keys);
+    let iam_endpoint = chain.endpoint(env, "iam", "IAM")?;
+    let lookup = Lookup::new(
+        &keys,
+        &region,
+        &chain.endpoint(env, "sts", "STS")?,
+        &iam_endpoint,
+    )?;
     let iam = Devices {
         name,
-        keys: &keys,
-        region: &region,
-        endpoint: chain.endpoint(env, "iam", "IAM")?,
-        sts: &sts,
-        named: std::cell::Cell::new(false),
-        signer: &signer,
+        holder: &keys.profile,
+        lookup,
     };
+    // Each endpoint other than AWS's own is named once, before its first call.
+    let mut notes = notes_once();
 
     // The device a session uses now: the profile's own, or (for a role) its source's.
     let current = chain.serial().map(str::trim);
     let serial = match &args.serial_number {
         Some(serial) => profile::check_serial(serial)?.to_owned(),
-        None => match find_device(&iam, current, args.dry_run)? {
+        None => match find_device(&iam, current, args.dry_run, &mut notes)? {
             Some(serial) => serial,
             // A dry run that would have asked: it said what it would ask.
             None => return Ok(()),
@@ -56,23 +57,30 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     } else {
         let edit = edit(&profiles, name, &serial)?;
         if !edit.1.unchanged && args.serial_number.is_some() {
-            check_listed(&iam, &serial);
+            check_listed(&iam, &serial, &mut notes);
         }
         write(&profiles, &edit, args.dry_run)?;
     }
 
     if args.verify {
+        // The session export would open, with this device and the shortest length: it
+        // proves that the device, the keys (and a role's trust policy) work together, and it
+        // is dropped unseen.
         let mut ask = terminal();
-        let mut from = code_from(args.code.as_deref(), &args.mfa_process, &mut ask);
-        let mut codes = from.ready(name, profile.get(Key::MfaProcess), env, &mut note)?;
-        // The session proves the device and the keys work together; it is dropped unseen.
-        let prompt = session::prompt(name, &serial);
-        let (iam, signer, serial) = (&iam, &signer, &serial);
-        block_on(codes.call(&prompt, &mut note, move |code| async move {
-            let sts = iam.sts();
-            sts.get_session_token(signer, serial, &code, VERIFY_DURATION)
-                .await
-        }))??;
+        let asked = Asked {
+            profile: name,
+            overrides: Overrides {
+                region: args.region.as_deref(),
+                serial_number: Some(&serial),
+                ..Overrides::default()
+            },
+            duration: Some(VERIFY_DURATION),
+            force: true,
+            min_ttl: Duration::ZERO,
+        };
+        let code = code_from(args.code.as_deref(), &args.mfa_process, &mut ask);
+        let mut req = Request::new(&profiles, &asked, code, env)?;
+        block_on(req.obtain(env, &mut notes))??;
         say(&format!(
             "verified: STS accepted a code from {serial}; `eval \"$(mfa-env {name})\"` will work"
         ));
@@ -80,16 +88,12 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// What asking IAM for the user's MFA devices takes.
+/// What asking for the user's MFA devices takes.
 struct Devices<'a> {
     name: &'a str,
-    keys: &'a LongTermKeys,
-    region: &'a str,
-    endpoint: Endpoint,
-    sts: &'a Sts,
-    /// Whether the STS endpoint was named on stderr (once, before the first call).
-    named: std::cell::Cell<bool>,
-    signer: &'a Signer,
+    /// The profile that holds the keys.
+    holder: &'a str,
+    lookup: Lookup<'a>,
 }
 
 /// The IAM user the keys belong to (None for the root user), and the serials IAM lists for
@@ -97,33 +101,21 @@ struct Devices<'a> {
 type Listed = (Option<String>, std::result::Result<Vec<String>, String>);
 
 impl Devices<'_> {
-    /// STS, named on stderr before its first call when it is not AWS's own.
-    fn sts(&self) -> &Sts {
-        if !self.named.replace(true) {
-            announce(self.sts.notice());
-        }
-        self.sts
-    }
-
-    fn list(&self) -> Result<Listed> {
-        let identity = block_on(self.sts().get_caller_identity(self.signer))??;
+    fn list(&self, notes: &mut Notes) -> Result<Listed> {
+        let found = block_on(self.lookup.devices(&mut |line| notes(Note::Endpoint(line))))??;
         say(&format!(
             "the keys of profile '{}' belong to {}",
-            self.keys.profile, identity.arn
+            self.holder, found.arn
         ));
-        let user = iam::user_name(&identity.arn);
-        let iam = Iam::new(self.keys, self.region, &self.endpoint)?;
-        announce(iam.notice());
-        let listed = block_on(iam.list_mfa_devices(user))?;
-        Ok((user.map(str::to_owned), listed))
+        Ok((found.user, found.serials))
     }
 }
 
 /// `--serial-number` names a device of the user's, or the user hears it. It is written all
 /// the same: the person typed it, and IAM's list may lag behind a device just assigned;
 /// `--verify` is the proof either way. A check that cannot be made is said, and no more.
-fn check_listed(iam: &Devices, serial: &str) {
-    let listed = iam.list().map_err(|e| e.message().to_owned());
+fn check_listed(iam: &Devices, serial: &str, notes: &mut Notes) {
+    let listed = iam.list(notes).map_err(|e| e.message().to_owned());
     let (user, serials) = match listed {
         Ok((user, Ok(serials))) => (user, serials),
         Ok((_, Err(why))) | Err(why) => {
@@ -154,9 +146,14 @@ fn check_listed(iam: &Devices, serial: &str) {
 /// Ask IAM for the user's devices and let the person choose; when IAM cannot tell, ask for
 /// the ARN. A device the profile has already, when IAM lists it, is kept without a question.
 /// A dry run asks nothing: where a run would ask, it says so and gives `None`.
-fn find_device(iam: &Devices, current: Option<&str>, dry_run: bool) -> Result<Option<String>> {
+fn find_device(
+    iam: &Devices,
+    current: Option<&str>,
+    dry_run: bool,
+    notes: &mut Notes,
+) -> Result<Option<String>> {
     let name = iam.name;
-    let (user, listed) = iam.list()?;
+    let (user, listed) = iam.list(notes)?;
     let user = user.as_deref();
     let hint = "or give the ARN with --serial-number ARN";
     if let Ok(serials) = &listed

@@ -4,21 +4,14 @@ use std::io::IsTerminal;
 
 use crate::cmd::{detect_shell, say, write_stdout};
 use crate::env::Env;
-use crate::error::{Error, Result};
-use crate::format::Format;
+use crate::error::Result;
 use crate::session::SET;
+use crate::shell::Shell;
 
-pub fn run(format: Option<Format>, env: &Env) -> Result<()> {
-    let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));
-    let Some(shell) = format.shell() else {
-        return Err(Error::new(format!(
-            "unset prints statements that remove variables, and {} has none",
-            format.name()
-        ))
-        .hint(
-            "pick a shell: --format bash, zsh, sh, fish, tcsh, elvish, xonsh, nu or powershell",
-        ));
-    };
+/// `shell`: the command line's (only shells: a data format has no statement that removes a
+/// variable), else the detected one.
+pub fn run(shell: Option<Shell>, env: &Env) -> Result<()> {
+    let shell = shell.unwrap_or_else(|| detect_shell(env));
     write_stdout(&shell.render(&[], &SET)?)?;
     // Nothing secret to keep off a terminal, but nothing removed either: say so.
     if std::io::stdout().is_terminal() {

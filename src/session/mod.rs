@@ -35,6 +35,9 @@ const ROLE_MIN: Duration = Duration::from_secs(15 * 60);
 const ROLE_MAX: Duration = Duration::from_secs(12 * 3600);
 const ROLE_DEFAULT: Duration = Duration::from_secs(3600);
 const CHAINED_MAX: Duration = Duration::from_secs(3600);
+/// `(min, max, default)` of each call.
+const SESSION_LIMITS: (Duration, Duration, Duration) = (SESSION_MIN, SESSION_MAX, SESSION_DEFAULT);
+const ROLE_LIMITS: (Duration, Duration, Duration) = (ROLE_MIN, ROLE_MAX, ROLE_DEFAULT);
 
 /// What a person should read about a session being obtained, in the order it happens: the
 /// caller shows it (a command on stderr) or passes it on.
@@ -188,6 +191,21 @@ impl<'p> Request<'p> {
             .then_some(held)
     }
 
+    /// How long the session's call asks for, checked as `obtain` checks it before its first
+    /// call (for `doctor`, which makes no such call): a chain's last role gets at most 1 hour.
+    pub fn length(&self) -> Result<Duration> {
+        let r = &self.resolved;
+        if r.roles.is_empty() {
+            return duration(self.duration, r, SESSION_LIMITS, "GetSessionToken");
+        }
+        let d = duration(self.duration, r, ROLE_LIMITS, "AssumeRole")?;
+        Ok(if r.roles.len() > 1 {
+            d.min(CHAINED_MAX)
+        } else {
+            d
+        })
+    }
+
     /// A new session: the code from where the request says, then STS.
     pub async fn obtain(&mut self, env: &Env, notes: &mut Notes) -> Result<Session> {
         let r = &self.resolved;
@@ -242,12 +260,7 @@ async fn session_token(
     r: &Resolved,
     notes: &mut Notes,
 ) -> Result<Session> {
-    let duration = duration(
-        asked,
-        r,
-        (SESSION_MIN, SESSION_MAX, SESSION_DEFAULT),
-        "GetSessionToken",
-    )?;
+    let duration = duration(asked, r, SESSION_LIMITS, "GetSessionToken")?;
     let serial = r
         .mfa_serial
         .as_deref()
@@ -300,7 +313,7 @@ async fn assume_roles(
     r: &Resolved,
     notes: &mut Notes,
 ) -> Result<Session> {
-    let mut duration = duration(asked, r, (ROLE_MIN, ROLE_MAX, ROLE_DEFAULT), "AssumeRole")?;
+    let mut duration = duration(asked, r, ROLE_LIMITS, "AssumeRole")?;
     if r.roles.len() > 1 && duration > CHAINED_MAX {
         notes(Note::ChainedLimit(duration));
         duration = CHAINED_MAX;
