@@ -23,7 +23,7 @@ use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::profile::{self, Overrides, Profiles, Resolved};
-use crate::sts::{AssumeRole, CallError, OPERATION_TIMEOUT, Session, Signer, Sts};
+use crate::sts::{AssumeRole, CallError, OPERATION_TIMEOUT, Session, Signer, Signing, Sts};
 use crate::time;
 
 /// GetSessionToken's limits.
@@ -287,7 +287,8 @@ async fn assume_from(
         "AssumeRole",
     )?;
     let sts = &sts(r, notes)?;
-    chain_from(sts, r, Signer::from(mfa), duration, None)
+    let signer = Signer::session(mfa, Signing::MfaSession(r.keys_profile.clone()));
+    chain_from(sts, r, signer, duration, None)
         .await
         .map_err(|(CallError::CodeRejected(e) | CallError::Failed(e))| e)
 }
@@ -363,7 +364,7 @@ async fn chain_from(
         };
         let deadline = (i > 0).then(|| start + OPERATION_TIMEOUT);
         let session = sts.assume_role(&signer, &request, deadline).await?;
-        signer = Signer::from(&session);
+        signer = Signer::session(&session, Signing::Role(role.arn.clone()));
         last = Some(session);
     }
     last.ok_or_else(|| CallError::Failed(Error::new("no role to assume")))
