@@ -37,6 +37,8 @@ fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
              export MFA_ENV_ROLE=''\n\
              export MFA_ENV_ACCOUNT=123456789012\n\
              export MFA_ENV_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
+             export MFA_ENV_MFA_SERIAL='arn:aws:iam::123456789012:mfa/alice'\n\
+             export MFA_ENV_LONG_TERM_KEY_ID='****************0001'\n\
              unset AWS_PROFILE\n\
              unset AWS_DEFAULT_PROFILE\n\
              unset AWS_SECURITY_TOKEN\n"
@@ -122,7 +124,7 @@ fn each_shell_gets_its_own_statements() {
         "{}",
         fish.stdout
     );
-    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -gx MFA_ENV_ROLE ''\nset -gx MFA_ENV_ACCOUNT '123456789012'\nset -gx MFA_ENV_ACCESS_KEY_ID 'ASIATESTSESSIONKEY01'\nset -e -g AWS_PROFILE; set -qU AWS_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_PROFILE`' >&2; or true\nset -e -g AWS_DEFAULT_PROFILE; set -qU AWS_DEFAULT_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_DEFAULT_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_DEFAULT_PROFILE`' >&2; or true\nset -e -g AWS_SECURITY_TOKEN; set -qU AWS_SECURITY_TOKEN; and echo 'mfa-env: fish keeps a universal AWS_SECURITY_TOKEN (set -U) for every session; it was left as it is: remove it with `set -eU AWS_SECURITY_TOKEN`' >&2; or true\n"));
+    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -gx MFA_ENV_ROLE ''\nset -gx MFA_ENV_ACCOUNT '123456789012'\nset -gx MFA_ENV_ACCESS_KEY_ID 'ASIATESTSESSIONKEY01'\nset -gx MFA_ENV_MFA_SERIAL 'arn:aws:iam::123456789012:mfa/alice'\nset -gx MFA_ENV_LONG_TERM_KEY_ID '****************0001'\nset -e -g AWS_PROFILE; set -qU AWS_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_PROFILE`' >&2; or true\nset -e -g AWS_DEFAULT_PROFILE; set -qU AWS_DEFAULT_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_DEFAULT_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_DEFAULT_PROFILE`' >&2; or true\nset -e -g AWS_SECURITY_TOKEN; set -qU AWS_SECURITY_TOKEN; and echo 'mfa-env: fish keeps a universal AWS_SECURITY_TOKEN (set -U) for every session; it was left as it is: remove it with `set -eU AWS_SECURITY_TOKEN`' >&2; or true\n"));
     let pwsh = Test::dev(&server)
         .args(["dev", "-c", "123456", "-s", "pwsh"])
         .ok();

@@ -105,6 +105,8 @@ impl Test {
             .env("AWS_CREDENTIAL_EXPIRATION", &expiration)
             .env("AWS_SESSION_EXPIRATION", &expiration)
             .env("AWS_REGION", "eu-west-1")
+            .env("MFA_ENV_MFA_SERIAL", SERIAL)
+            .env("MFA_ENV_LONG_TERM_KEY_ID", "****************0001")
     }
 
     pub fn home(&self) -> PathBuf {
