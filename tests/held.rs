@@ -134,7 +134,7 @@ fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
         ),
         // A session from before identities were recorded.
         ("dev", 3 * 3600, &[("MFA_ENV_ACCESS_KEY_ID", "")], &[]),
-        // A region set since, when the profile names its own: a new session sets the profile's.
+        // A region set since: the user's own, it wins over the profile's, as in the AWS tools.
         ("dev", 3 * 3600, &[("AWS_REGION", "us-west-2")], &[]),
         // An explicit length longer than what is left (by more than --min-ttl).
         ("dev", 30 * 60, &[], &["-d", "12h"]),

@@ -6,7 +6,7 @@ use crate::cmd::{detect_shell, say, write_stdout};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::session::SET;
+use crate::session::unset_variables;
 
 pub fn run(format: Option<Format>, env: &Env) -> Result<()> {
     let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));
@@ -19,7 +19,8 @@ pub fn run(format: Option<Format>, env: &Env) -> Result<()> {
             "pick a shell: --format bash, zsh, sh, fish, tcsh, elvish, xonsh, nu or powershell",
         ));
     };
-    write_stdout(&shell.render(&[], &SET)?)?;
+    // The region variables that are the user's own stay: export left them as they were.
+    write_stdout(&shell.render(&[], &unset_variables(env))?)?;
     // Nothing secret to keep off a terminal, but nothing removed either: say so.
     if std::io::stdout().is_terminal() {
         say(&format!(

@@ -9,12 +9,13 @@
 use std::time::Duration;
 
 use crate::env::Env;
+use crate::profile::{REGION_MARKER, REGION_VARS, own_region, own_region_var};
 use crate::sts::Session;
 use crate::time;
 
 /// The variables export sets, in the documented order: the session, its region, and what
 /// the session is (read back by `Held`).
-pub const SET: [&str; 13] = [
+pub const SET: [&str; 14] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -28,6 +29,7 @@ pub const SET: [&str; 13] = [
     "MFA_ENV_ACCESS_KEY_ID",
     "MFA_ENV_MFA_SERIAL",
     "MFA_ENV_LONG_TERM_KEY_ID",
+    REGION_MARKER,
 ];
 
 /// Variables that export removes: a profile variable left behind makes some tools prefer the
@@ -36,7 +38,7 @@ pub const UNSET: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY
 
 /// Each of SET with its value; MFA_ENV_ROLE, MFA_ENV_ACCOUNT and MFA_ENV_MFA_SERIAL are empty
 /// when there is none, so that a new session replaces what an older one recorded.
-pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 13] {
+pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 14] {
     let expiration = time::rfc3339(session.expiration);
     let region = id.region.unwrap_or_default();
     let values = [
@@ -55,9 +57,44 @@ pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 1
         id.key
             .map(|tail| format!("{KEY_MASK}{tail}"))
             .unwrap_or_default(),
+        region.to_owned(),
     ];
     let mut values = values.into_iter();
     SET.map(|name| (name, values.next().unwrap_or_default()))
+}
+
+/// The statements of an export to a shell whose own region variables (set by the user, not by
+/// an earlier export) already name the session's region: those are left as they are, as the
+/// AWS tools let them win over a profile's region; the ones an earlier export wrote are
+/// removed; REGION_MARKER says export wrote none. `set` is `variables`' list.
+pub fn keep_own_region(
+    set: &mut Vec<(&'static str, &str)>,
+    unset: &mut Vec<&'static str>,
+    region: &str,
+    env: &Env,
+) {
+    if own_region(env).map(|(own, _)| own.trim()) != Some(region) {
+        return;
+    }
+    set.retain(|(name, _)| !REGION_VARS.contains(name));
+    for (name, value) in set.iter_mut() {
+        if *name == REGION_MARKER {
+            *value = "";
+        }
+    }
+    unset.extend(
+        REGION_VARS
+            .into_iter()
+            .filter(|name| env.get(name).is_some() && own_region_var(env, name).is_none()),
+    );
+}
+
+/// The variables `unset` removes: all that export sets but the region variables that are the
+/// user's own (`own_region_var`), which export left as they were.
+pub fn unset_variables(env: &Env) -> Vec<&'static str> {
+    SET.into_iter()
+        .filter(|name| !(REGION_VARS.contains(name) && own_region_var(env, name).is_some()))
+        .collect()
 }
 
 /// What a session is, besides its keys and its expiry: exported with it, and compared with
@@ -142,7 +179,10 @@ impl<'a> Held<'a> {
                 profile,
                 role: env.get("MFA_ENV_ROLE"),
                 account: env.get("MFA_ENV_ACCOUNT"),
-                region: env.get("AWS_REGION"),
+                // The region export wrote, else the user's own that it left in place.
+                region: env
+                    .get(REGION_MARKER)
+                    .or_else(|| own_region(env).map(|(region, _)| region)),
                 serial: env.get("MFA_ENV_MFA_SERIAL"),
                 key: env
                     .get("MFA_ENV_LONG_TERM_KEY_ID")
@@ -222,6 +262,7 @@ mod tests {
         ("AWS_REGION", "eu-west-1"),
         ("MFA_ENV_MFA_SERIAL", "arn:aws:iam::123456789012:mfa/alice"),
         ("MFA_ENV_LONG_TERM_KEY_ID", "****************0001"),
+        ("MFA_ENV_REGION", "eu-west-1"),
     ];
 
     const WANT: Identity = Identity {

@@ -16,7 +16,10 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 pub use code::{Ask, CODE_TRIES, CodeFrom, Codes, prompt};
-pub use held::{Held, Identity, NoSession, SET, UNSET, account, mask, variables};
+pub use held::{
+    Held, Identity, NoSession, SET, UNSET, account, keep_own_region, mask, unset_variables,
+    variables,
+};
 pub use shared::{Holder, Keep, Key, WithMemory, lasts, origin_note};
 
 use crate::duration;

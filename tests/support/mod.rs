@@ -107,6 +107,7 @@ impl Test {
             .env("AWS_REGION", "eu-west-1")
             .env("MFA_ENV_MFA_SERIAL", SERIAL)
             .env("MFA_ENV_LONG_TERM_KEY_ID", "****************0001")
+            .env("MFA_ENV_REGION", "eu-west-1")
     }
 
     pub fn home(&self) -> PathBuf {
