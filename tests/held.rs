@@ -291,6 +291,11 @@ fn only_the_mfa_session_mfa_env_exported_from_the_same_keys_and_device_serves_a_
         ),
         ("no token", &[("AWS_SESSION_TOKEN", "")], &[]),
         (
+            "a token STS never sends",
+            &[("AWS_SESSION_TOKEN", "heldToken\r\nX-Injected: 1")],
+            &[],
+        ),
+        (
             "an export from before the markers",
             &[("MFA_ENV_MFA_SERIAL", ""), ("MFA_ENV_LONG_TERM_KEY_ID", "")],
             &[],

@@ -346,13 +346,23 @@ impl Request<'_> {
             && id.serial == key.serial.as_deref()
             && id.account == key.account.as_deref()
             && id.key == Some(super::held::key_tail(&self.resolved.keys.access_key_id));
-        if !same {
+        let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
+        let token = env.get("AWS_SESSION_TOKEN")?;
+        // Only what STS sends, as export accepted it: nothing else goes into a request.
+        let like_sts = [
+            ("AccessKeyId", held.access_key_id),
+            ("SecretAccessKey", secret),
+            ("SessionToken", token),
+        ]
+        .iter()
+        .all(|(field, value)| crate::sts::unlike_sts(field, value).is_none());
+        if !same || !like_sts {
             return None;
         }
         let session = Session {
             access_key_id: held.access_key_id.to_owned(),
-            secret_access_key: crate::secret::Secret::new(env.get("AWS_SECRET_ACCESS_KEY")?),
-            session_token: crate::secret::Secret::new(env.get("AWS_SESSION_TOKEN")?),
+            secret_access_key: crate::secret::Secret::new(secret),
+            session_token: crate::secret::Secret::new(token),
             expiration: held.expiration,
         };
         Some((key, session))
