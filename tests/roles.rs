@@ -467,3 +467,34 @@ fn the_role_session_arrives_exactly_in_each_shell() {
         assert!(!run.env.contains_key("AWS_PROFILE"));
     }
 }
+
+#[test]
+fn exec_server_names_a_refused_mfa_session_as_that_session_not_a_previous_role() {
+    // The MFA session and the first role session; then STS no longer takes the MFA session
+    // (its key deactivated, say) when the role is assumed again for the command.
+    use crate::server::{ASK_TWICE, SERVE_ADMIN, role_test};
+    let server = StsServer::start();
+    server.short_roles(3);
+    server
+        .reply(Reply::Creds(Creds::default()))
+        .reply(Reply::Creds(Creds::default()));
+    server.always(Reply::error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ));
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .arg(python())
+        .args(["-c", ASK_TWICE])
+        .ok();
+    out.stderr_has(&[
+        "no credentials for the command's request: STS refused the MFA session of profile dev (InvalidClientTokenId",
+        "expired or was revoked",
+    ]);
+    assert!(!out.stderr.contains("previous role"), "{}", out.stderr);
+    let renewals = server.requests();
+    let last = renewals.last().unwrap();
+    assert_eq!(last.action(), "AssumeRole");
+    assert_eq!(last.access_key(), "ASIATESTSESSIONKEY01");
+}
