@@ -9,7 +9,7 @@ module completions {
     --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
     --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
-    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
     --force                   # Open a new session even when this shell holds one for the profile
     --min-ttl: string         # A session this shell holds is kept while it has more than this left
@@ -35,7 +35,7 @@ module completions {
     --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
     --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
-    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
     --force                   # Open a new session even when this shell holds one for the profile
     --min-ttl: string         # A session this shell holds is kept while it has more than this left
@@ -56,7 +56,7 @@ module completions {
     --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
     --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
-    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
     --force                   # Open a new session even when this shell holds one for the profile
     --min-ttl: string         # A session this shell holds is kept while it has more than this left
@@ -176,7 +176,7 @@ module completions {
     --verify                  # Then ask for a code and open the session `mfa-env PROFILE` would (GetSessionToken, or a role's AssumeRole) to prove the setup works (no session is printed)
     --code(-c): string        # The one-time code for --verify; without it mfa-env runs mfa_process or asks
     --mfa-token: string       # The one-time code for --verify; without it mfa-env runs mfa_process or asks
-    --region(-r): string      # The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --region(-r): string      # The region for STS [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
     --help(-h)                # Print help
@@ -185,7 +185,7 @@ module completions {
 
   # Check a profile step by step and say how to fix what fails
   export extern "mfa-env doctor" [
-    --region(-r): string      # The region to check with [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    --region(-r): string      # The region to check with [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --help(-h)                # Print help
     profile: string           # The profile to check
   ]

@@ -296,7 +296,7 @@ pub struct ExportArgs {
     pub duration: Option<Duration>,
 
     /// The region whose STS endpoint is called and that the session exports
-    /// [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    /// [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     #[arg(short, long, value_name = "REGION")]
     pub region: Option<String>,
 
@@ -385,7 +385,7 @@ pub struct SetupArgs {
           requires = "verify")]
     pub code: Option<String>,
 
-    /// The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    /// The region for STS [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     #[arg(short, long, value_name = "REGION")]
     pub region: Option<String>,
 
@@ -402,7 +402,7 @@ pub struct DoctorArgs {
     )]
     pub profile: String,
 
-    /// The region to check with [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
+    /// The region to check with [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     #[arg(short, long, value_name = "REGION")]
     pub region: Option<String>,
 }

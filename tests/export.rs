@@ -37,6 +37,9 @@ fn calls_get_session_token_with_the_profile_keys_serial_and_code() {
              export MFA_ENV_ROLE=''\n\
              export MFA_ENV_ACCOUNT=123456789012\n\
              export MFA_ENV_ACCESS_KEY_ID=ASIATESTSESSIONKEY01\n\
+             export MFA_ENV_MFA_SERIAL='arn:aws:iam::123456789012:mfa/alice'\n\
+             export MFA_ENV_LONG_TERM_KEY_ID='****************0001'\n\
+             export MFA_ENV_REGION=eu-west-1\n\
              unset AWS_PROFILE\n\
              unset AWS_DEFAULT_PROFILE\n\
              unset AWS_SECURITY_TOKEN\n"
@@ -122,7 +125,7 @@ fn each_shell_gets_its_own_statements() {
         "{}",
         fish.stdout
     );
-    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -gx MFA_ENV_ROLE ''\nset -gx MFA_ENV_ACCOUNT '123456789012'\nset -gx MFA_ENV_ACCESS_KEY_ID 'ASIATESTSESSIONKEY01'\nset -e -g AWS_PROFILE; set -qU AWS_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_PROFILE`' >&2; or true\nset -e -g AWS_DEFAULT_PROFILE; set -qU AWS_DEFAULT_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_DEFAULT_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_DEFAULT_PROFILE`' >&2; or true\nset -e -g AWS_SECURITY_TOKEN; set -qU AWS_SECURITY_TOKEN; and echo 'mfa-env: fish keeps a universal AWS_SECURITY_TOKEN (set -U) for every session; it was left as it is: remove it with `set -eU AWS_SECURITY_TOKEN`' >&2; or true\n"));
+    assert!(fish.stdout.ends_with("set -gx MFA_ENV_PROFILE 'dev'\nset -gx MFA_ENV_ROLE ''\nset -gx MFA_ENV_ACCOUNT '123456789012'\nset -gx MFA_ENV_ACCESS_KEY_ID 'ASIATESTSESSIONKEY01'\nset -gx MFA_ENV_MFA_SERIAL 'arn:aws:iam::123456789012:mfa/alice'\nset -gx MFA_ENV_LONG_TERM_KEY_ID '****************0001'\nset -gx MFA_ENV_REGION 'eu-west-1'\nset -e -g AWS_PROFILE; set -qU AWS_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_PROFILE`' >&2; or true\nset -e -g AWS_DEFAULT_PROFILE; set -qU AWS_DEFAULT_PROFILE; and echo 'mfa-env: fish keeps a universal AWS_DEFAULT_PROFILE (set -U) for every session; it was left as it is: remove it with `set -eU AWS_DEFAULT_PROFILE`' >&2; or true\nset -e -g AWS_SECURITY_TOKEN; set -qU AWS_SECURITY_TOKEN; and echo 'mfa-env: fish keeps a universal AWS_SECURITY_TOKEN (set -U) for every session; it was left as it is: remove it with `set -eU AWS_SECURITY_TOKEN`' >&2; or true\n"));
     let pwsh = Test::dev(&server)
         .args(["dev", "-c", "123456", "-s", "pwsh"])
         .ok();
@@ -547,4 +550,165 @@ fn the_call_goes_through_the_proxy_from_the_environment() {
     let req = server.only_request();
     assert_eq!(req.path, "http://sts.behind-the-proxy.invalid/");
     assert_eq!(req.action(), "GetSessionToken");
+}
+
+/// A script for `sh` of steps: `Set(NAME, VALUE)`, `Eval(ARGS)` (mfa-env's output evaluated as
+/// the docs say), `Dump(FILE)` (the environment, NUL-separated, into FILE); then the
+/// environment on stdout. Each step runs only if the one before succeeded.
+enum Step<'a> {
+    Set(&'a str, &'a str),
+    Eval(&'a str),
+    Dump(&'a std::path::Path),
+}
+
+fn script(sh: crate::support::shells::Sh, steps: &[Step]) -> String {
+    use crate::support::shells::Sh;
+    let mut code = steps.iter().map(|step| match (step, sh) {
+        (Step::Set(name, value), Sh::Fish) => format!("set -gx {name} {value}"),
+        (Step::Set(name, value), _) => format!("export {name}={value}"),
+        (Step::Eval(args), Sh::Fish) => format!("$MFA_ENV {args} | source"),
+        (Step::Eval(args), _) => format!("eval \"$(\"$MFA_ENV\" {args})\""),
+        (Step::Dump(file), _) => format!("env -0 > '{}'", file.display()),
+    });
+    let first = code.next().unwrap_or_default();
+    let all = code.fold(first, |all, next| sh.then(&all, &next));
+    sh.then(&all, "env -0")
+}
+
+#[test]
+fn the_shells_own_region_wins_over_the_profiles_and_unset_leaves_it() {
+    use crate::support::shells::{ALL, parse_env0};
+    let server = StsServer::start();
+    let test = Test::dev(&server);
+    let during = test.dir.path().join("during");
+    for (var, region) in [
+        ("AWS_REGION", "ap-south-1"),
+        ("AWS_DEFAULT_REGION", "eu-west-3"),
+    ] {
+        for sh in ALL {
+            let steps = [
+                Step::Set(var, region),
+                Step::Eval("dev --code 123456"),
+                Step::Dump(&during),
+                Step::Eval("unset"),
+            ];
+            let run = test.shell(sh, &script(sh, &steps));
+            assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+            // STS is called in the user's region, and the variables stay as the user set them.
+            let (_, _, signed_for, _) = server.requests().pop().unwrap().scope().unwrap();
+            assert_eq!(signed_for, region);
+            let exported = parse_env0(&std::fs::read(&during).unwrap());
+            assert_eq!(exported.get(var).map(String::as_str), Some(region));
+            let other = if var == "AWS_REGION" {
+                "AWS_DEFAULT_REGION"
+            } else {
+                "AWS_REGION"
+            };
+            assert_eq!(exported.get(other), None, "{}", sh.name());
+            assert_eq!(exported.get("MFA_ENV_REGION").map(String::as_str), Some(""));
+            assert_eq!(
+                exported.get("MFA_ENV_PROFILE").map(String::as_str),
+                Some("dev")
+            );
+            // unset removes the session, never the user's value.
+            assert_eq!(
+                run.env.get(var).map(String::as_str),
+                Some(region),
+                "{}",
+                sh.name()
+            );
+            assert_eq!(run.env.get(other), None);
+            assert!(!run.env.contains_key("MFA_ENV_PROFILE"));
+            assert!(!run.env.contains_key("AWS_ACCESS_KEY_ID"));
+        }
+    }
+}
+
+#[test]
+fn a_region_an_export_wrote_is_not_taken_for_the_users() {
+    use crate::support::shells::{ALL, parse_env0};
+    let server = StsServer::start();
+    let test = Test::dev(&server).config(&format!(
+        "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = dev\nregion = us-east-2\n"
+    ));
+    let during = test.dir.path().join("during");
+    for sh in ALL {
+        // dev writes its region; admin, exported next, gets its own, and unset removes both.
+        let steps = [
+            Step::Eval("dev --code 123456"),
+            Step::Eval("admin --code 123456"),
+            Step::Dump(&during),
+            Step::Eval("unset"),
+        ];
+        let run = test.shell(sh, &script(sh, &steps));
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        let exported = parse_env0(&std::fs::read(&during).unwrap());
+        for name in ["AWS_REGION", "AWS_DEFAULT_REGION", "MFA_ENV_REGION"] {
+            assert_eq!(exported.get(name).map(String::as_str), Some("us-east-2"));
+            assert!(!run.env.contains_key(name), "{} {name}", sh.name());
+        }
+        // A region the user sets after an export wins from then on, and stays after unset;
+        // what the export wrote goes.
+        let steps = [
+            Step::Eval("dev --code 123456"),
+            Step::Set("AWS_REGION", "ap-south-1"),
+            Step::Eval("dev --code 123456"),
+            Step::Dump(&during),
+            Step::Eval("unset"),
+        ];
+        let run = test.shell(sh, &script(sh, &steps));
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        let exported = parse_env0(&std::fs::read(&during).unwrap());
+        assert_eq!(
+            exported.get("AWS_REGION").map(String::as_str),
+            Some("ap-south-1")
+        );
+        assert_eq!(exported.get("AWS_DEFAULT_REGION"), None, "{}", sh.name());
+        assert_eq!(
+            run.env.get("AWS_REGION").map(String::as_str),
+            Some("ap-south-1")
+        );
+    }
+}
+
+#[test]
+fn region_replacing_the_shells_own_is_refused_before_a_code() {
+    let server = StsServer::start();
+    let out = Test::export(&server)
+        .env("AWS_REGION", "ap-south-1")
+        .args(["--region", "us-east-1"])
+        .fails(&[
+            "this shell's AWS_REGION is ap-south-1",
+            "--region us-east-1 would replace it; nothing was asked or printed",
+            "drop --region",
+        ]);
+    assert_eq!(out.stdout, "");
+    assert!(server.requests().is_empty());
+    // The same region, a data format, or a region an export wrote: nothing is lost.
+    Test::export(&server)
+        .env("AWS_REGION", "ap-south-1")
+        .args(["--region", "ap-south-1"])
+        .ok();
+    Test::dev(&server)
+        .env("AWS_REGION", "ap-south-1")
+        .args([
+            "dev",
+            "-c",
+            "123456",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ])
+        .ok();
+    let out = Test::export(&server)
+        .env("AWS_REGION", "eu-west-1")
+        .env("MFA_ENV_REGION", "eu-west-1")
+        .args(["--region", "us-east-1"])
+        .ok();
+    assert!(
+        out.stdout.contains("export AWS_REGION=us-east-1\n"),
+        "{}",
+        out.stdout
+    );
 }

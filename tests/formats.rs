@@ -90,7 +90,7 @@ fn json_is_one_flat_object() {
     assert_eq!(
         out.stdout,
         format!(
-            "{{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"{expiration}\",\"AWS_SESSION_EXPIRATION\":\"{expiration}\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\",\"MFA_ENV_ROLE\":\"\",\"MFA_ENV_ACCOUNT\":\"123456789012\",\"MFA_ENV_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\"}}\n"
+            "{{\"AWS_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"AWS_SECRET_ACCESS_KEY\":\"sessionSecret/with+slash=\",\"AWS_SESSION_TOKEN\":\"FwoGZXIvYXdzEBYaDH+token/value==\",\"AWS_CREDENTIAL_EXPIRATION\":\"{expiration}\",\"AWS_SESSION_EXPIRATION\":\"{expiration}\",\"AWS_REGION\":\"eu-west-1\",\"AWS_DEFAULT_REGION\":\"eu-west-1\",\"MFA_ENV_PROFILE\":\"dev\",\"MFA_ENV_ROLE\":\"\",\"MFA_ENV_ACCOUNT\":\"123456789012\",\"MFA_ENV_ACCESS_KEY_ID\":\"ASIATESTSESSIONKEY01\",\"MFA_ENV_MFA_SERIAL\":\"arn:aws:iam::123456789012:mfa/alice\",\"MFA_ENV_LONG_TERM_KEY_ID\":\"****************0001\",\"MFA_ENV_REGION\":\"eu-west-1\"}}\n"
         )
     );
 }

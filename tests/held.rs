@@ -134,7 +134,7 @@ fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
         ),
         // A session from before identities were recorded.
         ("dev", 3 * 3600, &[("MFA_ENV_ACCESS_KEY_ID", "")], &[]),
-        // A region set since, when the profile names its own: a new session sets the profile's.
+        // A region set since: the user's own, it wins over the profile's, as in the AWS tools.
         ("dev", 3 * 3600, &[("AWS_REGION", "us-west-2")], &[]),
         // An explicit length longer than what is left (by more than --min-ttl).
         ("dev", 30 * 60, &[], &["-d", "12h"]),
@@ -157,7 +157,13 @@ fn a_held_session_is_renewed_when_it_does_not_serve_the_request() {
             out.stderr.contains("dev session valid until"),
             "{vars:?} {args:?}"
         );
-        assert_eq!(server.requests().pop().unwrap().access_key(), KEY_ID);
+        // A role of dev's is assumed from the MFA session this shell holds, with no code.
+        let signer = if args.contains(&"--role-arn") {
+            "ASIAHELDSESSION00042"
+        } else {
+            KEY_ID
+        };
+        assert_eq!(server.requests().pop().unwrap().access_key(), signer);
     }
     assert_eq!(server.requests().len(), renewals.len());
     // A session missing its token is not kept.
@@ -204,4 +210,161 @@ fn a_role_session_then_the_profile_alone_gets_the_profiles_own_session() {
         .map(|r| r.action().to_owned())
         .collect();
     assert_eq!(actions, ["AssumeRole", "GetSessionToken"].repeat(ALL.len()));
+}
+
+/// dev and the roles of its chain: admin is assumed with dev's keys and code.
+fn chain(server: &StsServer) -> Test {
+    Test::dev(server).config(&format!("{CONFIG}{CHAIN}"))
+}
+
+#[test]
+fn a_role_is_assumed_from_the_mfa_session_the_shell_holds_with_no_code() {
+    let server = StsServer::start();
+    for sh in ALL {
+        let script = match sh {
+            Sh::Fish => {
+                "$MFA_ENV dev --code 123456 | source; and $MFA_ENV admin | source; and env -0"
+            }
+            _ => {
+                "eval \"$(\"$MFA_ENV\" dev --code 123456)\" && eval \"$(\"$MFA_ENV\" admin)\" && env -0"
+            }
+        };
+        let run = chain(&server).shell(sh, script);
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        assert!(
+            run.stderr.contains(
+                "mfa-env: the role is assumed from the MFA session this shell holds: no code needed\n"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            run.env.get("MFA_ENV_ROLE").map(String::as_str),
+            Some("arn:aws:iam::210987654321:role/Admin")
+        );
+    }
+    let calls = server.requests();
+    assert_eq!(calls.len(), 2 * ALL.len());
+    for pair in calls.chunks(2) {
+        assert_eq!(pair[0].action(), "GetSessionToken");
+        assert_eq!(pair[0].param("TokenCode"), Some("123456"));
+        // Signed with the session the shell holds, no code, the hour of a chained role.
+        assert_eq!(pair[1].assert_assumed_with(&Creds::default()), 3600);
+    }
+}
+
+#[test]
+fn only_the_mfa_session_mfa_env_exported_from_the_same_keys_and_device_serves_a_role() {
+    let server = StsServer::start();
+    // What the shell holds: dev's session as export set it, 3 hours left.
+    let held = |test: Test| test.holding("dev", 3 * 3600);
+    let out = held(chain(&server)).args(["admin", "-s", "bash"]).ok();
+    out.stderr_has(&["the MFA session this shell holds: no code needed"]);
+    assert_eq!(server.only_request().access_key(), "ASIAHELDSESSION00042");
+    type Vars = &'static [(&'static str, &'static str)];
+    let refused: &[(&str, Vars, &[&str])] = &[
+        ("another profile", &[("MFA_ENV_PROFILE", "prod")], &[]),
+        (
+            "a role session",
+            &[("MFA_ENV_ROLE", "arn:aws:iam::123456789012:role/ReadOnly")],
+            &[],
+        ),
+        (
+            "another device",
+            &[("MFA_ENV_MFA_SERIAL", "arn:aws:iam::123456789012:mfa/bob")],
+            &[],
+        ),
+        (
+            "another long-term key",
+            &[("MFA_ENV_LONG_TERM_KEY_ID", "****************0002")],
+            &[],
+        ),
+        (
+            "another account",
+            &[("MFA_ENV_ACCOUNT", "210987654321")],
+            &[],
+        ),
+        (
+            "keys another tool put there",
+            &[("AWS_ACCESS_KEY_ID", "ASIAOTHERTOOL0000001")],
+            &[],
+        ),
+        ("no token", &[("AWS_SESSION_TOKEN", "")], &[]),
+        (
+            "a token STS never sends",
+            &[("AWS_SESSION_TOKEN", "heldToken\r\nX-Injected: 1")],
+            &[],
+        ),
+        (
+            "an export from before the markers",
+            &[("MFA_ENV_MFA_SERIAL", ""), ("MFA_ENV_LONG_TERM_KEY_ID", "")],
+            &[],
+        ),
+        ("longer than a chained role may last", &[], &["-d", "2h"]),
+    ];
+    let no_code = "no terminal to ask for the MFA code on";
+    for (what, vars, args) in refused {
+        let mut test = held(chain(&server));
+        for (name, value) in *vars {
+            test = test.env(name, value);
+        }
+        let out = test.args(["admin", "-s", "bash"]).args(args.iter()).run();
+        assert!(!out.status.success(), "{what}");
+        out.stderr_has(&[no_code]);
+        assert!(server.requests().len() == 1, "{what}: no call was made");
+    }
+    // Too little time left for the hour a role from it gets.
+    let out = chain(&server)
+        .holding("dev", 50 * 60)
+        .args(["admin", "-s", "bash"])
+        .run();
+    out.stderr_has(&[no_code]);
+    // Credentials of another tool, with no marker at all.
+    let out = chain(&server)
+        .env("AWS_ACCESS_KEY_ID", "ASIAOTHERTOOL0000001")
+        .env("AWS_SECRET_ACCESS_KEY", "otherSecret")
+        .env("AWS_SESSION_TOKEN", "otherToken")
+        .env("AWS_CREDENTIAL_EXPIRATION", &in_minutes(600))
+        .args(["admin", "-s", "bash"])
+        .run();
+    out.stderr_has(&[no_code]);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn a_refusal_of_the_held_mfa_session_is_named_as_that_session() {
+    // The role's trust policy refuses the session (too old for aws:MultiFactorAuthAge, say):
+    // a new code would be asked for, and without a terminal the refusal is what is said.
+    let server = StsServer::start();
+    server.always(Reply::error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::210987654321:role/Admin",
+    ));
+    let out = chain(&server)
+        .holding("dev", 3 * 3600)
+        .args(["admin", "-s", "bash"])
+        .fails(&[
+            "the role refused the MFA session this shell holds",
+            "not authorized to assume role arn:aws:iam::210987654321:role/Admin",
+            "the role was assumed with the MFA session of profile dev, which carries MFA",
+            "aws:MultiFactorAuthAge",
+        ]);
+    assert!(!out.stderr.contains("add `mfa_serial"), "{}", out.stderr);
+    // The session itself is no longer good (expired, revoked): named as the MFA session,
+    // not as a previous role.
+    let server = StsServer::start();
+    server.always(Reply::error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ));
+    let out = chain(&server)
+        .holding("dev", 3 * 3600)
+        .args(["admin", "-s", "bash"])
+        .fails(&[
+            "STS refused the MFA session of profile dev",
+            "a new session",
+        ]);
+    assert!(!out.stderr.contains("previous role"), "{}", out.stderr);
 }

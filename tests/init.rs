@@ -85,7 +85,7 @@ pub fn run_keep(sh: Sh, command: &str, name: &str) -> String {
 }
 
 /// `NAME=$(command)` in that shell (one line of output, its newline dropped).
-fn capture(sh: Sh, name: &str, command: &str) -> String {
+pub fn capture(sh: Sh, name: &str, command: &str) -> String {
     match sh {
         Sh::Fish => format!("set -gx {name} ({command} | string collect)\n"),
         Sh::Tcsh => format!("setenv {name} \"`{command}`\"\n"),
@@ -432,6 +432,7 @@ fn running_it_again_while_the_shell_holds_the_session_asks_nothing() {
 
 #[test]
 fn loading_never_breaks_start_up_even_without_the_binary() {
+    crate::support::path::assert_none_in(&["/usr/bin", "/bin"]);
     for sh in ALL {
         // The function is defined without running anything: a PATH without mfa-env is fine.
         let path = script_path(sh);

@@ -13,6 +13,7 @@ mod exec;
 mod export;
 mod faults;
 mod formats;
+mod harness;
 mod held;
 mod hostile;
 mod init;

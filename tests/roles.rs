@@ -372,6 +372,40 @@ fn not_authorized_names_the_role_and_the_identity() {
 }
 
 #[test]
+fn a_role_refused_along_a_chain_is_blamed_on_the_role_session_that_asked() {
+    // deep is assumed with admin's session, after admin took the code: no mfa_serial is
+    // missing, and a role's session carries no MFA.
+    let server = StsServer::start();
+    server.reply(Reply::Creds(Creds::fixed())).reply(Reply::error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:sts::210987654321:assumed-role/Admin/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::333333333333:role/Deep",
+    ));
+    let out = roles(&server).args(["deep", "-c", "123456"]).fails(&[
+        "arn:aws:sts::210987654321:assumed-role/Admin/alice is not authorized to assume role arn:aws:iam::333333333333:role/Deep",
+        "the role's trust policy must allow role arn:aws:iam::210987654321:role/Admin",
+        "carries no MFA",
+    ]);
+    assert!(!out.stderr.contains("add `mfa_serial"), "{}", out.stderr);
+    let calls = server.requests();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].param("TokenCode"), Some("123456"));
+    // A role's session that STS no longer knows is named as that role's.
+    let server = StsServer::start();
+    server
+        .reply(Reply::Creds(Creds::fixed()))
+        .reply(Reply::error(
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        ));
+    roles(&server).args(["deep", "-c", "123456"]).fails(&[
+        "STS refused the session of role arn:aws:iam::210987654321:role/Admin, assumed on the way",
+        "check each role_arn",
+    ]);
+}
+
+#[test]
 fn a_duration_above_the_role_maximum_says_what_to_change() {
     let server = StsServer::start();
     server.always(Reply::error(
@@ -462,4 +496,35 @@ fn the_readme_gives_the_default_durations_that_are_asked_for() {
         row.ends_with(&format!("else {user}, or {role} for a role |")),
         "{row}"
     );
+}
+
+#[test]
+fn exec_server_names_a_refused_mfa_session_as_that_session_not_a_previous_role() {
+    // The MFA session and the first role session; then STS no longer takes the MFA session
+    // (its key deactivated, say) when the role is assumed again for the command.
+    use crate::server::{ASK_TWICE, SERVE_ADMIN, role_test};
+    let server = StsServer::start();
+    server.short_roles(3);
+    server
+        .reply(Reply::Creds(Creds::default()))
+        .reply(Reply::Creds(Creds::default()));
+    server.always(Reply::error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ));
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .arg(python())
+        .args(["-c", ASK_TWICE])
+        .ok();
+    out.stderr_has(&[
+        "no credentials for the command's request: STS refused the MFA session of profile dev (InvalidClientTokenId",
+        "expired or was revoked",
+    ]);
+    assert!(!out.stderr.contains("previous role"), "{}", out.stderr);
+    let renewals = server.requests();
+    let last = renewals.last().unwrap();
+    assert_eq!(last.action(), "AssumeRole");
+    assert_eq!(last.access_key(), "ASIATESTSESSIONKEY01");
 }

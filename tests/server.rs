@@ -20,10 +20,10 @@ const CREDENTIALS_DEFAULT: &str = "[default]\naws_access_key_id = AKIADEFAULTKEY
     [dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n";
 
 /// `exec --server admin -c 123456 --`, before the command.
-const SERVE_ADMIN: [&str; 6] = ["exec", "--server", "admin", "-c", "123456", "--"];
+pub const SERVE_ADMIN: [&str; 6] = ["exec", "--server", "admin", "-c", "123456", "--"];
 const SERVE_DEV: [&str; 6] = ["exec", "--server", "dev", "-c", "123456", "--"];
 
-fn role_test(server: &StsServer) -> Test {
+pub fn role_test(server: &StsServer) -> Test {
     Test::new()
         .config(CONFIG_ROLE)
         .credentials(CREDENTIALS_DEFAULT)
@@ -487,7 +487,7 @@ fn a_wrong_profile_fails_before_the_command_starts() {
 }
 
 /// Asks the endpoint twice (raw HTTP), and prints each status and message.
-const ASK_TWICE: &str = r#"
+pub const ASK_TWICE: &str = r#"
 import json, os, time, urllib.request
 req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
     headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})

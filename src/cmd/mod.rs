@@ -187,13 +187,17 @@ pub fn agent(no_agent: bool, env: &Env) -> Option<crate::agent::Client> {
 }
 
 /// A session for `req`: from the agent when one answers (and --no-agent is not given), which
-/// keeps what is obtained for the next process; else obtained for this process alone.
+/// keeps what is obtained for the next process, and a role from the MFA session this shell
+/// holds (`Request::held_mfa`); else obtained for this process alone.
 pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts::Session> {
-    let Some(mut agent) = agent(no_agent, env) else {
+    let agent = agent(no_agent, env);
+    let held = req.held_mfa(env);
+    if agent.is_none() && held.is_none() {
         return block_on(req.obtain(env, &mut note))?;
-    };
+    }
+    let mut keep = session::WithMemory::with_held(agent, held);
     let mut notes = notes_once();
-    let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut agent))??;
+    let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut keep))??;
     if let Some(n) = session::origin_note(origin) {
         note(n);
     }

@@ -44,8 +44,8 @@ pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint, is_local_url};
 pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
 pub use resolve::{
-    Chain, LongTermKeys, Overrides, Resolved, Role, long_term_keys, region, resolve, section_name,
-    unsupported,
+    Chain, LongTermKeys, Overrides, REGION_MARKER, REGION_VARS, Resolved, Role, long_term_keys,
+    own_region, own_region_var, region, resolve, section_name, unsupported,
 };
 pub(crate) use sdk::ready;
 

@@ -387,8 +387,31 @@ pub fn long_term_keys(profile: &Profile) -> Result<LongTermKeys> {
     })
 }
 
-/// The region: `--region`, the first `region` along the profile chain (the role profile,
-/// then its source), AWS_REGION, AWS_DEFAULT_REGION, us-east-1.
+/// The marker export sets beside AWS_REGION and AWS_DEFAULT_REGION: the region it wrote into
+/// them, or empty when it left them as they were, the user's own.
+pub const REGION_MARKER: &str = "MFA_ENV_REGION";
+
+/// The region variables, in the order the AWS SDKs and the AWS CLI v2 read them.
+pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
+
+/// A region variable's value when it is the user's own: not the region an earlier export wrote
+/// there (REGION_MARKER).
+pub fn own_region_var<'e>(env: &'e Env, name: &str) -> Option<&'e str> {
+    let value = env.get(name)?;
+    (env.get(REGION_MARKER) != Some(value)).then_some(value)
+}
+
+/// The user's own region and the variable it is in: AWS_REGION, else AWS_DEFAULT_REGION.
+pub fn own_region(env: &Env) -> Option<(&str, &'static str)> {
+    REGION_VARS
+        .into_iter()
+        .find_map(|name| own_region_var(env, name).map(|value| (value, name)))
+}
+
+/// The region: `--region`, the user's own AWS_REGION, else AWS_DEFAULT_REGION (the variables
+/// win over the files, as in the AWS SDKs and CLI; a region an earlier export wrote there is
+/// not the user's, see `own_region`), the first `region` along the profile chain (the role
+/// profile, then its source), us-east-1.
 pub fn region(cli: Option<&str>, chain: &[Profile], env: &Env) -> Result<String> {
     let from_profile = chain.iter().find_map(|p| {
         p.get(Key::Region)
@@ -396,12 +419,10 @@ pub fn region(cli: Option<&str>, chain: &[Profile], env: &Env) -> Result<String>
     });
     let (region, from) = if let Some(r) = cli {
         (r, "--region".to_owned())
+    } else if let Some((r, name)) = own_region(env) {
+        (r, name.to_owned())
     } else if let Some(found) = from_profile {
         found
-    } else if let Some(r) = env.get("AWS_REGION") {
-        (r, "AWS_REGION".to_owned())
-    } else if let Some(r) = env.get("AWS_DEFAULT_REGION") {
-        (r, "AWS_DEFAULT_REGION".to_owned())
     } else {
         ("us-east-1", String::new())
     };
@@ -509,6 +530,42 @@ mod tests {
             "ap-south-1"
         );
         assert!(resolve_with(&[("AWS_REGION", "x; rm -rf /")], None).is_err());
+        // The variables win over the profile's region, as in the AWS SDKs and CLI; the one an
+        // earlier export wrote (MFA_ENV_REGION) is not the user's.
+        let p = profiles(
+            "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\n",
+            "[dev]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n",
+        );
+        let resolve_with = |env: &[(&str, &str)]| {
+            let env = Env::from_pairs(env.iter().copied());
+            resolve(&p, "dev", &env, &Overrides::default()).map(|r| r.region)
+        };
+        for (env, region) in [
+            (&[][..], "eu-west-1"),
+            (&[("AWS_REGION", "ap-south-1")][..], "ap-south-1"),
+            (&[("AWS_DEFAULT_REGION", "eu-west-3")][..], "eu-west-3"),
+            (
+                &[("AWS_REGION", "us-east-2"), ("MFA_ENV_REGION", "us-east-2")][..],
+                "eu-west-1",
+            ),
+            (
+                &[
+                    ("AWS_REGION", "us-east-2"),
+                    ("AWS_DEFAULT_REGION", "ca-central-1"),
+                    ("MFA_ENV_REGION", "us-east-2"),
+                ][..],
+                "ca-central-1",
+            ),
+            (
+                &[
+                    ("AWS_REGION", "ap-south-1"),
+                    ("MFA_ENV_REGION", "us-east-2"),
+                ][..],
+                "ap-south-1",
+            ),
+        ] {
+            assert_eq!(resolve_with(env).unwrap(), region, "{env:?}");
+        }
     }
 
     const CHAIN: &str = "\

@@ -9,12 +9,13 @@
 use std::time::Duration;
 
 use crate::env::Env;
+use crate::profile::{REGION_MARKER, REGION_VARS, own_region, own_region_var};
 use crate::sts::Session;
 use crate::time;
 
 /// The variables export sets, in the documented order: the session, its region, and what
 /// the session is (read back by `Held`).
-pub const SET: [&str; 11] = [
+pub const SET: [&str; 14] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -26,15 +27,18 @@ pub const SET: [&str; 11] = [
     "MFA_ENV_ROLE",
     "MFA_ENV_ACCOUNT",
     "MFA_ENV_ACCESS_KEY_ID",
+    "MFA_ENV_MFA_SERIAL",
+    "MFA_ENV_LONG_TERM_KEY_ID",
+    REGION_MARKER,
 ];
 
 /// Variables that export removes: a profile variable left behind makes some tools prefer the
 /// profile's keys to the exported session; AWS_SECURITY_TOKEN is the old name of the token.
 pub const UNSET: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
 
-/// Each of SET with its value; MFA_ENV_ROLE and MFA_ENV_ACCOUNT are empty when there is none,
-/// so that a new session replaces what an older one recorded.
-pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 11] {
+/// Each of SET with its value; MFA_ENV_ROLE, MFA_ENV_ACCOUNT and MFA_ENV_MFA_SERIAL are empty
+/// when there is none, so that a new session replaces what an older one recorded.
+pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 14] {
     let expiration = time::rfc3339(session.expiration);
     let region = id.region.unwrap_or_default();
     let values = [
@@ -49,9 +53,48 @@ pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 1
         id.role.unwrap_or_default().to_owned(),
         id.account.unwrap_or_default().to_owned(),
         session.access_key_id.clone(),
+        id.serial.unwrap_or_default().to_owned(),
+        id.key
+            .map(|tail| format!("{KEY_MASK}{tail}"))
+            .unwrap_or_default(),
+        region.to_owned(),
     ];
     let mut values = values.into_iter();
     SET.map(|name| (name, values.next().unwrap_or_default()))
+}
+
+/// The statements of an export to a shell whose own region variables (set by the user, not by
+/// an earlier export) already name the session's region: those are left as they are, as the
+/// AWS tools let them win over a profile's region; the ones an earlier export wrote are
+/// removed; REGION_MARKER says export wrote none. `set` is `variables`' list.
+pub fn keep_own_region(
+    set: &mut Vec<(&'static str, &str)>,
+    unset: &mut Vec<&'static str>,
+    region: &str,
+    env: &Env,
+) {
+    if own_region(env).map(|(own, _)| own.trim()) != Some(region) {
+        return;
+    }
+    set.retain(|(name, _)| !REGION_VARS.contains(name));
+    for (name, value) in set.iter_mut() {
+        if *name == REGION_MARKER {
+            *value = "";
+        }
+    }
+    unset.extend(
+        REGION_VARS
+            .into_iter()
+            .filter(|name| env.get(name).is_some() && own_region_var(env, name).is_none()),
+    );
+}
+
+/// The variables `unset` removes: all that export sets but the region variables that are the
+/// user's own (`own_region_var`), which export left as they were.
+pub fn unset_variables(env: &Env) -> Vec<&'static str> {
+    SET.into_iter()
+        .filter(|name| !(REGION_VARS.contains(name) && own_region_var(env, name).is_some()))
+        .collect()
 }
 
 /// What a session is, besides its keys and its expiry: exported with it, and compared with
@@ -68,6 +111,26 @@ pub struct Identity<'a> {
     pub account: Option<&'a str>,
     /// AWS_REGION.
     pub region: Option<&'a str>,
+    /// MFA_ENV_MFA_SERIAL: the MFA device whose code made the session (or the session it was
+    /// assumed from); none without one.
+    pub serial: Option<&'a str>,
+    /// MFA_ENV_LONG_TERM_KEY_ID: the last four characters of the IAM user's long-term access
+    /// key id the session comes from, exported masked as the AWS CLI shows a key
+    /// (`****************0001`): enough to tell another or a rotated key, and no more of it.
+    pub key: Option<&'a str>,
+}
+
+/// What stands for the rest of a masked long-term key id: an access key id has 20 characters.
+const KEY_MASK: &str = "****************";
+
+/// The last four characters of a long-term access key id, as `Identity::key` holds them.
+pub fn key_tail(access_key_id: &str) -> &str {
+    let at = access_key_id
+        .char_indices()
+        .rev()
+        .nth(3)
+        .map_or(0, |(i, _)| i);
+    &access_key_id[at..]
 }
 
 /// What `export` set in this shell, as far as the environment still shows it.
@@ -116,7 +179,14 @@ impl<'a> Held<'a> {
                 profile,
                 role: env.get("MFA_ENV_ROLE"),
                 account: env.get("MFA_ENV_ACCOUNT"),
-                region: env.get("AWS_REGION"),
+                // The region export wrote, else the user's own that it left in place.
+                region: env
+                    .get(REGION_MARKER)
+                    .or_else(|| own_region(env).map(|(region, _)| region)),
+                serial: env.get("MFA_ENV_MFA_SERIAL"),
+                key: env
+                    .get("MFA_ENV_LONG_TERM_KEY_ID")
+                    .and_then(|masked| masked.strip_prefix(KEY_MASK)),
             },
             access_key_id,
             expiration,
@@ -190,6 +260,9 @@ mod tests {
         ("AWS_SESSION_TOKEN", "t"),
         ("AWS_CREDENTIAL_EXPIRATION", "2099-01-02T03:04:05Z"),
         ("AWS_REGION", "eu-west-1"),
+        ("MFA_ENV_MFA_SERIAL", "arn:aws:iam::123456789012:mfa/alice"),
+        ("MFA_ENV_LONG_TERM_KEY_ID", "****************0001"),
+        ("MFA_ENV_REGION", "eu-west-1"),
     ];
 
     const WANT: Identity = Identity {
@@ -197,6 +270,8 @@ mod tests {
         role: Some(ROLE),
         account: Some("210987654321"),
         region: Some("eu-west-1"),
+        serial: Some("arn:aws:iam::123456789012:mfa/alice"),
+        key: Some("0001"),
     };
 
     fn with(pairs: &[(&'static str, &'static str)]) -> Env {
@@ -233,6 +308,15 @@ mod tests {
                 account: Some("123456789012"),
                 ..WANT
             },
+            Identity {
+                serial: Some("arn:aws:iam::123456789012:mfa/bob"),
+                ..WANT
+            },
+            Identity {
+                key: Some("0002"),
+                ..WANT
+            },
+            Identity { key: None, ..WANT },
         ] {
             assert!(!held.serves(&other, min, None, now), "{other:?}");
         }
@@ -292,6 +376,18 @@ mod tests {
         ] {
             assert_eq!(self::account(arn), account, "{arn}");
         }
+    }
+
+    #[test]
+    fn a_long_term_key_is_recorded_by_its_last_four_characters() {
+        assert_eq!(key_tail("AKIAEXAMPLEDEV00001"), "0001");
+        assert_eq!(key_tail("AKI"), "AKI");
+        let e = with(&[("MFA_ENV_LONG_TERM_KEY_ID", "0001")]);
+        assert_eq!(
+            Held::from_env(&e).unwrap().id.key,
+            None,
+            "not the masked form"
+        );
     }
 
     #[test]

@@ -16,14 +16,17 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 pub use code::{Ask, CODE_TRIES, CodeFrom, Codes, prompt};
-pub use held::{Held, Identity, NoSession, SET, UNSET, account, mask, variables};
-pub use shared::{Keep, Key, WithMemory, lasts, origin_note};
+pub use held::{
+    Held, Identity, NoSession, SET, UNSET, account, keep_own_region, mask, unset_variables,
+    variables,
+};
+pub use shared::{Holder, Keep, Key, WithMemory, lasts, origin_note};
 
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::profile::{self, Overrides, Profiles, Resolved};
-use crate::sts::{AssumeRole, CallError, OPERATION_TIMEOUT, Session, Signer, Sts};
+use crate::sts::{AssumeRole, CallError, OPERATION_TIMEOUT, Session, Signer, Signing, Sts};
 use crate::time;
 
 /// GetSessionToken's limits.
@@ -57,10 +60,11 @@ pub enum Note {
     CodeUnused,
     /// The session is one the agent (or this process) kept: no code, no call.
     Kept,
-    /// The role is assumed from the MFA session the agent (or this process) kept: no code.
-    FromKeptMfa,
+    /// The role is assumed from the MFA session the agent (or this process, or this shell)
+    /// kept: no code.
+    FromKeptMfa(Holder),
     /// The role refused the kept MFA session (STS's message): it is assumed with a code.
-    RefusedFromKept(String),
+    RefusedFromKept(String, Holder),
 }
 
 impl fmt::Display for Note {
@@ -80,12 +84,15 @@ impl fmt::Display for Note {
                 f.write_str("no mfa_serial along the source_profile chain: the code is not used")
             }
             Note::Kept => f.write_str("the session comes from the agent: no code needed"),
-            Note::RefusedFromKept(message) => write!(
+            Note::RefusedFromKept(message, holder) => write!(
                 f,
-                "the role refused the MFA session the agent holds ({message}); assuming it with a new code"
+                "the role refused the MFA session {} ({message}); assuming it with a new code",
+                holder.holds()
             ),
-            Note::FromKeptMfa => f.write_str(
-                "the role is assumed from the MFA session the agent holds: no code needed",
+            Note::FromKeptMfa(holder) => write!(
+                f,
+                "the role is assumed from the MFA session {}: no code needed",
+                holder.holds()
             ),
         }
     }
@@ -173,6 +180,8 @@ impl<'p> Request<'p> {
             role,
             account: role.or(r.mfa_serial.as_deref()).and_then(account),
             region: Some(&r.region),
+            serial: r.mfa_role().map(|(_, s)| s).or(r.mfa_serial.as_deref()),
+            key: Some(held::key_tail(&r.keys.access_key_id)),
         }
     }
 
@@ -300,7 +309,8 @@ async fn assume_from(
         "AssumeRole",
     )?;
     let sts = &sts(r, notes)?;
-    chain_from(sts, r, Signer::from(mfa), duration, None)
+    let signer = Signer::session(mfa, Signing::MfaSession(r.keys_profile.clone()));
+    chain_from(sts, r, signer, duration, None)
         .await
         .map_err(|(CallError::CodeRejected(e) | CallError::Failed(e))| e)
 }
@@ -376,7 +386,7 @@ async fn chain_from(
         };
         let deadline = (i > 0).then(|| start + OPERATION_TIMEOUT);
         let session = sts.assume_role(&signer, &request, deadline).await?;
-        signer = Signer::from(&session);
+        signer = Signer::session(&session, Signing::Role(role.arn.clone()));
         last = Some(session);
     }
     last.ok_or_else(|| CallError::Failed(Error::new("no role to assume")))
@@ -525,6 +535,8 @@ mod tests {
             ("AWS_SESSION_TOKEN", "t"),
             ("AWS_CREDENTIAL_EXPIRATION", "2099-01-02T03:04:05Z"),
             ("AWS_REGION", "eu-west-1"),
+            ("MFA_ENV_MFA_SERIAL", "arn:aws:iam::123456789012:mfa/alice"),
+            ("MFA_ENV_LONG_TERM_KEY_ID", "****************0001"),
         ]);
         let mut held = |asked: &Asked| {
             let req = Request::new(&profiles, asked, code_from(None, &mut ask), &env).unwrap();

@@ -53,6 +53,29 @@ pub trait Keep {
     fn get(&mut self, key: &Key, left: Duration) -> Option<Session>;
     /// Keep `session` under `key`, replacing what was there.
     fn put(&mut self, key: &Key, session: &Session);
+    /// Who held the session the last `get` gave, for the notes.
+    fn holder(&self) -> Holder {
+        Holder::Agent
+    }
+}
+
+/// Who held a kept session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// The agent (or, for `exec --server`, its own memory beside it).
+    Agent,
+    /// This shell: the MFA session an earlier `mfa-env` exported into it.
+    Shell,
+}
+
+impl Holder {
+    /// Who holds it, as a note says: "the MFA session the agent holds".
+    pub fn holds(self) -> &'static str {
+        match self {
+            Holder::Agent => "the agent holds",
+            Holder::Shell => "this shell holds",
+        }
+    }
 }
 
 /// Sessions kept in this process's memory only.
@@ -80,6 +103,9 @@ impl Keep for Memory {
 pub struct WithMemory<K> {
     first: Option<K>,
     memory: Memory,
+    /// Who holds what the memory gives, and who held the session the last `get` gave.
+    memory_is: Holder,
+    served: Holder,
 }
 
 impl<K: Keep> WithMemory<K> {
@@ -87,7 +113,24 @@ impl<K: Keep> WithMemory<K> {
         WithMemory {
             first,
             memory: Memory::default(),
+            memory_is: Holder::Agent,
+            served: Holder::Agent,
         }
+    }
+
+    /// The agent's keeping, if any, with the MFA session this shell holds beside it (see
+    /// `Request::held_mfa`): a role is assumed from that session with no code, as from one
+    /// the agent keeps, and the agent gets it for the next process. Nothing is kept in the
+    /// shell: the memory lives as long as this one-shot command.
+    pub fn with_held(first: Option<K>, held: Option<(Key, Session)>) -> Self {
+        let mut keep = WithMemory {
+            memory_is: Holder::Shell,
+            ..WithMemory::new(first)
+        };
+        if let Some((key, session)) = held {
+            keep.memory.put(&key, &session);
+        }
+        keep
     }
 }
 
@@ -97,9 +140,11 @@ impl<K: Keep> Keep for WithMemory<K> {
             && let Some(session) = first.get(key, left)
         {
             self.memory.put(key, &session);
+            self.served = Holder::Agent;
             return Some(session);
         }
         let session = self.memory.get(key, left)?;
+        self.served = self.memory_is;
         // The agent did not have it (and may have made this process the one to obtain it):
         // it gets it back.
         if let Some(first) = &mut self.first {
@@ -114,6 +159,10 @@ impl<K: Keep> Keep for WithMemory<K> {
         }
         self.memory.put(key, session);
     }
+
+    fn holder(&self) -> Holder {
+        self.served
+    }
 }
 
 /// Whether `session` has more than `left` left at `now` (seconds since the epoch).
@@ -127,7 +176,7 @@ pub enum Origin {
     /// Kept, and it served as it is.
     Kept,
     /// A role assumed from a kept MFA session, with no code.
-    FromKeptMfa,
+    FromKeptMfa(Holder),
     /// Obtained as without a keeper (a code, or no MFA at all).
     New,
 }
@@ -254,13 +303,14 @@ impl Request<'_> {
                         mfa
                     }
                 };
+                let holder = keep.holder();
                 let d = self.duration.or(self.resolved.duration);
                 match assume_from(&mfa, d, &self.resolved, notes).await {
-                    Ok(session) => (session, Origin::FromKeptMfa),
+                    Ok(session) => (session, Origin::FromKeptMfa(holder)),
                     // A trust policy may refuse a session that old (aws:MultiFactorAuthAge)
                     // where a fresh code would do: assumed with a code, as without the agent.
                     Err(e) if e.is(Reason::RoleRefused) => {
-                        notes(Note::RefusedFromKept(e.message().to_owned()));
+                        notes(Note::RefusedFromKept(e.message().to_owned(), holder));
                         // Where no code can be had either (no terminal; exec --server while
                         // its command runs), the refusal is what to report.
                         match self.obtain(env, notes).await {
@@ -276,6 +326,46 @@ impl Request<'_> {
         };
         keep.put(&key, &session);
         Ok((session, origin))
+    }
+
+    /// The MFA session this shell holds, under the key of the session the request's roles
+    /// are assumed from, when an earlier `mfa-env` exported it for exactly that: its variables
+    /// as export set them (`Held`: the keys still the session's, secret and token there), no
+    /// role, and its markers naming the profile with the keys, the MFA device, its account
+    /// and the long-term key. Other credentials in the environment are never used.
+    pub fn held_mfa(&self, env: &Env) -> Option<(Key, Session)> {
+        if self.resolved.roles.is_empty() {
+            return None;
+        }
+        let key = self.mfa_key(env)?;
+        let held = super::Held::from_env(env)?;
+        let id = &held.id;
+        let same = held.complete
+            && id.role.is_none()
+            && id.profile == key.profile
+            && id.serial == key.serial.as_deref()
+            && id.account == key.account.as_deref()
+            && id.key == Some(super::held::key_tail(&self.resolved.keys.access_key_id));
+        let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
+        let token = env.get("AWS_SESSION_TOKEN")?;
+        // Only what STS sends, as export accepted it: nothing else goes into a request.
+        let like_sts = [
+            ("AccessKeyId", held.access_key_id),
+            ("SecretAccessKey", secret),
+            ("SessionToken", token),
+        ]
+        .iter()
+        .all(|(field, value)| crate::sts::unlike_sts(field, value).is_none());
+        if !same || !like_sts {
+            return None;
+        }
+        let session = Session {
+            access_key_id: held.access_key_id.to_owned(),
+            secret_access_key: crate::secret::Secret::new(secret),
+            session_token: crate::secret::Secret::new(token),
+            expiration: held.expiration,
+        };
+        Some((key, session))
     }
 
     /// The IAM user's own MFA session that the chain's roles are assumed from: a code, then
@@ -324,7 +414,7 @@ fn partition(region: &str) -> &'static str {
 pub fn origin_note(origin: Origin) -> Option<Note> {
     match origin {
         Origin::Kept => Some(Note::Kept),
-        Origin::FromKeptMfa => Some(Note::FromKeptMfa),
+        Origin::FromKeptMfa(holder) => Some(Note::FromKeptMfa(holder)),
         Origin::New => None,
     }
 }

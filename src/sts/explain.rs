@@ -6,7 +6,7 @@ use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::result::ServiceError;
 
-use super::{AssumeRole, CallError, MAX_ATTEMPTS, OPERATION_TIMEOUT, Signer, Sts};
+use super::{AssumeRole, CallError, MAX_ATTEMPTS, OPERATION_TIMEOUT, Signer, Signing, Sts};
 use crate::error::{Error, Reason};
 
 pub(super) const NETWORK_HINT: &str = "check your network connection, proxy or VPN, and the region or endpoint URL (AWS_ENDPOINT_URL_STS, endpoint_url)";
@@ -112,9 +112,10 @@ fn explain_service(context: &Context, code: &str, message: &str) -> CallError {
         format!("{code}: {message}")
     };
     let failed = |what: String, hint: &str| CallError::Failed(Error::new(what).hint(hint));
-    let configure = match &context.signer.profile {
-        Some(profile) => format!("`aws configure --profile {profile}`"),
-        None => "`aws configure`".to_owned(),
+    let what = &context.signer.what;
+    let configure = match what {
+        Signing::Keys(profile) => format!("`aws configure --profile {profile}`"),
+        _ => "`aws configure`".to_owned(),
     };
     match code {
         "AccessDenied" if message.contains("MultiFactorAuthentication") => {
@@ -132,16 +133,17 @@ fn explain_service(context: &Context, code: &str, message: &str) -> CallError {
             }
         }
         "AccessDenied" => match context.role {
-            Some(role) => not_authorized_to_assume(role, message, &said),
+            Some(role) => not_authorized_to_assume(role, what, message, &said),
             None => failed(
                 format!("STS denied {action} ({said})"),
                 &format!("the identity's IAM policy must allow sts:{action}"),
             ),
         },
-        "InvalidClientTokenId" if context.signer.session_token.is_some() => failed(
-            format!("STS refused the session from the previous role ({said})"),
-            "check each role_arn along the source_profile chain",
-        ),
+        "InvalidClientTokenId" | "ExpiredToken" | "InvalidToken"
+            if !matches!(what, Signing::Keys(_)) =>
+        {
+            refused_session(what, &said)
+        }
         "InvalidClientTokenId" => failed(
             format!("AWS does not know the access key {key} ({said})"),
             &format!(
@@ -186,14 +188,51 @@ fn explain_service(context: &Context, code: &str, message: &str) -> CallError {
     }
 }
 
-/// AccessDenied on AssumeRole: name the role and the calling identity, and the likely cause.
-fn not_authorized_to_assume(role: &AssumeRole, message: &str, said: &str) -> CallError {
+/// A session that signed the call refused as no session STS knows (now): the MFA session
+/// mfa-env holds, or a role's on the way along a chain.
+fn refused_session(what: &Signing, said: &str) -> CallError {
+    let (what, hint) = match what {
+        Signing::MfaSession(profile) => (
+            format!("the MFA session of profile {profile}"),
+            format!(
+                "it has expired or was revoked (a deactivated or deleted key ends its sessions): check profile {profile}'s key in the IAM console, then get a new session with a code (`mfa-env {profile} --force`, `mfa-env agent forget {profile}`)"
+            ),
+        ),
+        Signing::Role(arn) => (
+            format!("the session of role {arn}, assumed on the way"),
+            "check each role_arn along the source_profile chain".to_owned(),
+        ),
+        Signing::Keys(profile) => (
+            format!("the keys of profile {profile}"),
+            "check the profile's keys".to_owned(),
+        ),
+    };
+    CallError::Failed(Error::new(format!("STS refused {what} ({said})")).hint(hint))
+}
+
+/// AccessDenied on AssumeRole: name the role and the calling identity, and the likely cause,
+/// which depends on what signed the call and whether it gave a code.
+fn not_authorized_to_assume(
+    role: &AssumeRole,
+    what: &Signing,
+    message: &str,
+    said: &str,
+) -> CallError {
     // "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole ..."
     let identity = message
         .strip_prefix("User: ")
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or("this identity");
-    let hint = if role.mfa.is_none() {
+    let hint = if let Signing::Role(previous) = what {
+        // A role's session carries no MFA context, whatever the chain's first call gave.
+        format!(
+            "the role's trust policy must allow role {previous}, whose session assumes it; that session carries no MFA, so a trust policy that requires MFA refuses it (assume the role from the IAM user's profile instead: source_profile naming the profile with the keys)"
+        )
+    } else if let Signing::MfaSession(profile) = what {
+        format!(
+            "the role was assumed with the MFA session of profile {profile}, which carries MFA: the role's trust policy must allow {identity}, its aws:MultiFactorAuthAge (counted from that session's code) must allow the session's age, and the identity's policy must allow sts:AssumeRole on the role"
+        )
+    } else if role.mfa.is_none() {
         "the role's trust policy probably requires MFA: add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` to the role profile or its source_profile".to_owned()
     } else if role.external_id.is_some() {
         format!(

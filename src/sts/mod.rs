@@ -55,8 +55,20 @@ pub struct Signer {
     pub access_key_id: String,
     pub secret_access_key: Secret,
     pub session_token: Option<Secret>,
-    /// The profile that holds long-term keys, for the fix a message names.
-    pub profile: Option<String>,
+    /// What the credentials are, for what a refusal means and the fix a message names.
+    pub what: Signing,
+}
+
+/// What signs a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signing {
+    /// An IAM user's long-term keys, from this profile.
+    Keys(String),
+    /// The IAM user's own MFA session (GetSessionToken's) of this profile: its code was given
+    /// earlier, and the session carries the MFA context.
+    MfaSession(String),
+    /// The session of this role, assumed on the way along a chain: it carries no MFA context.
+    Role(String),
 }
 
 impl From<&LongTermKeys> for Signer {
@@ -65,18 +77,19 @@ impl From<&LongTermKeys> for Signer {
             access_key_id: keys.access_key_id.clone(),
             secret_access_key: keys.secret_access_key.clone(),
             session_token: None,
-            profile: Some(keys.profile.clone()),
+            what: Signing::Keys(keys.profile.clone()),
         }
     }
 }
 
-impl From<&Session> for Signer {
-    fn from(s: &Session) -> Self {
+impl Signer {
+    /// A session's credentials, which are `what`.
+    pub fn session(s: &Session, what: Signing) -> Self {
         Signer {
             access_key_id: s.access_key_id.clone(),
             secret_access_key: s.secret_access_key.clone(),
             session_token: Some(s.session_token.clone()),
-            profile: None,
+            what,
         }
     }
 }
@@ -446,7 +459,7 @@ pub(crate) fn rules_url(
 
 #[cfg(test)]
 mod tests {
-    use super::{Secret, Session, Signer, Sts};
+    use super::{Secret, Session, Signer, Signing, Sts};
     use crate::profile::Endpoint;
 
     #[test]
@@ -527,7 +540,7 @@ mod tests {
             access_key_id: "AKIAEXAMPLE".into(),
             secret_access_key: Secret::new("secret"),
             session_token: None,
-            profile: None,
+            what: Signing::Keys("dev".into()),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -559,7 +572,7 @@ mod tests {
             session_token: Secret::new("session-token-value"),
             expiration: 0,
         };
-        let signer = Signer::from(&session);
+        let signer = Signer::session(&session, Signing::MfaSession("dev".into()));
         let shown = format!("{session:?} {session:#?} {signer:?} {signer:#?}");
         assert!(shown.contains("ASIAKEY"), "{shown}");
         assert!(!shown.contains("session-secret-value") && !shown.contains("session-token-value"));

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod moto;
+pub mod path;
 pub mod pty;
 pub mod shells;
 pub mod sts;
@@ -104,6 +105,9 @@ impl Test {
             .env("AWS_CREDENTIAL_EXPIRATION", &expiration)
             .env("AWS_SESSION_EXPIRATION", &expiration)
             .env("AWS_REGION", "eu-west-1")
+            .env("MFA_ENV_MFA_SERIAL", SERIAL)
+            .env("MFA_ENV_LONG_TERM_KEY_ID", "****************0001")
+            .env("MFA_ENV_REGION", "eu-west-1")
     }
 
     pub fn home(&self) -> PathBuf {
@@ -178,6 +182,7 @@ impl Test {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .env_clear()
+            // The built binary's folder first (see path.rs), as in every process of the tests.
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())
             .env("TMPDIR", self.tmp())
@@ -224,6 +229,7 @@ impl Test {
             elapsed: start.elapsed(),
         };
         self.assert_unchanged(&before);
+        path::assert_not_reached(&path::sentinel_log());
         output.assert_contract_allowing(&self.foreign);
         output
     }
@@ -298,6 +304,7 @@ impl Test {
         }
         let out = cmd.stdin(Stdio::null()).output().unwrap();
         self.assert_unchanged(&before);
+        path::assert_not_reached(&path::sentinel_log());
         ShellRun {
             status: out.status,
             env: shells::parse_env0(&out.stdout),
@@ -329,6 +336,16 @@ impl Test {
         );
         out.stderr_has(needles);
         out
+    }
+}
+
+/// Whatever a test started with this environment (a shell of its own, a pseudo-terminal), it
+/// must not have reached another mfa-env.
+impl Drop for Test {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            path::assert_not_reached(&path::sentinel_log());
+        }
     }
 }
 

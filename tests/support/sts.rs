@@ -135,6 +135,24 @@ impl Request {
     pub fn access_key(&self) -> String {
         self.scope().map(|s| s.0).unwrap_or_default()
     }
+
+    /// An AssumeRole call signed with the session of `creds` (its key and token, not the
+    /// long-term key), with no code: what a role assumed from an MFA session kept or held is.
+    /// Returns the DurationSeconds asked, which STS allows up to an hour for such a call.
+    #[track_caller]
+    pub fn assert_assumed_with(&self, creds: &Creds) -> u64 {
+        assert_eq!(self.action(), "AssumeRole");
+        assert_eq!(self.access_key(), creds.access_key_id);
+        assert_eq!(
+            self.header("x-amz-security-token"),
+            Some(creds.session_token.as_str())
+        );
+        assert_eq!(self.param("TokenCode"), None);
+        assert_eq!(self.param("SerialNumber"), None);
+        let asked: u64 = self.param("DurationSeconds").unwrap().parse().unwrap();
+        assert!(asked <= 3600, "{asked}");
+        asked
+    }
 }
 
 #[derive(Default)]
