@@ -935,3 +935,70 @@ fn a_user_other_than_root_runs_it_in_a_directory_it_makes() {
     assert_eq!(mode, 0o700);
     drop(agent);
 }
+
+/// `mfa-env ARGS` in a pid namespace of its own (`unshare --pid --fork`, which needs root, as
+/// CI has), as in a container: its pid is not visible from outside, nor the outside's from it.
+/// The test's sealed environment; `unshare` ends the child when it is killed.
+fn in_pid_namespace(test: &Test, args: &[&str]) -> Command {
+    let sealed = test.command_with(args);
+    let mut cmd = Command::new("/usr/bin/unshare");
+    cmd.args(["--pid", "--fork", "--kill-child"])
+        .arg(BIN)
+        .args(args)
+        .env_clear()
+        .current_dir(test.dir.path())
+        .stdin(Stdio::null());
+    for (name, value) in sealed.get_envs() {
+        if let Some(value) = value {
+            cmd.env(name, value);
+        }
+    }
+    cmd
+}
+
+#[test]
+fn agent_and_clients_in_other_pid_namespaces_serve_each_other() {
+    // SO_PEERCRED gives pid 0 for a process in a pid namespace this one cannot see: only
+    // the uid may decide (an agent in a container refused every client outside it).
+    let server = StsServer::start();
+    let test = test(&server);
+    // The agent outside, a client inside: the client sees the agent's pid as 0.
+    let agent = test.start_agent();
+    let inside = |args: &[&str]| {
+        let out = in_pid_namespace(&test, args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?} failed:\n{stderr}");
+        assert!(!stderr.contains("going on without it"), "{stderr}");
+        stderr
+    };
+    inside(&["dev", "-c", "123456", "-f", "bash"]);
+    let stderr = inside(&["dev", "-f", "bash"]);
+    assert!(
+        stderr.contains("the session comes from the agent: no code needed"),
+        "{stderr}"
+    );
+    succeeds(&test, &["agent", "stop"]);
+    assert!(agent.wait_gone(Duration::from_secs(2)));
+    // The agent inside, its clients outside: the agent sees each client's pid as 0. (Its
+    // pid, as it says it, is one of its namespace: never signalled from here.)
+    let _inside = Killed(
+        in_pid_namespace(&test, &["agent", "run", "--idle-exit", "1m"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let until = Instant::now() + Duration::from_secs(5);
+    while !test.socket().exists() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
+    assert!(
+        !out.stderr.contains("going on without it"),
+        "{}",
+        out.stderr
+    );
+    agent_holds_dev(&test);
+    assert_eq!(sessions(&test), 1);
+    succeeds(&test, &["agent", "stop"]);
+}

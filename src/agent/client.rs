@@ -105,14 +105,13 @@ fn connect(place: Place, say: fn(&str)) -> Found {
     };
     // The peer must be the user's own process, whoever could reach the file.
     let own = rustix::process::getuid().as_raw();
-    match rustix::net::sockopt::socket_peercred(&stream) {
-        Ok(cred) if cred.uid.as_raw() == own => {}
-        Ok(cred) => {
+    match super::peer(std::os::fd::AsFd::as_fd(&stream)) {
+        Ok((uid, _)) if uid == own => {}
+        Ok((uid, _)) => {
             return Found::Unusable(
                 Error::new(format!(
-                    "the process behind {} runs as uid {}, not as you (uid {own}): not asking it for sessions",
+                    "the process behind {} runs as uid {uid}, not as you (uid {own}): not asking it for sessions",
                     place.socket.display(),
-                    cred.uid.as_raw()
                 ))
                 .hint("remove the socket, or set MFA_ENV_AGENT_SOCK to a path of your own"),
             );
@@ -306,16 +305,17 @@ impl Keep for Client {
         let mut answer = self.ask::<Answer>(&ask, ANSWER_TIMEOUT);
         let mut waited = None;
         if let Ok(Answer::Wait { pid }) = answer {
+            let who = process(pid);
             (self.say)(&format!(
-                "waiting for process {pid}, which is getting the {} session (Ctrl-C to stop)",
+                "waiting for {who}, which is getting the {} session (Ctrl-C to stop)",
                 key.profile
             ));
-            waited = Some(pid);
+            waited = Some(who);
             answer = self.read(WAIT_TIMEOUT);
         }
-        if let (Some(pid), Ok(Answer::Miss)) = (waited, &answer) {
+        if let (Some(who), Ok(Answer::Miss)) = (waited, &answer) {
             (self.say)(&format!(
-                "process {pid} did not get the {} session (it failed, or is still at its prompt): getting it here",
+                "{who} did not get the {} session (it failed, or is still at its prompt): getting it here",
                 key.profile
             ));
         }
@@ -372,6 +372,15 @@ impl Keep for Client {
             "the agent did not keep the {} session ({why}): other processes will ask for a code",
             key.profile
         ));
+    }
+}
+
+/// A process the agent names by its pid: 0 is one in a pid namespace the agent cannot see.
+fn process(pid: u32) -> String {
+    if pid == 0 {
+        "another process (in another pid namespace)".to_owned()
+    } else {
+        format!("process {pid}")
     }
 }
 

@@ -241,10 +241,12 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let peer = rustix::net::sockopt::socket_peercred(&stream);
-                // Another user reached the socket: it gets nothing, not even an answer.
-                let Ok(peer) = peer else { continue };
-                if peer.uid.as_raw() != own {
+                // Another user reached the socket: it gets nothing, not even an answer. Only
+                // the uid counts: a client in another pid namespace has none here (0).
+                let Ok((uid, pid)) = super::peer(std::os::fd::AsFd::as_fd(&stream)) else {
+                    continue;
+                };
+                if uid != own {
                     continue;
                 }
                 let mut state = agent.state.lock().await;
@@ -254,7 +256,6 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
                 state.connections += 1;
                 drop(state);
                 let agent = Arc::clone(&agent);
-                let pid = u32::try_from(peer.pid.as_raw_nonzero().get()).unwrap_or(0);
                 tokio::spawn(async move {
                     let id = agent.next_connection.fetch_add(1, Ordering::Relaxed);
                     connection(&agent, stream, id, pid).await;
