@@ -1002,3 +1002,60 @@ fn agent_and_clients_in_other_pid_namespaces_serve_each_other() {
     assert_eq!(sessions(&test), 1);
     succeeds(&test, &["agent", "stop"]);
 }
+
+#[test]
+fn a_default_directory_another_user_took_is_refused_with_what_works_instead() {
+    // Without XDG_RUNTIME_DIR the socket is in ${TMPDIR:-/tmp}/mfa-env-UID: another user can
+    // make that first (a directory or a link), and in a sticky /tmp the user can neither use
+    // nor remove it. The hint says what works: a private place of the user's choosing.
+    let server = StsServer::start();
+    let test = Test::dev(&server);
+    let uid = unsafe_getuid();
+    let taken = test.tmp().join(format!("mfa-env-{uid}"));
+    let elsewhere = test.dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    for link in [false, true] {
+        if link {
+            std::os::unix::fs::symlink(&elsewhere, &taken).unwrap();
+            std::os::unix::fs::lchown(&taken, Some(65534), Some(65534)).unwrap();
+        } else {
+            std::fs::create_dir(&taken).unwrap();
+            std::os::unix::fs::chown(&taken, Some(65534), Some(65534)).unwrap();
+            chmod(&taken, 0o700);
+        }
+        let out = test.run_with(&["agent", "start"]);
+        assert!(!out.status.success());
+        out.stderr_has(&[
+            "is not safe to use",
+            "another user (uid 65534) made it",
+            "MFA_ENV_AGENT_SOCK",
+            "XDG_RUNTIME_DIR",
+        ]);
+        let remove = format!("remove {}", taken.display());
+        assert!(!out.stderr.contains(&remove), "{}", out.stderr);
+        if link {
+            std::fs::remove_file(&taken).unwrap();
+        } else {
+            std::fs::remove_dir(&taken).unwrap();
+        }
+    }
+    // Doing as it says works.
+    let private = test.dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    chmod(&private, 0o700);
+    let test = test.env(
+        "MFA_ENV_AGENT_SOCK",
+        &private.join("agent.sock").display().to_string(),
+    );
+    let _agent = test.start_agent();
+    succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
+    agent_holds_dev(&test);
+}
+
+fn unsafe_getuid() -> u32 {
+    // SAFETY: getuid(2) cannot fail and touches no memory.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::getuid()
+    }
+}
