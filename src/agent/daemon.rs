@@ -91,8 +91,8 @@ struct Agent {
 
 /// Run the agent at `place` until it is stopped. `detach`: started by `agent start`, which
 /// waits on stderr: leave the session of the caller's terminal, and close stderr once
-/// listening.
-pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
+/// listening. What it has to say before then goes through `say` (the caller's stderr).
+pub fn run(place: Place, idle_exit: Duration, detach: bool, say: fn(&str)) -> Result<()> {
     if detach {
         // Its own session, so that the terminal's signals and hang-up do not reach it.
         let _ = rustix::process::setsid();
@@ -119,7 +119,7 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
     };
     let memory_locked = memory_lock_works();
     if !memory_locked {
-        crate::cmd::say(
+        say(
             "warning: the agent cannot lock memory (RLIMIT_MEMLOCK): its sessions could be written to swap; they still expire and are cleared when dropped",
         );
     }
@@ -146,7 +146,7 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
             next_connection: AtomicU64::new(1),
         });
         if !detach {
-            crate::cmd::say(&format!(
+            say(&format!(
                 "agent listening at {} (pid {}); Ctrl-C stops it",
                 agent.place.socket.display(),
                 std::process::id()

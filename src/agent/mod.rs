@@ -74,3 +74,24 @@ pub(crate) fn peer(fd: BorrowedFd<'_>) -> std::io::Result<(u32, u32)> {
     }
     Ok((cred.uid, u32::try_from(cred.pid).unwrap_or(0)))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The agent is below the commands (ARCHITECTURE.md): it says things through the caller's
+    /// `say`, never through `cmd`, and knows nothing of the command line.
+    #[test]
+    fn the_agent_imports_nothing_above_it() {
+        for (file, text) in [
+            ("mod.rs", include_str!("mod.rs")),
+            ("client.rs", include_str!("client.rs")),
+            ("daemon.rs", include_str!("daemon.rs")),
+            ("path.rs", include_str!("path.rs")),
+            ("protocol.rs", include_str!("protocol.rs")),
+        ] {
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for above in ["crate::cmd", "crate::cli"] {
+                assert!(!code.contains(above), "agent/{file} uses {above}");
+            }
+        }
+    }
+}

@@ -17,7 +17,7 @@ pub fn run(action: &AgentAction, env: &Env) -> Result<()> {
         AgentAction::Status { json } => status(env, *json),
         AgentAction::Forget { profile } => forget(env, profile.as_deref()),
         AgentAction::Run { idle_exit, detach } => {
-            agent::daemon::run(agent::place(env)?, *idle_exit, *detach)
+            agent::daemon::run(agent::place(env)?, *idle_exit, *detach, say)
         }
     }
 }

@@ -168,7 +168,7 @@ pub fn terminal() -> impl FnMut(&str) -> Result<String> + Send {
 
 /// The agent, when one answers at the socket (and --no-agent is not given); what was found
 /// instead is said when it matters (a dead agent's socket, a stuck agent, another version).
-pub fn agent(no_agent: bool, env: &Env) -> Option<crate::agent::Client> {
+pub fn reach_agent(no_agent: bool, env: &Env) -> Option<crate::agent::Client> {
     use crate::agent::Found;
     if no_agent {
         return None;
@@ -197,7 +197,7 @@ pub fn agent(no_agent: bool, env: &Env) -> Option<crate::agent::Client> {
 /// A session for `req`: from the agent when one answers (and --no-agent is not given), which
 /// keeps what is obtained for the next process; else obtained for this process alone.
 pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts::Session> {
-    let Some(mut agent) = agent(no_agent, env) else {
+    let Some(mut agent) = reach_agent(no_agent, env) else {
         return block_on(req.obtain(env, &mut note))?;
     };
     let mut notes = notes_once();
@@ -226,4 +226,25 @@ pub fn notes_once() -> impl FnMut(Note) + Send {
 /// Show a note of the session core on stderr.
 pub fn note(note: Note) {
     say(&note.to_string());
+}
+
+#[cfg(test)]
+mod tests {
+    /// A function here never has the name of a command's module: `cmd::agent` was both.
+    #[test]
+    fn no_shared_function_is_named_as_a_command() {
+        let text = include_str!("mod.rs");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let modules: Vec<&str> = code
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';'))
+            .collect();
+        assert!(modules.contains(&"agent"), "{modules:?}");
+        for name in modules {
+            assert!(
+                !code.contains(&format!("fn {name}(")),
+                "cmd::{name} is a module and a function"
+            );
+        }
+    }
 }
