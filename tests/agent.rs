@@ -703,3 +703,52 @@ fn exec_server_takes_its_sessions_from_the_agent_and_outlives_it() {
         .count();
     assert_eq!(with_code, 1);
 }
+
+#[test]
+fn a_duration_is_checked_as_without_the_agent_and_a_longer_held_session_is_said() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    exports_dev(&test);
+    // Out of GetSessionToken's range: refused as without the agent, nothing asked of STS.
+    let with = test.run_with(&["dev", "-d", "10m", "-f", "bash"]);
+    let without = test.run_with(&[
+        "dev",
+        "-d",
+        "10m",
+        "-c",
+        "123456",
+        "--no-agent",
+        "-f",
+        "bash",
+    ]);
+    assert!(!with.status.success());
+    assert_eq!(with.stderr, without.stderr);
+    with.stderr_has(&["GetSessionToken accepts a duration from 15m to 36h; 10m was asked"]);
+    // A role's too.
+    test.run_with(&["admin", "-d", "13h", "-f", "bash"])
+        .stderr_has(&["AssumeRole accepts a duration from 15m to 12h; 13h was asked"]);
+    assert_eq!(actions(&server), ["GetSessionToken"]);
+    // Shorter than the held 12 hours: the held session, and a line that says so.
+    let short = test.run_with(&["dev", "-d", "1h", "-f", "bash"]);
+    assert!(short.status.success(), "{}", short.stderr);
+    short.stderr_has(&[
+        "the session comes from the agent: no code needed",
+        "more, longer than the 1h asked for; --no-agent gets one of 1h (with a code)",
+    ]);
+    // Asked for nothing in particular, or for no less than it has: nothing to say.
+    for args in [
+        &["dev", "-f", "bash"][..],
+        &["dev", "-d", "12h", "-f", "bash"],
+    ] {
+        let out = test.run_with(args);
+        assert!(out.status.success(), "{}", out.stderr);
+        assert!(!out.stderr.contains("longer than"), "{}", out.stderr);
+    }
+    // Longer than it has: a new session of that length, with a code.
+    let long = test.run_with(&["dev", "-d", "13h", "-c", "654321", "-f", "bash"]);
+    assert!(long.status.success(), "{}", long.stderr);
+    let asked = server.requests().pop().unwrap();
+    assert_eq!(asked.param("DurationSeconds"), Some("46800"));
+    assert_eq!(actions(&server), ["GetSessionToken", "GetSessionToken"]);
+}

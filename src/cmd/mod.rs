@@ -203,9 +203,31 @@ pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts
     let mut notes = notes_once();
     let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut agent))??;
     if let Some(n) = session::origin_note(origin) {
+        let kept = n == Note::Kept;
         note(n);
+        if kept {
+            say_if_longer(req, &session);
+        }
     }
     Ok(session)
+}
+
+/// A kept session handed out for a request that asked for a shorter one (`-d 1h` while the
+/// agent holds a 12-hour session): served, since a shorter one would cost a code, and said.
+fn say_if_longer(req: &Request, session: &crate::sts::Session) {
+    let Some(asked) = req.duration.or(req.resolved.duration) else {
+        return;
+    };
+    let left = u64::try_from(session.expiration - time::now()).unwrap_or(0);
+    // A minute for the clocks: a session obtained for this length just now is not longer.
+    if left <= asked.as_secs() + 60 {
+        return;
+    }
+    let asked = duration::human(asked);
+    say(&format!(
+        "it lasts {} more, longer than the {asked} asked for; --no-agent gets one of {asked} (with a code)",
+        duration::human(Duration::from_secs(left))
+    ));
 }
 
 /// Notes shown on stderr, an endpoint named once: a role from the kept MFA session may make
