@@ -752,3 +752,19 @@ fn a_duration_is_checked_as_without_the_agent_and_a_longer_held_session_is_said(
     assert_eq!(asked.param("DurationSeconds"), Some("46800"));
     assert_eq!(actions(&server), ["GetSessionToken", "GetSessionToken"]);
 }
+
+#[test]
+fn a_role_obtained_with_a_code_does_not_say_that_no_code_was_needed() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    // Nothing held: the code typed makes the MFA session, and the role is assumed from it.
+    let out = test.run_with(&["admin", "-c", "123456", "-f", "bash"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(!out.stderr.contains("no code needed"), "{}", out.stderr);
+    assert_eq!(actions(&server), ["GetSessionToken", "AssumeRole"]);
+    // From now on, none is: the MFA session is held.
+    let dev = test.run_with(&["dev", "-f", "bash"]);
+    assert!(dev.status.success(), "{}", dev.stderr);
+    dev.stderr_has(&["the session comes from the agent: no code needed"]);
+}

@@ -256,17 +256,18 @@ impl Request<'_> {
         let (session, origin) = match (mfa_key, role_from_mfa) {
             (Some(mfa_key), true) => {
                 // Long enough for the role sessions assumed from it to get their hour.
-                let mfa = match keep.get(&mfa_key, CHAINED_MAX.max(ROLE_MIN)) {
-                    Some(mfa) => mfa,
+                let (mfa, from) = match keep.get(&mfa_key, CHAINED_MAX.max(ROLE_MIN)) {
+                    Some(mfa) => (mfa, Origin::FromKeptMfa),
+                    // Obtained now, with a code: the role did need one.
                     None => {
                         let mfa = self.mfa_session(env, notes).await?;
                         keep.put(&mfa_key, &mfa);
-                        mfa
+                        (mfa, Origin::New)
                     }
                 };
                 let d = self.duration.or(self.resolved.duration);
                 match assume_from(&mfa, d, &self.resolved, notes).await {
-                    Ok(session) => (session, Origin::FromKeptMfa),
+                    Ok(session) => (session, from),
                     // A trust policy may refuse a session that old (aws:MultiFactorAuthAge)
                     // where a fresh code would do: assumed with a code, as without the agent.
                     Err(e) if e.is(Reason::RoleRefused) => {
