@@ -397,7 +397,7 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
         .unwrap();
     let key = r#"{"profile":"dev","source":"dev","serial":null,"role":null,"account":null,"region":null,"scope":"x"}"#;
     let line = format!(
-        "{{\"v\":1,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIA$(touch /tmp/pwned)\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
+        "{{\"v\":2,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIA$(touch /tmp/pwned)\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
         mfa_env::time::now() + 3600
     );
     stream.write_all(line.as_bytes()).unwrap();
@@ -410,7 +410,7 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
     );
     // Nor one that outlasts any STS session (36 hours): a far-off year would be exported.
     let line = format!(
-        "{{\"v\":1,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIAX\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
+        "{{\"v\":2,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIAX\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
         i64::MAX
     );
     stream.write_all(line.as_bytes()).unwrap();
@@ -767,4 +767,51 @@ fn a_role_obtained_with_a_code_does_not_say_that_no_code_was_needed() {
     let dev = test.run_with(&["dev", "-f", "bash"]);
     assert!(dev.status.success(), "{}", dev.stderr);
     dev.stderr_has(&["the session comes from the agent: no code needed"]);
+}
+
+#[test]
+fn status_tells_apart_two_sessions_of_one_profile_from_two_config_files() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    exports_dev(&test);
+    let other = test.dir.path().join("other-config");
+    std::fs::copy(test.config_path(), &other).unwrap();
+    let test = test.env("AWS_CONFIG_FILE", &other.display().to_string());
+    exports_dev(&test);
+    let out = test.run_with(&["agent", "status"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[1].starts_with("ID "), "{}", out.stdout);
+    assert!(lines[1].ends_with("CONFIG"), "{}", out.stdout);
+    let rows = &lines[2..];
+    assert_eq!(rows.len(), 2, "{}", out.stdout);
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r.split_whitespace().next().unwrap())
+        .collect();
+    assert_ne!(ids[0], ids[1], "{}", out.stdout);
+    let (home, other) = (
+        test.config_path().display().to_string(),
+        other.display().to_string(),
+    );
+    assert!(rows.iter().any(|r| r.ends_with(&home)), "{}", out.stdout);
+    assert!(rows.iter().any(|r| r.ends_with(&other)), "{}", out.stdout);
+    let json = test.run_with(&["agent", "status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let sessions = status["sessions"].as_array().unwrap();
+    let mut files: Vec<&str> = sessions
+        .iter()
+        .map(|s| s["config_file"].as_str().unwrap())
+        .collect();
+    files.sort_unstable();
+    let mut expected = [home.as_str(), other.as_str()];
+    expected.sort_unstable();
+    assert_eq!(files, expected);
+    assert_ne!(sessions[0]["id"], sessions[1]["id"]);
+    // One session per profile: no column that says nothing.
+    test.run_with(&["agent", "forget"]);
+    exports_dev(&test);
+    let out = test.run_with(&["agent", "status"]);
+    assert!(!out.stdout.contains("CONFIG"), "{}", out.stdout);
 }

@@ -493,19 +493,7 @@ async fn answer(
         Ask::Status => {
             let mut state = agent.state.lock().await;
             state.expire();
-            let sessions = state
-                .held
-                .iter()
-                .map(|h| SessionInfo {
-                    profile: h.key.profile.clone(),
-                    source: h.key.source.clone(),
-                    serial: h.key.serial.clone(),
-                    role: h.key.role.clone(),
-                    account: h.key.account.clone(),
-                    region: h.key.region.clone(),
-                    expiration: h.session.expiration,
-                })
-                .collect();
+            let sessions = state.held.iter().map(info).collect();
             (
                 Answer::Status(Status {
                     version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -528,6 +516,34 @@ async fn answer(
             agent.state.lock().await.forget(None);
             (Answer::Done, true)
         }
+    }
+}
+
+/// What `status` shows of a session held: never a secret.
+fn info(h: &Held) -> SessionInfo {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    h.key.hash(&mut hasher);
+    let file = |name: &str| {
+        h.key
+            .scope
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .filter(|path| !path.is_empty())
+            .map(str::to_owned)
+    };
+    SessionInfo {
+        // 8 hex digits: enough to tell the few sessions of one profile apart.
+        id: format!("{:08x}", hasher.finish() >> 32),
+        config: file("config="),
+        credentials: file("credentials="),
+        profile: h.key.profile.clone(),
+        source: h.key.source.clone(),
+        serial: h.key.serial.clone(),
+        role: h.key.role.clone(),
+        account: h.key.account.clone(),
+        region: h.key.region.clone(),
+        expiration: h.session.expiration,
     }
 }
 

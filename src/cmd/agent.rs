@@ -118,6 +118,9 @@ fn json_text(status: &Status, socket: &str) -> String {
         .iter()
         .map(|s| {
             serde_json::json!({
+                "id": s.id,
+                "config_file": s.config,
+                "credentials_file": s.credentials,
                 "profile": s.profile,
                 "source_profile": s.source,
                 "mfa_serial": s.serial,
@@ -164,11 +167,19 @@ fn table(status: &Status, socket: &str) -> String {
         );
         return out;
     }
-    let rows: Vec<[String; 5]> = status
+    // Two sessions of one profile (from two config files, say): the config file tells them
+    // apart, and the id always does.
+    let shared = status.sessions.iter().enumerate().any(|(i, s)| {
+        status.sessions[..i]
+            .iter()
+            .any(|other| other.profile == s.profile)
+    });
+    let rows: Vec<Vec<String>> = status
         .sessions
         .iter()
         .map(|s| {
-            [
+            let mut row = vec![
+                s.id.clone(),
                 crate::error::printable(&s.profile),
                 s.serial
                     .as_deref()
@@ -180,11 +191,22 @@ fn table(status: &Status, socket: &str) -> String {
                 duration::human(Duration::from_secs(
                     u64::try_from(s.expiration - now).unwrap_or(0),
                 )),
-            ]
+            ];
+            if shared {
+                row.push(
+                    s.config
+                        .as_deref()
+                        .map_or("-".into(), crate::error::printable),
+                );
+            }
+            row
         })
         .collect();
-    let head = ["PROFILE", "MFA DEVICE", "ROLE", "EXPIRES", "LEFT"];
-    let widths: Vec<usize> = (0..5)
+    let mut head = vec!["ID", "PROFILE", "MFA DEVICE", "ROLE", "EXPIRES", "LEFT"];
+    if shared {
+        head.push("CONFIG");
+    }
+    let widths: Vec<usize> = (0..head.len())
         .map(|i| {
             rows.iter()
                 .map(|r| r[i].chars().count())
@@ -193,7 +215,8 @@ fn table(status: &Status, socket: &str) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    for row in std::iter::once(head.map(str::to_owned)).chain(rows) {
+    let head: Vec<String> = head.into_iter().map(str::to_owned).collect();
+    for row in std::iter::once(head).chain(rows) {
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)
