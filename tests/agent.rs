@@ -815,3 +815,29 @@ fn status_tells_apart_two_sessions_of_one_profile_from_two_config_files() {
     let out = test.run_with(&["agent", "status"]);
     assert!(!out.stdout.contains("CONFIG"), "{}", out.stdout);
 }
+
+#[test]
+fn forget_of_a_profile_it_holds_nothing_of_fails_and_names_what_it_holds() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    exports_dev(&test);
+    assert!(test.run_with(&["admin", "-f", "bash"]).status.success());
+    let typo = test.run_with(&["agent", "forget", "dve"]);
+    assert_eq!(typo.status.code(), Some(1));
+    typo.stderr_has(&[
+        "mfa-env: the agent holds no session of 'dve': nothing forgotten",
+        "mfa-env: did you mean 'dev'? It holds sessions of admin, dev",
+    ]);
+    let other = test.run_with(&["agent", "forget", "nosuch"]);
+    assert_eq!(other.status.code(), Some(1));
+    other.stderr_has(&["mfa-env: it holds sessions of admin, dev"]);
+    assert!(!other.stderr.contains("did you mean"), "{}", other.stderr);
+    // Nothing was forgotten.
+    test.run_with(&["dev", "-f", "bash"])
+        .stderr_has(&["the session comes from the agent: no code needed"]);
+    assert!(test.run_with(&["agent", "forget"]).status.success());
+    let none = test.run_with(&["agent", "forget", "dev"]);
+    assert_eq!(none.status.code(), Some(1));
+    none.stderr_has(&["mfa-env: it holds no session at all"]);
+}

@@ -87,16 +87,45 @@ fn stop(env: &Env) -> Result<()> {
 }
 
 fn forget(env: &Env, profile: Option<&str>) -> Result<()> {
-    let count = agent(env)?.forget(profile)?;
-    let what = match (count, profile) {
-        (1, _) => "1 session".to_owned(),
-        (n, _) => format!("{n} sessions"),
+    let mut client = agent(env)?;
+    let count = client.forget(profile)?;
+    let what = match count {
+        1 => "1 session".to_owned(),
+        n => format!("{n} sessions"),
     };
     match profile {
-        Some(p) => say(&format!("the agent forgot {what} of {p}")),
         None => say(&format!("the agent forgot {what}: it holds nothing")),
+        Some(p) if count > 0 => say(&format!("the agent forgot {what} of {p}")),
+        // A name it holds nothing of is most likely a typo: say what it holds.
+        Some(p) => return Err(nothing_of(p, &client.status()?)),
     }
     Ok(())
+}
+
+/// `forget PROFILE` of a profile the agent holds no session of: the profiles it holds, and
+/// the one meant, if one is close.
+fn nothing_of(profile: &str, status: &Status) -> Error {
+    let mut held: Vec<&str> = status
+        .sessions
+        .iter()
+        .flat_map(|s| [s.profile.as_str(), s.source.as_str()])
+        .collect();
+    held.sort_unstable();
+    held.dedup();
+    let hint = match crate::profile::closest(profile, &held) {
+        _ if held.is_empty() => "it holds no session at all".to_owned(),
+        Some(near) => format!(
+            "did you mean '{near}'? It holds sessions of {}",
+            held.join(", ")
+        ),
+        None => format!("it holds sessions of {}", held.join(", ")),
+    };
+    // (Every line of an error is shown with control characters escaped.)
+    Error::new(format!(
+        "the agent holds no session of '{profile}': nothing forgotten"
+    ))
+    .hint(hint)
+    .status(1)
 }
 
 fn status(env: &Env, json: bool) -> Result<()> {
