@@ -609,8 +609,9 @@ fn a_session_forgotten_while_it_is_obtained_is_not_kept() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    test.run_with(&["agent", "forget", "dev"])
-        .stderr_has(&["the agent forgot 0 sessions of dev"]);
+    test.run_with(&["agent", "forget", "dev"]).stderr_has(&[
+        "the agent forgot 0 sessions of dev, and will not keep the one being obtained now",
+    ]);
     let out = obtaining.wait_with_output().unwrap();
     assert!(
         out.status.success(),

@@ -262,13 +262,14 @@ impl Client {
         }
     }
 
-    /// Drop every session, or `profile`'s: how many were dropped.
-    pub fn forget(&mut self, profile: Option<&str>) -> Result<usize> {
+    /// Drop every session, or `profile`'s: how many were dropped, and how many being obtained
+    /// now will not be kept.
+    pub fn forget(&mut self, profile: Option<&str>) -> Result<(usize, usize)> {
         let ask = Ask::Forget {
             profile: profile.map(str::to_owned),
         };
         match self.ask(&ask, ANSWER_TIMEOUT)? {
-            Answer::Forgot { count } => Ok(count),
+            Answer::Forgot { count, obtaining } => Ok((count, obtaining)),
             other => Err(self.unexpected(&other)),
         }
     }

@@ -57,8 +57,9 @@ impl State {
     }
 
     /// Drop every session, or `profile`'s; sessions of it being obtained now are not kept
-    /// when they are handed over. How many held sessions were dropped.
-    fn forget(&mut self, profile: Option<&str>) -> usize {
+    /// when they are handed over. How many held sessions were dropped, and how many being
+    /// obtained will not be kept.
+    fn forget(&mut self, profile: Option<&str>) -> (usize, usize) {
         let matches = |key: &Key| profile.is_none_or(|p| key.profile == p || key.source == p);
         let before = self.held.len();
         self.held.retain(|h| !matches(&h.key));
@@ -71,8 +72,9 @@ impl State {
         for (_, key) in &obtaining {
             self.leases.remove(key);
         }
+        let being_obtained = obtaining.len();
         self.forgotten.extend(obtaining);
-        before - self.held.len()
+        (before - self.held.len(), being_obtained)
     }
 }
 
@@ -507,8 +509,8 @@ async fn answer(
             )
         }
         Ask::Forget { profile } => {
-            let count = agent.state.lock().await.forget(profile.as_deref());
-            (Answer::Forgot { count }, false)
+            let (count, obtaining) = agent.state.lock().await.forget(profile.as_deref());
+            (Answer::Forgot { count, obtaining }, false)
         }
         Ask::Stop => {
             // Gone before the answer: once `stop` returns, no client finds it.

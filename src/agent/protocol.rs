@@ -51,8 +51,10 @@ pub enum Answer {
     },
     Done,
     Status(Status),
+    /// Sessions dropped, and sessions being obtained that will not be kept.
     Forgot {
         count: usize,
+        obtaining: usize,
     },
     /// The request was of another protocol version: this is the agent's.
     Version {

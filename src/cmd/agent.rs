@@ -88,14 +88,22 @@ fn stop(env: &Env) -> Result<()> {
 
 fn forget(env: &Env, profile: Option<&str>) -> Result<()> {
     let mut client = agent(env)?;
-    let count = client.forget(profile)?;
-    let what = match count {
+    let (count, obtaining) = client.forget(profile)?;
+    let mut what = match count {
         1 => "1 session".to_owned(),
         n => format!("{n} sessions"),
     };
+    if let Some(p) = profile {
+        what = format!("{what} of {p}");
+    }
+    match obtaining {
+        0 => {}
+        1 => what.push_str(", and will not keep the one being obtained now"),
+        n => what.push_str(&format!(", and will not keep the {n} being obtained now")),
+    }
     match profile {
         None => say(&format!("the agent forgot {what}: it holds nothing")),
-        Some(p) if count > 0 => say(&format!("the agent forgot {what} of {p}")),
+        Some(_) if count + obtaining > 0 => say(&format!("the agent forgot {what}")),
         // A name it holds nothing of is most likely a typo: say what it holds.
         Some(p) => return Err(nothing_of(p, &client.status()?)),
     }
