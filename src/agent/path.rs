@@ -33,9 +33,22 @@ impl Place {
     }
 }
 
-/// The socket: `$MFA_ENV_AGENT_SOCK`, else `$XDG_RUNTIME_DIR/mfa-env/agent.sock`, else
-/// `${TMPDIR:-/tmp}/mfa-env-UID/agent.sock`.
+/// The socket: `$MFA_ENV_AGENT_SOCK`, else `$XDG_RUNTIME_DIR/mfa-env/agent.sock`, else in a
+/// directory no other user can take where there is one: a private `$TMPDIR` (macOS gives
+/// each user one), else the login's runtime directory `/run/user/UID` (where XDG_RUNTIME_DIR
+/// is unset: cron, su, ...); else `${TMPDIR:-/tmp}/mfa-env-UID/agent.sock`, which another
+/// user may take first (`check_dir` says what to do then).
 pub fn place(env: &Env) -> Result<Place> {
+    place_with(env, Path::new("/run/user"))
+}
+
+/// Whether `dir` is a directory of `uid`'s in which no one else can make an entry.
+fn is_private(dir: &Path, uid: u32) -> bool {
+    std::fs::metadata(dir)
+        .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o022 == 0)
+}
+
+fn place_with(env: &Env, run_user: &Path) -> Result<Place> {
     let set = |name: &str| env.get(name).filter(|v| !v.is_empty());
     let (socket, from) = if let Some(path) = set("MFA_ENV_AGENT_SOCK") {
         (PathBuf::from(path), "MFA_ENV_AGENT_SOCK")
@@ -45,16 +58,22 @@ pub fn place(env: &Env) -> Result<Place> {
             "XDG_RUNTIME_DIR",
         )
     } else {
-        let tmp = set("TMPDIR")
-            .filter(|d| d.starts_with('/'))
-            .unwrap_or("/tmp");
         let uid = rustix::process::getuid().as_raw();
-        (
+        let tmp = set("TMPDIR").filter(|d| d.starts_with('/'));
+        let login = run_user.join(uid.to_string());
+        let in_tmp = |tmp: &str| {
             Path::new(tmp)
                 .join(format!("mfa-env-{uid}"))
-                .join("agent.sock"),
-            "TMPDIR",
-        )
+                .join("agent.sock")
+        };
+        match tmp {
+            Some(tmp) if is_private(Path::new(tmp), uid) => (in_tmp(tmp), "TMPDIR"),
+            _ if is_private(&login, uid) => (
+                login.join("mfa-env").join("agent.sock"),
+                "your login's runtime directory",
+            ),
+            _ => (in_tmp(tmp.unwrap_or("/tmp")), "TMPDIR"),
+        }
     };
     if !socket.is_absolute() || socket.file_name().is_none() {
         return Err(Error::new(format!(
@@ -238,7 +257,10 @@ mod tests {
     #[test]
     fn the_socket_is_where_the_environment_says() {
         let uid = rustix::process::getuid().as_raw();
-        let at = |pairs: &[(&str, &str)]| place(&Env::from_pairs(pairs.iter().copied()));
+        // No login runtime directory (/run/user/UID), whatever this machine has.
+        let nowhere = Path::new("/nonexistent/run/user");
+        let at =
+            |pairs: &[(&str, &str)]| place_with(&Env::from_pairs(pairs.iter().copied()), nowhere);
         let given = at(&[
             ("MFA_ENV_AGENT_SOCK", "/s/a.sock"),
             ("XDG_RUNTIME_DIR", "/run/user/1"),
@@ -261,6 +283,44 @@ mod tests {
         assert!(at(&[("MFA_ENV_AGENT_SOCK", "agent.sock")]).is_err());
         let long = format!("/{}", "x".repeat(120));
         assert!(at(&[("MFA_ENV_AGENT_SOCK", long.as_str())]).is_err());
+    }
+
+    #[test]
+    fn a_private_place_comes_before_a_shared_tmp() {
+        let uid = rustix::process::getuid().as_raw();
+        let root = tempfile::tempdir().unwrap();
+        let mode = |dir: &Path, mode: u32| {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        let shared = root.path().join("shared");
+        let private = root.path().join("private");
+        let run_user = root.path().join("run-user");
+        for dir in [&shared, &private, &run_user.join(uid.to_string())] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        mode(&shared, 0o1777);
+        mode(&private, 0o700);
+        mode(&run_user.join(uid.to_string()), 0o700);
+        let at = |tmp: Option<&Path>, run_user: &Path| {
+            let tmp = tmp.map(|t| t.display().to_string());
+            let pairs: Vec<(&str, &str)> = tmp.iter().map(|t| ("TMPDIR", t.as_str())).collect();
+            place_with(&Env::from_pairs(pairs), run_user)
+                .unwrap()
+                .socket
+        };
+        // A private TMPDIR first (macOS), then the login's runtime directory, then a shared
+        // TMPDIR or /tmp.
+        let in_dir = |dir: &Path| dir.join(format!("mfa-env-{uid}/agent.sock"));
+        assert_eq!(at(Some(&private), &run_user), in_dir(&private));
+        let login = run_user.join(format!("{uid}/mfa-env/agent.sock"));
+        assert_eq!(at(Some(&shared), &run_user), login);
+        assert_eq!(at(None, &run_user), login);
+        let nowhere = root.path().join("none");
+        assert_eq!(at(Some(&shared), &nowhere), in_dir(&shared));
+        assert_eq!(at(None, &nowhere), in_dir(Path::new("/tmp")));
+        // A runtime directory others may write to is no such place.
+        mode(&run_user.join(uid.to_string()), 0o777);
+        assert_eq!(at(None, &run_user), in_dir(Path::new("/tmp")));
     }
 
     #[test]
