@@ -587,3 +587,15 @@ pub fn end_stuck(place: &Place) -> std::result::Result<u32, String> {
     }
     Ok(raw.unsigned_abs())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_process_in_another_pid_namespace_is_named_without_a_pid() {
+        assert_eq!(super::process(4242), "process 4242");
+        assert_eq!(
+            super::process(0),
+            "another process (in another pid namespace)"
+        );
+    }
+}
