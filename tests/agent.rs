@@ -388,7 +388,7 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
         .unwrap();
     let key = r#"{"profile":"dev","source":"dev","serial":null,"role":null,"account":null,"region":null,"scope":"x"}"#;
     let line = format!(
-        "{{\"v\":1,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIA$(touch /tmp/pwned)\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
+        "{{\"v\":2,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIA$(touch /tmp/pwned)\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
         mfa_env::time::now() + 3600
     );
     stream.write_all(line.as_bytes()).unwrap();
@@ -401,7 +401,7 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
     );
     // Nor one that outlasts any STS session (36 hours): a far-off year would be exported.
     let line = format!(
-        "{{\"v\":1,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIAX\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
+        "{{\"v\":2,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIAX\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
         i64::MAX
     );
     stream.write_all(line.as_bytes()).unwrap();
@@ -600,8 +600,9 @@ fn a_session_forgotten_while_it_is_obtained_is_not_kept() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    test.run_with(&["agent", "forget", "dev"])
-        .stderr_has(&["the agent forgot 0 sessions of dev"]);
+    test.run_with(&["agent", "forget", "dev"]).stderr_has(&[
+        "the agent forgot 0 sessions of dev, and will not keep the one being obtained now",
+    ]);
     let out = obtaining.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -693,4 +694,142 @@ fn exec_server_takes_its_sessions_from_the_agent_and_outlives_it() {
         .filter(|r| r.param("TokenCode").is_some())
         .count();
     assert_eq!(with_code, 1);
+}
+
+#[test]
+fn a_duration_is_checked_as_without_the_agent_and_a_longer_held_session_is_said() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    exports_dev(&test);
+    // Out of GetSessionToken's range: refused as without the agent, nothing asked of STS.
+    let with = test.run_with(&["dev", "-d", "10m", "-f", "bash"]);
+    let without = test.run_with(&[
+        "dev",
+        "-d",
+        "10m",
+        "-c",
+        "123456",
+        "--no-agent",
+        "-f",
+        "bash",
+    ]);
+    assert!(!with.status.success());
+    assert_eq!(with.stderr, without.stderr);
+    with.stderr_has(&["GetSessionToken accepts a duration from 15m to 36h; 10m was asked"]);
+    // A role's too.
+    test.run_with(&["admin", "-d", "13h", "-f", "bash"])
+        .stderr_has(&["AssumeRole accepts a duration from 15m to 12h; 13h was asked"]);
+    assert_eq!(actions(&server), ["GetSessionToken"]);
+    // Shorter than the held 12 hours: the held session, and a line that says so.
+    let short = test.run_with(&["dev", "-d", "1h", "-f", "bash"]);
+    assert!(short.status.success(), "{}", short.stderr);
+    short.stderr_has(&[
+        "the session comes from the agent: no code needed",
+        "more, longer than the 1h asked for; --no-agent gets one of 1h (with a code)",
+    ]);
+    // Asked for nothing in particular, or for no less than it has: nothing to say.
+    for args in [
+        &["dev", "-f", "bash"][..],
+        &["dev", "-d", "12h", "-f", "bash"],
+    ] {
+        let out = test.run_with(args);
+        assert!(out.status.success(), "{}", out.stderr);
+        assert!(!out.stderr.contains("longer than"), "{}", out.stderr);
+    }
+    // Longer than it has: a new session of that length, with a code.
+    let long = test.run_with(&["dev", "-d", "13h", "-c", "654321", "-f", "bash"]);
+    assert!(long.status.success(), "{}", long.stderr);
+    let asked = server.requests().pop().unwrap();
+    assert_eq!(asked.param("DurationSeconds"), Some("46800"));
+    assert_eq!(actions(&server), ["GetSessionToken", "GetSessionToken"]);
+}
+
+#[test]
+fn a_role_obtained_with_a_code_does_not_say_that_no_code_was_needed() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    // Nothing held: the code typed makes the MFA session, and the role is assumed from it.
+    let out = test.run_with(&["admin", "-c", "123456", "-f", "bash"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(!out.stderr.contains("no code needed"), "{}", out.stderr);
+    assert_eq!(actions(&server), ["GetSessionToken", "AssumeRole"]);
+    // From now on, none is: the MFA session is held.
+    let dev = test.run_with(&["dev", "-f", "bash"]);
+    assert!(dev.status.success(), "{}", dev.stderr);
+    dev.stderr_has(&["the session comes from the agent: no code needed"]);
+}
+
+#[test]
+fn status_tells_apart_two_sessions_of_one_profile_from_two_config_files() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    exports_dev(&test);
+    let other = test.dir.path().join("other-config");
+    std::fs::copy(test.config_path(), &other).unwrap();
+    let test = test.env("AWS_CONFIG_FILE", &other.display().to_string());
+    exports_dev(&test);
+    let out = test.run_with(&["agent", "status"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[1].starts_with("ID "), "{}", out.stdout);
+    assert!(lines[1].ends_with("CONFIG"), "{}", out.stdout);
+    let rows = &lines[2..];
+    assert_eq!(rows.len(), 2, "{}", out.stdout);
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r.split_whitespace().next().unwrap())
+        .collect();
+    assert_ne!(ids[0], ids[1], "{}", out.stdout);
+    let (home, other) = (
+        test.config_path().display().to_string(),
+        other.display().to_string(),
+    );
+    assert!(rows.iter().any(|r| r.ends_with(&home)), "{}", out.stdout);
+    assert!(rows.iter().any(|r| r.ends_with(&other)), "{}", out.stdout);
+    let json = test.run_with(&["agent", "status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let sessions = status["sessions"].as_array().unwrap();
+    let mut files: Vec<&str> = sessions
+        .iter()
+        .map(|s| s["config_file"].as_str().unwrap())
+        .collect();
+    files.sort_unstable();
+    let mut expected = [home.as_str(), other.as_str()];
+    expected.sort_unstable();
+    assert_eq!(files, expected);
+    assert_ne!(sessions[0]["id"], sessions[1]["id"]);
+    // One session per profile: no column that says nothing.
+    test.run_with(&["agent", "forget"]);
+    exports_dev(&test);
+    let out = test.run_with(&["agent", "status"]);
+    assert!(!out.stdout.contains("CONFIG"), "{}", out.stdout);
+}
+
+#[test]
+fn forget_of_a_profile_it_holds_nothing_of_fails_and_names_what_it_holds() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    exports_dev(&test);
+    assert!(test.run_with(&["admin", "-f", "bash"]).status.success());
+    let typo = test.run_with(&["agent", "forget", "dve"]);
+    assert_eq!(typo.status.code(), Some(1));
+    typo.stderr_has(&[
+        "mfa-env: the agent holds no session of 'dve': nothing forgotten",
+        "mfa-env: did you mean 'dev'? It holds sessions of admin, dev",
+    ]);
+    let other = test.run_with(&["agent", "forget", "nosuch"]);
+    assert_eq!(other.status.code(), Some(1));
+    other.stderr_has(&["mfa-env: it holds sessions of admin, dev"]);
+    assert!(!other.stderr.contains("did you mean"), "{}", other.stderr);
+    // Nothing was forgotten.
+    test.run_with(&["dev", "-f", "bash"])
+        .stderr_has(&["the session comes from the agent: no code needed"]);
+    assert!(test.run_with(&["agent", "forget"]).status.success());
+    let none = test.run_with(&["agent", "forget", "dev"]);
+    assert_eq!(none.status.code(), Some(1));
+    none.stderr_has(&["mfa-env: it holds no session at all"]);
 }

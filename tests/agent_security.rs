@@ -80,7 +80,7 @@ s = socket.socket(socket.AF_UNIX)
 s.settimeout(3)
 s.connect(sys.argv[1])
 try:
-    s.sendall(b'{"v":1,"ask":"hello"}\n{"v":1,"ask":"status"}\n')
+    s.sendall(b'{"v":2,"ask":"hello"}\n{"v":2,"ask":"status"}\n')
     data = s.recv(4096)
     print("heard", data) if data else print("closed")
 except (ConnectionResetError, BrokenPipeError):
@@ -123,7 +123,7 @@ def serve(c):
         print("heard", data, flush=True)
         if not data:
             return
-        c.sendall(b'{"v":1,"answer":"hello","version":"0.1.0","pid":1}\n')
+        c.sendall(b'{"v":2,"answer":"hello","version":"0.1.0","pid":1}\n')
 while True:
     c, _ = s.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
@@ -243,7 +243,7 @@ fn an_agent_of_another_version_is_named_and_left_running() {
     let test = test(&server);
     let fake = FakeAgent::start(&test.socket(), OTHER_VERSION);
     let what = "the agent at ";
-    let met = "is mfa-env 9.9.9 (protocol 99); this is mfa-env 0.1.0 (protocol 1): not using it";
+    let met = "is mfa-env 9.9.9 (protocol 99); this is mfa-env 0.1.0 (protocol 2): not using it";
     let todo = "stop it with that version's `mfa-env agent stop` (or `kill 4242`; its sessions are lost), or set MFA_ENV_AGENT_SOCK to another path for this version";
     let out = succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
     out.stderr_has(&[what, met, "going on without it", todo]);
@@ -259,7 +259,7 @@ fn an_agent_of_another_version_is_named_and_left_running() {
     let heard = fake.heard.lock().unwrap().clone();
     assert!(!heard.is_empty());
     assert!(
-        heard.iter().all(|l| l == r#"{"v":1,"ask":"hello"}"#),
+        heard.iter().all(|l| l == r#"{"v":2,"ask":"hello"}"#),
         "{heard:?}"
     );
 }
@@ -273,10 +273,10 @@ fn the_agent_answers_another_version_with_its_own_and_goes_on() {
     let answer = raw.ask(r#"{"v":99,"ask":"something","new":[1,2]}"#);
     assert_eq!(
         answer,
-        serde_json::json!({"v": 1, "answer": "version", "version": "0.1.0", "pid": agent.pid})
+        serde_json::json!({"v": 2, "answer": "version", "version": "0.1.0", "pid": agent.pid})
     );
     // The same connection, then another, are served.
-    let hello = raw.ask(r#"{"v":1,"ask":"hello"}"#);
+    let hello = raw.ask(r#"{"v":2,"ask":"hello"}"#);
     assert_eq!(hello["answer"], "hello");
     succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
     agent_holds_dev(&test);
@@ -300,25 +300,25 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
     // Begun first, heard last: a request that never ends, and a connection that says nothing.
     let begun = Instant::now();
     let mut slow = Raw::connect(&socket);
-    slow.send(br#"{"v":1,"ask":"get","key":{"profile":"#)
+    slow.send(br#"{"v":2,"ask":"get","key":{"profile":"#)
         .unwrap();
     let mut quiet = Raw::connect(&socket);
     // Lines that are no request: each answered with an error, on the same connection.
     let mut raw = Raw::connect(&socket);
-    let deep = format!(r#"{{"v":1,"ask":{}"#, "[".repeat(60_000));
+    let deep = format!(r#"{{"v":2,"ask":{}"#, "[".repeat(60_000));
     let bad: Vec<Vec<u8>> = vec![
         b"hello".to_vec(),
         b"".to_vec(),
         b"\0\0\0\0".to_vec(),
-        b"\xff\xfe{\"v\":1}".to_vec(),
-        b"{\"v\":1,\"ask\":\"forget\",\"profile\":\"\xff\"}".to_vec(),
+        b"\xff\xfe{\"v\":2}".to_vec(),
+        b"{\"v\":2,\"ask\":\"forget\",\"profile\":\"\xff\"}".to_vec(),
         deep.into_bytes(),
         br#"{"v":1e999}"#.to_vec(),
         br#"{"v":-1,"ask":"hello"}"#.to_vec(),
         br#"{"v":"1","ask":"hello"}"#.to_vec(),
-        br#"{"v":1,"ask":"rm"}"#.to_vec(),
-        br#"{"v":1,"ask":"get"}"#.to_vec(),
-        br#"[{"v":1,"ask":"hello"}]"#.to_vec(),
+        br#"{"v":2,"ask":"rm"}"#.to_vec(),
+        br#"{"v":2,"ask":"get"}"#.to_vec(),
+        br#"[{"v":2,"ask":"hello"}]"#.to_vec(),
     ];
     for line in &bad {
         let mut sent = line.clone();
@@ -328,10 +328,10 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
             panic!("no answer to {:?}", String::from_utf8_lossy(line));
         };
         let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(answer["v"], 1, "{text}");
+        assert_eq!(answer["v"], 2, "{text}");
         assert_eq!(answer["answer"], "error", "{text}");
     }
-    assert_eq!(raw.ask(r#"{"v":1,"ask":"hello"}"#)["pid"], agent.pid);
+    assert_eq!(raw.ask(r#"{"v":2,"ask":"hello"}"#)["pid"], agent.pid);
     // A line past 64 KiB, with or without its end: the connection is cut, nothing answered.
     for end in [&b""[..], b"\n"] {
         let mut long = Raw::connect(&socket);
@@ -346,7 +346,7 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
     let mut many: Vec<Raw> = (0..100).map(|_| Raw::connect(&socket)).collect();
     let (mut answered, mut closed) = (0, 0);
     for conn in &mut many {
-        let _ = conn.send(b"{\"v\":1,\"ask\":\"hello\"}\n");
+        let _ = conn.send(b"{\"v\":2,\"ask\":\"hello\"}\n");
         match conn.hear(Duration::from_secs(2)) {
             Heard::Line(_) => answered += 1,
             Heard::Closed => closed += 1,
@@ -431,7 +431,7 @@ fn a_client_killed_mid_request_or_holding_a_lease_leaves_the_agent_serving() {
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
-s.sendall(b'{"v":1,"ask":"put","key":{"profile":"dev","source":')
+s.sendall(b'{"v":2,"ask":"put","key":{"profile":"dev","source":')
 print("sent", flush=True)
 time.sleep(30)
 "#;
@@ -934,4 +934,128 @@ fn a_user_other_than_root_runs_it_in_a_directory_it_makes() {
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
     drop(agent);
+}
+
+/// `mfa-env ARGS` in a pid namespace of its own (`unshare --pid --fork`, which needs root, as
+/// CI has), as in a container: its pid is not visible from outside, nor the outside's from it.
+/// The test's sealed environment; `unshare` ends the child when it is killed.
+fn in_pid_namespace(test: &Test, args: &[&str]) -> Command {
+    let sealed = test.command_with(args);
+    let mut cmd = Command::new("/usr/bin/unshare");
+    cmd.args(["--pid", "--fork", "--kill-child"])
+        .arg(BIN)
+        .args(args)
+        .env_clear()
+        .current_dir(test.dir.path())
+        .stdin(Stdio::null());
+    for (name, value) in sealed.get_envs() {
+        if let Some(value) = value {
+            cmd.env(name, value);
+        }
+    }
+    cmd
+}
+
+#[test]
+fn agent_and_clients_in_other_pid_namespaces_serve_each_other() {
+    // SO_PEERCRED gives pid 0 for a process in a pid namespace this one cannot see: only
+    // the uid may decide (an agent in a container refused every client outside it).
+    let server = StsServer::start();
+    let test = test(&server);
+    // The agent outside, a client inside: the client sees the agent's pid as 0.
+    let agent = test.start_agent();
+    let inside = |args: &[&str]| {
+        let out = in_pid_namespace(&test, args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?} failed:\n{stderr}");
+        assert!(!stderr.contains("going on without it"), "{stderr}");
+        stderr
+    };
+    inside(&["dev", "-c", "123456", "-f", "bash"]);
+    let stderr = inside(&["dev", "-f", "bash"]);
+    assert!(
+        stderr.contains("the session comes from the agent: no code needed"),
+        "{stderr}"
+    );
+    succeeds(&test, &["agent", "stop"]);
+    assert!(agent.wait_gone(Duration::from_secs(2)));
+    // The agent inside, its clients outside: the agent sees each client's pid as 0. (Its
+    // pid, as it says it, is one of its namespace: never signalled from here.)
+    let _inside = Killed(
+        in_pid_namespace(&test, &["agent", "run", "--idle-exit", "1m"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let until = Instant::now() + Duration::from_secs(5);
+    while !test.socket().exists() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
+    assert!(
+        !out.stderr.contains("going on without it"),
+        "{}",
+        out.stderr
+    );
+    agent_holds_dev(&test);
+    assert_eq!(sessions(&test), 1);
+    succeeds(&test, &["agent", "stop"]);
+}
+
+#[test]
+fn a_default_directory_another_user_took_is_refused_with_what_works_instead() {
+    // Without XDG_RUNTIME_DIR the socket is in ${TMPDIR:-/tmp}/mfa-env-UID: another user can
+    // make that first (a directory or a link), and in a sticky /tmp the user can neither use
+    // nor remove it. The hint says what works: a private place of the user's choosing.
+    let server = StsServer::start();
+    let test = Test::dev(&server);
+    let uid = unsafe_getuid();
+    let taken = test.tmp().join(format!("mfa-env-{uid}"));
+    let elsewhere = test.dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    for link in [false, true] {
+        if link {
+            std::os::unix::fs::symlink(&elsewhere, &taken).unwrap();
+            std::os::unix::fs::lchown(&taken, Some(65534), Some(65534)).unwrap();
+        } else {
+            std::fs::create_dir(&taken).unwrap();
+            std::os::unix::fs::chown(&taken, Some(65534), Some(65534)).unwrap();
+            chmod(&taken, 0o700);
+        }
+        let out = test.run_with(&["agent", "start"]);
+        assert!(!out.status.success());
+        out.stderr_has(&[
+            "is not safe to use",
+            "another user (uid 65534) made it",
+            "MFA_ENV_AGENT_SOCK",
+            "XDG_RUNTIME_DIR",
+        ]);
+        let remove = format!("remove {}", taken.display());
+        assert!(!out.stderr.contains(&remove), "{}", out.stderr);
+        if link {
+            std::fs::remove_file(&taken).unwrap();
+        } else {
+            std::fs::remove_dir(&taken).unwrap();
+        }
+    }
+    // Doing as it says works.
+    let private = test.dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    chmod(&private, 0o700);
+    let test = test.env(
+        "MFA_ENV_AGENT_SOCK",
+        &private.join("agent.sock").display().to_string(),
+    );
+    let _agent = test.start_agent();
+    succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
+    agent_holds_dev(&test);
+}
+
+fn unsafe_getuid() -> u32 {
+    // SAFETY: getuid(2) cannot fail and touches no memory.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::getuid()
+    }
 }

@@ -105,14 +105,13 @@ fn connect(place: Place, say: fn(&str)) -> Found {
     };
     // The peer must be the user's own process, whoever could reach the file.
     let own = rustix::process::getuid().as_raw();
-    match rustix::net::sockopt::socket_peercred(&stream) {
-        Ok(cred) if cred.uid.as_raw() == own => {}
-        Ok(cred) => {
+    match super::peer(std::os::fd::AsFd::as_fd(&stream)) {
+        Ok((uid, _)) if uid == own => {}
+        Ok((uid, _)) => {
             return Found::Unusable(
                 Error::new(format!(
-                    "the process behind {} runs as uid {}, not as you (uid {own}): not asking it for sessions",
+                    "the process behind {} runs as uid {uid}, not as you (uid {own}): not asking it for sessions",
                     place.socket.display(),
-                    cred.uid.as_raw()
                 ))
                 .hint("remove the socket, or set MFA_ENV_AGENT_SOCK to a path of your own"),
             );
@@ -263,13 +262,14 @@ impl Client {
         }
     }
 
-    /// Drop every session, or `profile`'s: how many were dropped.
-    pub fn forget(&mut self, profile: Option<&str>) -> Result<usize> {
+    /// Drop every session, or `profile`'s: how many were dropped, and how many being obtained
+    /// now will not be kept.
+    pub fn forget(&mut self, profile: Option<&str>) -> Result<(usize, usize)> {
         let ask = Ask::Forget {
             profile: profile.map(str::to_owned),
         };
         match self.ask(&ask, ANSWER_TIMEOUT)? {
-            Answer::Forgot { count } => Ok(count),
+            Answer::Forgot { count, obtaining } => Ok((count, obtaining)),
             other => Err(self.unexpected(&other)),
         }
     }
@@ -306,16 +306,17 @@ impl Keep for Client {
         let mut answer = self.ask::<Answer>(&ask, ANSWER_TIMEOUT);
         let mut waited = None;
         if let Ok(Answer::Wait { pid }) = answer {
+            let who = process(pid);
             (self.say)(&format!(
-                "waiting for process {pid}, which is getting the {} session (Ctrl-C to stop)",
+                "waiting for {who}, which is getting the {} session (Ctrl-C to stop)",
                 key.profile
             ));
-            waited = Some(pid);
+            waited = Some(who);
             answer = self.read(WAIT_TIMEOUT);
         }
-        if let (Some(pid), Ok(Answer::Miss)) = (waited, &answer) {
+        if let (Some(who), Ok(Answer::Miss)) = (waited, &answer) {
             (self.say)(&format!(
-                "process {pid} did not get the {} session (it failed, or is still at its prompt): getting it here",
+                "{who} did not get the {} session (it failed, or is still at its prompt): getting it here",
                 key.profile
             ));
         }
@@ -372,6 +373,15 @@ impl Keep for Client {
             "the agent did not keep the {} session ({why}): other processes will ask for a code",
             key.profile
         ));
+    }
+}
+
+/// A process the agent names by its pid: 0 is one in a pid namespace the agent cannot see.
+fn process(pid: u32) -> String {
+    if pid == 0 {
+        "another process (in another pid namespace)".to_owned()
+    } else {
+        format!("process {pid}")
     }
 }
 
@@ -576,4 +586,16 @@ pub fn end_stuck(place: &Place) -> std::result::Result<u32, String> {
         let _ = std::fs::remove_file(&place.socket);
     }
     Ok(raw.unsigned_abs())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_process_in_another_pid_namespace_is_named_without_a_pid() {
+        assert_eq!(super::process(4242), "process 4242");
+        assert_eq!(
+            super::process(0),
+            "another process (in another pid namespace)"
+        );
+    }
 }

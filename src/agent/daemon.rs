@@ -57,8 +57,9 @@ impl State {
     }
 
     /// Drop every session, or `profile`'s; sessions of it being obtained now are not kept
-    /// when they are handed over. How many held sessions were dropped.
-    fn forget(&mut self, profile: Option<&str>) -> usize {
+    /// when they are handed over. How many held sessions were dropped, and how many being
+    /// obtained will not be kept.
+    fn forget(&mut self, profile: Option<&str>) -> (usize, usize) {
         let matches = |key: &Key| profile.is_none_or(|p| key.profile == p || key.source == p);
         let before = self.held.len();
         self.held.retain(|h| !matches(&h.key));
@@ -71,8 +72,9 @@ impl State {
         for (_, key) in &obtaining {
             self.leases.remove(key);
         }
+        let being_obtained = obtaining.len();
         self.forgotten.extend(obtaining);
-        before - self.held.len()
+        (before - self.held.len(), being_obtained)
     }
 }
 
@@ -91,8 +93,8 @@ struct Agent {
 
 /// Run the agent at `place` until it is stopped. `detach`: started by `agent start`, which
 /// waits on stderr: leave the session of the caller's terminal, and close stderr once
-/// listening.
-pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
+/// listening. What it has to say before then goes through `say` (the caller's stderr).
+pub fn run(place: Place, idle_exit: Duration, detach: bool, say: fn(&str)) -> Result<()> {
     if detach {
         // Its own session, so that the terminal's signals and hang-up do not reach it.
         let _ = rustix::process::setsid();
@@ -119,7 +121,7 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
     };
     let memory_locked = memory_lock_works();
     if !memory_locked {
-        crate::cmd::say(
+        say(
             "warning: the agent cannot lock memory (RLIMIT_MEMLOCK): its sessions could be written to swap; they still expire and are cleared when dropped",
         );
     }
@@ -146,7 +148,7 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool) -> Result<()> {
             next_connection: AtomicU64::new(1),
         });
         if !detach {
-            crate::cmd::say(&format!(
+            say(&format!(
                 "agent listening at {} (pid {}); Ctrl-C stops it",
                 agent.place.socket.display(),
                 std::process::id()
@@ -241,10 +243,12 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let peer = rustix::net::sockopt::socket_peercred(&stream);
-                // Another user reached the socket: it gets nothing, not even an answer.
-                let Ok(peer) = peer else { continue };
-                if peer.uid.as_raw() != own {
+                // Another user reached the socket: it gets nothing, not even an answer. Only
+                // the uid counts: a client in another pid namespace has none here (0).
+                let Ok((uid, pid)) = super::peer(std::os::fd::AsFd::as_fd(&stream)) else {
+                    continue;
+                };
+                if uid != own {
                     continue;
                 }
                 let mut state = agent.state.lock().await;
@@ -254,7 +258,6 @@ async fn serve(agent: Arc<Agent>, listener: UnixListener) -> Result<()> {
                 state.connections += 1;
                 drop(state);
                 let agent = Arc::clone(&agent);
-                let pid = u32::try_from(peer.pid.as_raw_nonzero().get()).unwrap_or(0);
                 tokio::spawn(async move {
                     let id = agent.next_connection.fetch_add(1, Ordering::Relaxed);
                     connection(&agent, stream, id, pid).await;
@@ -492,19 +495,7 @@ async fn answer(
         Ask::Status => {
             let mut state = agent.state.lock().await;
             state.expire();
-            let sessions = state
-                .held
-                .iter()
-                .map(|h| SessionInfo {
-                    profile: h.key.profile.clone(),
-                    source: h.key.source.clone(),
-                    serial: h.key.serial.clone(),
-                    role: h.key.role.clone(),
-                    account: h.key.account.clone(),
-                    region: h.key.region.clone(),
-                    expiration: h.session.expiration,
-                })
-                .collect();
+            let sessions = state.held.iter().map(info).collect();
             (
                 Answer::Status(Status {
                     version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -518,8 +509,8 @@ async fn answer(
             )
         }
         Ask::Forget { profile } => {
-            let count = agent.state.lock().await.forget(profile.as_deref());
-            (Answer::Forgot { count }, false)
+            let (count, obtaining) = agent.state.lock().await.forget(profile.as_deref());
+            (Answer::Forgot { count, obtaining }, false)
         }
         Ask::Stop => {
             // Gone before the answer: once `stop` returns, no client finds it.
@@ -527,6 +518,34 @@ async fn answer(
             agent.state.lock().await.forget(None);
             (Answer::Done, true)
         }
+    }
+}
+
+/// What `status` shows of a session held: never a secret.
+fn info(h: &Held) -> SessionInfo {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    h.key.hash(&mut hasher);
+    let file = |name: &str| {
+        h.key
+            .scope
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .filter(|path| !path.is_empty())
+            .map(str::to_owned)
+    };
+    SessionInfo {
+        // 8 hex digits: enough to tell the few sessions of one profile apart.
+        id: format!("{:08x}", hasher.finish() >> 32),
+        config: file("config="),
+        credentials: file("credentials="),
+        profile: h.key.profile.clone(),
+        source: h.key.source.clone(),
+        serial: h.key.serial.clone(),
+        role: h.key.role.clone(),
+        account: h.key.account.clone(),
+        region: h.key.region.clone(),
+        expiration: h.session.expiration,
     }
 }
 

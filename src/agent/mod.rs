@@ -19,6 +19,7 @@ pub use client::{Client, Found, end_stuck, ensure_started, find};
 pub use path::place;
 pub use protocol::Status;
 
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Duration;
 
 /// The agent exits by itself after holding nothing, with no connection, for this long.
@@ -40,3 +41,57 @@ pub const MAX_LINE: usize = 64 * 1024;
 pub const MAX_CONNECTIONS: usize = 64;
 /// Sessions held at once.
 pub const MAX_SESSIONS: usize = 1000;
+
+/// Who is at the other end of a connected socket (SO_PEERCRED): its uid, and its pid, which is
+/// 0 when that process is in a pid namespace this one cannot see (an agent in a container
+/// asked from outside it). Only the uid decides; the pid is for messages. (rustix's
+/// `socket_peercred` fails on pid 0: its pid is a non-zero type.)
+pub(crate) fn peer(fd: BorrowedFd<'_>) -> std::io::Result<(u32, u32)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::ucred>())
+        .map_err(|_| std::io::Error::other("ucred size"))?;
+    // SAFETY: getsockopt(2) writes at most `len` bytes into `cred`, a live ucred of that
+    // size, and the new length into `len`; the descriptor is borrowed, so open.
+    #[allow(unsafe_code)]
+    let done = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &raw mut len,
+        )
+    };
+    if done != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if usize::try_from(len).ok() != Some(std::mem::size_of::<libc::ucred>()) {
+        return Err(std::io::Error::other("a short SO_PEERCRED answer"));
+    }
+    Ok((cred.uid, u32::try_from(cred.pid).unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The agent is below the commands (ARCHITECTURE.md): it says things through the caller's
+    /// `say`, never through `cmd`, and knows nothing of the command line.
+    #[test]
+    fn the_agent_imports_nothing_above_it() {
+        for (file, text) in [
+            ("mod.rs", include_str!("mod.rs")),
+            ("client.rs", include_str!("client.rs")),
+            ("daemon.rs", include_str!("daemon.rs")),
+            ("path.rs", include_str!("path.rs")),
+            ("protocol.rs", include_str!("protocol.rs")),
+        ] {
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for above in ["crate::cmd", "crate::cli"] {
+                assert!(!code.contains(above), "agent/{file} uses {above}");
+            }
+        }
+    }
+}

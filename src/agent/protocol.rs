@@ -11,7 +11,7 @@ use crate::session::Key;
 use crate::sts::Session;
 
 /// The protocol's version: a change to any message is a new version.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// A request, as the client sends it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -51,8 +51,10 @@ pub enum Answer {
     },
     Done,
     Status(Status),
+    /// Sessions dropped, and sessions being obtained that will not be kept.
     Forgot {
         count: usize,
+        obtaining: usize,
     },
     /// The request was of another protocol version: this is the agent's.
     Version {
@@ -161,6 +163,12 @@ pub struct Status {
 /// One session held, without its secrets.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionInfo {
+    /// A short id of everything that made it (its whole key): two sessions of one profile,
+    /// from other files, another key or endpoint, tell apart by it.
+    pub id: String,
+    /// The config and credentials files of the process that obtained it, when known.
+    pub config: Option<String>,
+    pub credentials: Option<String>,
     pub profile: String,
     pub source: String,
     pub serial: Option<String>,
@@ -196,12 +204,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             text,
-            "{\"v\":1,\"answer\":\"version\",\"version\":\"0.1.0\",\"pid\":7}\n"
+            "{\"v\":2,\"answer\":\"version\",\"version\":\"0.1.0\",\"pid\":7}\n"
         );
         let ask: Message<Ask> =
-            serde_json::from_str("{\"v\":1,\"ask\":\"forget\",\"profile\":\"dev\"}").unwrap();
+            serde_json::from_str("{\"v\":2,\"ask\":\"forget\",\"profile\":\"dev\"}").unwrap();
         assert!(matches!(ask.body, Ask::Forget { profile: Some(p) } if p == "dev"));
-        assert!(serde_json::from_str::<Message<Ask>>("{\"v\":1,\"ask\":\"rm\"}").is_err());
+        assert!(serde_json::from_str::<Message<Ask>>("{\"v\":2,\"ask\":\"rm\"}").is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub fn run(action: &AgentAction, env: &Env) -> Result<()> {
         AgentAction::Status { json } => status(env, *json),
         AgentAction::Forget { profile } => forget(env, profile.as_deref()),
         AgentAction::Run { idle_exit, detach } => {
-            agent::daemon::run(agent::place(env)?, *idle_exit, *detach)
+            agent::daemon::run(agent::place(env)?, *idle_exit, *detach, say)
         }
     }
 }
@@ -87,16 +87,53 @@ fn stop(env: &Env) -> Result<()> {
 }
 
 fn forget(env: &Env, profile: Option<&str>) -> Result<()> {
-    let count = agent(env)?.forget(profile)?;
-    let what = match (count, profile) {
-        (1, _) => "1 session".to_owned(),
-        (n, _) => format!("{n} sessions"),
+    let mut client = agent(env)?;
+    let (count, obtaining) = client.forget(profile)?;
+    let mut what = match count {
+        1 => "1 session".to_owned(),
+        n => format!("{n} sessions"),
     };
+    if let Some(p) = profile {
+        what = format!("{what} of {p}");
+    }
+    match obtaining {
+        0 => {}
+        1 => what.push_str(", and will not keep the one being obtained now"),
+        n => what.push_str(&format!(", and will not keep the {n} being obtained now")),
+    }
     match profile {
-        Some(p) => say(&format!("the agent forgot {what} of {p}")),
         None => say(&format!("the agent forgot {what}: it holds nothing")),
+        Some(_) if count + obtaining > 0 => say(&format!("the agent forgot {what}")),
+        // A name it holds nothing of is most likely a typo: say what it holds.
+        Some(p) => return Err(nothing_of(p, &client.status()?)),
     }
     Ok(())
+}
+
+/// `forget PROFILE` of a profile the agent holds no session of: the profiles it holds, and
+/// the one meant, if one is close.
+fn nothing_of(profile: &str, status: &Status) -> Error {
+    let mut held: Vec<&str> = status
+        .sessions
+        .iter()
+        .flat_map(|s| [s.profile.as_str(), s.source.as_str()])
+        .collect();
+    held.sort_unstable();
+    held.dedup();
+    let hint = match crate::profile::closest(profile, &held) {
+        _ if held.is_empty() => "it holds no session at all".to_owned(),
+        Some(near) => format!(
+            "did you mean '{near}'? It holds sessions of {}",
+            held.join(", ")
+        ),
+        None => format!("it holds sessions of {}", held.join(", ")),
+    };
+    // (Every line of an error is shown with control characters escaped.)
+    Error::new(format!(
+        "the agent holds no session of '{profile}': nothing forgotten"
+    ))
+    .hint(hint)
+    .status(1)
 }
 
 fn status(env: &Env, json: bool) -> Result<()> {
@@ -118,6 +155,9 @@ fn json_text(status: &Status, socket: &str) -> String {
         .iter()
         .map(|s| {
             serde_json::json!({
+                "id": s.id,
+                "config_file": s.config,
+                "credentials_file": s.credentials,
                 "profile": s.profile,
                 "source_profile": s.source,
                 "mfa_serial": s.serial,
@@ -164,11 +204,19 @@ fn table(status: &Status, socket: &str) -> String {
         );
         return out;
     }
-    let rows: Vec<[String; 5]> = status
+    // Two sessions of one profile (from two config files, say): the config file tells them
+    // apart, and the id always does.
+    let shared = status.sessions.iter().enumerate().any(|(i, s)| {
+        status.sessions[..i]
+            .iter()
+            .any(|other| other.profile == s.profile)
+    });
+    let rows: Vec<Vec<String>> = status
         .sessions
         .iter()
         .map(|s| {
-            [
+            let mut row = vec![
+                s.id.clone(),
                 crate::error::printable(&s.profile),
                 s.serial
                     .as_deref()
@@ -180,11 +228,22 @@ fn table(status: &Status, socket: &str) -> String {
                 duration::human(Duration::from_secs(
                     u64::try_from(s.expiration - now).unwrap_or(0),
                 )),
-            ]
+            ];
+            if shared {
+                row.push(
+                    s.config
+                        .as_deref()
+                        .map_or("-".into(), crate::error::printable),
+                );
+            }
+            row
         })
         .collect();
-    let head = ["PROFILE", "MFA DEVICE", "ROLE", "EXPIRES", "LEFT"];
-    let widths: Vec<usize> = (0..5)
+    let mut head = vec!["ID", "PROFILE", "MFA DEVICE", "ROLE", "EXPIRES", "LEFT"];
+    if shared {
+        head.push("CONFIG");
+    }
+    let widths: Vec<usize> = (0..head.len())
         .map(|i| {
             rows.iter()
                 .map(|r| r[i].chars().count())
@@ -193,7 +252,8 @@ fn table(status: &Status, socket: &str) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    for row in std::iter::once(head.map(str::to_owned)).chain(rows) {
+    let head: Vec<String> = head.into_iter().map(str::to_owned).collect();
+    for row in std::iter::once(head).chain(rows) {
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)

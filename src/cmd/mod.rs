@@ -160,7 +160,7 @@ pub fn terminal() -> impl FnMut(&str) -> Result<String> + Send {
 
 /// The agent, when one answers at the socket (and --no-agent is not given); what was found
 /// instead is said when it matters (a dead agent's socket, a stuck agent, another version).
-pub fn agent(no_agent: bool, env: &Env) -> Option<crate::agent::Client> {
+pub fn reach_agent(no_agent: bool, env: &Env) -> Option<crate::agent::Client> {
     use crate::agent::Found;
     if no_agent {
         return None;
@@ -190,7 +190,7 @@ pub fn agent(no_agent: bool, env: &Env) -> Option<crate::agent::Client> {
 /// keeps what is obtained for the next process, and a role from the MFA session this shell
 /// holds (`Request::held_mfa`); else obtained for this process alone.
 pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts::Session> {
-    let agent = agent(no_agent, env);
+    let agent = reach_agent(no_agent, env);
     let held = req.held_mfa(env);
     if agent.is_none() && held.is_none() {
         return block_on(req.obtain(env, &mut note))?;
@@ -199,9 +199,31 @@ pub fn obtain(req: &mut Request, no_agent: bool, env: &Env) -> Result<crate::sts
     let mut notes = notes_once();
     let (session, origin) = block_on(req.obtain_kept(env, &mut notes, &mut keep))??;
     if let Some(n) = session::origin_note(origin) {
+        let kept = n == Note::Kept;
         note(n);
+        if kept {
+            say_if_longer(req, &session);
+        }
     }
     Ok(session)
+}
+
+/// A kept session handed out for a request that asked for a shorter one (`-d 1h` while the
+/// agent holds a 12-hour session): served, since a shorter one would cost a code, and said.
+fn say_if_longer(req: &Request, session: &crate::sts::Session) {
+    let Some(asked) = req.duration.or(req.resolved.duration) else {
+        return;
+    };
+    let left = u64::try_from(session.expiration - time::now()).unwrap_or(0);
+    // A minute for the clocks: a session obtained for this length just now is not longer.
+    if left <= asked.as_secs() + 60 {
+        return;
+    }
+    let asked = duration::human(asked);
+    say(&format!(
+        "it lasts {} more, longer than the {asked} asked for; --no-agent gets one of {asked} (with a code)",
+        duration::human(Duration::from_secs(left))
+    ));
 }
 
 /// Notes shown on stderr, each endpoint named once: a role from the kept MFA session may make
@@ -223,4 +245,25 @@ pub fn notes_once() -> impl FnMut(Note) + Send {
 /// Show a note of the session core on stderr.
 pub fn note(note: Note) {
     say(&note.to_string());
+}
+
+#[cfg(test)]
+mod tests {
+    /// A function here never has the name of a command's module: `cmd::agent` was both.
+    #[test]
+    fn no_shared_function_is_named_as_a_command() {
+        let text = include_str!("mod.rs");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let modules: Vec<&str> = code
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';'))
+            .collect();
+        assert!(modules.contains(&"agent"), "{modules:?}");
+        for name in modules {
+            assert!(
+                !code.contains(&format!("fn {name}(")),
+                "cmd::{name} is a module and a function"
+            );
+        }
+    }
 }

@@ -22,7 +22,7 @@ use zeroize::Zeroize;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
-use names::{closest, invalid_name};
+use names::invalid_name;
 use scan::Section;
 
 pub mod chain;
@@ -43,6 +43,7 @@ pub use check::{MAX_ROLE_ARN, check_role_arn, check_serial, is_mfa_arn, is_regio
 pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint, is_local_url};
 pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
+pub use names::closest;
 pub use resolve::{
     Chain, LongTermKeys, Overrides, REGION_MARKER, REGION_VARS, Resolved, Role, long_term_keys,
     own_region, own_region_var, region, resolve, section_name, unsupported,

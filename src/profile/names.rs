@@ -25,7 +25,7 @@ pub(super) fn invalid_name(name: &str) -> String {
 }
 
 /// The closest name by edit distance, if it is close enough to be a likely typo.
-pub(super) fn closest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
+pub fn closest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     let (best, distance) = names
         .iter()
         .map(|n| (*n, edit_distance(&name.to_lowercase(), &n.to_lowercase())))

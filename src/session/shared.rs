@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CHAINED_MAX, Note, Notes, ROLE_DEFAULT, ROLE_MIN, Request, SESSION_DEFAULT, assume_from,
-    session_token_with,
+    CHAINED_MAX, Note, Notes, ROLE_DEFAULT, ROLE_MAX, ROLE_MIN, Request, SESSION_DEFAULT,
+    SESSION_MAX, SESSION_MIN, assume_from, duration, session_token_with,
 };
 use crate::env::Env;
 use crate::error::{Reason, Result};
@@ -264,6 +264,16 @@ impl Request<'_> {
     ) -> Result<(Session, Origin)> {
         let key = self.key(env);
         let is_role = !self.resolved.roles.is_empty();
+        // The length asked is checked as without a keeper, before anything kept serves it.
+        let (limits, call) = if is_role {
+            ((ROLE_MIN, ROLE_MAX, ROLE_DEFAULT), "AssumeRole")
+        } else {
+            (
+                (SESSION_MIN, SESSION_MAX, SESSION_DEFAULT),
+                "GetSessionToken",
+            )
+        };
+        duration(self.duration, &self.resolved, limits, call)?;
         if let Some(min) = self.keep {
             // A role session is renewed earlier (see ROLE_RENEW), but one that short (15
             // minutes) at half its length, or it would be assumed again at every request.
@@ -295,21 +305,26 @@ impl Request<'_> {
         let (session, origin) = match (mfa_key, role_from_mfa) {
             (Some(mfa_key), true) => {
                 // Long enough for the role sessions assumed from it to get their hour.
-                let mfa = match keep.get(&mfa_key, CHAINED_MAX.max(ROLE_MIN)) {
-                    Some(mfa) => mfa,
+                let (mfa, from) = match keep.get(&mfa_key, CHAINED_MAX.max(ROLE_MIN)) {
+                    Some(mfa) => (mfa, Origin::FromKeptMfa(keep.holder())),
+                    // Obtained now, with a code: the role did need one.
                     None => {
                         let mfa = self.mfa_session(env, notes).await?;
                         keep.put(&mfa_key, &mfa);
-                        mfa
+                        (mfa, Origin::New)
                     }
                 };
-                let holder = keep.holder();
                 let d = self.duration.or(self.resolved.duration);
                 match assume_from(&mfa, d, &self.resolved, notes).await {
-                    Ok(session) => (session, Origin::FromKeptMfa(holder)),
+                    Ok(session) => (session, from),
                     // A trust policy may refuse a session that old (aws:MultiFactorAuthAge)
                     // where a fresh code would do: assumed with a code, as without the agent.
+                    // An MFA session obtained just now with a code is as fresh as it gets:
+                    // its refusal stands.
                     Err(e) if e.is(Reason::RoleRefused) => {
+                        let Origin::FromKeptMfa(holder) = from else {
+                            return Err(e);
+                        };
                         notes(Note::RefusedFromKept(e.message().to_owned(), holder));
                         // Where no code can be had either (no terminal; exec --server while
                         // its command runs), the refusal is what to report.

@@ -172,7 +172,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
 /// and every other process of the user), with this process's memory beside it, so that the
 /// command's renewals outlive an agent that stops; else this process's memory alone.
 fn keeper(env: &Env, args: &ExportArgs) -> Box<dyn Keep + Send> {
-    Box::new(WithMemory::new(crate::cmd::agent(args.no_agent, env)))
+    Box::new(WithMemory::new(crate::cmd::reach_agent(args.no_agent, env)))
 }
 
 /// The first key of [default] in the config file that the SDKs would take credentials from
