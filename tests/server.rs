@@ -791,3 +791,60 @@ fn assert_all_served(out: &Output) {
         assert_eq!(answer[0], 200, "{got}");
     }
 }
+
+#[test]
+fn the_command_knows_its_profile_and_the_prompt_shows_the_server() {
+    // As plain exec sets them: a prompt segment inside shows `[admin server]`, not nothing.
+    let server = StsServer::start();
+    let script = format!(
+        "echo \"$MFA_ENV_PROFILE|$MFA_ENV_ROLE|$MFA_ENV_ACCOUNT\"; '{BIN}' status --prompt; '{BIN}' status; '{BIN}' status --json"
+    );
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .args(["sh", "-c", &script])
+        .ok();
+    let mut lines = out.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("admin|arn:aws:iam::210987654321:role/Admin|210987654321"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(lines.next(), Some("admin server"), "{}", out.stdout);
+    let status: Vec<&str> = lines.by_ref().take(6).collect();
+    assert_eq!(
+        &status[..5],
+        [
+            "profile     admin",
+            "role        arn:aws:iam::210987654321:role/Admin",
+            "account     210987654321",
+            "access key  -",
+            "region      eu-central-1",
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        status[5].starts_with("expires     served at http://127.0.0.1:")
+            && status[5].ends_with("by exec --server, renewed while its command runs"),
+        "{}",
+        status[5]
+    );
+    let json: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(json["profile"], "admin");
+    assert_eq!(json["expired"], false);
+    assert!(
+        json["server"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    // Without a role: no role variable, and the prompt says the same.
+    let out = Test::dev(&server)
+        .args(SERVE_DEV)
+        .args(["sh", "-c", &script])
+        .ok();
+    let mut lines = out.stdout.lines();
+    assert_eq!(lines.next(), Some("dev||123456789012"), "{}", out.stdout);
+    assert_eq!(lines.next(), Some("dev server"), "{}", out.stdout);
+}

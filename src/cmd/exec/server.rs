@@ -107,7 +107,15 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.expose())
         .envs(EMPTIED.map(|name| (name, "/dev/null")))
         .env("AWS_REGION", &region)
-        .env("AWS_DEFAULT_REGION", &region);
+        .env("AWS_DEFAULT_REGION", &region)
+        // What the command runs under, as plain exec says it (`status --prompt`: `admin
+        // server`); no keys, which the endpoint serves.
+        .env("MFA_ENV_PROFILE", name);
+    for (variable, value) in [("MFA_ENV_ROLE", id.role), ("MFA_ENV_ACCOUNT", id.account)] {
+        if let Some(value) = value {
+            command.env(variable, value);
+        }
+    }
     say_valid_until(name, session.expiration);
     if let Some(key) = config_credentials {
         command.env("AWS_CONFIG_FILE", "/dev/null");
