@@ -702,26 +702,22 @@ fn a_session_asked_with_a_duration_serves_past_the_margin() {
 
 #[test]
 fn a_short_role_session_is_not_assumed_again_at_every_request() {
-    // A 15-minute role session never has the usual 15 minutes left: it is renewed at half
-    // its length instead, and serves the requests before that.
+    // A 15-minute role session never has the usual 15 minutes left: it is renewed with
+    // --min-ttl left instead, and serves the requests before that.
     let server = StsServer::start();
-    let out = role_test(&server)
-        .env("PAUSE", "0.1")
-        .args([
-            "exec",
-            "--server",
-            "admin",
-            "-c",
-            "123456",
-            "--duration",
-            "15m",
-            "--",
-        ])
+    assert_all_served(&serve_admin_15m(&server, "0.1", "10m"));
+    assert_eq!(server.calls("AssumeRole"), 1, "{:#?}", server.requests());
+}
+
+/// ASK_TWICE with PAUSE `pause` between its requests, served a `--duration 15m` admin role.
+fn serve_admin_15m(server: &StsServer, pause: &str, min_ttl: &str) -> Output {
+    role_test(server)
+        .env("PAUSE", pause)
+        .args(&SERVE_ADMIN[..5])
+        .args(["--duration", "15m", "--min-ttl", min_ttl, "--"])
         .arg(python())
         .args(["-c", ASK_TWICE])
-        .ok();
-    assert_all_served(&out);
-    assert_eq!(server.calls("AssumeRole"), 1, "{:#?}", server.requests());
+        .ok()
 }
 
 #[test]
@@ -847,4 +843,22 @@ fn the_command_knows_its_profile_and_the_prompt_shows_the_server() {
     let mut lines = out.stdout.lines();
     assert_eq!(lines.next(), Some("dev||123456789012"), "{}", out.stdout);
     assert_eq!(lines.next(), Some("dev server"), "{}", out.stdout);
+}
+
+#[test]
+fn a_short_role_session_is_renewed_with_min_ttl_left() {
+    // `--duration 15m`: half its length would be 7.5 minutes, but a session is renewed
+    // while it still has --min-ttl (10 minutes by default) left, the margin botocore asks
+    // (below 10 minutes it must refresh, and fails when that refresh fails). Role sessions
+    // of 10 minutes and 2 seconds: served at once, assumed again a few seconds later.
+    let role_runs = |min_ttl: &str| {
+        let server = StsServer::start();
+        server.short_roles(602);
+        assert_all_served(&serve_admin_15m(&server, "3", min_ttl));
+        server.calls("AssumeRole")
+    };
+    let renewed = role_runs("10m");
+    assert!(renewed >= 3, "assumed {renewed} times");
+    // A smaller --min-ttl: half the length is the margin then, which 10 minutes exceed.
+    assert_eq!(role_runs("5m"), 1);
 }
