@@ -6,15 +6,20 @@
 //! `{"AccessKeyId","SecretAccessKey","Token","Expiration","AccountId"}`; everything else is a
 //! JSON error `{"code","message"}` with a 4xx or 5xx status, which is how the SDKs read
 //! errors. Any local process can connect, so nothing a client sends is trusted: a request's
-//! head is read within `READ_TIMEOUT` and `MAX_HEAD` bytes, at most `MAX_CONNECTIONS` are
-//! served at once (more wait in the kernel's queue), and every answer closes its connection.
+//! head is read within `READ_TIMEOUT` and `MAX_HEAD` bytes, and every answer closes its
+//! connection. Connections that have not shown the token cannot keep the command waiting:
+//! every connection is accepted at once, a request without the token is refused as soon as its
+//! head is read, and when `MAX_UNPROVEN` such connections are open the oldest is closed for the
+//! newest (the command's own request is read within milliseconds of its connecting). Those with
+//! the token are served `MAX_CONNECTIONS` at a time.
 //!
 //! What is served comes from the caller (`serve`'s `credentials`), one request at a time:
 //! requests that come while it works wait for it, and then get what it kept.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -32,8 +37,11 @@ pub const MAX_HEAD: usize = 8 * 1024;
 /// Time a client has to send its request's head (an SDK sends it at once; botocore gives up
 /// after 2 s itself): short, so that idle connections cannot hold the places long.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
-/// Connections served at once; more wait until one ends.
+/// Connections with the token served at once; more wait until one ends.
 pub const MAX_CONNECTIONS: usize = 64;
+/// Connections open before their token is seen; the oldest is closed for a new one beyond
+/// it. Far below the usual limit of 1024 open files, which the STS client needs some of.
+pub const MAX_UNPROVEN: usize = 512;
 /// Time an answer may take to be written, and what a client sent beyond the head to be read
 /// and dropped before the connection closes (so that the close does not reset the answer).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -185,13 +193,10 @@ pub async fn serve<T>(
         .map_err(|e| Error::new(format!("cannot serve on 127.0.0.1: {e}")))?;
     let token = Arc::new(token);
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let unproven = Arc::new(Unproven::default());
     let (asks, mut asked) = mpsc::channel::<oneshot::Sender<Reply>>(MAX_CONNECTIONS);
     let mut until = std::pin::pin!(until);
     loop {
-        let accept = async {
-            let permit = Arc::clone(&permits).acquire_owned().await.ok()?;
-            Some((permit, listener.accept().await))
-        };
         tokio::select! {
             biased;
             value = &mut until => return Ok(value),
@@ -199,45 +204,137 @@ pub async fn serve<T>(
                 let answer = credentials().await;
                 let _ = reply.send(Reply::from_answer(answer));
             }
-            Some((permit, accepted)) = accept => {
-                // A failed accept (a client gone, too many open files) is that client's.
-                if let Ok((stream, _)) = accepted {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let ticket = Unproven::enter(&unproven);
                     let (token, asks) = (Arc::clone(&token), asks.clone());
-                    tokio::spawn(async move {
-                        connection(stream, &token, &asks).await;
-                        drop(permit);
-                    });
+                    let permits = Arc::clone(&permits);
+                    tokio::spawn(connection(stream, token, asks, ticket, permits));
+                }
+                // A failed accept is that client's (gone already), or too many open files:
+                // then the oldest unproven connection makes room.
+                Err(_) => {
+                    unproven.evict_oldest();
+                    tokio::task::yield_now().await;
                 }
             }
         }
     }
 }
 
-/// One client: its request, and the one answer to it.
+/// The connections that have not shown the token yet, oldest first, each with what closes it.
+#[derive(Default)]
+struct Unproven(Mutex<(u64, VecDeque<Place>)>);
+
+/// A connection's number, and the sender whose drop closes it.
+type Place = (u64, oneshot::Sender<()>);
+
+/// A connection's place among the unproven: `evicted` is ready when it must close; dropped, it
+/// leaves (the token shown, or the connection ended).
+struct Ticket {
+    id: u64,
+    evicted: oneshot::Receiver<()>,
+    unproven: Arc<Unproven>,
+}
+
+impl Unproven {
+    /// A place for a new connection, the oldest closed when all are taken.
+    fn enter(unproven: &Arc<Unproven>) -> Ticket {
+        let (close, evicted) = oneshot::channel();
+        let mut guard = unproven.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (next, queue) = &mut *guard;
+        while queue.len() >= MAX_UNPROVEN {
+            // Dropping the sender makes the receiver ready: the task closes its connection.
+            queue.pop_front();
+        }
+        let id = *next;
+        *next += 1;
+        queue.push_back((id, close));
+        Ticket {
+            id,
+            evicted,
+            unproven: Arc::clone(unproven),
+        }
+    }
+
+    fn evict_oldest(&self) {
+        let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.1.pop_front();
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .len()
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut guard = (self.unproven.0.lock()).unwrap_or_else(PoisonError::into_inner);
+        guard.1.retain(|(id, _)| *id != self.id);
+    }
+}
+
+/// One client: its request, and the one answer to it. Until it shows the token, it may be
+/// closed for a newer connection (`ticket`); with the token, it waits for one of `permits`.
 async fn connection(
     mut stream: TcpStream,
-    token: &Token,
-    asks: &mpsc::Sender<oneshot::Sender<Reply>>,
+    token: Arc<Token>,
+    asks: mpsc::Sender<oneshot::Sender<Reply>>,
+    mut ticket: Ticket,
+    permits: Arc<Semaphore>,
 ) {
-    let reply = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
-        Err(_) => Reply::error(408, "RequestTimeout", "the request did not come in time"),
-        Ok(Head::Closed) => return,
-        Ok(Head::TooLarge) => Reply::error(
-            431,
-            "RequestHeaderFieldsTooLarge",
-            &format!("the request's head is over {MAX_HEAD} bytes"),
-        ),
-        Ok(Head::Read(head)) => match check(&head, token) {
-            Err(reply) => reply,
-            Ok(()) => {
-                let (reply, answer) = oneshot::channel();
-                match asks.send(reply).await {
-                    Ok(()) => answer.await.unwrap_or_else(|_| ending()),
-                    Err(_) => ending(),
-                }
-            }
-        },
+    let unproven = async {
+        match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+            Err(_) => Some(Err(Reply::error(
+                408,
+                "RequestTimeout",
+                "the request did not come in time",
+            ))),
+            Ok(Head::Closed) => None,
+            Ok(Head::TooLarge) => Some(Err(Reply::error(
+                431,
+                "RequestHeaderFieldsTooLarge",
+                &format!("the request's head is over {MAX_HEAD} bytes"),
+            ))),
+            Ok(Head::Read(head)) => Some(check(&head, &token)),
+        }
     };
+    let checked = tokio::select! {
+        _ = &mut ticket.evicted => return,
+        checked = unproven => checked,
+    };
+    match checked {
+        None => {}
+        // Refused at once; closed for a newer connection if need be while it is answered.
+        Some(Err(reply)) => {
+            tokio::select! {
+                _ = &mut ticket.evicted => {}
+                () = answer(&mut stream, reply) => {}
+            }
+        }
+        Some(Ok(())) => {
+            drop(ticket);
+            let Ok(_permit) = permits.acquire().await else {
+                return;
+            };
+            let (reply, answered) = oneshot::channel();
+            let reply = match asks.send(reply).await {
+                Ok(()) => answered.await.unwrap_or_else(|_| ending()),
+                Err(_) => ending(),
+            };
+            answer(&mut stream, reply).await;
+        }
+    }
+}
+
+/// Write `reply`, then read and drop what the client sent beyond the head, so that closing
+/// does not reset the answer.
+async fn answer(stream: &mut TcpStream, reply: Reply) {
     let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
         stream.write_all(reply.head().as_bytes()).await?;
         stream.write_all(&reply.body).await?;
@@ -426,6 +523,27 @@ mod tests {
         ] {
             assert_eq!(status(&head), want, "{head:?}");
         }
+    }
+
+    #[test]
+    fn the_oldest_unproven_connection_is_closed_for_a_new_one() {
+        use tokio::sync::oneshot::error::TryRecvError;
+        let unproven = Arc::new(Unproven::default());
+        let mut tickets: Vec<Ticket> = (0..MAX_UNPROVEN)
+            .map(|_| Unproven::enter(&unproven))
+            .collect();
+        assert!((tickets.iter_mut()).all(|t| t.evicted.try_recv() == Err(TryRecvError::Empty)));
+        let mut newest = Unproven::enter(&unproven);
+        assert_eq!(unproven.len(), MAX_UNPROVEN);
+        assert_eq!(tickets[0].evicted.try_recv(), Err(TryRecvError::Closed));
+        assert_eq!(tickets[1].evicted.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(newest.evicted.try_recv(), Err(TryRecvError::Empty));
+        // One that shows the token leaves: the next new one closes nobody.
+        tickets.truncate(2);
+        drop(tickets.pop());
+        let _another = Unproven::enter(&unproven);
+        assert_eq!(unproven.len(), 2);
+        assert_eq!(newest.evicted.try_recv(), Err(TryRecvError::Empty));
     }
 
     #[test]
