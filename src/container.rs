@@ -178,13 +178,15 @@ impl Reply {
     }
 }
 
-/// Serve on `listener` until `until` is ready, and return its output; the listener is closed
+/// Serve on `listener` until `until` is ready; then refuse every request (403, the command
+/// has ended) until `after` is done too, and return `until`'s output; the listener is closed
 /// then. `credentials` is called for each client with the token that asks for them, one call
 /// at a time.
 pub async fn serve<T>(
     listener: std::net::TcpListener,
     token: Token,
     until: impl Future<Output = T>,
+    after: impl Future<Output = ()>,
     mut credentials: impl AsyncFnMut() -> Answer,
 ) -> Result<T> {
     let listener = listener
@@ -195,14 +197,27 @@ pub async fn serve<T>(
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let unproven = Arc::new(Unproven::default());
     let (asks, mut asked) = mpsc::channel::<oneshot::Sender<Reply>>(MAX_CONNECTIONS);
-    let mut until = std::pin::pin!(until);
+    let (mut until, mut after) = (std::pin::pin!(until), std::pin::pin!(after));
+    let mut ended = None;
     loop {
         tokio::select! {
             biased;
-            value = &mut until => return Ok(value),
+            value = &mut until, if ended.is_none() => ended = Some(value),
+            () = &mut after, if ended.is_some() => {
+                if let Some(value) = ended.take() {
+                    return Ok(value);
+                }
+            }
             Some(reply) = asked.recv() => {
-                let answer = credentials().await;
-                let _ = reply.send(Reply::from_answer(answer));
+                let answer = match ended {
+                    None => Reply::from_answer(credentials().await),
+                    Some(_) => Reply::error(
+                        403,
+                        "CommandEnded",
+                        "the command has ended: mfa-env serves no more credentials",
+                    ),
+                };
+                let _ = reply.send(answer);
             }
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {

@@ -814,12 +814,7 @@ fn ctrl_c_that_ends_the_command_ends_mfa_env_by_it_too() {
     let script = format!(
         "'{BIN}' exec --server dev -c 123456 -- sh -c 'echo ready; sleep 20'; echo NEXT STEP RAN"
     );
-    let mut cmd = std::process::Command::new("bash");
-    cmd.args(["-c", &script]);
-    let sealed = test.command();
-    cmd.env_clear()
-        .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))));
-    let mut child = pty.spawn(cmd, Wiring::Screen);
+    let mut child = script_on(&pty, &test, "bash", &script);
     pty.expect("ready", 1);
     pty.send("\x03");
     let status = ended_within(&mut child, Duration::from_secs(10), &pty);
@@ -847,6 +842,17 @@ fn the_command_ends_when_mfa_env_is_killed() {
     }
     let _ = child.wait();
     assert_eq!(got.as_deref(), Some("got TERM"));
+}
+
+/// `shell -c script` on `pty`, in the test's sealed environment, as a script that runs
+/// mfa-env.
+fn script_on(pty: &Pty, test: &Test, shell: &str, script: &str) -> Child {
+    let mut cmd = std::process::Command::new(shell);
+    cmd.args(["-c", script]);
+    let sealed = test.command();
+    cmd.env_clear()
+        .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    pty.spawn(cmd, Wiring::Screen)
 }
 
 /// The child's status once it ends, within `limit` (the screen shown if it does not).
@@ -944,4 +950,115 @@ fn a_short_role_session_is_renewed_with_min_ttl_left() {
     assert!(renewed >= 3, "assumed {renewed} times");
     // A smaller --min-ttl: half the length is the margin then, which 10 minutes exceed.
     assert_eq!(role_runs("5m"), 1);
+}
+
+/// Whether process `pid` has ended (gone, or a zombie no one reaped yet).
+fn ended(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Left running by the command (`sh -c '... &'`), whose pid it is given: once the command
+/// has ended, asks the endpoint every 0.2 s for 8 s and prints each answer. `stubborn`
+/// ignores SIGTERM, and tells the command (SIGUSR1) once it does.
+const LEFTOVER: &str = r#"
+import json, os, signal, sys, time, urllib.request
+if sys.argv[1] == "stubborn":
+    signal.signal(signal.SIGTERM, lambda *_: print("TERM ignored", flush=True))
+    os.kill(int(sys.argv[2]), signal.SIGUSR1)
+req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+    headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+while os.getppid() == int(sys.argv[2]):
+    time.sleep(0.02)
+end = time.time() + 8
+while time.time() < end:
+    try:
+        urllib.request.urlopen(req, timeout=2)
+        print("served", flush=True)
+    except urllib.error.HTTPError as e:
+        print("%d %s" % (e.code, json.load(e)["message"]), flush=True)
+    except Exception as e:
+        print("failed " + type(e).__name__, flush=True)
+    time.sleep(0.2)
+print("survived", flush=True)
+"#;
+
+#[test]
+fn what_the_command_leaves_running_is_refused_and_ended_before_the_port_is_freed() {
+    // Left running past mfa-env, a background process would ask a closed port that another
+    // user could bind and answer with credentials of their choosing.
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let python = python();
+    let python = python.display();
+    let script = format!(
+        "trap 'ready=1' USR1; for kind in plain stubborn; do '{python}' -c \"$LEFTOVER\" $kind $$ & \
+        echo \"leftover $!\"; done; while [ -z \"$ready\" ]; do sleep 0.02; done"
+    );
+    let out = Test::dev(&server)
+        .env("LEFTOVER", LEFTOVER)
+        .args(SERVE_DEV)
+        .args(["sh", "-c", &script])
+        .ok();
+    let pids: Vec<i32> = (out.stdout.lines())
+        .filter_map(|l| l.strip_prefix("leftover ")?.parse().ok())
+        .collect();
+    assert_eq!(pids.len(), 2, "{}", out.stdout);
+    for pid in pids {
+        assert!(ended(pid), "{pid} still runs:\n{}", out.stdout);
+    }
+    let answers: Vec<&str> = (out.stdout.lines())
+        .filter(|l| !l.starts_with("leftover ") && *l != "TERM ignored")
+        .collect();
+    assert!(!answers.is_empty(), "{}", out.stdout);
+    for answer in answers {
+        assert_eq!(
+            answer, "403 the command has ended: mfa-env serves no more credentials",
+            "{}",
+            out.stdout
+        );
+    }
+    // The stubborn one heard SIGTERM, and was killed.
+    assert!(out.stdout.contains("TERM ignored"), "{}", out.stdout);
+}
+
+#[test]
+fn the_shell_started_without_a_command_ends_when_mfa_env_is_killed() {
+    // An interactive shell ignores SIGTERM: it gets SIGHUP, as at a hangup. mfa-env is not
+    // the terminal's session leader here (as when run from a shell), so the kernel's own
+    // hangup does not come.
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let test = Test::dev(&server).env("SHELL", "/bin/bash");
+    let pty = Pty::open();
+    let script = format!("'{BIN}' exec --server dev -c 123456; sleep 30");
+    let mut child = script_on(&pty, &test, "sh", &script);
+    pty.expect("while /bin/bash runs", 1);
+    pty.send("echo \"PIDS=$(( $$ + 0 )):$(( $PPID + 0 ))\"\n");
+    pty.expect("PIDS=", 2);
+    let screen = pty.screen();
+    let pids = screen.rsplit("PIDS=").next().unwrap();
+    let (shell, mfa_env) = pids.split_once(':').unwrap();
+    let shell: i32 = shell.trim().parse().unwrap();
+    let mfa_env: i32 = (mfa_env.chars().take_while(char::is_ascii_digit))
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    assert_eq!(unsafe { libc::kill(mfa_env, libc::SIGKILL) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ended(shell) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let survived = !ended(shell);
+    if survived {
+        unsafe { libc::kill(shell, libc::SIGKILL) };
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!survived, "the shell outlived mfa-env:\n{}", pty.screen());
 }

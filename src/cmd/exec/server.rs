@@ -129,13 +129,22 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
         program.to_string_lossy()
     ));
 
-    let mut running = foreground::spawn(&mut command)
+    // A shell started for the user ignores SIGTERM, and ends by SIGHUP, as at a hangup.
+    let death_signal = if exec.command.is_empty() {
+        libc::SIGHUP
+    } else {
+        libc::SIGTERM
+    };
+    let mut running = foreground::spawn(&mut command, death_signal)
         .map_err(|e| super::cannot_run(&program, &e.to_string(), e.kind()))?;
     let mut said: Option<String> = None;
     let status = block_on(container::serve(
         listener,
         token,
         running.exited(),
+        // Whatever the command left running is ended before the port is freed: it holds the
+        // endpoint's address and token.
+        foreground::end_leftovers(),
         async || {
             // The command owns the terminal: nothing more is said of sessions that work.
             let mut quiet = |_: Note| {};
