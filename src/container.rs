@@ -226,15 +226,26 @@ pub async fn serve<T>(
                     let permits = Arc::clone(&permits);
                     tokio::spawn(connection(stream, token, asks, ticket, permits));
                 }
-                // A failed accept is that client's (gone already), or too many open files:
-                // then the oldest unproven connection makes room.
-                Err(_) => {
-                    unproven.evict_oldest();
-                    tokio::task::yield_now().await;
+                // A failed accept is that client's (gone already), or no file can be opened:
+                // then the oldest unproven connection makes room (its task closes it when it
+                // runs), or, with none to close, a pause keeps this from spinning.
+                Err(e) if out_of_files(&e) => {
+                    if unproven.evict_oldest() {
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
                 }
+                Err(_) => {}
             }
         }
     }
+}
+
+/// Whether accept failed for want of a file or memory, not for the client's sake.
+fn out_of_files(e: &std::io::Error) -> bool {
+    let full = [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM];
+    e.raw_os_error().is_some_and(|n| full.contains(&n))
 }
 
 /// The connections that have not shown the token yet, oldest first, each with what closes it.
@@ -272,9 +283,10 @@ impl Unproven {
         }
     }
 
-    fn evict_oldest(&self) {
+    /// Close the oldest: whether there was one.
+    fn evict_oldest(&self) -> bool {
         let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        guard.1.pop_front();
+        guard.1.pop_front().is_some()
     }
 
     #[cfg(test)]

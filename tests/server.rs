@@ -437,18 +437,18 @@ fn bad_requests_are_refused_and_the_endpoint_keeps_serving() {
 }
 
 /// Run as another user (nobody): keeps N connections open to the endpoint at PORT for
-/// SECONDS, half of them idle and half having sent a request without the token and reading
-/// nothing, each opened again as soon as the endpoint closes it.
+/// SECONDS, half of them (IDLE `half`; `all`: none) having sent a request without the token
+/// and reading nothing, the others idle, each opened again as soon as the endpoint closes it.
 const FLOOD: &str = r#"
 import selectors, socket, sys, time
-port, n, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+port, n, seconds, idle = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 sel = selectors.DefaultSelector()
 def open_one(i):
     s = socket.socket()
     s.settimeout(1)
     try:
         s.connect(("127.0.0.1", port))
-        if i % 2:
+        if i % 2 and idle != "all":
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     except OSError:
         s.close()
@@ -475,11 +475,14 @@ while time.time() < end:
 /// for 5 s (past the 2 s in which an idle connection is answered 408), and prints the
 /// statuses and the longest wait.
 const FLOODED: &str = r#"
-import json, os, subprocess, sys, time, urllib.request
+import json, os, resource, subprocess, sys, time, urllib.request
 url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 port = url.rsplit(":", 1)[1].strip("/")
 flood = subprocess.Popen(["/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534",
-    "--clear-groups", "/usr/bin/python3", "-c", os.environ["FLOOD"], port, "300", "8"],
+    "--clear-groups", "/usr/bin/python3", "-c", os.environ["FLOOD"], port,
+    os.environ.get("FLOOD_N", "300"), "8", os.environ.get("FLOOD_IDLE", "half")],
     env={}, stdout=subprocess.PIPE, text=True)
 assert flood.stdout.readline() == "flooding\n"
 req = urllib.request.Request(url, headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
@@ -500,6 +503,53 @@ print(json.dumps({"statuses": statuses, "longest": longest}))
 "#;
 
 #[test]
+fn connections_beyond_the_open_files_limit_do_not_keep_the_command_waiting() {
+    // With room for fewer connections than the flood holds, accept fails (EMFILE): the
+    // oldest connection without the token is closed to make room.
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let test = Test::dev(&server)
+        .env("FLOOD", FLOOD)
+        .env("FLOOD_N", "200")
+        .env("FLOOD_IDLE", "all")
+        .args(SERVE_DEV)
+        .arg(python())
+        .args(["-c", FLOODED]);
+    let mut cmd = test.command();
+    unsafe {
+        cmd.pre_exec(|| {
+            // The soft limit: the flood, started by the command, raises its own.
+            let mut limit = std::mem::zeroed::<libc::rlimit>();
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+            limit.rlim_cur = 128;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{:?}: {stdout} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_flood_waited_little(&stdout);
+}
+
+/// Every request of FLOODED got credentials, none waiting a second.
+#[track_caller]
+fn assert_flood_waited_little(stdout: &str) {
+    let got: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    let statuses = got["statuses"].as_array().unwrap();
+    assert!(statuses.len() >= 5, "{got}");
+    assert!(statuses.iter().all(|s| s == 200), "{got}");
+    let longest = got["longest"].as_f64().unwrap();
+    assert!(longest < 1.0, "a request waited {longest:.2} s: {got}");
+}
+
+#[test]
 fn connections_without_the_token_do_not_keep_the_command_waiting() {
     // 300 connections of another user, idle or refused, each opened again when closed: the
     // command's own requests are answered at once all the same (botocore gives up after 2 s).
@@ -511,12 +561,7 @@ fn connections_without_the_token_do_not_keep_the_command_waiting() {
         .arg(python())
         .args(["-c", FLOODED])
         .ok();
-    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let statuses = got["statuses"].as_array().unwrap();
-    assert!(statuses.len() >= 5, "{got}");
-    assert!(statuses.iter().all(|s| s == 200), "{got}");
-    let longest = got["longest"].as_f64().unwrap();
-    assert!(longest < 1.0, "a request waited {longest:.2} s: {got}");
+    assert_flood_waited_little(&out.stdout);
 }
 
 /// Prints the endpoint's URL, then exits with $EXIT.

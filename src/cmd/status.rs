@@ -99,7 +99,10 @@ impl<'a> Served<'a> {
             role: env.get("MFA_ENV_ROLE"),
             account: env.get("MFA_ENV_ACCOUNT"),
             region: env.get("AWS_REGION"),
-            url: env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")?,
+            // The address exec --server gives, never a container's.
+            url: env
+                .get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+                .filter(|url| url.starts_with("http://127.0.0.1:"))?,
         })
     }
 
