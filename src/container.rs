@@ -42,6 +42,8 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// Connections open before their token is seen; the oldest is closed for a new one beyond
 /// it. Far below the usual limit of 1024 open files, which the STS client needs some of.
 pub const MAX_UNPROVEN: usize = 512;
+/// Connections the kernel queues until they are accepted (at most net.core.somaxconn).
+const BACKLOG: i32 = 2 * MAX_UNPROVEN as i32;
 /// Time an answer may take to be written, and what a client sent beyond the head to be read
 /// and dropped before the connection closes (so that the close does not reset the answer).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -189,8 +191,11 @@ pub async fn serve<T>(
     after: impl Future<Output = ()>,
     mut credentials: impl AsyncFnMut() -> Answer,
 ) -> Result<T> {
-    let listener = listener
-        .set_nonblocking(true)
+    // Room in the kernel's queue for a burst of connections (std listens with 128): a
+    // connection it has no room for is retried by the client only after a second.
+    let listener = rustix::net::listen(&listener, BACKLOG)
+        .map_err(std::io::Error::from)
+        .and_then(|()| listener.set_nonblocking(true))
         .and_then(|()| TcpListener::from_std(listener))
         .map_err(|e| Error::new(format!("cannot serve on 127.0.0.1: {e}")))?;
     let token = Arc::new(token);

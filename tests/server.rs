@@ -564,6 +564,60 @@ fn connections_without_the_token_do_not_keep_the_command_waiting() {
     assert_flood_waited_little(&out.stdout);
 }
 
+/// The command: asks for credentials (mfa-env then renews the role, which STS answers late),
+/// and meanwhile opens 300 connections at once, then one more with 0.9 s to connect.
+const BURST: &str = r#"
+import json, os, socket, threading, time, urllib.request
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+port = int(url.rsplit(":", 1)[1].strip("/"))
+req = urllib.request.Request(url, headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+out = {}
+def ask():
+    with urllib.request.urlopen(req, timeout=20) as r:
+        out["renewed"] = r.status
+asking = threading.Thread(target=ask)
+asking.start()
+time.sleep(0.5)
+burst = []
+for _ in range(300):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    burst.append(s)
+time.sleep(0.2)
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=0.9).close()
+    out["connect"] = "connected"
+except OSError as e:
+    out["connect"] = repr(e)
+asking.join()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn a_burst_of_connections_while_a_role_is_renewed_waits_in_the_kernels_queue() {
+    // While mfa-env waits for STS, it accepts nothing: a queue of 128 (std's) would be full,
+    // and a connection beyond it is retried by the client only after a second.
+    let server = StsServer::start();
+    server.short_roles(3);
+    server
+        .reply(Reply::Creds(Creds::default()))
+        .reply(Reply::Creds(Creds::default()))
+        .reply(Reply::Delay(
+            Duration::from_secs(3),
+            Box::new(Reply::Creds(Creds::default())),
+        ));
+    server.always(Reply::Creds(Creds::default()));
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .arg(python())
+        .args(["-c", BURST])
+        .ok();
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(got["connect"], "connected", "{got}");
+    assert_eq!(got["renewed"], 200, "{got}");
+}
+
 /// Prints the endpoint's URL, then exits with $EXIT.
 const SHOW_URL: &str = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"; exit \"${EXIT:-0}\"";
 
