@@ -6,15 +6,20 @@
 //! `{"AccessKeyId","SecretAccessKey","Token","Expiration","AccountId"}`; everything else is a
 //! JSON error `{"code","message"}` with a 4xx or 5xx status, which is how the SDKs read
 //! errors. Any local process can connect, so nothing a client sends is trusted: a request's
-//! head is read within `READ_TIMEOUT` and `MAX_HEAD` bytes, at most `MAX_CONNECTIONS` are
-//! served at once (more wait in the kernel's queue), and every answer closes its connection.
+//! head is read within `READ_TIMEOUT` and `MAX_HEAD` bytes, and every answer closes its
+//! connection. Connections that have not shown the token cannot keep the command waiting:
+//! every connection is accepted at once, a request without the token is refused as soon as its
+//! head is read, and when `MAX_UNPROVEN` such connections are open the oldest is closed for the
+//! newest (the command's own request is read within milliseconds of its connecting). Those with
+//! the token are served `MAX_CONNECTIONS` at a time.
 //!
 //! What is served comes from the caller (`serve`'s `credentials`), one request at a time:
 //! requests that come while it works wait for it, and then get what it kept.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -32,8 +37,13 @@ pub const MAX_HEAD: usize = 8 * 1024;
 /// Time a client has to send its request's head (an SDK sends it at once; botocore gives up
 /// after 2 s itself): short, so that idle connections cannot hold the places long.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
-/// Connections served at once; more wait until one ends.
+/// Connections with the token served at once; more wait until one ends.
 pub const MAX_CONNECTIONS: usize = 64;
+/// Connections open before their token is seen; the oldest is closed for a new one beyond
+/// it. Far below the usual limit of 1024 open files, which the STS client needs some of.
+pub const MAX_UNPROVEN: usize = 512;
+/// Connections the kernel queues until they are accepted (at most net.core.somaxconn).
+const BACKLOG: i32 = 2 * MAX_UNPROVEN as i32;
 /// Time an answer may take to be written, and what a client sent beyond the head to be read
 /// and dropped before the connection closes (so that the close does not reset the answer).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -170,74 +180,193 @@ impl Reply {
     }
 }
 
-/// Serve on `listener` until `until` is ready, and return its output; the listener is closed
+/// Serve on `listener` until `until` is ready; then refuse every request (403, the command
+/// has ended) until `after` is done too, and return `until`'s output; the listener is closed
 /// then. `credentials` is called for each client with the token that asks for them, one call
 /// at a time.
 pub async fn serve<T>(
     listener: std::net::TcpListener,
     token: Token,
     until: impl Future<Output = T>,
+    after: impl Future<Output = ()>,
     mut credentials: impl AsyncFnMut() -> Answer,
 ) -> Result<T> {
-    let listener = listener
-        .set_nonblocking(true)
+    // Room in the kernel's queue for a burst of connections (std listens with 128): a
+    // connection it has no room for is retried by the client only after a second.
+    let listener = rustix::net::listen(&listener, BACKLOG)
+        .map_err(std::io::Error::from)
+        .and_then(|()| listener.set_nonblocking(true))
         .and_then(|()| TcpListener::from_std(listener))
         .map_err(|e| Error::new(format!("cannot serve on 127.0.0.1: {e}")))?;
     let token = Arc::new(token);
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let unproven = Arc::new(Unproven::default());
     let (asks, mut asked) = mpsc::channel::<oneshot::Sender<Reply>>(MAX_CONNECTIONS);
-    let mut until = std::pin::pin!(until);
+    let (mut until, mut after) = (std::pin::pin!(until), std::pin::pin!(after));
+    let mut ended = None;
     loop {
-        let accept = async {
-            let permit = Arc::clone(&permits).acquire_owned().await.ok()?;
-            Some((permit, listener.accept().await))
-        };
         tokio::select! {
             biased;
-            value = &mut until => return Ok(value),
-            Some(reply) = asked.recv() => {
-                let answer = credentials().await;
-                let _ = reply.send(Reply::from_answer(answer));
-            }
-            Some((permit, accepted)) = accept => {
-                // A failed accept (a client gone, too many open files) is that client's.
-                if let Ok((stream, _)) = accepted {
-                    let (token, asks) = (Arc::clone(&token), asks.clone());
-                    tokio::spawn(async move {
-                        connection(stream, &token, &asks).await;
-                        drop(permit);
-                    });
+            value = &mut until, if ended.is_none() => ended = Some(value),
+            () = &mut after, if ended.is_some() => {
+                if let Some(value) = ended.take() {
+                    return Ok(value);
                 }
+            }
+            Some(reply) = asked.recv() => {
+                let answer = match ended {
+                    None => Reply::from_answer(credentials().await),
+                    Some(_) => Reply::error(
+                        403,
+                        "CommandEnded",
+                        "the command has ended: mfa-env serves no more credentials",
+                    ),
+                };
+                let _ = reply.send(answer);
+            }
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let ticket = Unproven::enter(&unproven);
+                    let (token, asks) = (Arc::clone(&token), asks.clone());
+                    let permits = Arc::clone(&permits);
+                    tokio::spawn(connection(stream, token, asks, ticket, permits));
+                }
+                // A failed accept is that client's (gone already), or no file can be opened:
+                // then the oldest unproven connection makes room (its task closes it when it
+                // runs), or, with none to close, a pause keeps this from spinning.
+                Err(e) if out_of_files(&e) => {
+                    if unproven.evict_oldest() {
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+                Err(_) => {}
             }
         }
     }
 }
 
-/// One client: its request, and the one answer to it.
+/// Whether accept failed for want of a file or memory, not for the client's sake.
+fn out_of_files(e: &std::io::Error) -> bool {
+    let full = [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM];
+    e.raw_os_error().is_some_and(|n| full.contains(&n))
+}
+
+/// The connections that have not shown the token yet, oldest first, each with what closes it.
+#[derive(Default)]
+struct Unproven(Mutex<(u64, VecDeque<Place>)>);
+
+/// A connection's number, and the sender whose drop closes it.
+type Place = (u64, oneshot::Sender<()>);
+
+/// A connection's place among the unproven: `evicted` is ready when it must close; dropped, it
+/// leaves (the token shown, or the connection ended).
+struct Ticket {
+    id: u64,
+    evicted: oneshot::Receiver<()>,
+    unproven: Arc<Unproven>,
+}
+
+impl Unproven {
+    /// A place for a new connection, the oldest closed when all are taken.
+    fn enter(unproven: &Arc<Unproven>) -> Ticket {
+        let (close, evicted) = oneshot::channel();
+        let mut guard = unproven.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (next, queue) = &mut *guard;
+        while queue.len() >= MAX_UNPROVEN {
+            // Dropping the sender makes the receiver ready: the task closes its connection.
+            queue.pop_front();
+        }
+        let id = *next;
+        *next += 1;
+        queue.push_back((id, close));
+        Ticket {
+            id,
+            evicted,
+            unproven: Arc::clone(unproven),
+        }
+    }
+
+    /// Close the oldest: whether there was one.
+    fn evict_oldest(&self) -> bool {
+        let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.1.pop_front().is_some()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .len()
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut guard = (self.unproven.0.lock()).unwrap_or_else(PoisonError::into_inner);
+        guard.1.retain(|(id, _)| *id != self.id);
+    }
+}
+
+/// One client: its request, and the one answer to it. Until it shows the token, it may be
+/// closed for a newer connection (`ticket`); with the token, it waits for one of `permits`.
 async fn connection(
     mut stream: TcpStream,
-    token: &Token,
-    asks: &mpsc::Sender<oneshot::Sender<Reply>>,
+    token: Arc<Token>,
+    asks: mpsc::Sender<oneshot::Sender<Reply>>,
+    mut ticket: Ticket,
+    permits: Arc<Semaphore>,
 ) {
-    let reply = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
-        Err(_) => Reply::error(408, "RequestTimeout", "the request did not come in time"),
-        Ok(Head::Closed) => return,
-        Ok(Head::TooLarge) => Reply::error(
-            431,
-            "RequestHeaderFieldsTooLarge",
-            &format!("the request's head is over {MAX_HEAD} bytes"),
-        ),
-        Ok(Head::Read(head)) => match check(&head, token) {
-            Err(reply) => reply,
-            Ok(()) => {
-                let (reply, answer) = oneshot::channel();
-                match asks.send(reply).await {
-                    Ok(()) => answer.await.unwrap_or_else(|_| ending()),
-                    Err(_) => ending(),
-                }
-            }
-        },
+    let unproven = async {
+        match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+            Err(_) => Some(Err(Reply::error(
+                408,
+                "RequestTimeout",
+                "the request did not come in time",
+            ))),
+            Ok(Head::Closed) => None,
+            Ok(Head::TooLarge) => Some(Err(Reply::error(
+                431,
+                "RequestHeaderFieldsTooLarge",
+                &format!("the request's head is over {MAX_HEAD} bytes"),
+            ))),
+            Ok(Head::Read(head)) => Some(check(&head, &token)),
+        }
     };
+    let checked = tokio::select! {
+        _ = &mut ticket.evicted => return,
+        checked = unproven => checked,
+    };
+    match checked {
+        None => {}
+        // Refused at once; closed for a newer connection if need be while it is answered.
+        Some(Err(reply)) => {
+            tokio::select! {
+                _ = &mut ticket.evicted => {}
+                () = answer(&mut stream, reply) => {}
+            }
+        }
+        Some(Ok(())) => {
+            drop(ticket);
+            let Ok(_permit) = permits.acquire().await else {
+                return;
+            };
+            let (reply, answered) = oneshot::channel();
+            let reply = match asks.send(reply).await {
+                Ok(()) => answered.await.unwrap_or_else(|_| ending()),
+                Err(_) => ending(),
+            };
+            answer(&mut stream, reply).await;
+        }
+    }
+}
+
+/// Write `reply`, then read and drop what the client sent beyond the head, so that closing
+/// does not reset the answer.
+async fn answer(stream: &mut TcpStream, reply: Reply) {
     let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
         stream.write_all(reply.head().as_bytes()).await?;
         stream.write_all(&reply.body).await?;
@@ -426,6 +555,27 @@ mod tests {
         ] {
             assert_eq!(status(&head), want, "{head:?}");
         }
+    }
+
+    #[test]
+    fn the_oldest_unproven_connection_is_closed_for_a_new_one() {
+        use tokio::sync::oneshot::error::TryRecvError;
+        let unproven = Arc::new(Unproven::default());
+        let mut tickets: Vec<Ticket> = (0..MAX_UNPROVEN)
+            .map(|_| Unproven::enter(&unproven))
+            .collect();
+        assert!((tickets.iter_mut()).all(|t| t.evicted.try_recv() == Err(TryRecvError::Empty)));
+        let mut newest = Unproven::enter(&unproven);
+        assert_eq!(unproven.len(), MAX_UNPROVEN);
+        assert_eq!(tickets[0].evicted.try_recv(), Err(TryRecvError::Closed));
+        assert_eq!(tickets[1].evicted.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(newest.evicted.try_recv(), Err(TryRecvError::Empty));
+        // One that shows the token leaves: the next new one closes nobody.
+        tickets.truncate(2);
+        drop(tickets.pop());
+        let _another = Unproven::enter(&unproven);
+        assert_eq!(unproven.len(), 2);
+        assert_eq!(newest.evicted.try_recv(), Err(TryRecvError::Empty));
     }
 
     #[test]

@@ -17,10 +17,19 @@
 //!
 //! Whatever the signal, mfa-env itself does not end: it keeps serving the command, which
 //! may want credentials to clean up, and ends with the command's status.
+//!
+//! What the command leaves running. Every process it starts inherits the endpoint's address
+//! and token; one left running after mfa-env exits would ask a closed port, which another
+//! user could then bind and answer with credentials of their choosing. mfa-env is the child
+//! subreaper of what it runs (PR_SET_CHILD_SUBREAPER), so such a process, orphaned, becomes
+//! mfa-env's child wherever it went (another process group, a new session): reaped while the
+//! command runs, and once the command has ended, asked to end and then killed
+//! (`end_leftovers`), before mfa-env exits and frees the port.
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -44,9 +53,15 @@ pub struct Running {
     handlers: Vec<(libc::c_int, libc::sigaction)>,
 }
 
+/// What the command left is asked to end by SIGTERM, then killed after this.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
+/// How long killing goes on, for processes that a signal does not end at once (another
+/// user's, which mfa-env may not signal; one in an uninterruptible wait).
+const KILLING: Duration = Duration::from_secs(2);
+
 /// Start `cmd` in mfa-env's group, with the user's core limit, and pass signals on to it
-/// while it runs.
-pub fn spawn(cmd: &mut Command) -> std::io::Result<Running> {
+/// while it runs. If mfa-env dies without ending it, the kernel sends it `death_signal`.
+pub fn spawn(cmd: &mut Command, death_signal: libc::c_int) -> std::io::Result<Running> {
     PARENT.store(
         rustix::process::getpid().as_raw_nonzero().get(),
         Ordering::SeqCst,
@@ -68,14 +83,17 @@ pub fn spawn(cmd: &mut Command) -> std::io::Result<Running> {
             set_mask(&before);
             // Ended with mfa-env, even killed (SIGKILL, the OOM killer): left running, it
             // would ask a closed port, which another user could then take. SIGTERM lets it
-            // clean up. Checked after: mfa-env may have died before this was set.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            // clean up; an interactive shell ignores it, and ends by SIGHUP (passing it on
+            // to its jobs). Checked after: mfa-env may have died before this was set.
+            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal);
             if libc::getppid() != parent {
-                libc::raise(libc::SIGTERM);
+                libc::raise(death_signal);
             }
             crate::hardening::user_core_limit_back()
         });
     }
+    // What the command leaves behind comes back here, to be ended with it.
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
     let mut running = Running {
         exited: None,
         handlers: Vec::new(),
@@ -113,15 +131,18 @@ impl Drop for Running {
     }
 }
 
-/// Wait for the child's end; the handler forgets it before it is reaped, so that a signal
-/// never goes to another process that got its pid.
+/// Wait for the child's end, reaping on the way what it left that ended before it; the
+/// handler forgets the child before it is reaped, so that a signal never goes to another
+/// process that got its pid.
 fn wait(mut child: Child, sender: oneshot::Sender<ExitStatus>) {
-    let pid = rustix::process::Pid::from_child(&child);
+    let pid = i32::try_from(child.id()).unwrap_or(0);
     loop {
-        let options =
-            rustix::process::WaitIdOptions::EXITED | rustix::process::WaitIdOptions::NOWAIT;
-        match rustix::process::waitid(rustix::process::WaitId::Pid(pid), options) {
+        match next_ended() {
             Err(rustix::io::Errno::INTR) => continue,
+            Ok(ended) if ended != pid => {
+                reap(ended);
+                continue;
+            }
             _ => break,
         }
     }
@@ -129,6 +150,115 @@ fn wait(mut child: Child, sender: oneshot::Sender<ExitStatus>) {
     if let Ok(status) = child.wait() {
         let _ = sender.send(status);
     }
+}
+
+/// The pid of a child that has ended, left to be reaped (waitid with WNOWAIT, which rustix
+/// does not tell the pid of).
+fn next_ended() -> rustix::io::Result<i32> {
+    // SAFETY: waitid writes the siginfo_t it is given, zeroed here; si_pid reads the field
+    // the kernel set for an exited child.
+    #[allow(unsafe_code)]
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        if libc::waitid(libc::P_ALL, 0, &mut info, libc::WEXITED | libc::WNOWAIT) != 0 {
+            return Err(
+                rustix::io::Errno::from_io_error(&std::io::Error::last_os_error())
+                    .unwrap_or(rustix::io::Errno::INVAL),
+            );
+        }
+        Ok(info.si_pid())
+    }
+}
+
+/// Reap the child `pid`, which has ended.
+fn reap(pid: i32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+        let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
+    }
+}
+
+/// Once the command has ended: end what it left running (every process it started, which
+/// comes back to mfa-env as their subreaper). Each gets SIGTERM (and SIGCONT, should it be
+/// stopped), then SIGKILL after `LEFTOVER_GRACE`; done when none is left, or after `KILLING`
+/// more for those that no signal ends (another user's).
+pub async fn end_leftovers() {
+    if reaped_all() {
+        return;
+    }
+    signal_all(&[rustix::process::Signal::TERM, rustix::process::Signal::CONT]);
+    let deadline = Instant::now() + LEFTOVER_GRACE;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if reaped_all() {
+            return;
+        }
+    }
+    let deadline = Instant::now() + KILLING;
+    while Instant::now() < deadline {
+        signal_all(&[rustix::process::Signal::KILL]);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        if reaped_all() {
+            return;
+        }
+    }
+}
+
+/// Reap every child that has ended: whether none is left.
+fn reaped_all() -> bool {
+    loop {
+        match rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {
+            Ok(Some(_)) | Err(rustix::io::Errno::INTR) => continue,
+            Ok(None) => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Send `signals` to every process below mfa-env.
+fn signal_all(signals: &[rustix::process::Signal]) {
+    for pid in descendants(rustix::process::getpid().as_raw_nonzero().get()) {
+        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+            for signal in signals {
+                let _ = rustix::process::kill_process(pid, *signal);
+            }
+        }
+    }
+}
+
+/// Every process below `root`, from the parents /proc tells.
+fn descendants(root: i32) -> Vec<i32> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        if let Some(parent) = parent_in_stat(&stat) {
+            parents.push((pid, parent));
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let above = found[i];
+        found.extend(parents.iter().filter(|(_, p)| *p == above).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// The parent's pid in /proc/PID/stat: `pid (name) state ppid ...`, where the name may hold
+/// spaces and parentheses (it ends at the last `)`).
+fn parent_in_stat(stat: &str) -> Option<i32> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_ascii_whitespace().nth(1)?.parse().ok()
 }
 
 /// When Ctrl-C (or Ctrl-\) ended the command, end mfa-env by the same signal, as a shell
@@ -192,6 +322,19 @@ extern "C" fn pass_on(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut l
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parent_is_read_after_the_name() {
+        assert_eq!(parent_in_stat("42 (sh) S 7 42 42 0"), Some(7));
+        assert_eq!(parent_in_stat("42 (a) b) 9 (c) R 8 1"), Some(8));
+        assert_eq!(parent_in_stat("42 (sh"), None);
+        let own = std::process::id().cast_signed();
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        let found = descendants(own);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(found.contains(&child.id().cast_signed()), "{found:?}");
+    }
 
     #[test]
     fn statuses_are_a_shells() {

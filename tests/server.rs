@@ -372,7 +372,7 @@ out["large"] = ask(b"GET / HTTP/1.1\r\nX-Pad: " + b"a" * 9000 + b"\r\n\r\n")
 out["huge"] = ask(b"GET / HTTP/1.1\r\nX-Pad: " + b"a" * 1000000)
 out["binary"] = ask(b"\x00\xff\xfe\r\n\r\n")
 # Idle connections, more than are served at once: they are answered 408 and closed, and
-# a good request waits for a free place.
+# a good request is answered before that.
 idle = [connect() for _ in range(70)]
 start = time.time()
 out["crowded"] = get()
@@ -426,14 +426,196 @@ fn bad_requests_are_refused_and_the_endpoint_keeps_serving() {
     // is still sending.
     let huge = got["huge"].to_string();
     assert!(huge.contains("431") || huge.contains("<reset>"), "{huge}");
-    // The idle connections held every place: the good request waited for the read timeout.
+    // The idle connections wait for their head; the good request does not wait for them.
     assert_eq!(status("crowded"), 200, "{}", got["crowded"]);
     let waited = got["crowded_after"].as_f64().unwrap();
-    assert!((1.0..8.0).contains(&waited), "{waited}");
+    assert!(waited < 1.0, "{waited}");
     assert_eq!(got["slow"], "HTTP/1.1 408 Request Timeout");
     assert_eq!(status("after"), 200);
     // One session, served from memory to every request.
     assert_eq!(server.requests().len(), 1);
+}
+
+/// Run as another user (nobody): keeps N connections open to the endpoint at PORT for
+/// SECONDS, half of them (IDLE `half`; `all`: none) having sent a request without the token
+/// and reading nothing, the others idle, each opened again as soon as the endpoint closes it.
+const FLOOD: &str = r#"
+import selectors, socket, sys, time
+port, n, seconds, idle = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+sel = selectors.DefaultSelector()
+def open_one(i):
+    s = socket.socket()
+    s.settimeout(1)
+    try:
+        s.connect(("127.0.0.1", port))
+        if i % 2 and idle != "all":
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    except OSError:
+        s.close()
+        return
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, i)
+for i in range(n):
+    open_one(i)
+print("flooding", flush=True)
+end = time.time() + seconds
+while time.time() < end:
+    for key, _ in sel.select(0.05):
+        try:
+            if key.fileobj.recv(65536):
+                continue
+        except OSError:
+            pass
+        sel.unregister(key.fileobj)
+        key.fileobj.close()
+        open_one(key.data)
+"#;
+
+/// The command: starts FLOOD as nobody, then asks the endpoint with the token every 0.3 s
+/// for 5 s (past the 2 s in which an idle connection is answered 408), and prints the
+/// statuses and the longest wait.
+const FLOODED: &str = r#"
+import json, os, resource, subprocess, sys, time, urllib.request
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+port = url.rsplit(":", 1)[1].strip("/")
+flood = subprocess.Popen(["/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534",
+    "--clear-groups", "/usr/bin/python3", "-c", os.environ["FLOOD"], port,
+    os.environ.get("FLOOD_N", "300"), "8", os.environ.get("FLOOD_IDLE", "half")],
+    env={}, stdout=subprocess.PIPE, text=True)
+assert flood.stdout.readline() == "flooding\n"
+req = urllib.request.Request(url, headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+statuses, longest = [], 0.0
+end = time.time() + 5
+while time.time() < end:
+    start = time.time()
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            statuses.append(r.status)
+    except Exception as e:
+        statuses.append(repr(e))
+    longest = max(longest, time.time() - start)
+    time.sleep(0.3)
+flood.kill()
+flood.wait()
+print(json.dumps({"statuses": statuses, "longest": longest}))
+"#;
+
+#[test]
+fn connections_beyond_the_open_files_limit_do_not_keep_the_command_waiting() {
+    // With room for fewer connections than the flood holds, accept fails (EMFILE): the
+    // oldest connection without the token is closed to make room.
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let test = Test::dev(&server)
+        .env("FLOOD", FLOOD)
+        .env("FLOOD_N", "200")
+        .env("FLOOD_IDLE", "all")
+        .args(SERVE_DEV)
+        .arg(python())
+        .args(["-c", FLOODED]);
+    let mut cmd = test.command();
+    unsafe {
+        cmd.pre_exec(|| {
+            // The soft limit: the flood, started by the command, raises its own.
+            let mut limit = std::mem::zeroed::<libc::rlimit>();
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+            limit.rlim_cur = 128;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{:?}: {stdout} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_flood_waited_little(&stdout);
+}
+
+/// Every request of FLOODED got credentials, none waiting a second.
+#[track_caller]
+fn assert_flood_waited_little(stdout: &str) {
+    let got: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    let statuses = got["statuses"].as_array().unwrap();
+    assert!(statuses.len() >= 5, "{got}");
+    assert!(statuses.iter().all(|s| s == 200), "{got}");
+    let longest = got["longest"].as_f64().unwrap();
+    assert!(longest < 1.0, "a request waited {longest:.2} s: {got}");
+}
+
+#[test]
+fn connections_without_the_token_do_not_keep_the_command_waiting() {
+    // 300 connections of another user, idle or refused, each opened again when closed: the
+    // command's own requests are answered at once all the same (botocore gives up after 2 s).
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let out = Test::dev(&server)
+        .env("FLOOD", FLOOD)
+        .args(SERVE_DEV)
+        .arg(python())
+        .args(["-c", FLOODED])
+        .ok();
+    assert_flood_waited_little(&out.stdout);
+}
+
+/// The command: asks for credentials (mfa-env then renews the role, which STS answers late),
+/// and meanwhile opens 300 connections at once, then one more with 0.9 s to connect.
+const BURST: &str = r#"
+import json, os, socket, threading, time, urllib.request
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+port = int(url.rsplit(":", 1)[1].strip("/"))
+req = urllib.request.Request(url, headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+out = {}
+def ask():
+    with urllib.request.urlopen(req, timeout=20) as r:
+        out["renewed"] = r.status
+asking = threading.Thread(target=ask)
+asking.start()
+time.sleep(0.5)
+burst = []
+for _ in range(300):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    burst.append(s)
+time.sleep(0.2)
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=0.9).close()
+    out["connect"] = "connected"
+except OSError as e:
+    out["connect"] = repr(e)
+asking.join()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn a_burst_of_connections_while_a_role_is_renewed_waits_in_the_kernels_queue() {
+    // While mfa-env waits for STS, it accepts nothing: a queue of 128 (std's) would be full,
+    // and a connection beyond it is retried by the client only after a second.
+    let server = StsServer::start();
+    server.short_roles(3);
+    server
+        .reply(Reply::Creds(Creds::default()))
+        .reply(Reply::Creds(Creds::default()))
+        .reply(Reply::Delay(
+            Duration::from_secs(3),
+            Box::new(Reply::Creds(Creds::default())),
+        ));
+    server.always(Reply::Creds(Creds::default()));
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .arg(python())
+        .args(["-c", BURST])
+        .ok();
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(got["connect"], "connected", "{got}");
+    assert_eq!(got["renewed"], 200, "{got}");
 }
 
 /// Prints the endpoint's URL, then exits with $EXIT.
@@ -702,26 +884,22 @@ fn a_session_asked_with_a_duration_serves_past_the_margin() {
 
 #[test]
 fn a_short_role_session_is_not_assumed_again_at_every_request() {
-    // A 15-minute role session never has the usual 15 minutes left: it is renewed at half
-    // its length instead, and serves the requests before that.
+    // A 15-minute role session never has the usual 15 minutes left: it is renewed with
+    // --min-ttl left instead, and serves the requests before that.
     let server = StsServer::start();
-    let out = role_test(&server)
-        .env("PAUSE", "0.1")
-        .args([
-            "exec",
-            "--server",
-            "admin",
-            "-c",
-            "123456",
-            "--duration",
-            "15m",
-            "--",
-        ])
+    assert_all_served(&serve_admin_15m(&server, "0.1", "10m"));
+    assert_eq!(server.calls("AssumeRole"), 1, "{:#?}", server.requests());
+}
+
+/// ASK_TWICE with PAUSE `pause` between its requests, served a `--duration 15m` admin role.
+fn serve_admin_15m(server: &StsServer, pause: &str, min_ttl: &str) -> Output {
+    role_test(server)
+        .env("PAUSE", pause)
+        .args(&SERVE_ADMIN[..5])
+        .args(["--duration", "15m", "--min-ttl", min_ttl, "--"])
         .arg(python())
         .args(["-c", ASK_TWICE])
-        .ok();
-    assert_all_served(&out);
-    assert_eq!(server.calls("AssumeRole"), 1, "{:#?}", server.requests());
+        .ok()
 }
 
 #[test]
@@ -735,12 +913,7 @@ fn ctrl_c_that_ends_the_command_ends_mfa_env_by_it_too() {
     let script = format!(
         "'{BIN}' exec --server dev -c 123456 -- sh -c 'echo ready; sleep 20'; echo NEXT STEP RAN"
     );
-    let mut cmd = std::process::Command::new("bash");
-    cmd.args(["-c", &script]);
-    let sealed = test.command();
-    cmd.env_clear()
-        .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))));
-    let mut child = pty.spawn(cmd, Wiring::Screen);
+    let mut child = script_on(&pty, &test, "bash", &script);
     pty.expect("ready", 1);
     pty.send("\x03");
     let status = ended_within(&mut child, Duration::from_secs(10), &pty);
@@ -770,6 +943,17 @@ fn the_command_ends_when_mfa_env_is_killed() {
     assert_eq!(got.as_deref(), Some("got TERM"));
 }
 
+/// `shell -c script` on `pty`, in the test's sealed environment, as a script that runs
+/// mfa-env.
+fn script_on(pty: &Pty, test: &Test, shell: &str, script: &str) -> Child {
+    let mut cmd = std::process::Command::new(shell);
+    cmd.args(["-c", script]);
+    let sealed = test.command();
+    cmd.env_clear()
+        .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    pty.spawn(cmd, Wiring::Screen)
+}
+
 /// The child's status once it ends, within `limit` (the screen shown if it does not).
 #[track_caller]
 fn ended_within(child: &mut Child, limit: Duration, pty: &Pty) -> std::process::ExitStatus {
@@ -790,4 +974,190 @@ fn assert_all_served(out: &Output) {
     for answer in got.as_array().unwrap() {
         assert_eq!(answer[0], 200, "{got}");
     }
+}
+
+#[test]
+fn the_command_knows_its_profile_and_the_prompt_shows_the_server() {
+    // As plain exec sets them: a prompt segment inside shows `[admin server]`, not nothing.
+    let server = StsServer::start();
+    let script = format!(
+        "echo \"$MFA_ENV_PROFILE|$MFA_ENV_ROLE|$MFA_ENV_ACCOUNT\"; '{BIN}' status --prompt; '{BIN}' status; '{BIN}' status --json"
+    );
+    let out = role_test(&server)
+        .args(SERVE_ADMIN)
+        .args(["sh", "-c", &script])
+        .ok();
+    let mut lines = out.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("admin|arn:aws:iam::210987654321:role/Admin|210987654321"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(lines.next(), Some("admin server"), "{}", out.stdout);
+    let status: Vec<&str> = lines.by_ref().take(6).collect();
+    assert_eq!(
+        &status[..5],
+        [
+            "profile     admin",
+            "role        arn:aws:iam::210987654321:role/Admin",
+            "account     210987654321",
+            "access key  -",
+            "region      eu-central-1",
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        status[5].starts_with("expires     served at http://127.0.0.1:")
+            && status[5].ends_with("by exec --server, renewed while its command runs"),
+        "{}",
+        status[5]
+    );
+    let json: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(json["profile"], "admin");
+    assert_eq!(json["expired"], false);
+    assert!(
+        json["server"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    // Without a role: no role variable, and the prompt says the same.
+    let out = Test::dev(&server)
+        .args(SERVE_DEV)
+        .args(["sh", "-c", &script])
+        .ok();
+    let mut lines = out.stdout.lines();
+    assert_eq!(lines.next(), Some("dev||123456789012"), "{}", out.stdout);
+    assert_eq!(lines.next(), Some("dev server"), "{}", out.stdout);
+}
+
+#[test]
+fn a_short_role_session_is_renewed_with_min_ttl_left() {
+    // `--duration 15m`: half its length would be 7.5 minutes, but a session is renewed
+    // while it still has --min-ttl (10 minutes by default) left, the margin botocore asks
+    // (below 10 minutes it must refresh, and fails when that refresh fails). Role sessions
+    // of 10 minutes and 2 seconds: served at once, assumed again a few seconds later.
+    let role_runs = |min_ttl: &str| {
+        let server = StsServer::start();
+        server.short_roles(602);
+        assert_all_served(&serve_admin_15m(&server, "3", min_ttl));
+        server.calls("AssumeRole")
+    };
+    let renewed = role_runs("10m");
+    assert!(renewed >= 3, "assumed {renewed} times");
+    // A smaller --min-ttl: half the length is the margin then, which 10 minutes exceed.
+    assert_eq!(role_runs("5m"), 1);
+}
+
+/// Whether process `pid` has ended (gone, or a zombie no one reaped yet).
+fn ended(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Left running by the command (`sh -c '... &'`), whose pid it is given: once the command
+/// has ended, asks the endpoint every 0.2 s for 8 s and prints each answer. `stubborn`
+/// ignores SIGTERM, and tells the command (SIGUSR1) once it does.
+const LEFTOVER: &str = r#"
+import json, os, signal, sys, time, urllib.request
+if sys.argv[1] == "stubborn":
+    signal.signal(signal.SIGTERM, lambda *_: print("TERM ignored", flush=True))
+    os.kill(int(sys.argv[2]), signal.SIGUSR1)
+req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+    headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+while os.getppid() == int(sys.argv[2]):
+    time.sleep(0.02)
+end = time.time() + 8
+while time.time() < end:
+    try:
+        urllib.request.urlopen(req, timeout=2)
+        print("served", flush=True)
+    except urllib.error.HTTPError as e:
+        print("%d %s" % (e.code, json.load(e)["message"]), flush=True)
+    except Exception as e:
+        print("failed " + type(e).__name__, flush=True)
+    time.sleep(0.2)
+print("survived", flush=True)
+"#;
+
+#[test]
+fn what_the_command_leaves_running_is_refused_and_ended_before_the_port_is_freed() {
+    // Left running past mfa-env, a background process would ask a closed port that another
+    // user could bind and answer with credentials of their choosing.
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let python = python();
+    let python = python.display();
+    let script = format!(
+        "trap 'ready=1' USR1; for kind in plain stubborn; do '{python}' -c \"$LEFTOVER\" $kind $$ & \
+        echo \"leftover $!\"; done; while [ -z \"$ready\" ]; do sleep 0.02; done"
+    );
+    let out = Test::dev(&server)
+        .env("LEFTOVER", LEFTOVER)
+        .args(SERVE_DEV)
+        .args(["sh", "-c", &script])
+        .ok();
+    let pids: Vec<i32> = (out.stdout.lines())
+        .filter_map(|l| l.strip_prefix("leftover ")?.parse().ok())
+        .collect();
+    assert_eq!(pids.len(), 2, "{}", out.stdout);
+    for pid in pids {
+        assert!(ended(pid), "{pid} still runs:\n{}", out.stdout);
+    }
+    let answers: Vec<&str> = (out.stdout.lines())
+        .filter(|l| !l.starts_with("leftover ") && *l != "TERM ignored")
+        .collect();
+    assert!(!answers.is_empty(), "{}", out.stdout);
+    for answer in answers {
+        assert_eq!(
+            answer, "403 the command has ended: mfa-env serves no more credentials",
+            "{}",
+            out.stdout
+        );
+    }
+    // The stubborn one heard SIGTERM, and was killed.
+    assert!(out.stdout.contains("TERM ignored"), "{}", out.stdout);
+}
+
+#[test]
+fn the_shell_started_without_a_command_ends_when_mfa_env_is_killed() {
+    // An interactive shell ignores SIGTERM: it gets SIGHUP, as at a hangup. mfa-env is not
+    // the terminal's session leader here (as when run from a shell), so the kernel's own
+    // hangup does not come.
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let test = Test::dev(&server).env("SHELL", "/bin/bash");
+    let pty = Pty::open();
+    let script = format!("'{BIN}' exec --server dev -c 123456; sleep 30");
+    let mut child = script_on(&pty, &test, "sh", &script);
+    pty.expect("while /bin/bash runs", 1);
+    pty.send("echo \"PIDS=$(( $$ + 0 )):$(( $PPID + 0 ))\"\n");
+    pty.expect("PIDS=", 2);
+    let screen = pty.screen();
+    let pids = screen.rsplit("PIDS=").next().unwrap();
+    let (shell, mfa_env) = pids.split_once(':').unwrap();
+    let shell: i32 = shell.trim().parse().unwrap();
+    let mfa_env: i32 = (mfa_env.chars().take_while(char::is_ascii_digit))
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    assert_eq!(unsafe { libc::kill(mfa_env, libc::SIGKILL) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ended(shell) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let survived = !ended(shell);
+    if survived {
+        unsafe { libc::kill(shell, libc::SIGKILL) };
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!survived, "the shell outlived mfa-env:\n{}", pty.screen());
 }

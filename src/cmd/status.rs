@@ -16,6 +16,11 @@ use crate::time;
 pub fn run(args: &StatusArgs, env: &Env) -> Result<()> {
     let now = time::now();
     let held = Held::read(env);
+    if let Err(NoSession::Missing) = held
+        && let Some(served) = Served::read(env)
+    {
+        return write_stdout(&served.show(args));
+    }
     if args.prompt {
         // Something to show, or nothing and status 1; never a message in the prompt.
         return match held {
@@ -71,6 +76,62 @@ pub fn run(args: &StatusArgs, env: &Env) -> Result<()> {
         time::clock(held.expiration, now),
         human(secs(left))
     ))
+}
+
+/// The command of `exec --server` (or what it runs): the profile it runs under, its keys
+/// served by that mfa-env, which renews them while the command runs.
+struct Served<'a> {
+    profile: &'a str,
+    role: Option<&'a str>,
+    account: Option<&'a str>,
+    region: Option<&'a str>,
+    url: &'a str,
+}
+
+impl<'a> Served<'a> {
+    /// MFA_ENV_PROFILE and the endpoint's address, and no keys in the environment.
+    fn read(env: &'a Env) -> Option<Served<'a>> {
+        if env.get("AWS_ACCESS_KEY_ID").is_some() {
+            return None;
+        }
+        Some(Served {
+            profile: env.get("MFA_ENV_PROFILE")?,
+            role: env.get("MFA_ENV_ROLE"),
+            account: env.get("MFA_ENV_ACCOUNT"),
+            region: env.get("AWS_REGION"),
+            // The address exec --server gives, never a container's.
+            url: env
+                .get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+                .filter(|url| url.starts_with("http://127.0.0.1:"))?,
+        })
+    }
+
+    /// `admin server` for the prompt; else what `status` shows of a held session, with no
+    /// key and no expiry (the endpoint renews them).
+    fn show(&self, args: &StatusArgs) -> String {
+        let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), json_string);
+        if args.prompt {
+            format!("{} server\n", printable(self.profile))
+        } else if args.json {
+            format!(
+                "{{\"profile\":{},\"role\":{},\"account\":{},\"access_key_id\":null,\"region\":{},\"expiration\":null,\"seconds_left\":null,\"expired\":false,\"server\":{}}}\n",
+                json_string(self.profile),
+                opt(self.role),
+                opt(self.account),
+                opt(self.region),
+                json_string(self.url),
+            )
+        } else {
+            format!(
+                "profile     {}\nrole        {}\naccount     {}\naccess key  -\nregion      {}\nexpires     served at {} by exec --server, renewed while its command runs\n",
+                printable(self.profile),
+                printable(self.role.unwrap_or("-")),
+                printable(self.account.unwrap_or("-")),
+                printable(self.region.unwrap_or("-")),
+                printable(self.url),
+            )
+        }
+    }
 }
 
 /// `dev 42m`, `dev 11h58m`, or `dev expired`.

@@ -107,7 +107,15 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.expose())
         .envs(EMPTIED.map(|name| (name, "/dev/null")))
         .env("AWS_REGION", &region)
-        .env("AWS_DEFAULT_REGION", &region);
+        .env("AWS_DEFAULT_REGION", &region)
+        // What the command runs under, as plain exec says it (`status --prompt`: `admin
+        // server`); no keys, which the endpoint serves.
+        .env("MFA_ENV_PROFILE", name);
+    for (variable, value) in [("MFA_ENV_ROLE", id.role), ("MFA_ENV_ACCOUNT", id.account)] {
+        if let Some(value) = value {
+            command.env(variable, value);
+        }
+    }
     say_valid_until(name, session.expiration);
     if let Some(key) = config_credentials {
         command.env("AWS_CONFIG_FILE", "/dev/null");
@@ -121,13 +129,22 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
         program.to_string_lossy()
     ));
 
-    let mut running = foreground::spawn(&mut command)
+    // A shell started for the user ignores SIGTERM, and ends by SIGHUP, as at a hangup.
+    let death_signal = if exec.command.is_empty() {
+        libc::SIGHUP
+    } else {
+        libc::SIGTERM
+    };
+    let mut running = foreground::spawn(&mut command, death_signal)
         .map_err(|e| super::cannot_run(&program, &e.to_string(), e.kind()))?;
     let mut said: Option<String> = None;
     let status = block_on(container::serve(
         listener,
         token,
         running.exited(),
+        // Whatever the command left running is ended before the port is freed: it holds the
+        // endpoint's address and token.
+        foreground::end_leftovers(),
         async || {
             // The command owns the terminal: nothing more is said of sessions that work.
             let mut quiet = |_: Note| {};
