@@ -672,24 +672,102 @@ fn a_region_an_export_wrote_is_not_taken_for_the_users() {
 }
 
 #[test]
-fn region_replacing_the_shells_own_is_refused_before_a_code() {
+fn region_replacing_the_shells_own_is_kept_aside_and_given_back() {
+    use crate::support::shells::{ALL, parse_env0};
+    let server = StsServer::start();
+    let test = Test::dev(&server);
+    let (first, second) = (
+        test.dir.path().join("first"),
+        test.dir.path().join("second"),
+    );
+    for sh in ALL {
+        // --region replaces the user's own values for the session; the next export without it
+        // and unset give them back.
+        let steps = [
+            Step::Set("AWS_REGION", "ap-south-1"),
+            Step::Set("AWS_DEFAULT_REGION", "eu-west-3"),
+            Step::Eval("dev --code 123456 --region us-west-2"),
+            Step::Dump(&first),
+            Step::Eval("dev --code 123456 --region ca-central-1"),
+            Step::Eval("dev --code 123456"),
+            Step::Dump(&second),
+            Step::Eval("dev --code 123456 --region us-west-2"),
+            Step::Eval("unset"),
+        ];
+        let run = test.shell(sh, &script(sh, &steps));
+        assert!(run.status.success(), "{}: {}", sh.name(), run.stderr);
+        let first = parse_env0(&std::fs::read(&first).unwrap());
+        let get =
+            |env: &std::collections::BTreeMap<String, String>, name: &str| env.get(name).cloned();
+        let some = |v: &str| Some(v.to_owned());
+        for name in ["AWS_REGION", "AWS_DEFAULT_REGION", "MFA_ENV_REGION"] {
+            assert_eq!(get(&first, name), some("us-west-2"), "{} {name}", sh.name());
+        }
+        assert_eq!(get(&first, "MFA_ENV_OWN_AWS_REGION"), some("ap-south-1"));
+        assert_eq!(
+            get(&first, "MFA_ENV_OWN_AWS_DEFAULT_REGION"),
+            some("eu-west-3")
+        );
+        // Without --region, the user's AWS_REGION wins again, and both own values are back.
+        let second = parse_env0(&std::fs::read(&second).unwrap());
+        assert_eq!(
+            get(&second, "AWS_REGION"),
+            some("ap-south-1"),
+            "{}",
+            sh.name()
+        );
+        assert_eq!(get(&second, "AWS_DEFAULT_REGION"), some("eu-west-3"));
+        assert_eq!(get(&second, "MFA_ENV_REGION"), some(""));
+        assert_eq!(get(&second, "MFA_ENV_OWN_AWS_REGION"), None);
+        assert_eq!(get(&second, "MFA_ENV_PROFILE"), some("dev"));
+        // unset after another --region: the user's values, and nothing of mfa-env's.
+        assert_eq!(
+            get(&run.env, "AWS_REGION"),
+            some("ap-south-1"),
+            "{}",
+            sh.name()
+        );
+        assert_eq!(get(&run.env, "AWS_DEFAULT_REGION"), some("eu-west-3"));
+        for gone in [
+            "MFA_ENV_REGION",
+            "MFA_ENV_OWN_AWS_REGION",
+            "MFA_ENV_OWN_AWS_DEFAULT_REGION",
+            "MFA_ENV_PROFILE",
+            "AWS_ACCESS_KEY_ID",
+        ] {
+            assert!(!run.env.contains_key(gone), "{} {gone}", sh.name());
+        }
+    }
+    // STS was called in the region asked for, then in the user's.
+    let regions: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.scope().unwrap().2)
+        .collect();
+    assert_eq!(
+        &regions[..4],
+        ["us-west-2", "ca-central-1", "ap-south-1", "us-west-2"]
+    );
+}
+
+#[test]
+fn region_replacing_what_is_not_a_region_is_refused_before_a_code() {
     let server = StsServer::start();
     let out = Test::export(&server)
-        .env("AWS_REGION", "ap-south-1")
+        .env("AWS_REGION", "ap south 1")
         .args(["--region", "us-east-1"])
         .fails(&[
-            "this shell's AWS_REGION is ap-south-1",
-            "--region us-east-1 would replace it; nothing was asked or printed",
+            "this shell's AWS_REGION is 'ap south 1', not a region name, and --region us-east-1 would replace it",
             "drop --region",
         ]);
     assert_eq!(out.stdout, "");
-    assert!(server.requests().is_empty());
-    // The same region, a data format, or a region an export wrote: nothing is lost.
-    Test::export(&server)
+    // The same region, a data format, or a region an export wrote: nothing to keep aside.
+    let out = Test::export(&server)
         .env("AWS_REGION", "ap-south-1")
         .args(["--region", "ap-south-1"])
         .ok();
-    Test::dev(&server)
+    assert!(!out.stdout.contains("MFA_ENV_OWN_"), "{}", out.stdout);
+    let out = Test::dev(&server)
         .env("AWS_REGION", "ap-south-1")
         .args([
             "dev",
@@ -701,6 +779,7 @@ fn region_replacing_the_shells_own_is_refused_before_a_code() {
             "json",
         ])
         .ok();
+    assert!(!out.stdout.contains("MFA_ENV_OWN_"), "{}", out.stdout);
     let out = Test::export(&server)
         .env("AWS_REGION", "eu-west-1")
         .env("MFA_ENV_REGION", "eu-west-1")
@@ -711,4 +790,5 @@ fn region_replacing_the_shells_own_is_refused_before_a_code() {
         "{}",
         out.stdout
     );
+    assert!(!out.stdout.contains("MFA_ENV_OWN_"), "{}", out.stdout);
 }

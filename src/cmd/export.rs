@@ -11,7 +11,7 @@ use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Reason, Result};
 use crate::format::Format;
-use crate::profile::{Profiles, own_region};
+use crate::profile::Profiles;
 use crate::session::{Identity, UNSET, keep_own_region, variables};
 use crate::shell::Shell;
 use crate::sts::Session;
@@ -28,9 +28,6 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     // is soon (see `Profiles::release`). The command chooses this: the session core frees
     // what it is given.
     profiles.release();
-    if format.shell().is_some() {
-        refuse_to_replace_own_region(args.region.as_deref(), &req.resolved.region, env)?;
-    }
     // Only a shell's own session can be kept: the data formats go to other readers.
     if let Some(shell) = format.shell()
         && let Some(held) = req.held(env)
@@ -56,7 +53,8 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
         )),
         _ => e,
     })?;
-    write_stdout(&render(format, &session, &req.identity(), env)?)?;
+    let replace = args.region.is_some();
+    write_stdout(&render(format, &session, &req.identity(), replace, env)?)?;
     say_valid_until(name, session.expiration);
     Ok(())
 }
@@ -119,31 +117,26 @@ fn command_for(name: &str, shell: Shell) -> String {
 }
 
 /// The output, in the documented order; fails when the shell cannot receive a value exactly.
-/// A shell's own region variables that name the session's region are left as they are.
-fn render(format: Format, session: &Session, id: &Identity, env: &Env) -> Result<String> {
+/// A shell's own region variables are left as they are, or kept aside where `--region`
+/// (`replace`) replaces them (`keep_own_region`).
+fn render(
+    format: Format,
+    session: &Session,
+    id: &Identity,
+    replace: bool,
+    env: &Env,
+) -> Result<String> {
     let vars = variables(session, id);
     let mut set: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut unset = UNSET.to_vec();
     if format.shell().is_some() {
-        keep_own_region(&mut set, &mut unset, id.region.unwrap_or_default(), env);
+        keep_own_region(
+            &mut set,
+            &mut unset,
+            id.region.unwrap_or_default(),
+            replace,
+            env,
+        )?;
     }
     format.render(&set, &unset)
-}
-
-/// `--region` naming another region than the shell's own AWS_REGION (or AWS_DEFAULT_REGION)
-/// would replace a value the user set, which `unset` could not give back: refused before a code
-/// is asked for. Without `--region` the variable wins, as in the AWS tools.
-fn refuse_to_replace_own_region(asked: Option<&str>, region: &str, env: &Env) -> Result<()> {
-    let (Some(asked), Some((own, name))) = (asked, own_region(env)) else {
-        return Ok(());
-    };
-    if own.trim() == region {
-        return Ok(());
-    }
-    Err(Error::new(format!(
-        "this shell's {name} is {own}, which the AWS tools prefer to a profile's region, and --region {asked} would replace it; nothing was asked or printed"
-    ))
-    .hint(format!(
-        "drop --region to export the session for {own}, or remove {name} first (`unset {name}`); `mfa-env exec PROFILE --region {asked} -- COMMAND` changes it for one command only"
-    )))
 }

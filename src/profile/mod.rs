@@ -45,8 +45,9 @@ pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
 pub use names::closest;
 pub use resolve::{
-    Chain, LongTermKeys, Overrides, REGION_MARKER, REGION_VARS, Resolved, Role, long_term_keys,
-    own_region, own_region_var, region, resolve, section_name, unsupported,
+    Chain, LongTermKeys, Overrides, REGION_MARKER, REGION_VARS, Resolved, Role, SAVED_REGION_VARS,
+    long_term_keys, own_region, own_region_var, region, resolve, saved_region_var, section_name,
+    unsupported,
 };
 pub(crate) use sdk::ready;
 

@@ -394,11 +394,31 @@ pub const REGION_MARKER: &str = "MFA_ENV_REGION";
 /// The region variables, in the order the AWS SDKs and the AWS CLI v2 read them.
 pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
 
+/// Where an export that replaced a user's own region variable (`--region`) keeps that value,
+/// for the next export and for `unset`, which give it back: `MFA_ENV_OWN_` and the variable's
+/// name. Only a region name is kept (checked when kept and when read back).
+pub const SAVED_REGION_VARS: [&str; 2] =
+    ["MFA_ENV_OWN_AWS_REGION", "MFA_ENV_OWN_AWS_DEFAULT_REGION"];
+
+/// The variable that keeps `name`'s own value (`SAVED_REGION_VARS`).
+pub fn saved_region_var(name: &str) -> &'static str {
+    if name == REGION_VARS[0] {
+        SAVED_REGION_VARS[0]
+    } else {
+        SAVED_REGION_VARS[1]
+    }
+}
+
 /// A region variable's value when it is the user's own: not the region an earlier export wrote
-/// there (REGION_MARKER).
+/// there (REGION_MARKER), or, where an export replaced the user's value, the one it kept aside.
+/// A variable the user removed has no own value, whatever was kept.
 pub fn own_region_var<'e>(env: &'e Env, name: &str) -> Option<&'e str> {
     let value = env.get(name)?;
-    (env.get(REGION_MARKER) != Some(value)).then_some(value)
+    if env.get(REGION_MARKER) != Some(value) {
+        return Some(value);
+    }
+    env.get(saved_region_var(name))
+        .filter(|kept| is_region(kept))
 }
 
 /// The user's own region and the variable it is in: AWS_REGION, else AWS_DEFAULT_REGION.

@@ -9,7 +9,11 @@
 use std::time::Duration;
 
 use crate::env::Env;
-use crate::profile::{REGION_MARKER, REGION_VARS, own_region, own_region_var};
+use crate::error::{Error, Result, printable};
+use crate::profile::{
+    REGION_MARKER, REGION_VARS, SAVED_REGION_VARS, is_region, own_region, own_region_var,
+    saved_region_var,
+};
 use crate::sts::Session;
 use crate::time;
 
@@ -63,38 +67,94 @@ pub fn variables(session: &Session, id: &Identity) -> [(&'static str, String); 1
     SET.map(|name| (name, values.next().unwrap_or_default()))
 }
 
-/// The statements of an export to a shell whose own region variables (set by the user, not by
-/// an earlier export) already name the session's region: those are left as they are, as the
-/// AWS tools let them win over a profile's region; the ones an earlier export wrote are
-/// removed; REGION_MARKER says export wrote none. `set` is `variables`' list.
-pub fn keep_own_region(
-    set: &mut Vec<(&'static str, &str)>,
+/// The statements of an export to a shell, made to keep the user's own region variables (set
+/// by the user, not by an earlier export; see `own_region_var`), as the AWS tools let them win
+/// over a profile's region. `set` is `variables`' list; `replace` says `--region` asked for
+/// `region`.
+///
+/// - Where an own value names the session's region, or nothing asked to replace it, the user's
+///   values stay (given back where an earlier `--region` had replaced them) and export writes
+///   no region variable of its own: REGION_MARKER is empty, since a marker equal to a value of
+///   the user's would make that value look like an export's. Region variables an earlier export
+///   wrote are removed.
+/// - Where `--region` names another region, it is written into both variables, and each own
+///   value it replaces is kept aside (`saved_region_var`), for the next export and for `unset`.
+///   Only a region name can be kept: another value is refused, before anything is printed.
+pub fn keep_own_region<'a>(
+    set: &mut Vec<(&'static str, &'a str)>,
     unset: &mut Vec<&'static str>,
     region: &str,
-    env: &Env,
-) {
-    if own_region(env).map(|(own, _)| own.trim()) != Some(region) {
-        return;
-    }
-    set.retain(|(name, _)| !REGION_VARS.contains(name));
-    for (name, value) in set.iter_mut() {
-        if *name == REGION_MARKER {
-            *value = "";
+    replace: bool,
+    env: &'a Env,
+) -> Result<()> {
+    let own = REGION_VARS.map(|name| (name, own_region_var(env, name)));
+    let names_region = own
+        .iter()
+        .any(|(_, value)| value.is_some_and(|v| v.trim() == region));
+    let any_own = own.iter().any(|(_, value)| value.is_some());
+    let stays = names_region || (any_own && !replace);
+    for (name, value) in own {
+        let saved = saved_region_var(name);
+        match value {
+            Some(value) if stays => {
+                set.retain(|(n, _)| *n != name);
+                if env.get(name) != Some(value) {
+                    set.push((name, value));
+                }
+            }
+            Some(value) => {
+                if !is_region(value) {
+                    return Err(Error::new(format!(
+                        "this shell's {name} is '{}', not a region name, and --region {region} would replace it",
+                        printable(value)
+                    ))
+                    .hint(format!(
+                        "drop --region to keep it, or set {name} to a region such as us-east-1 first"
+                    )));
+                }
+                set.push((saved, value));
+                continue;
+            }
+            None if stays => {
+                set.retain(|(n, _)| *n != name);
+                if env.get(name).is_some() {
+                    unset.push(name);
+                }
+            }
+            None => {}
+        }
+        if env.get(saved).is_some() {
+            unset.push(saved);
         }
     }
-    unset.extend(
-        REGION_VARS
-            .into_iter()
-            .filter(|name| env.get(name).is_some() && own_region_var(env, name).is_none()),
-    );
+    if stays {
+        for (name, value) in set.iter_mut() {
+            if *name == REGION_MARKER {
+                *value = "";
+            }
+        }
+    }
+    Ok(())
 }
 
-/// The variables `unset` removes: all that export sets but the region variables that are the
-/// user's own (`own_region_var`), which export left as they were.
-pub fn unset_variables(env: &Env) -> Vec<&'static str> {
-    SET.into_iter()
-        .filter(|name| !(REGION_VARS.contains(name) && own_region_var(env, name).is_some()))
-        .collect()
+/// The statements of `unset`: every variable export sets is removed, but the region variables
+/// that are the user's own (`own_region_var`), which stay, given back where an export with
+/// `--region` had replaced them.
+pub fn unset_statements(env: &Env) -> (Vec<(&'static str, &str)>, Vec<&'static str>) {
+    let mut set = Vec::new();
+    let mut unset: Vec<&'static str> = SET
+        .into_iter()
+        .filter(|name| !REGION_VARS.contains(name))
+        .collect();
+    for name in REGION_VARS {
+        match own_region_var(env, name) {
+            Some(own) if env.get(name) != Some(own) => set.push((name, own)),
+            Some(_) => {}
+            None => unset.push(name),
+        }
+    }
+    unset.extend(SAVED_REGION_VARS);
+    (set, unset)
 }
 
 /// What a session is, besides its keys and its expiry: exported with it, and compared with
