@@ -1,5 +1,7 @@
 //! The MFA prompt on a real pseudo-terminal, with stdout captured as `$(...)` captures it.
 
+use std::os::unix::process::ExitStatusExt;
+
 use crate::support::pty::{Pty, Wiring};
 use crate::support::*;
 
@@ -94,8 +96,9 @@ fn three_rejected_codes_end_it() {
     assert!(pty.screen().contains("try 2 of 3"), "{}", pty.screen());
 }
 
-#[test]
-fn ctrl_c_at_the_prompt_leaves_stdout_empty_and_the_terminal_as_it_was() {
+/// Type `12`, then `key`, at the prompt; the status, once the screen has shown the line ended
+/// and `said` (first, with its deadline: a prompt that ignores the key waits for ever).
+fn cancel_with(key: &str, said: &str) -> std::process::ExitStatus {
     let server = StsServer::start();
     let test = Test::dev(&server).args(["dev", "--shell", "bash"]);
     let pty = Pty::open();
@@ -104,14 +107,28 @@ fn ctrl_c_at_the_prompt_leaves_stdout_empty_and_the_terminal_as_it_was() {
     let child = pty.spawn(test.command(), Wiring::Terminal);
     pty.expect(PROMPT, 1);
     pty.send("12");
-    pty.send("\x03");
+    pty.send(key);
+    // The line is ended: the shell's prompt does not land after the question.
+    pty.expect(&format!("{PROMPT}: 12\r\n"), 1);
+    pty.expect(said, 1);
     let (status, stdout) = finish(child);
-    assert!(!status.success());
     assert_eq!(stdout, "");
     assert_eq!(pty.lflags(), flags, "terminal flags changed");
     assert!(server.requests().is_empty());
-    // The line is ended: the shell's prompt does not land after the question.
-    pty.expect(&format!("{PROMPT}: 12\r\n"), 1);
+    status
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_leaves_stdout_empty_and_the_terminal_as_it_was() {
+    let status = cancel_with("\x03", "mfa-env: cancelled; nothing was exported");
+    // As Ctrl-C ends any command: by the signal.
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+}
+
+#[test]
+fn ctrl_d_at_the_prompt_cancels_as_ctrl_c_does() {
+    let status = cancel_with("\x04", "mfa-env: cancelled; nothing was exported");
+    assert_eq!(status.code(), Some(130), "{status:?}");
 }
 
 #[test]
