@@ -13,7 +13,7 @@
 
 use std::fs::OpenOptions;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
 use console::{Key, Term};
 use dialoguer::theme::SimpleTheme;
@@ -110,7 +110,9 @@ impl Prompter {
         self.finish(answer).map(|text| text.trim().to_owned())
     }
 
+    /// The answer of a question of setup's; the cursor shown again (a menu hides it).
     fn finish<T>(&self, answer: io::Result<T>) -> Result<T> {
+        let _ = self.term.show_cursor();
         answer.map_err(|e| match e.kind() {
             io::ErrorKind::Interrupted | io::ErrorKind::UnexpectedEof => {
                 Error::cancelled_nothing_written()
@@ -168,9 +170,32 @@ impl Prompter {
         let ending = Ending::start(self.term.as_raw_fd(), self.nothing);
         let answer = ask();
         drop(ending);
-        let _ = self.term.show_cursor();
         answer
     }
+}
+
+/// Say `text` on the terminal where the questions are, when stderr does not reach it: a line
+/// that goes with a question (why a code is asked again) must be seen there. As
+/// credential_process, stderr is read by the AWS CLI, which shows it only once mfa-env fails.
+pub fn tell_the_terminal(text: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") else {
+        return;
+    };
+    let stderr = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from)
+        .and_then(|f| f.metadata());
+    let terminal = tty.metadata();
+    if let (Ok(stderr), Ok(terminal)) = (stderr, terminal)
+        && stderr.file_type().is_char_device()
+        && stderr.rdev() == terminal.rdev()
+    {
+        return;
+    }
+    let _ = writeln!(tty, "mfa-env: {}", printable(text));
 }
 
 /// While a question is asked, SIGINT, SIGTERM, SIGHUP and SIGQUIT end the process at once,

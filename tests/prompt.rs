@@ -131,6 +131,63 @@ fn ctrl_d_at_the_prompt_cancels_as_ctrl_c_does() {
     assert_eq!(status.code(), Some(130), "{status:?}");
 }
 
+/// `mfa-env --format process dev` as the AWS CLI runs it for credential_process: stdout and
+/// stderr are pipes it reads, and it shows stderr only once the process has failed.
+fn as_credential_process(server: &StsServer) -> (Test, Pty, std::process::Child) {
+    let test = Test::dev(server).args(["--format", "process", "dev"]);
+    let pty = Pty::open();
+    let child = pty.spawn(test.command(), Wiring::Redirected);
+    (test, pty, child)
+}
+
+#[test]
+fn as_credential_process_a_rejected_code_says_why_on_the_terminal() {
+    let server = StsServer::start();
+    server.reply(Reply::code_rejected());
+    let (_test, pty, child) = as_credential_process(&server);
+    pty.expect(PROMPT, 1);
+    pty.send("111111\r");
+    // Where the person is, before the code is asked again: stderr reaches nobody yet.
+    pty.expect("mfa-env: STS rejected the MFA code", 1);
+    pty.expect("(try 1 of 3)\r\n", 1);
+    pty.expect(PROMPT, 2);
+    pty.send("222222\r");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", pty.screen());
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("\"AccessKeyId\"")
+    );
+    let screen = pty.screen();
+    assert!(
+        screen.find("(try 1 of 3)").unwrap() < screen.rfind(PROMPT).unwrap(),
+        "{screen}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn as_credential_process_ctrl_c_says_cancelled_and_names_no_endpoint() {
+    let server = StsServer::start();
+    let (_test, pty, child) = as_credential_process(&server);
+    pty.expect(PROMPT, 1);
+    pty.send("\x03");
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(out.stdout, b"");
+    // What the AWS CLI shows: why it failed, not where a call that was never made would go.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr, "mfa-env: cancelled; nothing was exported\n");
+    assert!(server.requests().is_empty());
+    // The endpoint is still named before a call, once.
+    let out = Test::dev(&server)
+        .args(["--format", "process", "dev", "--code", "123456"])
+        .run();
+    assert!(out.status.success(), "{}", out.raw_stderr);
+    assert_eq!(out.raw_stderr.matches("using STS endpoint").count(), 1);
+}
+
 #[test]
 fn credential_process_without_a_terminal_suggests_mfa_process() {
     // `credential_process = mfa-env --format process dev` is a fixed command line: --code

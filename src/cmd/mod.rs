@@ -223,7 +223,12 @@ pub fn notes_once() -> impl FnMut(Note) + Send {
     }
 }
 
-/// Show a note of the session core on stderr.
+/// Show a note of the session core on stderr; why a code is asked again on the terminal too,
+/// where the question is, when stderr is not that terminal (credential_process).
 pub fn note(note: Note) {
-    say(&note.to_string());
+    let text = note.to_string();
+    if matches!(note, Note::CodeRejected { .. }) {
+        crate::prompt::tell_the_terminal(&text);
+    }
+    say(&text);
 }

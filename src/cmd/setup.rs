@@ -68,11 +68,13 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
         // The session proves the device and the keys work together; it is dropped unseen.
         let prompt = session::prompt(name, &serial);
         let (iam, signer, serial) = (&iam, &signer, &serial);
-        block_on(codes.call(&prompt, &mut note, move |code| async move {
-            let sts = iam.sts();
-            sts.get_session_token(signer, serial, &code, VERIFY_DURATION)
-                .await
-        }))??;
+        block_on(
+            codes.call(&prompt, None, &mut note, move |code| async move {
+                let sts = iam.sts();
+                sts.get_session_token(signer, serial, &code, VERIFY_DURATION)
+                    .await
+            }),
+        )??;
         say(&format!(
             "verified: STS accepted a code from {serial}; `eval \"$(mfa-env {name})\"` will work"
         ));
