@@ -328,6 +328,81 @@ extern "C" fn on_ending(signal: libc::c_int) {
     }
 }
 
+/// `--code -`: the code from one line of stdin, which must come within `timeout`. The line
+/// is read byte by byte, so that what follows it is left for the command `exec` runs.
+#[allow(unsafe_code)]
+pub fn code_from_stdin(timeout: std::time::Duration) -> Result<String> {
+    use std::io::IsTerminal;
+    use std::time::Instant;
+    /// Longer than any line that holds a code and spaces.
+    const MAX: usize = 64;
+    let hint = "send the code and a newline: `printf '%s\\n' 123456 | mfa-env PROFILE --code -`";
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(
+            Error::new("--code -: stdin is a terminal, not the code sent by a program")
+                .hint("leave out --code and mfa-env asks for the code on the terminal"),
+        );
+    }
+    let fd = stdin.as_fd().as_raw_fd();
+    let deadline = Instant::now() + timeout;
+    let mut line = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: poll on one valid pollfd.
+        let ready = unsafe { libc::poll(&mut poll, 1, ms) };
+        if ready < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(Error::new(format!("--code -: cannot read stdin: {e}")));
+        }
+        if ready == 0 {
+            return Err(Error::new(format!(
+                "--code -: no code on stdin within {} s",
+                timeout.as_secs()
+            ))
+            .hint("send it sooner, or give more time with --mfa-process-timeout SECONDS"));
+        }
+        let mut byte = [0u8; 1];
+        // SAFETY: read(2) of at most one byte into a one-byte buffer.
+        match unsafe { libc::read(fd, byte.as_mut_ptr().cast(), 1) } {
+            0 => break,
+            1 if byte[0] == b'\n' => break,
+            1 => line.push(byte[0]),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(Error::new(format!("--code -: cannot read stdin: {e}")));
+            }
+        }
+        if line.len() > MAX {
+            break;
+        }
+    }
+    // What stdin held is not shown: it may be a secret sent to the wrong place.
+    std::str::from_utf8(&line)
+        .ok()
+        .and_then(normalize_code)
+        .ok_or_else(|| {
+            let what = match line.len() {
+                0 => "nothing".to_owned(),
+                n if n > MAX => format!("more than {MAX} bytes"),
+                n => format!("a line of {n} bytes"),
+            };
+            Error::new(format!("--code -: stdin held {what}, not a 6-digit code")).hint(hint)
+        })
+}
+
 /// Six ASCII digits, with any whitespace removed; None for anything else.
 pub fn normalize_code(text: &str) -> Option<String> {
     let code: String = text.chars().filter(|c| !c.is_whitespace()).collect();

@@ -3,6 +3,7 @@
 use std::os::unix::process::ExitStatusExt;
 
 use crate::support::pty::{Pty, Wiring};
+use crate::support::shells::Sh;
 use crate::support::*;
 
 const PROMPT: &str = "MFA code for dev (arn:aws:iam::123456789012:mfa/alice)";
@@ -299,4 +300,76 @@ fn exec_and_unset_still_run_on_a_terminal() {
     );
     assert!(status.success(), "{screen}");
     assert!(screen.contains("unset AWS_SESSION_TOKEN"), "{screen}");
+}
+
+// ---- --code - ----
+
+#[test]
+fn code_dash_reads_the_code_from_stdin_where_no_other_user_sees_it() {
+    let server = StsServer::start();
+    let run = Test::dev(&server).shell(
+        Sh::Bash,
+        "eval \"$(printf '654 321\\n' | \"$MFA_ENV\" dev --code - --shell bash)\" && env -0",
+    );
+    assert!(run.status.success(), "{}", run.stderr);
+    assert_eq!(
+        run.env.get("AWS_ACCESS_KEY_ID").map(String::as_str),
+        Some("ASIATESTSESSIONKEY01")
+    );
+    assert_eq!(server.only_request().param("TokenCode"), Some("654321"));
+}
+
+#[test]
+fn code_dash_takes_one_line_and_leaves_the_rest_of_stdin_to_execs_command() {
+    let server = StsServer::start();
+    let run = Test::dev(&server).shell(
+        Sh::Bash,
+        "export REST=\"$({ echo 123456; echo the rest; } | \"$MFA_ENV\" exec dev --code - -- cat)\" && env -0",
+    );
+    assert!(run.status.success(), "{}", run.stderr);
+    assert_eq!(run.env.get("REST").map(String::as_str), Some("the rest"));
+    assert_eq!(server.only_request().param("TokenCode"), Some("123456"));
+}
+
+#[test]
+fn code_dash_without_a_code_on_stdin_fails_before_any_call() {
+    let server = StsServer::start();
+    for (stdin, said) in [
+        ("", "--code -: stdin held nothing, not a 6-digit code"),
+        (
+            "12345\n",
+            "--code -: stdin held a line of 5 bytes, not a 6-digit code",
+        ),
+    ] {
+        let run = Test::dev(&server).shell(
+            Sh::Bash,
+            &format!("printf '{stdin}' | \"$MFA_ENV\" dev --code - --shell bash; export STATUS=$?; env -0"),
+        );
+        assert_eq!(
+            run.env.get("STATUS").map(String::as_str),
+            Some("1"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(said), "{}", run.stderr);
+        // What stdin held is not repeated: it may be a secret sent to the wrong place.
+        assert!(!run.stderr.contains("12345\n"), "{}", run.stderr);
+    }
+    // A stdin that sends nothing and stays open: bounded by --mfa-process-timeout.
+    let run = Test::dev(&server).shell(
+        Sh::Bash,
+        "\"$MFA_ENV\" dev --code - --mfa-process-timeout 1 --shell bash < <(exec sleep 30 2>/dev/null); export STATUS=$?; kill $!; env -0",
+    );
+    assert_eq!(
+        run.env.get("STATUS").map(String::as_str),
+        Some("1"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("no code on stdin within 1 s"),
+        "{}",
+        run.stderr
+    );
+    assert!(server.requests().is_empty());
 }

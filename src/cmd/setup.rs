@@ -63,7 +63,7 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
 
     if args.verify {
         let mut ask = terminal();
-        let mut from = code_from(args.code.as_deref(), &args.mfa_process, &mut ask);
+        let mut from = code_from(args.code.as_deref(), &args.mfa_process, &mut ask)?;
         let mut codes = from.ready(name, profile.get(Key::MfaProcess), env, &mut note)?;
         // The session proves the device and the keys work together; it is dropped unseen.
         let prompt = session::prompt(name, &serial);
