@@ -37,12 +37,17 @@ pub struct Prompter {
 impl Prompter {
     /// The controlling terminal, or an error that says to pass the code another way.
     pub fn open() -> Result<Prompter> {
-        let prompter =
-            Prompter::open_for("the MFA code", CODE_HINT).map_err(|e| e.because(Reason::NoCode))?;
-        Ok(Prompter {
+        Prompter::open_for("the MFA code", CODE_HINT)
+            .map(Prompter::exporting)
+            .map_err(|e| e.because(Reason::NoCode))
+    }
+
+    /// For questions before an export: cancelled, they say `nothing was exported`.
+    pub fn exporting(self) -> Prompter {
+        Prompter {
             nothing: NOTHING_EXPORTED,
-            ..prompter
-        })
+            ..self
+        }
     }
 
     /// The controlling terminal to ask for `what` (setup's questions), or an error with `hint`.
@@ -110,10 +115,15 @@ impl Prompter {
         self.finish(answer).map(|text| text.trim().to_owned())
     }
 
-    /// The answer of a question of setup's; the cursor shown again (a menu hides it).
+    /// The answer of a question; the cursor shown again (a menu hides it).
     fn finish<T>(&self, answer: io::Result<T>) -> Result<T> {
         let _ = self.term.show_cursor();
         answer.map_err(|e| match e.kind() {
+            io::ErrorKind::Interrupted | io::ErrorKind::UnexpectedEof
+                if self.nothing == NOTHING_EXPORTED =>
+            {
+                Error::cancelled()
+            }
             io::ErrorKind::Interrupted | io::ErrorKind::UnexpectedEof => {
                 Error::cancelled_nothing_written()
             }

@@ -373,3 +373,76 @@ fn code_dash_without_a_code_on_stdin_fails_before_any_call() {
     );
     assert!(server.requests().is_empty());
 }
+
+// ---- mfa-env alone ----
+
+#[test]
+fn alone_off_a_terminal_it_shows_the_short_help_and_fails() {
+    let server = StsServer::start();
+    let test = Test::dev(&server);
+    let before = test.snapshot();
+    // Outside `Test::run`'s contract: help on stderr has no `mfa-env:` prefix. stdin is not a
+    // terminal, as in a script or CI: the terminal, if any, is not asked.
+    let out = test
+        .command()
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(out.stdout, b"");
+    assert!(
+        stderr.contains("Usage: mfa-env [OPTIONS] <PROFILE>"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Examples:"), "{stderr}");
+    assert!(!stderr.contains("required"), "{stderr}");
+    test.assert_unchanged(&before);
+    // Typed without eval, stdout is the screen: a session cannot be exported there either.
+    let (status, screen) = on_screen(&Test::dev(&server), "Examples:");
+    assert_eq!(status.code(), Some(2), "{screen}");
+    assert!(!screen.contains("The profile to export"), "{screen}");
+    assert!(server.requests().is_empty());
+}
+
+/// `eval "$(mfa-env)"` on a terminal: admin, deep and dev to pick from.
+fn picking(server: &StsServer) -> (Test, Pty, libc::tcflag_t, std::process::Child) {
+    let test = Test::new()
+        .config(&format!("{CONFIG}{CHAIN}"))
+        .credentials(CREDENTIALS)
+        .sts(server);
+    let pty = Pty::open();
+    let flags = pty.lflags();
+    let child = pty.spawn(test.command(), Wiring::Terminal);
+    pty.expect("The profile to export", 1);
+    pty.expect("dev", 1);
+    (test, pty, flags, child)
+}
+
+#[test]
+fn alone_on_a_terminal_it_exports_the_profile_picked_from_the_list() {
+    let server = StsServer::start();
+    let (_test, pty, _, child) = picking(&server);
+    assert!(pty.screen().contains("admin"), "{}", pty.screen());
+    // admin, deep, dev: the third.
+    pty.send("\x1b[B\x1b[B\r");
+    pty.expect(PROMPT, 1);
+    pty.send("123456\r");
+    let (status, stdout) = finish(child);
+    assert!(status.success(), "{}", pty.screen());
+    assert!(stdout.contains("export MFA_ENV_PROFILE=dev\n"), "{stdout}");
+    assert_eq!(server.only_request().param("TokenCode"), Some("123456"));
+}
+
+#[test]
+fn ctrl_c_at_the_profile_list_cancels_and_leaves_the_terminal_as_it_was() {
+    let server = StsServer::start();
+    let (_test, pty, flags, child) = picking(&server);
+    pty.send("\x03");
+    pty.expect("mfa-env: cancelled; nothing was exported", 1);
+    let (status, stdout) = finish(child);
+    assert!(!status.success());
+    assert_eq!(stdout, "");
+    assert_eq!(pty.lflags(), flags, "terminal flags changed");
+    assert!(server.requests().is_empty());
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand, and what several of them share: no command imports another.
 
 pub mod agent;
+pub mod bare;
 pub mod completions;
 pub mod doctor;
 pub mod exec;
