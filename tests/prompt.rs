@@ -446,3 +446,35 @@ fn ctrl_c_at_the_profile_list_cancels_and_leaves_the_terminal_as_it_was() {
     assert_eq!(pty.lflags(), flags, "terminal flags changed");
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn alone_through_the_function_of_init_the_picked_profile_is_exported_into_the_shell() {
+    let server = StsServer::start();
+    for sh in crate::init::FUNCTIONS {
+        let test = Test::dev(&server);
+        let script = format!(
+            "{}mfa-env\nprintenv AWS_ACCESS_KEY_ID\n",
+            crate::init::load_init(sh)
+        );
+        let mut cmd = sh.command(&script);
+        let sealed = test.command();
+        cmd.env_clear()
+            .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("MFA_ENV", BIN);
+        let pty = Pty::open();
+        let mut child = pty.spawn(cmd, Wiring::Screen);
+        pty.expect("The profile to export", 1);
+        pty.send("\r");
+        pty.expect(PROMPT, 1);
+        pty.send("123456\r");
+        // Only an exported session prints its key: the statements themselves are never shown.
+        pty.expect("ASIATESTSESSIONKEY01", 1);
+        assert!(
+            child.wait().unwrap().success(),
+            "{}: {}",
+            sh.name(),
+            pty.screen()
+        );
+    }
+    assert_eq!(server.requests().len(), crate::init::FUNCTIONS.len());
+}
