@@ -6,8 +6,8 @@ module completions {
 
   # Export an MFA-authenticated AWS session into the current shell, and write nothing to disk
   export extern mfa-env [
-    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
-    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
     --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
@@ -32,8 +32,8 @@ module completions {
 
   # Export a session (what `mfa-env PROFILE` does); reaches a profile named like a subcommand
   export extern "mfa-env export" [
-    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
-    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
     --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
@@ -53,8 +53,8 @@ module completions {
 
   # Run a command with the session in its environment (no shell, nothing exported)
   export extern "mfa-env exec" [
-    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
-    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
     --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
@@ -174,8 +174,8 @@ module completions {
     --serial-number: string   # The MFA device's ARN: skip the IAM lookup and write this one
     --dry-run                 # Show the line that would be written, and write nothing
     --verify                  # Then ask for a code and call GetSessionToken to prove the setup works (no session is printed)
-    --code(-c): string        # The one-time code for --verify; without it mfa-env runs mfa_process or asks
-    --mfa-token: string       # The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    --code(-c): string        # The one-time code for --verify, or `-` to read it from stdin (a code on the command line can be read by every local user while mfa-env runs); without it mfa-env runs mfa_process or asks
+    --mfa-token: string       # The one-time code for --verify, or `-` to read it from stdin (a code on the command line can be read by every local user while mfa-env runs); without it mfa-env runs mfa_process or asks
     --region(-r): string      # The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
