@@ -363,3 +363,32 @@ fn a_signal_at_the_prompt_ends_it_at_once_and_leaves_the_terminal_as_it_was() {
     }
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn a_signal_ignored_before_the_prompt_stays_ignored() {
+    // `nohup mfa-env ...`: SIGHUP is ignored, and the prompt must not end on it.
+    let server = StsServer::start();
+    let test = Test::dev(&server).args(["dev", "--shell", "bash"]);
+    let pty = Pty::open();
+    let mut cmd = test.command();
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = pty.spawn(cmd, Wiring::Terminal);
+    pty.expect("MFA code for dev", 1);
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "SIGHUP ended it");
+    pty.send("123456\r");
+    let out = finish_within(
+        &test,
+        ended_within(child, Duration::from_secs(10)),
+        Duration::from_secs(1),
+    );
+    assert!(out.status.success(), "{}", pty.screen());
+    assert_eq!(server.requests().len(), 1);
+}
