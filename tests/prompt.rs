@@ -478,3 +478,51 @@ fn alone_through_the_function_of_init_the_picked_profile_is_exported_into_the_sh
     }
     assert_eq!(server.requests().len(), crate::init::FUNCTIONS.len());
 }
+
+/// botocore, on the terminal, reading profile `dev-mfa` whose credential_process is mfa-env:
+/// what its script prints on stdout (the key, or botocore's error).
+fn botocore_on_the_terminal(server: &StsServer, keys: &[&str]) -> String {
+    let test = Test::dev(server).config(&format!(
+        "{CONFIG}[profile dev-mfa]\ncredential_process = {BIN} --format process dev\n"
+    ));
+    let script = "import botocore.session\n\
+                  try:\n    \
+                      c = botocore.session.Session(profile='dev-mfa').get_credentials()\n    \
+                      print('KEY', c.get_frozen_credentials().access_key)\n\
+                  except Exception as e:\n    \
+                      print('FAILED', e)\n";
+    let mut cmd = std::process::Command::new(python());
+    cmd.args(["-c", script]).env_clear().envs(
+        test.command()
+            .get_envs()
+            .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+    );
+    let before = test.snapshot();
+    let pty = Pty::open();
+    let child = pty.spawn(cmd, Wiring::Terminal);
+    for (i, key) in keys.iter().enumerate() {
+        pty.expect(PROMPT, i + 1);
+        if i > 0 {
+            // Said where the person is, before the code is asked again.
+            pty.expect("mfa-env: STS rejected the MFA code", i);
+        }
+        pty.send(key);
+    }
+    let (_, stdout) = finish(child);
+    test.assert_unchanged(&before);
+    stdout
+}
+
+#[test]
+fn botocore_as_the_reader_of_credential_process_the_person_is_told_why_and_that_it_was_cancelled() {
+    let server = StsServer::start();
+    server.reply(Reply::code_rejected());
+    let stdout = botocore_on_the_terminal(&server, &["111111\r", "222222\r"]);
+    assert_eq!(stdout, "KEY ASIATESTSESSIONKEY01\n");
+    let stdout = botocore_on_the_terminal(&server, &["\x03"]);
+    assert_eq!(
+        stdout,
+        "FAILED Error when retrieving credentials from custom-process: mfa-env: cancelled; nothing was exported\n\n"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
