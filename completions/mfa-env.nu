@@ -18,7 +18,7 @@ module completions {
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
-    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
     --format(-f): string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --shell: string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --help(-h)                # Print help (see more with '--help')
@@ -44,7 +44,7 @@ module completions {
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
-    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
     --format(-f): string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --shell: string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --help(-h)                # Print help (see more with '--help')
@@ -65,7 +65,7 @@ module completions {
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
-    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
     --server                  # Serve the session to the command from a local endpoint that renews a role's session while it runs (AWS_CONTAINER_CREDENTIALS_FULL_URI), instead of keys in its environment
     --help(-h)                # Print help (see more with '--help')
     profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
@@ -178,7 +178,7 @@ module completions {
     --mfa-token: string       # The one-time code for --verify, or `-` to read it from stdin (a code on the command line can be read by every local user while mfa-env runs); without it mfa-env runs mfa_process or asks
     --region(-r): string      # The region for STS [default: the profile's region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1]
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
-    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
     --help(-h)                # Print help
     profile: string           # The profile that holds the IAM user's long-term keys
   ]

@@ -316,7 +316,8 @@ pub struct MfaProcessArgs {
     #[arg(long, value_name = "CMD")]
     pub mfa_process: Option<String>,
 
-    /// How long the mfa_process command may run before it is stopped
+    /// How long the mfa_process command may run before it is stopped, and `--code -` waits
+    /// for stdin
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub mfa_process_timeout: u64,
