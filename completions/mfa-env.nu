@@ -6,8 +6,8 @@ module completions {
 
   # Export an MFA-authenticated AWS session into the current shell, and write nothing to disk
   export extern mfa-env [
-    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
-    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
     --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
@@ -18,7 +18,7 @@ module completions {
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
-    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
     --format(-f): string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --shell: string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --help(-h)                # Print help (see more with '--help')
@@ -32,8 +32,8 @@ module completions {
 
   # Export a session (what `mfa-env PROFILE` does); reaches a profile named like a subcommand
   export extern "mfa-env export" [
-    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
-    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
     --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
@@ -44,7 +44,7 @@ module completions {
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
-    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
     --format(-f): string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --shell: string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --help(-h)                # Print help (see more with '--help')
@@ -53,8 +53,8 @@ module completions {
 
   # Run a command with the session in its environment (no shell, nothing exported)
   export extern "mfa-env exec" [
-    --code(-c): string        # The one-time code from the MFA device; without it mfa-env asks on the terminal
-    --mfa-token: string       # The one-time code from the MFA device; without it mfa-env asks on the terminal
+    --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
     --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
     --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
@@ -65,7 +65,7 @@ module completions {
     --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
-    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
     --server                  # Serve the session to the command from a local endpoint that renews a role's session while it runs (AWS_CONTAINER_CREDENTIALS_FULL_URI), instead of keys in its environment
     --help(-h)                # Print help (see more with '--help')
     profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
@@ -174,11 +174,11 @@ module completions {
     --serial-number: string   # The MFA device's ARN to write, instead of one chosen from IAM's list; IAM is still asked, and a device not among the user's is written with a warning
     --dry-run                 # Show the line that would be written, and write nothing
     --verify                  # Then ask for a code and open the session `mfa-env PROFILE` would (GetSessionToken, or a role's AssumeRole) to prove the setup works (no session is printed)
-    --code(-c): string        # The one-time code for --verify; without it mfa-env runs mfa_process or asks
-    --mfa-token: string       # The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    --code(-c): string        # The one-time code for --verify, or `-` to read it from stdin (a code on the command line can be read by every local user while mfa-env runs); without it mfa-env runs mfa_process or asks
+    --mfa-token: string       # The one-time code for --verify, or `-` to read it from stdin (a code on the command line can be read by every local user while mfa-env runs); without it mfa-env runs mfa_process or asks
     --region(-r): string      # The region for STS [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
-    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
     --help(-h)                # Print help
     profile: string           # The profile that holds the IAM user's long-term keys
   ]

@@ -23,7 +23,7 @@ fn mfa-env {|@args|
     if (> (count $args) 0) {
         set first = $args[0]
     }
-    if (has-value ['' exec status list init completions setup doctor agent help] $first) {
+    if (has-value [exec status list init completions setup doctor agent help] $first) {
         e:mfa-env $@args
         return
     }

@@ -15,7 +15,7 @@ function mfa-env --description 'Export an MFA-authenticated AWS session into thi
         return
     end
     switch "$argv[1]"
-        case '' exec status list init completions setup doctor agent help
+        case exec status list init completions setup doctor agent help
             command mfa-env $argv
             return
     end

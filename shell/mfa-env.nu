@@ -17,7 +17,7 @@ def _mfa_env_loads [args: list<string>]: nothing -> bool {
         return false
     }
     let first = ($args | get -o 0 | default '')
-    if $first in ['' exec status list init completions setup doctor agent help] {
+    if $first in [exec status list init completions setup doctor agent help] {
         return false
     }
     for arg in $args {

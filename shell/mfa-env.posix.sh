@@ -19,7 +19,7 @@ _mfa_env() {
         return
     fi
     case "${1-}" in
-        '' | exec | status | list | init | completions | setup | doctor | agent | help)
+        exec | status | list | init | completions | setup | doctor | agent | help)
             command mfa-env "$@"
             return
             ;;

@@ -22,7 +22,7 @@ function mfa-env {
         return
     }
     $first = if ($args.Count -gt 0) { [string]$args[0] } else { '' }
-    if ($first -cin @('', 'exec', 'status', 'list', 'init', 'completions', 'setup', 'doctor', 'agent', 'help')) {
+    if ($first -cin @('exec', 'status', 'list', 'init', 'completions', 'setup', 'doctor', 'agent', 'help')) {
         & $mfaEnvExe @args
         return
     }

@@ -25,7 +25,7 @@ function mfa-env {
         return
     fi
     case "${1-}" in
-        '' | exec | status | list | init | completions | setup | doctor | agent | help)
+        exec | status | list | init | completions | setup | doctor | agent | help)
             command mfa-env "$@"
             return
             ;;

@@ -25,7 +25,7 @@ def _mfa_env_alias(args, stdin=None, stdout=None, stderr=None):
     # A Tab press asks the binary for candidates: pass it through.
     if "_MFA_ENV_COMPLETE" not in env:
         first = args[0] if args else ""
-        passed = first in ("", "exec", "status", "list", "init", "completions", "setup", "doctor", "agent", "help")
+        passed = first in ("exec", "status", "list", "init", "completions", "setup", "doctor", "agent", "help")
         for arg in args:
             if passed or arg == "--":
                 break

@@ -286,7 +286,12 @@ pub struct ExportArgs {
     )]
     pub profile: Option<String>,
 
-    /// The one-time code from the MFA device; without it mfa-env asks on the terminal
+    /// The one-time code from the MFA device, or `-` to read it from stdin; without it
+    /// mfa-env asks on the terminal
+    ///
+    /// A code on the command line can be read by every local user (/proc/PID/cmdline, `ps`)
+    /// while mfa-env runs; `--code -` reads one line from stdin instead (`ykman oath accounts
+    /// code --single aws | mfa-env dev --code -`), waiting at most --mfa-process-timeout.
     #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code)]
     pub code: Option<String>,
 
@@ -340,7 +345,8 @@ pub struct MfaProcessArgs {
     #[arg(long, value_name = "CMD")]
     pub mfa_process: Option<String>,
 
-    /// How long the mfa_process command may run before it is stopped
+    /// How long the mfa_process command may run before it is stopped, and `--code -` waits
+    /// for stdin
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub mfa_process_timeout: u64,
@@ -380,7 +386,9 @@ pub struct SetupArgs {
     #[arg(long)]
     pub verify: bool,
 
-    /// The one-time code for --verify; without it mfa-env runs mfa_process or asks
+    /// The one-time code for --verify, or `-` to read it from stdin (a code on the command line
+    /// can be read by every local user while mfa-env runs); without it mfa-env runs
+    /// mfa_process or asks
     #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code,
           requires = "verify")]
     pub code: Option<String>,
@@ -407,9 +415,17 @@ pub struct DoctorArgs {
     pub region: Option<String>,
 }
 
+/// `--code`: six digits, or `-` (`CODE_FROM_STDIN`) for a code read from stdin.
 fn parse_code(text: &str) -> Result<String, String> {
-    crate::prompt::normalize_code(text).ok_or_else(|| "the MFA code is 6 digits".to_owned())
+    if text == CODE_FROM_STDIN {
+        return Ok(text.to_owned());
+    }
+    crate::prompt::normalize_code(text)
+        .ok_or_else(|| "the MFA code is 6 digits (or - to read it from stdin)".to_owned())
 }
+
+/// The `--code` that reads the code from stdin.
+pub const CODE_FROM_STDIN: &str = "-";
 
 #[cfg(test)]
 mod tests {
@@ -432,6 +448,16 @@ mod tests {
         ] {
             assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
         }
+    }
+
+    #[test]
+    fn code_dash_reads_stdin_and_the_help_says_why() {
+        let cli = Cli::try_parse_from(["mfa-env", "dev", "--code", "-"]).unwrap();
+        assert_eq!(cli.export.code.as_deref(), Some(CODE_FROM_STDIN));
+        let help = Cli::command().render_long_help().to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let needle = "A code on the command line can be read by every local user (/proc/PID/cmdline, `ps`) while mfa-env runs; `--code -` reads one line from stdin instead";
+        assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
     }
 
     #[test]

@@ -53,6 +53,15 @@ pub fn run(cli: cli::Cli) -> Result<()> {
     }
 }
 
+/// `mfa-env` with no argument at all: on a terminal, export the profile picked from a list;
+/// else the short help on stderr and status 2.
+pub fn run_bare() -> Result<()> {
+    let name = cmd::bare::run(&Env::real())?;
+    let cli = <cli::Cli as clap::Parser>::try_parse_from(["mfa-env", "export", "--", &name])
+        .map_err(|e| Error::usage(&e.to_string()))?;
+    run(cli)
+}
+
 /// What the fuzz targets (fuzz/) reach that is otherwise private to the crate.
 #[doc(hidden)]
 pub mod fuzzing {

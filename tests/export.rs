@@ -266,7 +266,9 @@ fn the_default_profile_works_when_named_and_only_then() {
         .config("[default]\nmfa_serial = arn:aws:iam::123456789012:mfa/d\n")
         .credentials("[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = s\n")
         .sts(&server);
-    let out = test.run();
+    // With no argument at all the short help is shown (tests/prompt.rs); with others, the
+    // missing profile is named.
+    let out = test.args(["--shell", "bash"]).run();
     assert_eq!(out.status.code(), Some(2), "no profile is a usage error");
     out.stderr_has(&[
         "mfa-env: the following required arguments were not provided: <PROFILE>",

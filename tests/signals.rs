@@ -302,3 +302,93 @@ fn the_programs_mfa_env_starts_get_the_users_core_limit_back() {
     let seen = fs::read_to_string(&seen).unwrap();
     assert_eq!(soft(&seen), want, "mfa_process: {seen}");
 }
+
+// ---- signals at the prompt ----
+
+/// mfa-env waiting at the prompt on a pseudo-terminal, in raw mode (echo off): what a signal
+/// would leave behind if nothing put the terminal back.
+fn at_the_prompt(server: &StsServer) -> (Test, Pty, libc::tcflag_t, Child) {
+    let test = Test::dev(server).args(["dev", "--shell", "bash"]);
+    let pty = Pty::open();
+    let flags = pty.lflags();
+    let child = pty.spawn(test.command(), Wiring::Terminal);
+    pty.expect("MFA code for dev", 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pty.lflags() & libc::ECHO != 0 {
+        assert!(Instant::now() < deadline, "the prompt never read a key");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (test, pty, flags, child)
+}
+
+/// `child`, once it has ended within `max`; killed and failed if it has not.
+#[track_caller]
+fn ended_within(mut child: Child, max: Duration) -> Child {
+    let deadline = Instant::now() + max;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running {max:?} after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+#[test]
+fn a_signal_at_the_prompt_ends_it_at_once_and_leaves_the_terminal_as_it_was() {
+    let server = StsServer::start();
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGINT] {
+        let (test, pty, flags, child) = at_the_prompt(&server);
+        let pid = i32::try_from(child.id()).unwrap();
+        // Another process's signal (kill, a closing window, a service manager), not a key.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        // At once: the prompt waits for nobody (before, SIGINT waited for a key).
+        let child = ended_within(child, Duration::from_secs(5));
+        let out = finish_within(&test, child, Duration::from_secs(1));
+        assert_eq!(out.status.signal(), Some(signal), "{:?}", out.status);
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            pty.lflags(),
+            flags,
+            "signal {signal}: terminal flags changed"
+        );
+        pty.expect("nothing was exported", 1);
+        let said = if signal == libc::SIGINT {
+            "mfa-env: cancelled; nothing was exported"
+        } else {
+            "mfa-env: cancelled by SIG"
+        };
+        assert!(pty.screen().contains(said), "{signal}: {}", pty.screen());
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_signal_ignored_before_the_prompt_stays_ignored() {
+    // `nohup mfa-env ...`: SIGHUP is ignored, and the prompt must not end on it.
+    let server = StsServer::start();
+    let test = Test::dev(&server).args(["dev", "--shell", "bash"]);
+    let pty = Pty::open();
+    let mut cmd = test.command();
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = pty.spawn(cmd, Wiring::Terminal);
+    pty.expect("MFA code for dev", 1);
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "SIGHUP ended it");
+    pty.send("123456\r");
+    let out = finish_within(
+        &test,
+        ended_within(child, Duration::from_secs(10)),
+        Duration::from_secs(1),
+    );
+    assert!(out.status.success(), "{}", pty.screen());
+    assert_eq!(server.requests().len(), 1);
+}

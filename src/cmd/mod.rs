@@ -1,6 +1,7 @@
 //! One module per subcommand, and what several of them share: no command imports another.
 
 pub mod agent;
+pub mod bare;
 pub mod completions;
 pub mod doctor;
 pub mod exec;
@@ -16,7 +17,7 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::cli::{ExportArgs, MfaProcessArgs};
+use crate::cli::{CODE_FROM_STDIN, ExportArgs, MfaProcessArgs};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::profile::{Overrides, Profiles};
@@ -126,24 +127,29 @@ pub fn request<'p>(
     Request::new(
         profiles,
         &asked,
-        code_from(args.code.as_deref(), &args.mfa_process, ask),
+        code_from(args.code.as_deref(), &args.mfa_process, ask)?,
         env,
     )
 }
 
-/// Where the command line says the code comes from: --code, --mfa-process (else the
-/// profile's mfa_process), else `ask`.
+/// Where the command line says the code comes from: --code (`-`: a line of stdin, read now),
+/// --mfa-process (else the profile's mfa_process), else `ask`.
 pub fn code_from<'p>(
     code: Option<&str>,
     args: &MfaProcessArgs,
     ask: &'p mut session::Ask,
-) -> CodeFrom<'p> {
-    CodeFrom {
-        code: code.map(str::to_owned),
+) -> Result<CodeFrom<'p>> {
+    let timeout = Duration::from_secs(args.mfa_process_timeout);
+    let code = match code {
+        Some(CODE_FROM_STDIN) => Some(crate::prompt::code_from_stdin(timeout)?),
+        code => code.map(str::to_owned),
+    };
+    Ok(CodeFrom {
+        code,
         mfa_process: args.mfa_process.clone(),
-        mfa_process_timeout: Duration::from_secs(args.mfa_process_timeout),
+        mfa_process_timeout: timeout,
         ask,
-    }
+    })
 }
 
 /// Codes asked for on the terminal (/dev/tty), which is opened when the first is needed.
@@ -242,9 +248,14 @@ pub fn notes_once() -> impl FnMut(Note) + Send {
     }
 }
 
-/// Show a note of the session core on stderr.
+/// Show a note of the session core on stderr; why a code is asked again on the terminal too,
+/// where the question is, when stderr is not that terminal (credential_process).
 pub fn note(note: Note) {
-    say(&note.to_string());
+    let text = note.to_string();
+    if matches!(note, Note::CodeRejected { .. }) {
+        crate::prompt::tell_the_terminal(&text);
+    }
+    say(&text);
 }
 
 #[cfg(test)]

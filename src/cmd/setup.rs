@@ -78,7 +78,7 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
             force: true,
             min_ttl: Duration::ZERO,
         };
-        let code = code_from(args.code.as_deref(), &args.mfa_process, &mut ask);
+        let code = code_from(args.code.as_deref(), &args.mfa_process, &mut ask)?;
         let mut req = Request::new(&profiles, &asked, code, env)?;
         block_on(req.obtain(env, &mut notes))??;
         say(&format!(

@@ -69,10 +69,13 @@ impl CodeFrom<'_> {
 
 impl Codes<'_> {
     /// Make `call` with the code (once), or with codes asked for with `prompt` (again when STS
-    /// rejects one, up to CODE_TRIES in all).
+    /// rejects one, up to CODE_TRIES in all). `endpoint`, the line that names where the call
+    /// goes, is noted once the first code is in hand, just before the first call: a question
+    /// cancelled calls nothing, and names nothing.
     pub async fn call<F, Fut>(
         &mut self,
         prompt: &str,
+        mut endpoint: Option<String>,
         notes: &mut Notes,
         mut call: F,
     ) -> Result<Session>
@@ -80,8 +83,14 @@ impl Codes<'_> {
         F: FnMut(String) -> Fut,
         Fut: Future<Output = Result<Session, CallError>>,
     {
+        let mut named = |notes: &mut Notes| {
+            if let Some(line) = endpoint.take() {
+                notes(Note::Endpoint(line));
+            }
+        };
         let ask = match self {
             Codes::Once(code) => {
+                named(notes);
                 return call(code.clone())
                     .await
                     .map_err(|(CallError::CodeRejected(e) | CallError::Failed(e))| e);
@@ -91,6 +100,7 @@ impl Codes<'_> {
         let mut tries = 0;
         loop {
             let code = ask(prompt)?;
+            named(notes);
             tries += 1;
             match call(code).await {
                 Ok(session) => return Ok(session),

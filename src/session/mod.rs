@@ -47,7 +47,7 @@ const ROLE_LIMITS: (Duration, Duration, Duration) = (ROLE_MIN, ROLE_MAX, ROLE_DE
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
     /// STS is called at an endpoint other than AWS's own: the line that names it, before the
-    /// first call and before a code is asked for.
+    /// first call (after the code is asked for: a question cancelled calls nothing).
     Endpoint(String),
     /// The code comes from this command, which may wait for a touch, a PIN or an unlock.
     RunningProcess(String),
@@ -256,10 +256,15 @@ fn duration(
 /// STS for `r`, named in a note before its first call when it is not AWS's own.
 fn sts(r: &Resolved, notes: &mut Notes) -> Result<Sts> {
     let sts = Sts::new(&r.region, &r.endpoint)?;
+    named(&sts, notes);
+    Ok(sts)
+}
+
+/// Name `sts` in a note when it is not AWS's own: before its first call.
+fn named(sts: &Sts, notes: &mut Notes) {
     if let Some(line) = sts.notice() {
         notes(Note::Endpoint(line));
     }
-    Ok(sts)
 }
 
 /// An IAM user's own MFA session.
@@ -285,12 +290,15 @@ async fn session_token_with(
     r: &Resolved,
     notes: &mut Notes,
 ) -> Result<Session> {
-    let sts = &sts(r, notes)?;
+    let sts = &Sts::new(&r.region, &r.endpoint)?;
     let signer = &Signer::from(&r.keys);
     codes
-        .call(&prompt(&r.name, serial), notes, |code| async move {
-            sts.get_session_token(signer, serial, &code, duration).await
-        })
+        .call(
+            &prompt(&r.name, serial),
+            sts.notice(),
+            notes,
+            |code| async move { sts.get_session_token(signer, serial, &code, duration).await },
+        )
         .await
 }
 
@@ -328,16 +336,17 @@ async fn assume_roles(
         notes(Note::ChainedLimit(duration));
         duration = CHAINED_MAX;
     }
-    let sts = &sts(r, notes)?;
+    let sts = &Sts::new(&r.region, &r.endpoint)?;
     match (r.mfa_role(), codes) {
         (Some((_, serial)), Ok(codes)) => {
             codes
-                .call(&prompt(&r.name, serial), notes, |code| {
+                .call(&prompt(&r.name, serial), sts.notice(), notes, |code| {
                     chain(sts, r, duration, Some(code))
                 })
                 .await
         }
         (_, given) => {
+            named(sts, notes);
             if matches!(given, Err(true)) {
                 notes(Note::CodeUnused);
             }
@@ -472,9 +481,11 @@ mod tests {
         assert!(err.message().starts_with("cannot reach STS at "), "{err}");
         assert_eq!(
             *seen.lock().unwrap(),
+            // The endpoint once the code is in hand, before the call: a question cancelled
+            // calls nothing, and names nothing.
             [
-                endpoint_note(),
                 "ask: MFA code for dev (arn:aws:iam::123456789012:mfa/alice)".to_owned(),
+                endpoint_note(),
             ]
         );
     }
@@ -492,8 +503,8 @@ mod tests {
             *seen.lock().unwrap(),
             [
                 "note: STS limits a role assumed from another role's session to 1h; asking for 1h instead of 2h".to_owned(),
-                endpoint_note(),
                 "ask: MFA code for deep (arn:aws:iam::123456789012:mfa/alice)".to_owned(),
+                endpoint_note(),
             ]
         );
         // No device along the chain: the role is assumed without a code, and one given is
