@@ -352,7 +352,8 @@ impl Request<'_> {
             && id.profile == key.profile
             && id.serial == key.serial.as_deref()
             && id.account == key.account.as_deref()
-            && id.key == Some(super::held::key_tail(&self.resolved.keys.access_key_id));
+            && id.key.is_some()
+            && id.key == super::held::key_tail(&self.resolved.keys.access_key_id);
         let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
         let token = env.get("AWS_SESSION_TOKEN")?;
         // Only what STS sends, as export accepted it: nothing else goes into a request.
