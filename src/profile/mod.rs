@@ -168,8 +168,11 @@ fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>> {
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(cannot_read)?;
-    check(&file.metadata().map_err(cannot_read)?)?;
-    let mut bytes = Vec::new();
+    let meta = file.metadata().map_err(cannot_read)?;
+    check(&meta)?;
+    // Room for the whole file (and the byte that shows it grew) at once: a buffer that grows
+    // as it is read leaves copies of the text, long-term secret included, in freed memory.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).map_or(0, |n| n + 1));
     let read = file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes);
     // A file that grew past the bound since its size was read.
     if read.is_err() || bytes.len() as u64 > MAX_FILE_BYTES {
@@ -607,7 +610,14 @@ mod tests {
     fn file_texts_are_cleared_when_dropped_and_released_once_resolved() {
         const MARKER: &str = "fileSECRET+marker/0000000000000000000001";
         let dir = tempfile::tempdir().unwrap();
-        let texts: [&[u8]; 4] = [
+        // A file of a real size, read in many pieces: no freed piece may hold the secret.
+        let large = format!(
+            "[dev]\n# {}\naws_secret_access_key = {MARKER}\n# {}\n",
+            "x".repeat(5000),
+            "y".repeat(70000)
+        );
+        let texts: [&[u8]; 5] = [
+            large.as_bytes(),
             b"[dev]\naws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",
             b"\xef\xbb\xbf[dev]\naws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",
             b"[dev]\n  aws_secret_access_key = fileSECRET+marker/0000000000000000000001\n",

@@ -183,14 +183,21 @@ pub struct Identity<'a> {
 /// What stands for the rest of a masked long-term key id: an access key id has 20 characters.
 const KEY_MASK: &str = "****************";
 
-/// The last four characters of a long-term access key id, as `Identity::key` holds them.
-pub fn key_tail(access_key_id: &str) -> &str {
+/// The last four characters of a long-term access key id, as `Identity::key` holds them;
+/// None unless they are letters and digits, as IAM's are. The key id comes from the
+/// credentials file unchecked (a local STS takes any), and what is exported must stay inert
+/// in every shell, whichever reads it (SECURITY.md): another tail is not exported, and then no
+/// held session is tied to it.
+pub fn key_tail(access_key_id: &str) -> Option<&str> {
     let at = access_key_id
         .char_indices()
         .rev()
         .nth(3)
         .map_or(0, |(i, _)| i);
-    &access_key_id[at..]
+    let tail = &access_key_id[at..];
+    tail.bytes()
+        .all(|b| b.is_ascii_alphanumeric())
+        .then_some(tail)
 }
 
 /// What `export` set in this shell, as far as the environment still shows it.
@@ -440,8 +447,18 @@ mod tests {
 
     #[test]
     fn a_long_term_key_is_recorded_by_its_last_four_characters() {
-        assert_eq!(key_tail("AKIAEXAMPLEDEV00001"), "0001");
-        assert_eq!(key_tail("AKI"), "AKI");
+        assert_eq!(key_tail("AKIAEXAMPLEDEV00001"), Some("0001"));
+        assert_eq!(key_tail("AKI"), Some("AKI"));
+        // Only letters and digits are exported: the key id is the file's, unchecked.
+        for odd in [
+            "AKIA0'$(x)",
+            "AKIA0`id`",
+            "AKIA00\n01",
+            "AKIA0É01",
+            "AKIA0 01",
+        ] {
+            assert_eq!(key_tail(odd), None, "{odd:?}");
+        }
         let e = with(&[("MFA_ENV_LONG_TERM_KEY_ID", "0001")]);
         assert_eq!(
             Held::from_env(&e).unwrap().id.key,

@@ -181,7 +181,7 @@ impl<'p> Request<'p> {
             account: role.or(r.mfa_serial.as_deref()).and_then(account),
             region: Some(&r.region),
             serial: r.mfa_role().map(|(_, s)| s).or(r.mfa_serial.as_deref()),
-            key: Some(held::key_tail(&r.keys.access_key_id)),
+            key: held::key_tail(&r.keys.access_key_id),
         }
     }
 

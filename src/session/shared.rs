@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CHAINED_MAX, Note, Notes, ROLE_DEFAULT, ROLE_MAX, ROLE_MIN, Request, SESSION_DEFAULT,
-    SESSION_MAX, SESSION_MIN, assume_from, duration, session_token_with,
+    CHAINED_MAX, Note, Notes, ROLE_DEFAULT, ROLE_MIN, Request, SESSION_DEFAULT, assume_from,
+    session_token_with,
 };
 use crate::env::Env;
 use crate::error::{Reason, Result};
@@ -265,15 +265,7 @@ impl Request<'_> {
         let key = self.key(env);
         let is_role = !self.resolved.roles.is_empty();
         // The length asked is checked as without a keeper, before anything kept serves it.
-        let (limits, call) = if is_role {
-            ((ROLE_MIN, ROLE_MAX, ROLE_DEFAULT), "AssumeRole")
-        } else {
-            (
-                (SESSION_MIN, SESSION_MAX, SESSION_DEFAULT),
-                "GetSessionToken",
-            )
-        };
-        duration(self.duration, &self.resolved, limits, call)?;
+        self.length()?;
         if let Some(min) = self.keep {
             // A role session is renewed earlier (see ROLE_RENEW), but one that short (15
             // minutes) at half its length, or it would be assumed again at every request.
@@ -360,7 +352,8 @@ impl Request<'_> {
             && id.profile == key.profile
             && id.serial == key.serial.as_deref()
             && id.account == key.account.as_deref()
-            && id.key == Some(super::held::key_tail(&self.resolved.keys.access_key_id));
+            && id.key.is_some()
+            && id.key == super::held::key_tail(&self.resolved.keys.access_key_id);
         let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
         let token = env.get("AWS_SESSION_TOKEN")?;
         // Only what STS sends, as export accepted it: nothing else goes into a request.
