@@ -4,6 +4,7 @@ mod support;
 
 mod agent;
 mod agent_security;
+mod bash32;
 mod completions;
 mod config;
 mod device_discovery;
