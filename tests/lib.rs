@@ -30,3 +30,4 @@ mod shells;
 mod signals;
 mod signed_requests;
 mod status;
+mod test_script;
