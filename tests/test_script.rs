@@ -100,22 +100,9 @@ impl Machine {
         Machine { dir }
     }
 
-    /// A program on this machine's PATH.
-    fn add(&self, name: &str, text: &str) {
-        let path = self.dir.path().join("bin").join(name);
-        std::fs::write(&path, text).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-
     /// scripts/test with `args`, in bash from /bin (macOS's is 3.2); its status, stdout and
     /// stderr, and the calls written down since the last run.
     fn run(&self, args: &[&str]) -> (bool, String, String, Vec<String>) {
-        self.run_in(args, &[])
-    }
-
-    /// `run` with these variables set too.
-    fn run_in(&self, args: &[&str], vars: &[(&str, &str)]) -> (bool, String, String, Vec<String>) {
         let root = self.dir.path();
         let out = Command::new("/bin/bash")
             .arg(root.join("repo/scripts/test"))
@@ -127,7 +114,6 @@ impl Machine {
             .env("LOG", root.join("log"))
             .env("BIN", root.join("bin"))
             .env("FAKES", root.join("fakes"))
-            .envs(vars.iter().copied())
             .output()
             .unwrap();
         let log = std::fs::read_to_string(root.join("log")).unwrap_or_default();
@@ -207,19 +193,34 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
         stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3),"),
         "{stderr}"
     );
+}
 
-    // In CI (CI=true, as GitHub Actions sets it) a sudo that asks no password does it.
-    let machine = Machine::new("Linux", 1000, Some("apt-get"));
-    machine.add(
-        "sudo",
-        "#!/bin/sh\necho \"sudo $*\" >> \"$LOG\"\n[ \"$1\" != -n ] || shift\n\"$@\"\n",
+/// `.github/workflows/ci.yml` runs what `.ci/run` runs before its fuzzing, on Ubuntu and macOS.
+#[test]
+fn the_workflow_runs_what_ci_run_runs_on_linux_and_macos() {
+    let read =
+        |path: &str| std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path));
+    let (ci_run, workflow) = (
+        read(".ci/run").unwrap(),
+        read(".github/workflows/ci.yml").unwrap(),
     );
-    let (ok, stdout, stderr, calls) = machine.run_in(&[], &[("CI", "true")]);
-    assert!(ok, "{stderr}");
-    assert!(
-        calls.iter().any(|c| c
-            == "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3"),
-        "{calls:?}"
-    );
-    assert_eq!(stdout.lines().last(), Some("5 passed, 0 failed"));
+    for line in [
+        "cargo fmt --check",
+        "cargo clippy --locked --all-targets -- -D warnings",
+    ] {
+        assert!(
+            ci_run.lines().any(|l| l == line),
+            ".ci/run no longer runs {line}"
+        );
+        assert!(
+            workflow
+                .lines()
+                .any(|l| l.trim() == format!("- run: {line}")),
+            "ci.yml does not run {line}"
+        );
+    }
+    assert!(ci_run.contains("\nscripts/test 2>&1"));
+    assert!(workflow.contains("os: [ubuntu-latest, macos-latest]"));
+    assert!(workflow.contains("run: sudo -E env \"PATH=$PATH\" scripts/test\n"));
+    assert!(workflow.contains("run: scripts/test\n"));
 }
