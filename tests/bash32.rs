@@ -422,6 +422,12 @@ fn texts() -> Vec<(String, String, &'static [&'static [Feature]])> {
         ),
         // The first thing a macOS machine runs, in whatever bash it has.
         ("scripts/test".into(), committed("scripts/test"), BASH),
+        // What a person copies into ~/.bashrc or ~/.bash_profile.
+        (
+            "docs/shell-integration.md's bash prompt segment".into(),
+            crate::status::docs_block("# bash, ~/.bashrc\n"),
+            BASH,
+        ),
     ];
     for shell in ["bash", "zsh", "sh"] {
         let rules = if shell == "sh" { SH } else { BASH };
