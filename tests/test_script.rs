@@ -221,6 +221,6 @@ fn the_workflow_runs_what_ci_run_runs_on_linux_and_macos() {
     }
     assert!(ci_run.contains("\nscripts/test 2>&1"));
     assert!(workflow.contains("os: [ubuntu-latest, macos-latest]"));
-    assert!(workflow.contains("run: sudo -E env \"PATH=$PATH\" scripts/test\n"));
+    assert!(workflow.contains("  sudo -E env \"PATH=$PATH\" scripts/test\n"));
     assert!(workflow.contains("run: scripts/test\n"));
 }
