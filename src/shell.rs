@@ -125,10 +125,14 @@ impl Shell {
         }
     }
 
-    /// Where the line from `mfa-env init` goes.
+    /// Where the line from `mfa-env init` goes. macOS's terminals (Terminal, iTerm2) start
+    /// login shells, and a login bash reads ~/.bash_profile, not ~/.bashrc: the text names both
+    /// rather than guess which system the person sets up.
     pub fn startup_file(self) -> &'static str {
         match self {
-            Shell::Bash => "~/.bashrc",
+            Shell::Bash => {
+                "~/.bashrc (~/.bash_profile on macOS, whose terminals start login shells)"
+            }
             Shell::Zsh => "~/.zshrc",
             Shell::Sh => "the file $ENV names (~/.shrc)",
             Shell::Fish => "~/.config/fish/config.fish",

@@ -4,6 +4,7 @@ mod support;
 
 mod agent;
 mod agent_security;
+mod bash32;
 mod completions;
 mod config;
 mod device_discovery;
@@ -29,3 +30,4 @@ mod shells;
 mod signals;
 mod signed_requests;
 mod status;
+mod test_script;

@@ -244,7 +244,7 @@ fn a_terminal_as_stdout_gets_no_session_and_no_code_is_spent() {
     for (args, hint) in [
         (
             &["dev"][..],
-            "run `eval \"$(mfa-env dev)\"`, or add `eval \"$(mfa-env init bash)\"` to ~/.bashrc",
+            "run `eval \"$(mfa-env dev)\"`, or add `eval \"$(mfa-env init bash)\"` to ~/.bashrc (~/.bash_profile on macOS, whose terminals start login shells) and",
         ),
         (
             &["dev", "--shell", "fish", "--code", "123456"],

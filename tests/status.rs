@@ -203,7 +203,7 @@ fn unset_removes_every_variable_export_sets_in_each_shell() {
 
 /// The code block of docs/shell-integration.md that starts with `first_line`, up to its
 /// closing fence: the prompt segments a user copies from there.
-fn docs_block(first_line: &str) -> String {
+pub fn docs_block(first_line: &str) -> String {
     let readme = include_str!("../docs/shell-integration.md");
     let start = readme.find(first_line).unwrap_or_else(|| {
         panic!("docs/shell-integration.md has no block starting {first_line:?}")

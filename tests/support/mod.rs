@@ -288,8 +288,13 @@ impl Test {
     /// binary; the script's stdout is returned as the environment it dumps with `env -0`.
     #[track_caller]
     pub fn shell(&self, sh: shells::Sh, script: &str) -> ShellRun {
+        self.shell_command(sh.command(script))
+    }
+
+    /// `shell` for a shell started another way (`bash --posix`, macOS's `/bin/sh`): the
+    /// command runs its script in the test's sealed environment.
+    pub fn shell_command(&self, mut cmd: Command) -> ShellRun {
         let before = self.snapshot();
-        let mut cmd = sh.command(script);
         let sealed = self.command();
         cmd.env_clear()
             .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
