@@ -148,13 +148,8 @@ fn connect(place: Place, say: fn(&str)) -> Found {
 /// to a listener whose queue is full (an agent stopped or stuck while clients kept coming)
 /// waits until it accepts, bounded only by the socket's send timeout: set before connecting.
 fn connect_within(path: &std::path::Path, timeout: Duration) -> std::io::Result<UnixStream> {
-    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, sockopt};
-    let fd = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )?;
+    use rustix::net::{SocketAddrUnix, sockopt};
+    let fd = crate::sys::socket::unix_stream()?;
     sockopt::set_socket_timeout(&fd, sockopt::Timeout::Send, Some(timeout))?;
     rustix::net::connect(&fd, &SocketAddrUnix::new(path)?)?;
     Ok(UnixStream::from(fd))
@@ -511,24 +506,8 @@ pub fn ensure_started(
 /// terminal) would stay open as long, and whoever waits for that pipe's end (a shell's
 /// start-up) would wait as long. ssh-agent closes them too (`closefrom`). Marked, not closed:
 /// std's pipe that reports a failed exec is among them.
-#[allow(unsafe_code)]
 fn keep_no_inherited_files() {
-    // SAFETY: close_range(2) with CLOSE_RANGE_CLOEXEC only sets a flag on descriptors; on a
-    // kernel before 5.11 it fails and fcntl(2) sets the same flag one descriptor at a time.
-    unsafe {
-        let flags = libc::c_long::from(libc::CLOSE_RANGE_CLOEXEC);
-        if libc::syscall(
-            libc::SYS_close_range,
-            3,
-            libc::c_long::from(u32::MAX),
-            flags,
-        ) != 0
-        {
-            for fd in 3..1024 {
-                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-            }
-        }
-    }
+    crate::sys::fd::close_inherited_on_exec();
 }
 
 /// End the agent at `place` that no longer answers (stopped, stuck): its pid is in the lock
