@@ -524,27 +524,21 @@ pub fn end_stuck(place: &Place) -> std::result::Result<u32, String> {
         .map_err(|_| format!("{} holds no pid", place.lock().display()))?;
     let pid =
         Pid::from_raw(raw).ok_or_else(|| format!("{} holds no pid", place.lock().display()))?;
-    let proc = format!("/proc/{raw}");
     let own = rustix::process::getuid().as_raw();
-    let uid = std::fs::read_to_string(format!("{proc}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|l| l.split_whitespace().next().map(str::to_owned))
-        });
-    let cmdline = std::fs::read(format!("{proc}/cmdline")).unwrap_or_default();
-    let is_agent = cmdline
-        .windows(b"agent\0run".len())
-        .any(|w| w == b"agent\0run");
-    if uid.as_deref() != Some(own.to_string().as_str()) || !is_agent {
+    let is_agent = crate::sys::process::seen(raw).is_some_and(|seen| {
+        seen.uid == own
+            && seen
+                .args
+                .windows(b"agent\0run".len())
+                .any(|w| w == b"agent\0run")
+    });
+    if !is_agent {
         return Err(format!("process {raw} is not an agent of yours"));
     }
     let gone = |limit: Duration| {
         let until = Instant::now() + limit;
         loop {
-            let stat = std::fs::read_to_string(format!("{proc}/stat")).unwrap_or_default();
-            if stat.is_empty() || stat.contains(") Z ") {
+            if crate::sys::process::seen(raw).is_none() {
                 return true;
             }
             if Instant::now() >= until {

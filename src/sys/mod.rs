@@ -7,4 +7,5 @@
 pub mod fd;
 pub mod harden;
 pub mod peer;
+pub mod process;
 pub mod socket;
