@@ -2,12 +2,14 @@
 //! core dump SIGQUIT would write.
 #![allow(unsafe_code)]
 
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+// The core dump tests' (Linux only: /proc and prlimit).
+#[cfg(target_os = "linux")]
+use std::{
+    fs, os::unix::fs::PermissionsExt, os::unix::process::CommandExt, path::Path, process::Command,
+};
 
 use crate::support::pty::{Pty, Wiring};
 use crate::support::shells::Sh;
