@@ -6,11 +6,11 @@
 //! also keeps other processes of the same user from reading its memory (ptrace,
 //! /proc/PID/mem). The programs mfa-env starts (exec's command, mfa_process) get the user's
 //! own limit back: it is mfa-env's protection, not a setting for them. (Not dumpable is
-//! undone by exec on its own.)
+//! undone by exec on its own.) How each system keeps other processes out is `sys::harden`.
 
 use std::sync::OnceLock;
 
-use rustix::process::{DumpableBehavior, Resource, Rlimit};
+use rustix::process::{Resource, Rlimit};
 
 /// The core file size limit mfa-env was started with.
 static USER_CORE_LIMIT: OnceLock<Rlimit> = OnceLock::new();
@@ -27,7 +27,14 @@ pub fn no_core_dumps() {
             maximum: limit.maximum,
         },
     );
-    let _ = rustix::process::set_dumpable_behavior(DumpableBehavior::NotDumpable);
+    crate::sys::harden::not_dumpable();
+}
+
+/// For the processes that keep sessions for long (the agent, `exec --server`): no other
+/// process of the user may attach to it or read its memory while it runs (on macOS, where
+/// main's `no_core_dumps` cannot say so, too).
+pub(crate) fn no_attaching() {
+    crate::sys::harden::deny_attach();
 }
 
 /// The user's core limit again, just before an exec (also between fork and exec: it makes one

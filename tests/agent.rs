@@ -415,6 +415,8 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
     assert!(status.stdout.contains("no sessions"), "{}", status.stdout);
 }
 
+// Linux only: the agents are counted in /proc.
+#[cfg(target_os = "linux")]
 #[test]
 fn shells_started_at_once_start_one_agent_quietly() {
     let server = StsServer::start();
@@ -520,6 +522,8 @@ fn an_agent_whose_socket_is_gone_ends() {
     );
 }
 
+// Linux only: the agent's memory is read through /proc/PID/mem.
+#[cfg(target_os = "linux")]
 #[test]
 fn no_copy_of_a_session_is_left_in_the_agents_memory_after_forget() {
     let server = StsServer::start();
@@ -558,6 +562,7 @@ fn no_copy_of_a_session_is_left_in_the_agents_memory_after_forget() {
 }
 
 /// How many times each of `needles` is in the writable memory of process `pid`.
+#[cfg(target_os = "linux")]
 fn memory_holds(pid: i32, needles: &[&str]) -> Vec<usize> {
     use std::io::{Read, Seek, SeekFrom};
     let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();

@@ -7,9 +7,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::agent::{Agent, FakeAgent, Heard, Raw, agent_pid};
+#[cfg(target_os = "linux")]
+use crate::support::agent::Agent;
+use crate::support::agent::{FakeAgent, Heard, Raw, agent_pid};
 use crate::support::*;
 
+#[cfg(target_os = "linux")]
 const NOBODY: &str = "65534";
 
 /// The usual profiles and a role of dev's, STS at `server`, the socket in the test's own
@@ -44,6 +47,7 @@ fn chmod(path: &Path, mode: u32) {
 }
 
 /// `program args` as uid and gid 65534, with no supplementary group.
+#[cfg(target_os = "linux")]
 fn as_nobody(program: &Path) -> Command {
     let mut cmd = Command::new("/usr/bin/setpriv");
     cmd.args(["--reuid", NOBODY, "--regid", NOBODY, "--clear-groups"])
@@ -61,6 +65,8 @@ impl Drop for Killed {
     }
 }
 
+// Linux only: setpriv (util-linux) runs the client as another user.
+#[cfg(target_os = "linux")]
 #[test]
 fn another_uid_that_reaches_the_socket_gets_no_answer() {
     let server = StsServer::start();
@@ -74,11 +80,25 @@ fn another_uid_that_reaches_the_socket_gets_no_answer() {
         chmod(d, 0o755);
     }
     chmod(&test.socket(), 0o777);
-    let script = r#"
-import socket, sys
+    let script = format!("import sys\npath = sys.argv[1]\n{ASK_AND_TELL}");
+    let out = as_nobody(&python())
+        .args(["-c", &script])
+        .arg(test.socket())
+        .output()
+        .unwrap();
+    closed_unanswered(&out);
+    // The agent goes on serving its own user, with what it held.
+    chmod(&dir, 0o700);
+    agent_holds_dev(&test);
+}
+
+/// Connects to `path`, says hello and asks for the status; prints "closed", "silent" or what
+/// it heard.
+const ASK_AND_TELL: &str = r#"
+import socket
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(3)
-s.connect(sys.argv[1])
+s.connect(path)
 try:
     s.sendall(b'{"v":2,"ask":"hello"}\n{"v":2,"ask":"status"}\n')
     data = s.recv(4096)
@@ -88,27 +108,74 @@ except (ConnectionResetError, BrokenPipeError):
 except socket.timeout:
     print("silent")
 "#;
-    let out = as_nobody(&python())
-        .args(["-c", script])
-        .arg(test.socket())
-        .output()
-        .unwrap();
+
+/// Connected (the file was reachable), then closed without a byte.
+#[track_caller]
+fn closed_unanswered(out: &std::process::Output) {
     let said = String::from_utf8_lossy(&out.stdout);
-    // Connected (the file was reachable), then closed without a byte.
     assert!(
         out.status.success(),
         "{said}{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(said.trim(), "closed");
-    // The agent goes on serving its own user, with what it held.
+}
+
+/// Becomes nobody in the directory it is given (made so as root, which the tests are), then
+/// connects to `agent.sock` there: only the socket's own directory needs to let nobody in,
+/// whatever the modes above it (macOS's per-user $TMPDIR is 0700). What it imports, it
+/// imports first, as root.
+const AS_NOBODY_IN_DIR: &str = r#"
+import os, pwd, socket, sys
+os.chdir(sys.argv[1])
+nobody = pwd.getpwnam("nobody")
+os.setgroups([]); os.setgid(nobody.pw_gid); os.setuid(nobody.pw_uid)
+path = "agent.sock"
+"#;
+
+/// The same promise as above on every system (macOS and FreeBSD tell the peer's uid with
+/// getpeereid, Linux with SO_PEERCRED), with no tool but Python: a client of another uid
+/// reaches the socket and is closed without a byte.
+#[test]
+fn a_client_of_another_uid_is_closed_unanswered_on_every_system() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let _agent = test.start_agent();
+    succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
+    let dir = test.socket().parent().unwrap().to_owned();
+    chmod(&dir, 0o755);
+    chmod(&test.socket(), 0o777);
+    let out = Command::new(python())
+        .args(["-c", &format!("{AS_NOBODY_IN_DIR}{ASK_AND_TELL}")])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    closed_unanswered(&out);
     chmod(&dir, 0o700);
     agent_holds_dev(&test);
 }
 
+/// The uid the kernel gives as the peer of a connected socket.
+fn peer_uid(stream: &std::os::unix::net::UnixStream) -> u32 {
+    #[cfg(target_os = "linux")]
+    return rustix::net::sockopt::socket_peercred(stream)
+        .unwrap()
+        .uid
+        .as_raw();
+    #[cfg(not(target_os = "linux"))]
+    {
+        use std::os::fd::AsRawFd;
+        let (mut uid, mut gid) = (0, 0);
+        #[allow(unsafe_code)]
+        let done = unsafe { libc::getpeereid(stream.as_raw_fd(), &mut uid, &mut gid) };
+        assert_eq!(done, 0);
+        uid
+    }
+}
+
 /// A listener that binds as root (a root-owned socket in a root-owned 0700 directory: what
-/// the client checks on the file passes) and then becomes nobody before it listens: Linux
-/// records a listener's credentials at listen(), so SO_PEERCRED says 65534. It answers every
+/// the client checks on the file passes) and then becomes nobody before it listens: Linux,
+/// macOS and FreeBSD record a listener's credentials at listen(), so the peer is 65534. It answers every
 /// line as an agent would, and prints what it heard.
 const OTHER_UID_LISTENER: &str = r#"
 import os, socket, sys, threading
@@ -148,8 +215,7 @@ fn a_listener_of_another_uid_is_refused_by_the_client() {
     assert_eq!(lines.next().unwrap().unwrap(), "listening");
     // What the kernel reports to whoever connects.
     let raw = Raw::connect(&socket);
-    let cred = rustix::net::sockopt::socket_peercred(&raw.stream).unwrap();
-    assert_eq!(cred.uid.as_raw(), 65534);
+    assert_eq!(peer_uid(&raw.stream), 65534);
     drop(raw);
     let test = test(&server).env("MFA_ENV_AGENT_SOCK", &socket.display().to_string());
     let out = succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
@@ -370,6 +436,7 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
 }
 
 /// A process's children, as Linux lists them.
+#[cfg(target_os = "linux")]
 fn children(pid: u32) -> Vec<i32> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
         .unwrap_or_default()
@@ -379,6 +446,7 @@ fn children(pid: u32) -> Vec<i32> {
 }
 
 /// Read `child`'s stderr until a line holds `needle`, at most 10 s; the lines read.
+#[cfg(target_os = "linux")]
 fn stderr_until(child: &mut Child, needle: &str) -> String {
     use std::io::{BufRead, BufReader};
     let stderr = child.stderr.take().unwrap();
@@ -421,6 +489,8 @@ fn spawn(test: &Test, args: &[&str]) -> Child {
         .unwrap()
 }
 
+// Linux only: the agent's children are read from /proc.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_client_killed_mid_request_or_holding_a_lease_leaves_the_agent_serving() {
     let server = StsServer::start();
@@ -522,6 +592,8 @@ fn usr1_forgets_every_session_and_the_agent_serves_on() {
     agent_holds_dev(&test);
 }
 
+// Linux only: its limits, descriptors and session are read from /proc.
+#[cfg(target_os = "linux")]
 #[test]
 fn the_agents_process_keeps_no_core_no_caller_file_and_its_own_session() {
     let server = StsServer::start();
@@ -587,6 +659,8 @@ fn the_agents_process_keeps_no_core_no_caller_file_and_its_own_session() {
     assert_eq!(session, agent.pid);
 }
 
+// Linux only: /proc and setpriv (on macOS: deny_attach_* below).
+#[cfg(target_os = "linux")]
 #[test]
 fn the_agents_memory_is_closed_to_its_own_user() {
     // The agent of nobody, read by another process of nobody: root reads any process, so
@@ -640,6 +714,22 @@ fn the_agents_memory_is_closed_to_its_own_user() {
     assert!(read(&agent.pid.to_string()).contains("Permission denied"));
     mfa_env(&["agent", "stop"]);
     assert!(agent.wait_gone(Duration::from_secs(2)));
+}
+
+/// macOS's counterpart of the test above: the agent asked for PT_DENY_ATTACH, so another
+/// process of its user that tries to attach to it, as lldb would, is refused and killed with
+/// SIGSEGV, which macOS sends for that flag alone (before any other policy is asked).
+#[cfg(target_os = "macos")]
+#[test]
+fn deny_attach_keeps_debuggers_out_of_the_agent() {
+    let server = StsServer::start();
+    let test = test(&server);
+    let agent = test.start_agent();
+    succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
+    assert_eq!(try_to_attach(agent.pid), "killed by SIGSEGV");
+    // The agent lives on and serves what it held.
+    assert!(agent.alive());
+    agent_holds_dev(&test);
 }
 
 /// moto's users and roles for a role assumed from an agent-held session: alice (key, MFA
@@ -893,6 +983,8 @@ fn an_agent_that_takes_no_connection_is_passed_by_within_a_second() {
     assert!(took < Duration::from_secs(1), "{took:?}");
 }
 
+// Linux only: setpriv (util-linux) runs it as another user.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_user_other_than_root_runs_it_in_a_directory_it_makes() {
     // The agent's umask (0177) must not apply to the directory it makes: `agent run` (as a
@@ -939,6 +1031,7 @@ fn a_user_other_than_root_runs_it_in_a_directory_it_makes() {
 /// `mfa-env ARGS` in a pid namespace of its own (`unshare --pid --fork`, which needs root, as
 /// CI has), as in a container: its pid is not visible from outside, nor the outside's from it.
 /// The test's sealed environment; `unshare` ends the child when it is killed.
+#[cfg(target_os = "linux")]
 fn in_pid_namespace(test: &Test, args: &[&str]) -> Command {
     let sealed = test.command_with(args);
     let mut cmd = Command::new("/usr/bin/unshare");
@@ -956,6 +1049,8 @@ fn in_pid_namespace(test: &Test, args: &[&str]) -> Command {
     cmd
 }
 
+// Linux only: pid namespaces (unshare) are Linux's.
+#[cfg(target_os = "linux")]
 #[test]
 fn agent_and_clients_in_other_pid_namespaces_serve_each_other() {
     // SO_PEERCRED gives pid 0 for a process in a pid namespace this one cannot see: only

@@ -787,6 +787,24 @@ fn next_line(lines: &std::sync::mpsc::Receiver<String>) -> Option<String> {
     lines.recv_timeout(Duration::from_secs(10)).ok()
 }
 
+/// macOS: exec --server asked for PT_DENY_ATTACH (it holds sessions as long as its command
+/// runs): a process that tries to attach to it is refused with SIGSEGV. Its command did not
+/// ask: whatever else refuses to trace a system shell, it is not mfa-env's flag.
+#[cfg(target_os = "macos")]
+#[test]
+fn deny_attach_keeps_debuggers_out_of_exec_server_but_not_its_command() {
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let test = Test::dev(&server);
+    let (mut child, lines) = start(&test, "echo ready; echo $$; sleep 30");
+    let command: i32 = next_line(&lines).unwrap().parse().unwrap();
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(try_to_attach(pid), "killed by SIGSEGV");
+    assert_ne!(try_to_attach(command), "killed by SIGSEGV");
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    let _ = child.wait();
+}
+
 /// Says which signal reached it, and exits 7.
 const TRAPS: &str = "for s in TERM HUP INT; do trap \"echo got $s; exit 7\" $s; done; echo ready; \
     while :; do sleep 0.05; done";

@@ -2,13 +2,14 @@
 //! core dump SIGQUIT would write.
 #![allow(unsafe_code)]
 
-use std::fs;
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+// The core dump tests' (Linux only: /proc and prlimit).
+#[cfg(target_os = "linux")]
+use std::{
+    fs, os::unix::fs::PermissionsExt, os::unix::process::CommandExt, path::Path, process::Command,
+};
 
 use crate::support::pty::{Pty, Wiring};
 use crate::support::shells::Sh;
@@ -101,9 +102,7 @@ fn a_closed_stdout_is_a_quiet_failure() {
     let server = StsServer::start();
     let test = Test::dev(&server).args(["dev", "--code", "123456"]);
     let before = test.snapshot();
-    let mut fds = [0; 2];
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write) = std::io::pipe().unwrap();
     // Nobody will ever read: the first write gets EPIPE.
     drop(read);
     let child = test
@@ -147,6 +146,7 @@ fn a_pipe_closed_by_the_reader_during_the_call_is_a_quiet_failure() {
 // ---- core dumps ----
 
 /// The soft core file size limit of process `pid`, as /proc/PID/limits shows it.
+#[cfg(target_os = "linux")]
 fn core_limit(pid: u32) -> String {
     let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
     let line = limits
@@ -157,6 +157,7 @@ fn core_limit(pid: u32) -> String {
 }
 
 /// The core files in `dir`.
+#[cfg(target_os = "linux")]
 fn cores(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
         .unwrap()
@@ -167,6 +168,7 @@ fn cores(dir: &Path) -> Vec<String> {
 
 /// Let `cmd` dump core: its soft core limit is raised to the hard one (the tests may run
 /// with 0).
+#[cfg(target_os = "linux")]
 fn allow_cores(cmd: &mut Command) {
     unsafe {
         cmd.pre_exec(|| {
@@ -185,6 +187,7 @@ fn allow_cores(cmd: &mut Command) {
 /// Whether this machine writes a core file in the working directory of a process killed by
 /// SIGQUIT: core_pattern may send cores to a program (systemd-coredump) or elsewhere, and
 /// then the test cannot see them (and must not make one there).
+#[cfg(target_os = "linux")]
 fn cores_are_written_in(dir: &Path) -> bool {
     let pattern = fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
     let pattern = pattern.trim();
@@ -204,6 +207,8 @@ fn cores_are_written_in(dir: &Path) -> bool {
     dumped
 }
 
+// Linux only: limits are read and raised through /proc and prlimit(2).
+#[cfg(target_os = "linux")]
 #[test]
 fn no_core_dump_holds_the_secret_waiting_at_the_prompt() {
     // At the prompt the long-term secret is in memory; SIGQUIT's default action dumps core.
@@ -250,6 +255,8 @@ fn no_core_dump_holds_the_secret_waiting_at_the_prompt() {
     }
 }
 
+// Linux only: the limits are read from /proc/PID/limits.
+#[cfg(target_os = "linux")]
 #[test]
 fn the_programs_mfa_env_starts_get_the_users_core_limit_back() {
     let server = StsServer::start();

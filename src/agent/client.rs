@@ -148,13 +148,8 @@ fn connect(place: Place, say: fn(&str)) -> Found {
 /// to a listener whose queue is full (an agent stopped or stuck while clients kept coming)
 /// waits until it accepts, bounded only by the socket's send timeout: set before connecting.
 fn connect_within(path: &std::path::Path, timeout: Duration) -> std::io::Result<UnixStream> {
-    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, sockopt};
-    let fd = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )?;
+    use rustix::net::{SocketAddrUnix, sockopt};
+    let fd = crate::sys::socket::unix_stream()?;
     sockopt::set_socket_timeout(&fd, sockopt::Timeout::Send, Some(timeout))?;
     rustix::net::connect(&fd, &SocketAddrUnix::new(path)?)?;
     Ok(UnixStream::from(fd))
@@ -511,24 +506,8 @@ pub fn ensure_started(
 /// terminal) would stay open as long, and whoever waits for that pipe's end (a shell's
 /// start-up) would wait as long. ssh-agent closes them too (`closefrom`). Marked, not closed:
 /// std's pipe that reports a failed exec is among them.
-#[allow(unsafe_code)]
 fn keep_no_inherited_files() {
-    // SAFETY: close_range(2) with CLOSE_RANGE_CLOEXEC only sets a flag on descriptors; on a
-    // kernel before 5.11 it fails and fcntl(2) sets the same flag one descriptor at a time.
-    unsafe {
-        let flags = libc::c_long::from(libc::CLOSE_RANGE_CLOEXEC);
-        if libc::syscall(
-            libc::SYS_close_range,
-            3,
-            libc::c_long::from(u32::MAX),
-            flags,
-        ) != 0
-        {
-            for fd in 3..1024 {
-                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-            }
-        }
-    }
+    crate::sys::fd::close_inherited_on_exec();
 }
 
 /// End the agent at `place` that no longer answers (stopped, stuck): its pid is in the lock
@@ -545,27 +524,21 @@ pub fn end_stuck(place: &Place) -> std::result::Result<u32, String> {
         .map_err(|_| format!("{} holds no pid", place.lock().display()))?;
     let pid =
         Pid::from_raw(raw).ok_or_else(|| format!("{} holds no pid", place.lock().display()))?;
-    let proc = format!("/proc/{raw}");
     let own = rustix::process::getuid().as_raw();
-    let uid = std::fs::read_to_string(format!("{proc}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|l| l.split_whitespace().next().map(str::to_owned))
-        });
-    let cmdline = std::fs::read(format!("{proc}/cmdline")).unwrap_or_default();
-    let is_agent = cmdline
-        .windows(b"agent\0run".len())
-        .any(|w| w == b"agent\0run");
-    if uid.as_deref() != Some(own.to_string().as_str()) || !is_agent {
+    let is_agent = crate::sys::process::seen(raw).is_some_and(|seen| {
+        seen.uid == own
+            && seen
+                .args
+                .windows(b"agent\0run".len())
+                .any(|w| w == b"agent\0run")
+    });
+    if !is_agent {
         return Err(format!("process {raw} is not an agent of yours"));
     }
     let gone = |limit: Duration| {
         let until = Instant::now() + limit;
         loop {
-            let stat = std::fs::read_to_string(format!("{proc}/stat")).unwrap_or_default();
-            if stat.is_empty() || stat.contains(") Z ") {
+            if crate::sys::process::seen(raw).is_none() {
                 return true;
             }
             if Instant::now() >= until {

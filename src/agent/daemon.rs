@@ -165,7 +165,7 @@ pub fn run(place: Place, idle_exit: Duration, detach: bool, say: fn(&str)) -> Re
     })
 }
 
-/// No core dump, even from a limit raised later; not dumpable (set in main already).
+/// No core dump, even from a limit raised later; no attaching (`sys::harden`).
 fn harden() {
     let _ = rustix::process::setrlimit(
         rustix::process::Resource::Core,
@@ -174,7 +174,7 @@ fn harden() {
             maximum: Some(0),
         },
     );
-    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+    crate::hardening::no_attaching();
     // The socket is bound 0600 from the start: no moment when another user could connect.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
 }
@@ -616,12 +616,6 @@ fn lock_secret(session: &Session) {
     lock_bytes(session.session_token.expose().as_bytes());
 }
 
-#[allow(unsafe_code)]
 fn lock_bytes(bytes: &[u8]) -> bool {
-    if bytes.is_empty() {
-        return true;
-    }
-    // SAFETY: mlock reads and writes no memory; it only pins the pages of a range this
-    // process owns (a live buffer), which the kernel rounds out to whole pages.
-    unsafe { rustix::mm::mlock(bytes.as_ptr().cast_mut().cast(), bytes.len()).is_ok() }
+    crate::sys::harden::lock(bytes)
 }

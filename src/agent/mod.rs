@@ -4,7 +4,7 @@
 //! The agent only keeps: the process that needs a session obtains it (its own files, its
 //! code, its STS call) and hands it over, and later processes get it back. The agent never
 //! reads a config file or a long-term key. Its socket is in a directory only the user can
-//! enter, and both ends check the other's uid (SO_PEERCRED) on every connection.
+//! enter, and both ends check the other's uid (as the kernel recorded it) on every connection.
 //!
 //! The protocol is one JSON object per line each way, every one carrying the protocol
 //! version `v` (see `protocol.rs`). This module is the client side and what both sides
@@ -19,7 +19,7 @@ pub use client::{Client, Found, end_stuck, ensure_started, find};
 pub use path::place;
 pub use protocol::Status;
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 /// The agent exits by itself after holding nothing, with no connection, for this long.
@@ -42,37 +42,11 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// Sessions held at once.
 pub const MAX_SESSIONS: usize = 1000;
 
-/// Who is at the other end of a connected socket (SO_PEERCRED): its uid, and its pid, which is
-/// 0 when that process is in a pid namespace this one cannot see (an agent in a container
-/// asked from outside it). Only the uid decides; the pid is for messages. (rustix's
-/// `socket_peercred` fails on pid 0: its pid is a non-zero type.)
+/// Who is at the other end of a connected socket: its uid, and its pid (0 where the system
+/// cannot tell it, or that process is in a pid namespace this one cannot see). Only the uid
+/// decides; the pid is for messages. How each system tells it: `sys::peer`.
 pub(crate) fn peer(fd: BorrowedFd<'_>) -> std::io::Result<(u32, u32)> {
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::ucred>())
-        .map_err(|_| std::io::Error::other("ucred size"))?;
-    // SAFETY: getsockopt(2) writes at most `len` bytes into `cred`, a live ucred of that
-    // size, and the new length into `len`; the descriptor is borrowed, so open.
-    #[allow(unsafe_code)]
-    let done = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&raw mut cred).cast(),
-            &raw mut len,
-        )
-    };
-    if done != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    if usize::try_from(len).ok() != Some(std::mem::size_of::<libc::ucred>()) {
-        return Err(std::io::Error::other("a short SO_PEERCRED answer"));
-    }
-    Ok((cred.uid, u32::try_from(cred.pid).unwrap_or(0)))
+    crate::sys::peer::peer(fd)
 }
 
 #[cfg(test)]

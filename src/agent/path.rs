@@ -10,8 +10,9 @@ use rustix::io::Errno;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
-/// The longest socket path Linux accepts (sun_path, with its terminating NUL).
-const MAX_SOCKET_PATH: usize = 107;
+/// The longest socket path this system accepts (108 bytes on Linux, 104 on macOS and the
+/// BSDs, with the terminating NUL): see `sys::socket`.
+const MAX_SOCKET_PATH: usize = crate::sys::socket::MAX_PATH;
 
 /// The socket, and where its path came from, for messages.
 #[derive(Debug, Clone)]
@@ -89,9 +90,12 @@ fn place_with(env: &Env, run_user: &Path) -> Result<Place> {
             "set MFA_ENV_AGENT_SOCK to an absolute path, such as /run/user/1000/mfa-env/agent.sock",
         ));
     }
+    // Said here, with where the path came from, rather than as the bind's or connect's
+    // "invalid argument".
     if socket.as_os_str().len() > MAX_SOCKET_PATH {
         return Err(Error::new(format!(
-            "the agent's socket path is {} bytes long: a socket's path holds at most {MAX_SOCKET_PATH}",
+            "the agent's socket path {} (from {from}) is {} bytes long: a Unix socket's path holds at most {MAX_SOCKET_PATH} bytes on this system",
+            socket.display(),
             socket.as_os_str().len()
         ))
         .hint("set MFA_ENV_AGENT_SOCK to a shorter path"));
@@ -296,6 +300,34 @@ mod tests {
         assert!(at(&[("MFA_ENV_AGENT_SOCK", "agent.sock")]).is_err());
         let long = format!("/{}", "x".repeat(120));
         assert!(at(&[("MFA_ENV_AGENT_SOCK", long.as_str())]).is_err());
+    }
+
+    /// The longest socket path this system takes (107 bytes on Linux, 103 on macOS and
+    /// FreeBSD) is used; one byte more is refused with a message that says so and where the
+    /// path came from, whichever variable made it, before any bind could fail.
+    #[test]
+    fn a_socket_path_past_the_systems_limit_is_refused_clearly() {
+        // Each system's value is sys::socket's (and its test's).
+        let limit = crate::sys::socket::MAX_PATH;
+        let nowhere = Path::new("/nonexistent/run/user");
+        let at =
+            |pairs: &[(&str, &str)]| place_with(&Env::from_pairs(pairs.iter().copied()), nowhere);
+        let tail = "/mfa-env/agent.sock".len();
+        for (name, len) in [("MFA_ENV_AGENT_SOCK", 0), ("XDG_RUNTIME_DIR", tail)] {
+            let path = |total: usize| format!("/{}", "d".repeat(total - len - 1));
+            let longest = path(limit);
+            let fits = at(&[(name, &longest)]).unwrap();
+            assert_eq!(fits.socket.as_os_str().len(), limit);
+            let over = path(limit + 1);
+            let refused = at(&[(name, &over)]).unwrap_err().to_string();
+            assert!(
+                refused.contains(&format!(
+                    "(from {name}) is {} bytes long: a Unix socket's path holds at most {limit} bytes on this system",
+                    limit + 1
+                )),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -436,3 +436,31 @@ pub fn python() -> PathBuf {
     );
     python
 }
+
+/// macOS: what happens to another process of this user that tries `ptrace(PT_ATTACH)` on
+/// `pid`, as a debugger would: "attached" (then detached), "refused ERRNO", or "killed by
+/// SIGSEGV", which is how macOS answers a process that asked for PT_DENY_ATTACH.
+#[cfg(target_os = "macos")]
+pub fn try_to_attach(pid: i32) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    const ATTACH: &str = r#"
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+pid = int(sys.argv[1])
+PT_ATTACH, PT_DETACH = 10, 11
+if libc.ptrace(PT_ATTACH, pid, None, 0) == 0:
+    time.sleep(0.2)
+    libc.ptrace(PT_DETACH, pid, ctypes.c_void_p(1), 0)
+    print("attached")
+else:
+    print("refused", ctypes.get_errno())
+"#;
+    let out = std::process::Command::new(python())
+        .args(["-c", ATTACH, &pid.to_string()])
+        .output()
+        .unwrap();
+    if out.status.signal() == Some(libc::SIGSEGV) {
+        return "killed by SIGSEGV".to_owned();
+    }
+    String::from_utf8_lossy(&out.stdout).trim().to_owned() + &String::from_utf8_lossy(&out.stderr)
+}

@@ -67,6 +67,8 @@ const CREDENTIAL_KEYS: [Key; 7] = [
 ];
 
 pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
+    // It holds sessions for as long as its command runs, as the agent does.
+    crate::hardening::no_attaching();
     let args = &exec.args;
     let name = profile_name(args)?;
     let (program, rest) = super::program(exec, env)?;
