@@ -23,6 +23,7 @@ mod secret;
 mod session;
 pub mod shell;
 mod sts;
+mod sys;
 pub mod time;
 
 pub use cmd::completions::complete_if_asked;

@@ -1051,17 +1051,6 @@ fn a_short_role_session_is_renewed_with_min_ttl_left() {
     assert_eq!(role_runs("5m"), 1);
 }
 
-/// Whether process `pid` has ended (gone, or a zombie no one reaped yet).
-fn ended(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-        stat.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
-}
-
 /// Left running by the command (`sh -c '... &'`), whose pid it is given: once the command
 /// has ended, asks the endpoint every 0.2 s for 8 s and prints each answer. `stubborn`
 /// ignores SIGTERM, and tells the command (SIGUSR1) once it does.

@@ -1,0 +1,8 @@
+//! What differs between the systems mfa-env runs on (Linux, macOS, FreeBSD): one file per
+//! concern, each with its `cfg(target_os)` inside and a comment on what each system offers.
+//! Nothing else in the crate names a system; the callers ask for what they need (a child that
+//! ends with mfa-env, the parent's program, the processes below one) and get it the way the
+//! system they were built for provides it.
+
+pub mod death;
+pub mod proc;
