@@ -190,7 +190,7 @@ mod macos {
 
     /// mfa-env's side: the watcher's pid, and the pipe ends the command inherits.
     pub struct Watcher {
-        pid: libc::pid_t,
+        pub(super) pid: libc::pid_t,
         pub child: ChildSide,
     }
 
@@ -415,5 +415,61 @@ mod macos {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    #[test]
+    fn a_tied_child_runs_and_nothing_is_left_once_it_is_reaped() {
+        let mut tether = Tether::new(libc::SIGKILL).unwrap();
+        #[cfg(target_os = "macos")]
+        let watcher = tether.watcher.as_ref().unwrap().pid;
+        let tie = tether.tie();
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", "exit 7"]);
+        // SAFETY: `Tie::in_child` makes system calls only.
+        #[allow(unsafe_code)]
+        unsafe {
+            cmd.pre_exec(move || {
+                if tie.in_child()? {
+                    Ok(())
+                } else {
+                    Err(io::Error::other("the parent ended"))
+                }
+            });
+        }
+        let child = cmd.spawn();
+        tether.spawned();
+        let status = child.unwrap().wait().unwrap();
+        assert_eq!(status.code(), Some(7));
+        tether.end();
+        // The watcher ended with the command, and was reaped: no pid of it is left.
+        #[cfg(target_os = "macos")]
+        {
+            // SAFETY: signal 0 only asks whether the process exists.
+            #[allow(unsafe_code)]
+            let exists = unsafe { libc::kill(watcher, 0) } == 0;
+            assert!(!exists, "the watcher {watcher} is left");
+        }
+    }
+
+    #[test]
+    fn a_spawn_that_fails_leaves_nothing_waiting() {
+        let mut tether = Tether::new(libc::SIGKILL).unwrap();
+        let tie = tether.tie();
+        let mut cmd = std::process::Command::new("/nonexistent/program");
+        // SAFETY: `Tie::in_child` makes system calls only.
+        #[allow(unsafe_code)]
+        unsafe {
+            cmd.pre_exec(move || tie.in_child().map(|_| ()));
+        }
+        assert!(cmd.spawn().is_err());
+        tether.spawned();
+        // Returns: the watcher (on macOS) saw the child end, or none come.
+        tether.end();
     }
 }
