@@ -273,11 +273,18 @@ fn children_reaped() -> bool {
 /// Send `signals` to every process below mfa-env, and to those seen below the command that
 /// still run.
 fn signal_all(signals: &[rustix::process::Signal]) {
-    let mut targets = proc::below(rustix::process::getpid().as_raw_nonzero().get());
-    if let Ok(seen) = SEEN.lock() {
-        targets.extend(seen.iter().filter(|p| p.runs()));
-    }
-    for process in targets {
+    let below = proc::below(rustix::process::getpid().as_raw_nonzero().get());
+    let seen = SEEN.lock().map(|seen| seen.clone()).unwrap_or_default();
+    signal(
+        below
+            .into_iter()
+            .chain(seen.into_iter().filter(Process::runs)),
+        signals,
+    );
+}
+
+fn signal(processes: impl Iterator<Item = Process>, signals: &[rustix::process::Signal]) {
+    for process in processes {
         if let Some(pid) = rustix::process::Pid::from_raw(process.pid) {
             for signal in signals {
                 let _ = rustix::process::kill_process(pid, *signal);
@@ -347,6 +354,38 @@ extern "C" fn pass_on(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut l
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_ran_below_the_command_is_kept_for_the_end_where_orphans_do_not_come_back() {
+        // As on macOS: no subreaper, so the process the command leaves goes elsewhere
+        // (init, here) when the command ends, and only what was seen while it ran finds it.
+        let mut command = Command::new("sh")
+            .args(["-c", "sleep 300 >/dev/null & echo $!; sleep 0.3"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = i32::try_from(command.id()).unwrap();
+        watch_below(pid);
+        command.wait().unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut command.stdout.take().unwrap(), &mut out).unwrap();
+        let left: i32 = out.trim().parse().unwrap();
+        let seen: Vec<Process> = SEEN.lock().unwrap().clone();
+        let kept = *seen
+            .iter()
+            .find(|p| p.pid == left)
+            .expect("seen while it ran");
+        assert!(kept.runs(), "{left} ended by itself");
+        signal(
+            seen.into_iter().filter(Process::runs),
+            &[rustix::process::Signal::KILL],
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while kept.runs() {
+            assert!(Instant::now() < deadline, "{left} still runs");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 
     #[test]
     fn statuses_are_a_shells() {
