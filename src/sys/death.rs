@@ -319,16 +319,33 @@ mod macos {
             self.child = ChildSide::NONE;
         }
 
-        /// After the command was reaped: the watcher, which ends with it, reaped.
+        /// After the command was reaped: the watcher, which ends with it, reaped. Should it
+        /// not end within `ENDING` (a command that died before the watcher could watch it,
+        /// should the kernel then never tell of its end), it is killed: mfa-env never waits for
+        /// it for longer. It is this process's child and not reaped yet, so its pid is its own.
         #[allow(unsafe_code)]
         pub fn end(mut self) {
+            const ENDING: std::time::Duration = std::time::Duration::from_secs(2);
             self.spawned();
+            let deadline = std::time::Instant::now() + ENDING;
             loop {
-                // SAFETY: waits for the watcher, this process's child.
-                let done = unsafe { libc::waitpid(self.pid, std::ptr::null_mut(), 0) };
-                if done >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-                    break;
+                // SAFETY: asks for the end of the watcher, this process's child.
+                let done = unsafe { libc::waitpid(self.pid, std::ptr::null_mut(), libc::WNOHANG) };
+                let interrupted =
+                    done < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted;
+                if done != 0 && !interrupted {
+                    // Reaped now, or before (by a wait for any child).
+                    return;
                 }
+                if std::time::Instant::now() >= deadline {
+                    // SAFETY: kill and waitpid on this process's unreaped child.
+                    unsafe {
+                        libc::kill(self.pid, libc::SIGKILL);
+                        libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+                    }
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
             }
         }
     }
