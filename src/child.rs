@@ -9,10 +9,11 @@
 //!
 //! It ends with mfa-env: SIGINT, SIGTERM and SIGHUP sent to mfa-env are passed on to its group
 //! (the terminal given back) before mfa-env ends by the same signal; and if mfa-env is killed
-//! without a chance to do so (SIGKILL), the kernel kills the command (PR_SET_PDEATHSIG, which
-//! fires when the *thread* that spawned the child ends: `spawn` must be called from the thread
-//! that waits for the child, as `mfa_process::Prepared::code` does). What the command started
-//! itself gets the passed-on signals, but not the PR_SET_PDEATHSIG one.
+//! without a chance to do so (SIGKILL), the command is killed (`sys::death`: on Linux the
+//! kernel's PR_SET_PDEATHSIG, which fires when the *thread* that spawned the child ends, so
+//! `spawn` must be called from the thread that waits for the child, as
+//! `mfa_process::Prepared::code` does; on macOS a watcher process). What the command started
+//! itself gets the passed-on signals, but not that one.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -21,10 +22,11 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use rustix::process::{Pid, Signal};
+use rustix::process::Pid;
 use rustix::termios::{OptionalActions, Termios};
 
 use crate::error::{Error, Result};
+use crate::sys::death::{Tether, Tie};
 
 /// The signals passed on to the command's group.
 const PASSED_ON: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
@@ -41,6 +43,8 @@ static OWN_GROUP: AtomicI32 = AtomicI32::new(0);
 pub struct Guard {
     terminal: Option<Terminal>,
     handlers: Vec<(libc::c_int, libc::sigaction)>,
+    /// What kills the command if mfa-env is killed, until it has been reaped.
+    tether: Option<Tether>,
 }
 
 /// Start `cmd` in its own process group, ended with mfa-env and given the terminal. Call it
@@ -49,26 +53,30 @@ pub fn spawn(cmd: &mut Command) -> std::io::Result<(Child, Guard)> {
     cmd.process_group(0);
     let terminal = Terminal::if_foreground();
     let tty = terminal.as_ref().and_then(|t| t.tty.try_clone().ok());
-    let parent = rustix::process::getpid();
+    let mut tether = Tether::new(libc::SIGKILL)?;
+    let tie = tether.tie();
     let mut guard = Guard {
         terminal,
         handlers: Vec::new(),
+        tether: None,
     };
     guard.pass_signals_on();
     // Held until the handler knows the child's group: a signal that comes while the child
     // starts is passed on as soon as it is let through. (Held on this thread, which is
     // mfa-env's only one when an export runs the command; another thread could take it,
-    // and the command would still end by PR_SET_PDEATHSIG.) The child starts with the
+    // and the command would still end with mfa-env.) The child starts with the
     // signals as they were: a blocked mask is inherited through exec.
     let before = block(&PASSED_ON);
     // SAFETY: the closure runs in the child between fork and exec, where only
-    // async-signal-safe calls are allowed: `in_child` makes system calls only (prctl,
+    // async-signal-safe calls are allowed: `in_child` makes system calls only (`Tie::in_child`,
     // getppid, getpid, pthread_sigmask, the TIOCSPGRP ioctl) and does not allocate.
     #[allow(unsafe_code)]
     unsafe {
-        cmd.pre_exec(move || in_child(parent, tty.as_ref(), &before));
+        cmd.pre_exec(move || in_child(tie, tty.as_ref(), &before));
     }
     let child = cmd.spawn();
+    tether.spawned();
+    guard.tether = Some(tether);
     if let Ok(child) = &child {
         GROUP.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
     }
@@ -77,11 +85,10 @@ pub fn spawn(cmd: &mut Command) -> std::io::Result<(Child, Guard)> {
 }
 
 /// In the child, before exec.
-fn in_child(parent: Pid, tty: Option<&File>, mask: &libc::sigset_t) -> std::io::Result<()> {
+fn in_child(tie: Tie, tty: Option<&File>, mask: &libc::sigset_t) -> std::io::Result<()> {
     set_mask(mask);
-    rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
-    // mfa-env may have ended before that call, and then nothing would end this command.
-    if rustix::process::getppid() != Some(parent) {
+    // mfa-env may have ended before that took effect, and then nothing would end this command.
+    if !tie.in_child()? {
         return Err(std::io::Error::other("mfa-env has ended"));
     }
     if let Some(tty) = tty {
@@ -134,6 +141,10 @@ impl Guard {
         self.terminal = None;
         restore_handlers(&mut self.handlers);
         GROUP.store(0, Ordering::SeqCst);
+        // The command has been reaped (or never ran).
+        if let Some(tether) = self.tether.take() {
+            tether.end();
+        }
     }
 }
 

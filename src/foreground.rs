@@ -20,20 +20,28 @@
 //!
 //! What the command leaves running. Every process it starts inherits the endpoint's address
 //! and token; one left running after mfa-env exits would ask a closed port, which another
-//! user could then bind and answer with credentials of their choosing. mfa-env is the child
-//! subreaper of what it runs (PR_SET_CHILD_SUBREAPER), so such a process, orphaned, becomes
-//! mfa-env's child wherever it went (another process group, a new session): reaped while the
-//! command runs, and once the command has ended, asked to end and then killed
-//! (`end_leftovers`), before mfa-env exits and frees the port.
+//! user could then bind and answer with credentials of their choosing. Where the system has
+//! a subreaper (Linux, FreeBSD: `sys::death::subreaper`), mfa-env is the one of what it runs,
+//! so such a process, orphaned, becomes mfa-env's child wherever it went (another process
+//! group, a new session): reaped while the command runs, and once the command has ended,
+//! asked to end and then killed (`end_leftovers`), before mfa-env exits and frees the port.
+//! macOS has none (an orphan goes to launchd): there mfa-env looks at the processes below the
+//! command every `LOOK` while it runs and keeps them (pid and start), and `end_leftovers`
+//! ends those that still run. One started and orphaned between two looks (a daemon that forks
+//! twice at once) is not seen; the endpoint refuses it all the same once the command ended,
+//! while the others are ended.
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
 use crate::child::{block, handle, restore_handlers, set_mask};
+use crate::sys::death::{self, Tether};
+use crate::sys::proc::{self, Process};
 
 /// The signals that are passed on when another process sent them.
 const PASSED_ON: [libc::c_int; 4] = [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP];
@@ -46,6 +54,12 @@ static OWN_GROUP: AtomicI32 = AtomicI32::new(0);
 /// The last SIGINT or SIGQUIT that reached mfa-env without being passed on (the terminal's,
 /// which the command got too), for `end_as`: 0 when none came.
 static SHARED: AtomicI32 = AtomicI32::new(0);
+/// Whether what the command leaves comes back to mfa-env (see the module's comment).
+static SUBREAPER: AtomicBool = AtomicBool::new(false);
+/// Where it does not: the processes seen below the command while it ran.
+static SEEN: Mutex<Vec<Process>> = Mutex::new(Vec::new());
+/// How often the processes below the command are looked at, where orphans do not come back.
+const LOOK: Duration = Duration::from_millis(50);
 
 /// The command while it runs; the handlers are put back when it is dropped.
 pub struct Running {
@@ -60,7 +74,7 @@ const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 const KILLING: Duration = Duration::from_secs(2);
 
 /// Start `cmd` in mfa-env's group, with the user's core limit, and pass signals on to it
-/// while it runs. If mfa-env dies without ending it, the kernel sends it `death_signal`.
+/// while it runs. If mfa-env dies without ending it, it gets `death_signal` (`sys::death`).
 pub fn spawn(cmd: &mut Command, death_signal: libc::c_int) -> std::io::Result<Running> {
     PARENT.store(
         rustix::process::getpid().as_raw_nonzero().get(),
@@ -70,43 +84,45 @@ pub fn spawn(cmd: &mut Command, death_signal: libc::c_int) -> std::io::Result<Ru
         rustix::process::getpgrp().as_raw_nonzero().get(),
         Ordering::SeqCst,
     );
-    let parent = rustix::process::getpid().as_raw_nonzero().get();
+    // Ended with mfa-env, even killed (SIGKILL, the OOM killer): left running, it would ask
+    // a closed port, which another user could then take. SIGTERM lets it clean up; an
+    // interactive shell ignores it, and ends by SIGHUP (passing it on to its jobs).
+    let mut tether = Tether::new(death_signal)?;
+    let tie = tether.tie();
     // Held until the handler knows the child: one that comes while it starts is passed on
     // when let through.
     let before = block(&PASSED_ON);
     // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
-    // are allowed: pthread_sigmask and setrlimit, no allocation. The mask would otherwise
-    // be inherited through exec, with the signals held.
+    // are allowed: pthread_sigmask, `Tie::in_child`, getppid, raise and setrlimit, no
+    // allocation. The mask would otherwise be inherited through exec, with the signals held.
     #[allow(unsafe_code)]
     unsafe {
         cmd.pre_exec(move || {
             set_mask(&before);
-            // Ended with mfa-env, even killed (SIGKILL, the OOM killer): left running, it
-            // would ask a closed port, which another user could then take. SIGTERM lets it
-            // clean up; an interactive shell ignores it, and ends by SIGHUP (passing it on
-            // to its jobs). Checked after: mfa-env may have died before this was set.
-            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal);
-            if libc::getppid() != parent {
+            // mfa-env may have died before the tie took effect.
+            if !tie.in_child()? {
                 libc::raise(death_signal);
             }
             crate::hardening::user_core_limit_back()
         });
     }
-    // What the command leaves behind comes back here, to be ended with it.
-    rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
+    // What the command leaves behind comes back here, to be ended with it (where the system
+    // can).
+    SUBREAPER.store(death::subreaper()?, Ordering::SeqCst);
     let mut running = Running {
         exited: None,
         handlers: Vec::new(),
     };
     running.pass_signals_on();
     let child = cmd.spawn();
+    tether.spawned();
     if let Ok(child) = &child {
         CHILD.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
     }
     set_mask(&before);
     let child = child?;
     let (sender, exited) = oneshot::channel();
-    std::thread::spawn(move || wait(child, sender));
+    std::thread::spawn(move || wait(child, sender, tether));
     running.exited = Some(exited);
     Ok(running)
 }
@@ -134,8 +150,11 @@ impl Drop for Running {
 /// Wait for the child's end, reaping on the way what it left that ended before it; the
 /// handler forgets the child before it is reaped, so that a signal never goes to another
 /// process that got its pid.
-fn wait(mut child: Child, sender: oneshot::Sender<ExitStatus>) {
+fn wait(mut child: Child, sender: oneshot::Sender<ExitStatus>, tether: Tether) {
     let pid = i32::try_from(child.id()).unwrap_or(0);
+    if !SUBREAPER.load(Ordering::SeqCst) {
+        watch_below(pid);
+    }
     loop {
         match next_ended() {
             Err(rustix::io::Errno::INTR) => continue,
@@ -147,8 +166,35 @@ fn wait(mut child: Child, sender: oneshot::Sender<ExitStatus>) {
         }
     }
     CHILD.store(0, Ordering::SeqCst);
-    if let Ok(status) = child.wait() {
+    let status = child.wait();
+    // Reaped: nothing more to watch (before `end_leftovers`, which must not count a watcher).
+    tether.end();
+    if let Ok(status) = status {
         let _ = sender.send(status);
+    }
+}
+
+/// Until the command `pid` has ended (not reaped): keep what runs below it, every `LOOK`.
+fn watch_below(pid: i32) {
+    let Some(id) = rustix::process::Pid::from_raw(pid) else {
+        return;
+    };
+    let options = rustix::process::WaitIdOptions::EXITED
+        | rustix::process::WaitIdOptions::NOHANG
+        | rustix::process::WaitIdOptions::NOWAIT;
+    loop {
+        let found = proc::below(pid);
+        if let Ok(mut seen) = SEEN.lock() {
+            for process in found {
+                if !seen.contains(&process) {
+                    seen.push(process);
+                }
+            }
+        }
+        match rustix::process::waitid(rustix::process::WaitId::Pid(id), options) {
+            Ok(None) | Err(rustix::io::Errno::INTR) => std::thread::sleep(LOOK),
+            Ok(Some(_)) | Err(_) => return,
+        }
     }
 }
 
@@ -203,8 +249,18 @@ pub async fn end_leftovers() {
     }
 }
 
-/// Reap every child that has ended: whether none is left.
+/// Reap every child that has ended: whether none is left, of those and of the processes seen
+/// below the command (where they do not come back).
 fn reaped_all() -> bool {
+    let seen_ended = SEEN.lock().map_or(true, |mut seen| {
+        seen.retain(Process::runs);
+        seen.is_empty()
+    });
+    children_reaped() && seen_ended
+}
+
+/// Reap every child that has ended: whether none is left.
+fn children_reaped() -> bool {
     loop {
         match rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {
             Ok(Some(_)) | Err(rustix::io::Errno::INTR) => continue,
@@ -214,51 +270,27 @@ fn reaped_all() -> bool {
     }
 }
 
-/// Send `signals` to every process below mfa-env.
+/// Send `signals` to every process below mfa-env, and to those seen below the command that
+/// still run.
 fn signal_all(signals: &[rustix::process::Signal]) {
-    for pid in descendants(rustix::process::getpid().as_raw_nonzero().get()) {
-        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+    let below = proc::below(rustix::process::getpid().as_raw_nonzero().get());
+    let seen = SEEN.lock().map(|seen| seen.clone()).unwrap_or_default();
+    signal(
+        below
+            .into_iter()
+            .chain(seen.into_iter().filter(Process::runs)),
+        signals,
+    );
+}
+
+fn signal(processes: impl Iterator<Item = Process>, signals: &[rustix::process::Signal]) {
+    for process in processes {
+        if let Some(pid) = rustix::process::Pid::from_raw(process.pid) {
             for signal in signals {
                 let _ = rustix::process::kill_process(pid, *signal);
             }
         }
     }
-}
-
-/// Every process below `root`, from the parents /proc tells.
-fn descendants(root: i32) -> Vec<i32> {
-    let mut parents = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        if let Some(parent) = parent_in_stat(&stat) {
-            parents.push((pid, parent));
-        }
-    }
-    let mut found = vec![root];
-    let mut i = 0;
-    while i < found.len() {
-        let above = found[i];
-        found.extend(parents.iter().filter(|(_, p)| *p == above).map(|(c, _)| *c));
-        i += 1;
-    }
-    found.remove(0);
-    found
-}
-
-/// The parent's pid in /proc/PID/stat: `pid (name) state ppid ...`, where the name may hold
-/// spaces and parentheses (it ends at the last `)`).
-fn parent_in_stat(stat: &str) -> Option<i32> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_ascii_whitespace().nth(1)?.parse().ok()
 }
 
 /// When Ctrl-C (or Ctrl-\) ended the command, end mfa-env by the same signal, as a shell
@@ -324,16 +356,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_parent_is_read_after_the_name() {
-        assert_eq!(parent_in_stat("42 (sh) S 7 42 42 0"), Some(7));
-        assert_eq!(parent_in_stat("42 (a) b) 9 (c) R 8 1"), Some(8));
-        assert_eq!(parent_in_stat("42 (sh"), None);
-        let own = std::process::id().cast_signed();
-        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
-        let found = descendants(own);
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert!(found.contains(&child.id().cast_signed()), "{found:?}");
+    fn what_ran_below_the_command_is_kept_for_the_end_where_orphans_do_not_come_back() {
+        // As on macOS: no subreaper, so the process the command leaves goes elsewhere
+        // (init, here) when the command ends, and only what was seen while it ran finds it.
+        let mut command = Command::new("sh")
+            .args(["-c", "sleep 300 >/dev/null & echo $!; sleep 0.3"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = i32::try_from(command.id()).unwrap();
+        watch_below(pid);
+        command.wait().unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut command.stdout.take().unwrap(), &mut out).unwrap();
+        let left: i32 = out.trim().parse().unwrap();
+        let seen: Vec<Process> = SEEN.lock().unwrap().clone();
+        let kept = *seen
+            .iter()
+            .find(|p| p.pid == left)
+            .expect("seen while it ran");
+        assert!(kept.runs(), "{left} ended by itself");
+        signal(
+            seen.into_iter().filter(Process::runs),
+            &[rustix::process::Signal::KILL],
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while kept.runs() {
+            assert!(Instant::now() < deadline, "{left} still runs");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     #[test]

@@ -245,11 +245,6 @@ fn pids_in(path: &Path) -> Vec<i32> {
     }
 }
 
-/// Whether process `pid` has ended (a zombie nobody has reaped yet has ended too).
-fn ended(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| stat.contains(") Z "))
-}
-
 #[track_caller]
 fn assert_ends_soon(pid: i32, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);

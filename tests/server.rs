@@ -439,6 +439,7 @@ fn bad_requests_are_refused_and_the_endpoint_keeps_serving() {
 /// Run as another user (nobody): keeps N connections open to the endpoint at PORT for
 /// SECONDS, half of them (IDLE `half`; `all`: none) having sent a request without the token
 /// and reading nothing, the others idle, each opened again as soon as the endpoint closes it.
+#[cfg(target_os = "linux")] // setpriv (util-linux) runs the flood as another user: Linux only
 const FLOOD: &str = r#"
 import selectors, socket, sys, time
 port, n, seconds, idle = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
@@ -474,6 +475,7 @@ while time.time() < end:
 /// The command: starts FLOOD as nobody, then asks the endpoint with the token every 0.3 s
 /// for 5 s (past the 2 s in which an idle connection is answered 408), and prints the
 /// statuses and the longest wait.
+#[cfg(target_os = "linux")] // setpriv (util-linux) runs the flood as another user: Linux only
 const FLOODED: &str = r#"
 import json, os, resource, subprocess, sys, time, urllib.request
 url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
@@ -502,6 +504,7 @@ flood.wait()
 print(json.dumps({"statuses": statuses, "longest": longest}))
 "#;
 
+#[cfg(target_os = "linux")] // setpriv (util-linux) runs the flood as another user: Linux only
 #[test]
 fn connections_beyond_the_open_files_limit_do_not_keep_the_command_waiting() {
     // With room for fewer connections than the flood holds, accept fails (EMFILE): the
@@ -539,6 +542,7 @@ fn connections_beyond_the_open_files_limit_do_not_keep_the_command_waiting() {
 }
 
 /// Every request of FLOODED got credentials, none waiting a second.
+#[cfg(target_os = "linux")] // setpriv (util-linux) runs the flood as another user: Linux only
 #[track_caller]
 fn assert_flood_waited_little(stdout: &str) {
     let got: serde_json::Value = serde_json::from_str(stdout).unwrap();
@@ -549,6 +553,7 @@ fn assert_flood_waited_little(stdout: &str) {
     assert!(longest < 1.0, "a request waited {longest:.2} s: {got}");
 }
 
+#[cfg(target_os = "linux")] // setpriv (util-linux) runs the flood as another user: Linux only
 #[test]
 fn connections_without_the_token_do_not_keep_the_command_waiting() {
     // 300 connections of another user, idle or refused, each opened again when closed: the
@@ -1067,17 +1072,6 @@ fn a_short_role_session_is_renewed_with_min_ttl_left() {
     assert!(renewed >= 3, "assumed {renewed} times");
     // A smaller --min-ttl: half the length is the margin then, which 10 minutes exceed.
     assert_eq!(role_runs("5m"), 1);
-}
-
-/// Whether process `pid` has ended (gone, or a zombie no one reaped yet).
-fn ended(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-        stat.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
 }
 
 /// Left running by the command (`sh -c '... &'`), whose pid it is given: once the command

@@ -90,15 +90,10 @@ pub fn detect_shell(env: &Env) -> Shell {
     if let Some(shell) = env.get(EVAL_VAR).and_then(Shell::from_process_name) {
         return shell;
     }
-    let parent = format!("/proc/{}", std::os::unix::process::parent_id());
-    let program = std::fs::read_link(format!("{parent}/exe")).ok();
-    // A shell upgraded while it runs shows as `/usr/bin/bash (deleted)`.
-    let program = program
-        .as_ref()
-        .and_then(|p| p.file_name()?.to_str())
-        .map(|name| name.trim_end_matches(" (deleted)"));
-    let name = std::fs::read_to_string(format!("{parent}/comm")).ok();
-    Shell::detect(program, name.as_deref(), env.get("SHELL"))
+    let parent = std::os::unix::process::parent_id();
+    let program = crate::sys::proc::program(parent);
+    let name = crate::sys::proc::name(parent);
+    Shell::detect(program.as_deref(), name.as_deref(), env.get("SHELL"))
 }
 
 /// Set by the shell function from `mfa-env init` when it will evaluate stdout: the shell's name.

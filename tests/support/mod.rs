@@ -464,3 +464,27 @@ else:
     }
     String::from_utf8_lossy(&out.stdout).trim().to_owned() + &String::from_utf8_lossy(&out.stderr)
 }
+
+/// Whether process `pid` has ended: gone, or a zombie no one has reaped yet.
+#[cfg(target_os = "linux")]
+pub fn ended(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Whether process `pid` has ended. macOS and FreeBSD have no /proc: ps tells the state (`Z`
+/// a zombie), and nothing once the process is gone.
+#[cfg(not(target_os = "linux"))]
+pub fn ended(pid: i32) -> bool {
+    let out = std::process::Command::new("ps")
+        .args(["-o", "stat=", "-p", &pid.to_string()])
+        .output()
+        .unwrap();
+    let state = String::from_utf8_lossy(&out.stdout);
+    state.trim().is_empty() || state.trim_start().starts_with('Z')
+}
