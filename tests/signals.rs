@@ -379,6 +379,7 @@ fn a_signal_ignored_before_the_prompt_stays_ignored() {
     let pty = Pty::open();
     let mut cmd = test.command();
     unsafe {
+        use std::os::unix::process::CommandExt;
         cmd.pre_exec(|| {
             libc::signal(libc::SIGHUP, libc::SIG_IGN);
             Ok(())
