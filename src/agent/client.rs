@@ -525,7 +525,7 @@ pub fn end_stuck(place: &Place) -> std::result::Result<u32, String> {
     let pid =
         Pid::from_raw(raw).ok_or_else(|| format!("{} holds no pid", place.lock().display()))?;
     let own = rustix::process::getuid().as_raw();
-    let is_agent = crate::sys::process::seen(raw).is_some_and(|seen| {
+    let is_agent = crate::sys::proc::seen(raw).is_some_and(|seen| {
         seen.uid == own
             && seen
                 .args
@@ -538,7 +538,7 @@ pub fn end_stuck(place: &Place) -> std::result::Result<u32, String> {
     let gone = |limit: Duration| {
         let until = Instant::now() + limit;
         loop {
-            if crate::sys::process::seen(raw).is_none() {
+            if crate::sys::proc::seen(raw).is_none() {
                 return true;
             }
             if Instant::now() >= until {

@@ -98,7 +98,9 @@ mod tests {
         let copy = rustix::io::dup(&file).unwrap();
         let fd = copy.as_raw_fd();
         let reads = |mark: bool| {
-            let mut sh = Command::new("/bin/sh");
+            // bash, since dash takes only one-digit descriptors in a redirection, and the fd
+            // is past 9 when other tests have files open.
+            let mut sh = Command::new("bash");
             sh.args(["-c", &format!(": <&{fd}")]);
             if mark {
                 // SAFETY: between fork and exec it only calls fcntl/close_range/getrlimit.

@@ -10,5 +10,4 @@ pub mod fd;
 pub mod harden;
 pub mod peer;
 pub mod proc;
-pub mod process;
 pub mod socket;
