@@ -337,15 +337,20 @@ extern "C" fn pass_on(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut l
             libc::raise(signal);
             return;
         }
-        let child = CHILD.load(Ordering::SeqCst);
-        if child <= 0 || info.is_null() {
+        if info.is_null() {
             return;
         }
         let (code, sender) = ((*info).si_code, (*info).si_pid());
         let from_process = code <= 0 && sender > 0;
         if from_process && libc::getpgid(sender) != OWN_GROUP.load(Ordering::SeqCst) {
-            libc::kill(child, signal);
+            let child = CHILD.load(Ordering::SeqCst);
+            if child > 0 {
+                libc::kill(child, signal);
+            }
         } else {
+            // Recorded even when the command has just been reaped: the terminal's Ctrl-C
+            // reaches the command and mfa-env at once, and under load the command's end can
+            // be seen first; `end_as` then still ends mfa-env by it.
             SHARED.store(signal, Ordering::SeqCst);
         }
     }
