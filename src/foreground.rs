@@ -227,36 +227,52 @@ fn reap(pid: i32) {
 /// comes back to mfa-env as their subreaper). Each gets SIGTERM (and SIGCONT, should it be
 /// stopped), then SIGKILL after `LEFTOVER_GRACE`; done when none is left, or after `KILLING`
 /// more for those that no signal ends (another user's).
-pub async fn end_leftovers() {
-    if reaped_all() {
+///
+/// `spare` names, once there are leftovers, the processes to leave running: the user's agent,
+/// when the command started it, which keeps sessions for every shell and never asks the
+/// endpoint for anything.
+pub async fn end_leftovers(spare: impl FnOnce() -> Vec<i32>) {
+    if reaped_all(&[]) {
         return;
     }
-    signal_all(&[rustix::process::Signal::TERM, rustix::process::Signal::CONT]);
+    let spared = spare();
+    if reaped_all(&spared) {
+        return;
+    }
+    signal_all(
+        &[rustix::process::Signal::TERM, rustix::process::Signal::CONT],
+        &spared,
+    );
     let deadline = Instant::now() + LEFTOVER_GRACE;
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        if reaped_all() {
+        if reaped_all(&spared) {
             return;
         }
     }
     let deadline = Instant::now() + KILLING;
     while Instant::now() < deadline {
-        signal_all(&[rustix::process::Signal::KILL]);
+        signal_all(&[rustix::process::Signal::KILL], &spared);
         tokio::time::sleep(Duration::from_millis(10)).await;
-        if reaped_all() {
+        if reaped_all(&spared) {
             return;
         }
     }
 }
 
-/// Reap every child that has ended: whether none is left, of those and of the processes seen
-/// below the command (where they do not come back).
-fn reaped_all() -> bool {
+/// Reap every child that has ended: whether none is left but the `spared`, of those and of
+/// the processes seen below the command (where they do not come back).
+fn reaped_all(spared: &[i32]) -> bool {
     let seen_ended = SEEN.lock().map_or(true, |mut seen| {
-        seen.retain(Process::runs);
+        seen.retain(|p| p.runs() && !spared.contains(&p.pid));
         seen.is_empty()
     });
-    children_reaped() && seen_ended
+    let children_ended = children_reaped()
+        || (!spared.is_empty()
+            && proc::below(rustix::process::getpid().as_raw_nonzero().get())
+                .iter()
+                .all(|p| spared.contains(&p.pid)));
+    children_ended && seen_ended
 }
 
 /// Reap every child that has ended: whether none is left.
@@ -271,14 +287,15 @@ fn children_reaped() -> bool {
 }
 
 /// Send `signals` to every process below mfa-env, and to those seen below the command that
-/// still run.
-fn signal_all(signals: &[rustix::process::Signal]) {
+/// still run, but the `spared`.
+fn signal_all(signals: &[rustix::process::Signal], spared: &[i32]) {
     let below = proc::below(rustix::process::getpid().as_raw_nonzero().get());
     let seen = SEEN.lock().map(|seen| seen.clone()).unwrap_or_default();
     signal(
         below
             .into_iter()
-            .chain(seen.into_iter().filter(Process::runs)),
+            .chain(seen.into_iter().filter(Process::runs))
+            .filter(|p| !spared.contains(&p.pid)),
         signals,
     );
 }

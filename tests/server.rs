@@ -1139,6 +1139,30 @@ fn what_the_command_leaves_running_is_refused_and_ended_before_the_port_is_freed
 }
 
 #[test]
+fn an_agent_the_command_started_is_left_running_and_the_rest_is_ended() {
+    // An rc file's `init --agent` in the shell of exec --server starts the user's agent there
+    // when none runs: it keeps every shell's sessions and never asks the endpoint, so it
+    // outlives the command; what else the command left is ended.
+    use crate::support::agent::{Agent, agent_pid};
+    let server = StsServer::start();
+    server.always(Reply::Creds(Creds::fixed()));
+    let test = Test::dev(&server).with_runtime_dir().args(SERVE_DEV).args([
+        "sh",
+        "-c",
+        "mfa-env agent start --idle-exit 5m; sleep 300 & echo \"leftover $!\"",
+    ]);
+    let out = test.ok();
+    let leftover: i32 = (out.stdout.lines())
+        .find_map(|l| l.strip_prefix("leftover ")?.parse().ok())
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(ended(leftover), "{leftover} still runs:\n{}", out.stdout);
+    let agent = Agent {
+        pid: agent_pid(&test).expect("the agent the command started still answers"),
+    };
+    assert!(!ended(agent.pid));
+}
+
+#[test]
 fn the_shell_started_without_a_command_ends_when_mfa_env_is_killed() {
     // An interactive shell ignores SIGTERM: it gets SIGHUP, as at a hangup. mfa-env is not
     // the terminal's session leader here (as when run from a shell), so the kernel's own

@@ -145,8 +145,10 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
         token,
         running.exited(),
         // Whatever the command left running is ended before the port is freed: it holds the
-        // endpoint's address and token.
-        foreground::end_leftovers(),
+        // endpoint's address and token. Not the agent, should the command have started it
+        // (an rc file's `init --agent`): it keeps every shell's sessions, starts with an empty
+        // environment and never asks the endpoint for anything.
+        foreground::end_leftovers(|| agent_pid(env)),
         async || {
             // The command owns the terminal: nothing more is said of sessions that work.
             let mut quiet = |_: Note| {};
@@ -211,4 +213,13 @@ fn no_code_now(profile: &str) -> Error {
     ))
     .hint("run the command again; a longer MFA session lasts longer (--duration, up to 36h without a role)")
     .because(Reason::NoCode)
+}
+
+/// The pid of the agent that answers at the place `env` names, if one does (as the agent
+/// says it in its hello, over a socket whose peer is this user's).
+fn agent_pid(env: &Env) -> Vec<i32> {
+    match crate::agent::find(env, |_| {}) {
+        crate::agent::Found::Agent(agent) => i32::try_from(agent.pid()).into_iter().collect(),
+        _ => Vec::new(),
+    }
 }
