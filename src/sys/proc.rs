@@ -566,7 +566,14 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = i32::try_from(child.id()).unwrap();
-        let seen = super::seen(pid).unwrap();
+        // spawn returns once exec has begun (the error pipe closed), which on Linux is before
+        // the new program's arguments are in place: /proc/PID/cmdline is empty for a moment.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut seen = super::seen(pid).unwrap();
+        while seen.args.is_empty() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            seen = super::seen(pid).unwrap();
+        }
         assert!(
             seen.args.ends_with(b"-c\0read line\0agent\0run\0"),
             "{:?}",
