@@ -502,22 +502,12 @@ fn the_readme_gives_the_default_durations_that_are_asked_for() {
 fn exec_server_names_a_refused_mfa_session_as_that_session_not_a_previous_role() {
     // The MFA session and the first role session; then STS no longer takes the MFA session
     // (its key deactivated, say) when the role is assumed again for the command.
-    use crate::server::{ASK_TWICE, SERVE_ADMIN, role_test};
     let server = StsServer::start();
-    server.short_roles(3);
-    server
-        .reply(Reply::Creds(Creds::default()))
-        .reply(Reply::Creds(Creds::default()));
-    server.always(Reply::error(
-        403,
+    let out = crate::server::served_with_renewal_refused(
+        &server,
         "InvalidClientTokenId",
         "The security token included in the request is invalid.",
-    ));
-    let out = role_test(&server)
-        .args(SERVE_ADMIN)
-        .arg(python())
-        .args(["-c", ASK_TWICE])
-        .ok();
+    );
     out.stderr_has(&[
         "no credentials for the command's request: STS refused the MFA session of profile dev (InvalidClientTokenId",
         "expired or was revoked",

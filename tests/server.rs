@@ -20,10 +20,10 @@ const CREDENTIALS_DEFAULT: &str = "[default]\naws_access_key_id = AKIADEFAULTKEY
     [dev]\naws_access_key_id = AKIAEXAMPLEDEV00001\naws_secret_access_key = devSECRET+marker/0000000000000000000001\n";
 
 /// `exec --server admin -c 123456 --`, before the command.
-pub const SERVE_ADMIN: [&str; 6] = ["exec", "--server", "admin", "-c", "123456", "--"];
+const SERVE_ADMIN: [&str; 6] = ["exec", "--server", "admin", "-c", "123456", "--"];
 const SERVE_DEV: [&str; 6] = ["exec", "--server", "dev", "-c", "123456", "--"];
 
-pub fn role_test(server: &StsServer) -> Test {
+fn role_test(server: &StsServer) -> Test {
     Test::new()
         .config(CONFIG_ROLE)
         .credentials(CREDENTIALS_DEFAULT)
@@ -674,7 +674,7 @@ fn a_wrong_profile_fails_before_the_command_starts() {
 }
 
 /// Asks the endpoint twice (raw HTTP), and prints each status and message.
-pub const ASK_TWICE: &str = r#"
+const ASK_TWICE: &str = r#"
 import json, os, time, urllib.request
 req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
     headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
@@ -690,24 +690,30 @@ for i in range(3):
 print(json.dumps(out))
 "#;
 
-#[test]
-fn a_renewal_that_fails_is_an_error_for_the_command_said_once() {
-    let server = StsServer::start();
+/// ASK_TWICE served a 3-second admin role whose renewal STS refuses with `code`: the MFA
+/// session and the first role session are given, then every call gets the error.
+pub fn served_with_renewal_refused(server: &StsServer, code: &str, message: &str) -> Output {
     server.short_roles(3);
-    // The MFA session and the first role session; then the role cannot be assumed.
     server
         .reply(Reply::Creds(Creds::default()))
         .reply(Reply::Creds(Creds::default()));
-    server.always(Reply::error(
-        403,
-        "AccessDenied",
-        "User is not authorized to perform: sts:AssumeRole",
-    ));
-    let out = role_test(&server)
+    server.always(Reply::error(403, code, message));
+    role_test(server)
         .args(SERVE_ADMIN)
         .arg(python())
         .args(["-c", ASK_TWICE])
-        .ok();
+        .ok()
+}
+
+#[test]
+fn a_renewal_that_fails_is_an_error_for_the_command_said_once() {
+    let server = StsServer::start();
+    // The role cannot be assumed again.
+    let out = served_with_renewal_refused(
+        &server,
+        "AccessDenied",
+        "User is not authorized to perform: sts:AssumeRole",
+    );
     let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     for answer in got.as_array().unwrap() {
         assert_eq!(answer[0], 503, "{got}");
