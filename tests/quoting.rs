@@ -294,7 +294,10 @@ fn shrink(
     check: impl Fn(&[String]) -> Result<(), String>,
     trees: &mut [impl ValueTree<Value = String>],
 ) -> String {
-    let Some(tree) = trees.iter_mut().find(|t| check(&[t.current()]).is_err()) else {
+    let Some((tree, first)) = trees
+        .iter_mut()
+        .find_map(|t| check(&[t.current()]).err().map(|e| (t, e)))
+    else {
         return "no single value fails alone: the values interfere".into();
     };
     // proptest's own shrinking loop: simplify while it still fails, step back when it passes.
@@ -312,9 +315,13 @@ fn shrink(
         };
     }
     let value = smallest;
+    // A shell that fails a value once and not again (a crash, a warning on stderr) is a
+    // failure too: said with what it said the first time.
+    let why = check(std::slice::from_ref(&value))
+        .err()
+        .unwrap_or_else(|| format!("it failed once and then passed; the first failure: {first}"));
     format!(
-        "smallest failing value: {value:?}\n{}\ncode:\n{}",
-        check(std::slice::from_ref(&value)).unwrap_err(),
+        "smallest failing value: {value:?}\n{why}\ncode:\n{}",
         render(sh.shell(), std::slice::from_ref(&value))
     )
 }
