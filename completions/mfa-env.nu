@@ -90,6 +90,7 @@ module completions {
     --destination: string     # The console page to open, as a URL, instead of a service's
     --print                   # Write the sign-in URL on stdout instead of opening a browser; refused when stdout is a terminal, since the URL signs in whoever has it for 15 minutes
     --allow-terminal          # With --print, write the URL even on a terminal
+    --federation-token        # For an IAM user's profile with no role: sign in with a federation token (GetFederationToken with the long-term keys), whose console session carries NO MFA and fails every policy that requires it
     --help(-h)                # Print help (see more with '--help')
     profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
     service?: string          # The console page of this service, by its name in the console's URLs (s3, ec2, iam, lambda, cloudformation, ...) [default: the console's home]

@@ -159,6 +159,7 @@ Examples:
   mfa-env console admin ec2 -r eu-west-1  EC2 in another region
   mfa-env console dev --role-arn ARN      a role for once
   mfa-env console admin --print | wl-copy the sign-in URL, for a browser of your choice
+  mfa-env console dev --federation-token  an IAM user's console WITHOUT MFA (asked by name)
 
 The console session lasts as long as the role session (--duration; at most 1h for a role
 assumed from a held MFA session). The sign-in URL signs in whoever opens it for 15 minutes.
@@ -292,6 +293,12 @@ pub struct ConsoleArgs {
     /// With --print, write the URL even on a terminal
     #[arg(long, requires = "print")]
     pub allow_terminal: bool,
+
+    /// For an IAM user's profile with no role: sign in with a federation token
+    /// (GetFederationToken with the long-term keys), whose console session carries NO MFA and
+    /// fails every policy that requires it
+    #[arg(long)]
+    pub federation_token: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -201,6 +201,7 @@ fn an_iam_user_is_refused_with_why_and_what_to_do() {
             "a federation token carries no MFA",
             "use a role profile (role_arn, source_profile = dev) or pass --role-arn ARN",
             "password and MFA device",
+            "(--federation-token signs in without MFA)",
         ]);
     assert_eq!(out.stdout, "");
     assert!(sts.requests().is_empty());
@@ -215,6 +216,73 @@ fn an_iam_user_is_refused_with_why_and_what_to_do() {
         Some("arn:aws:iam::123456789012:role/ReadOnly")
     );
     login_params(&out.stdout, &federation);
+}
+
+#[test]
+fn a_federation_token_only_when_asked_for_and_with_the_warning() {
+    let sts = StsServer::start();
+    let federated = Creds {
+        access_key_id: "ASIAFEDERATEDUSER001".into(),
+        ..role()
+    };
+    sts.always(Reply::Creds(federated.clone()));
+    let federation = Federation::start(&[federated], &[]);
+    let out = test(&sts, &federation)
+        .env("USER", "alice")
+        .args([
+            "console",
+            "dev",
+            "--federation-token",
+            "--print",
+            "-r",
+            "eu-west-1",
+        ])
+        .ok();
+    out.stderr_has(&[
+        "--federation-token: the console session of 'dev' carries no MFA, and every policy that requires MFA (aws:MultiFactorAuthPresent) denies it",
+    ]);
+    assert_no_token(&out, &federation);
+    let call = sts.only_request();
+    assert_eq!(call.action(), "GetFederationToken");
+    assert_eq!(call.access_key(), KEY_ID);
+    assert_eq!(call.param("Name"), Some("mfa-env-alice"));
+    assert_eq!(call.param("DurationSeconds"), Some("3600"));
+    assert_eq!(call.param("TokenCode"), None);
+    let policy: serde_json::Value = serde_json::from_str(call.param("Policy").unwrap()).unwrap();
+    assert_eq!(
+        policy["Statement"],
+        serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}])
+    );
+    assert_eq!(
+        federation.actions("getSigninToken")[0].param("SessionDuration"),
+        None
+    );
+    login_params(&out.stdout, &federation);
+    // A code given is not used, and said so.
+    test(&sts, &federation)
+        .args([
+            "console",
+            "dev",
+            "--federation-token",
+            "--print",
+            "-c",
+            "123456",
+        ])
+        .ok()
+        .stderr_has(&["the code is not used: GetFederationToken takes none"]);
+    // A role profile has a session with MFA: the flag is refused there.
+    let before = sts.requests().len();
+    test(&sts, &federation)
+        .args([
+            "console",
+            "admin",
+            "--federation-token",
+            "--print",
+            "-c",
+            "123456",
+        ])
+        .fails(&["--federation-token is for an IAM user's profile, and 'admin' assumes a role"]);
+    assert_eq!(sts.requests().len(), before);
 }
 
 #[test]

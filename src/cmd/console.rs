@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::browser;
 use crate::cli::ConsoleArgs;
-use crate::cmd::{block_on, obtain, profile_name, request, say, terminal, write_stdout};
+use crate::cmd::{block_on, note, obtain, profile_name, request, say, terminal, write_stdout};
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -35,12 +35,19 @@ pub fn run(args: &ConsoleArgs, env: &Env) -> Result<()> {
     // Freed at the exit, which is soon (see `cmd/export.rs`).
     profiles.release();
     let r = &req.resolved;
-    if r.roles.is_empty() {
+    let federated = args.federation_token;
+    if federated && !r.roles.is_empty() {
+        return Err(Error::new(format!(
+            "--federation-token is for an IAM user's profile, and '{name}' assumes a role, whose session carries MFA"
+        ))
+        .hint("drop --federation-token"));
+    }
+    if r.roles.is_empty() && !federated {
         return Err(Error::new(format!(
             "profile '{name}' is an IAM user's, with no role: the console's federation endpoint takes only role sessions (an IAM user's MFA session is refused: \"Only federation tokens or assume role tokens may be used for federated login\"), and a federation token carries no MFA"
         ))
         .hint(format!(
-            "use a role profile (role_arn, source_profile = {name}) or pass --role-arn ARN; or sign in to the console with the user's password and MFA device"
+            "use a role profile (role_arn, source_profile = {name}) or pass --role-arn ARN; or sign in to the console with the user's password and MFA device (--federation-token signs in without MFA)"
         )));
     }
     // Everything that can be refused is, before a code is asked for.
@@ -53,7 +60,7 @@ pub fn run(args: &ConsoleArgs, env: &Env) -> Result<()> {
         }
         None => signin::console_page(&region, args.service.as_deref())?,
     };
-    if r.mfa_role().is_none() && r.mfa_serial.is_none() {
+    if !federated && r.mfa_role().is_none() {
         say(&format!(
             "no mfa_serial along the source_profile chain of '{name}': the console session carries no MFA"
         ));
@@ -65,7 +72,17 @@ pub fn run(args: &ConsoleArgs, env: &Env) -> Result<()> {
             .or(req.resolved.duration)
             .unwrap_or(CONSOLE_DEFAULT),
     );
-    let session = obtain(&mut req, args.args.no_agent, env)?;
+    let session = if federated {
+        say(&format!(
+            "--federation-token: the console session of '{name}' carries no MFA, and every policy that requires MFA (aws:MultiFactorAuthPresent) denies it"
+        ));
+        if args.args.code.is_some() {
+            say("the code is not used: GetFederationToken takes none");
+        }
+        block_on(req.federation_token(env, &mut note))??
+    } else {
+        obtain(&mut req, args.args.no_agent, env)?
+    };
     if let Some(line) = federation.notice() {
         say(&line);
     }

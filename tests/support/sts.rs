@@ -533,6 +533,15 @@ fn success(request: &Request, world: &World, creds: &Creds) -> String {
                 xml_escape(session)
             )
         }
+        "GetFederationToken" => {
+            let name = request.param("Name").unwrap_or("");
+            format!(
+                "{}<FederatedUser><FederatedUserId>123456789012:{}</FederatedUserId><Arn>arn:aws:sts::123456789012:federated-user/{}</Arn></FederatedUser><PackedPolicySize>6</PackedPolicySize>",
+                credentials_xml(creds, request),
+                xml_escape(name),
+                xml_escape(name)
+            )
+        }
         "GetCallerIdentity" => format!(
             "<Arn>{}</Arn><UserId>AIDATEST</UserId><Account>123456789012</Account>",
             xml_escape(&world.identity)
