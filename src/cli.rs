@@ -83,7 +83,8 @@ pub enum Command {
     /// URL, which the browser gets in its arguments ($BROWSER, else the system's opener). An
     /// IAM user's own session cannot sign in to the console: a role profile (or --role-arn)
     /// is needed.
-    #[command(after_help = CONSOLE_HELP)]
+    // Not wrapped to the terminal: a command cut in two is not one to copy.
+    #[command(after_help = CONSOLE_HELP, term_width = 0)]
     Console(ConsoleArgs),
 
     /// Show this shell's session, from its environment alone; exit 1 when there is none
@@ -154,12 +155,12 @@ Add to the shell's start-up file:
 
 const CONSOLE_HELP: &str = "\
 Examples:
-  mfa-env console admin                   the console's home, in the profile's region
-  mfa-env console admin s3                the S3 console
-  mfa-env console admin ec2 -r eu-west-1  EC2 in another region
-  mfa-env console dev --role-arn ARN      a role for once
-  mfa-env console admin --print | wl-copy the sign-in URL, for a browser of your choice
-  mfa-env console dev --federation-token  an IAM user's console WITHOUT MFA (asked by name)
+  mfa-env console admin                     the console's home, in the profile's region
+  mfa-env console admin s3                  the S3 console
+  mfa-env console admin ec2 -r eu-west-1    EC2 in another region
+  mfa-env console dev --role-arn ARN        a role for once
+  mfa-env console admin --print | wl-copy   the sign-in URL, for a browser of your choice
+  mfa-env console dev --federation-token    an IAM user's console WITHOUT MFA (asked by name)
 
 The console session lasts as long as the role session (--duration; at most 1h for a role
 assumed from a held MFA session). The sign-in URL signs in whoever opens it for 15 minutes.
