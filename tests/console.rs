@@ -483,3 +483,55 @@ fn no_browser_that_opens_is_an_error_without_the_url() {
         ]);
     assert_no_token(&out, &federation);
 }
+
+#[test]
+fn without_browser_the_systems_opener_gets_the_url_as_its_one_argument() {
+    let (sts, federation) = servers();
+    let test = test(&sts, &federation);
+    // Fakes of both systems' openers (xdg-open, open), first on PATH: each writes down its
+    // arguments, one a line.
+    let bin = test.dir.path().join("openers");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = test.dir.path().join("opened");
+    for name in ["xdg-open", "open"] {
+        let script = bin.join(name);
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' {name} \"$@\" >> {}\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Kept to the end: its folder holds the log.
+    let test = test.env("PATH", &path).args([
+        "console",
+        "admin",
+        "iam",
+        "-c",
+        "123456",
+        "-r",
+        "eu-west-1",
+    ]);
+    let out = test.ok();
+    assert_eq!(out.stdout, "");
+    assert_no_token(&out, &federation);
+    let opened = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = opened.lines().collect();
+    assert_eq!(lines.len(), 2, "{opened}");
+    assert!(["xdg-open", "open"].contains(&lines[0]), "{opened}");
+    out.stderr_has(&[&format!("the console for admin opens in `{}`", lines[0])]);
+    let params = login_params(lines[1], &federation);
+    assert_eq!(
+        params["Destination"],
+        "https://console.aws.amazon.com/iam/home?region=eu-west-1"
+    );
+    assert_eq!(params["SigninToken"], federation.issued()[0]);
+}
