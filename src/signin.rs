@@ -121,7 +121,15 @@ impl Federation {
         let answer = tokio::time::timeout(OPERATION_TIMEOUT, self.get(&url)).await;
         let (status, body) = match answer {
             Ok(Ok(answer)) => answer,
-            Ok(Err(e)) => {
+            Ok(Err(Failed::TimedOut)) => {
+                return Err(Error::new(format!(
+                    "no answer from the sign-in endpoint {} within {}s",
+                    self.url,
+                    ATTEMPT_TIMEOUT.as_secs()
+                ))
+                .hint("check the network (and HTTPS_PROXY), then try again; the role session itself was opened"));
+            }
+            Ok(Err(Failed::Other(e))) => {
                 return Err(Error::new(format!(
                     "cannot reach the sign-in endpoint {}: {}",
                     self.url,
@@ -168,28 +176,33 @@ impl Federation {
 
     /// One GET with a body of at most MAX_ANSWER: (status, body), or why it failed (without
     /// the URL, which holds the session's secret).
-    async fn get(&self, url: &Secret) -> std::result::Result<(u16, Vec<u8>), String> {
+    async fn get(&self, url: &Secret) -> std::result::Result<(u16, Vec<u8>), Failed> {
         let request = http::Request::builder()
             .method("GET")
             .uri(url.expose())
             .header("accept", "application/json")
             .header("user-agent", concat!("mfa-env/", env!("CARGO_PKG_VERSION")))
             .body(SdkBody::empty())
-            .map_err(|_| "the sign-in endpoint's URL is not valid".to_owned())?;
+            .map_err(|_| Failed::Other("its URL is not valid".to_owned()))?;
         let request = HttpRequest::try_from(request)
-            .map_err(|_| "the sign-in endpoint's URL is not valid".to_owned())?;
-        let response = connector(&self.url)
-            .call(request)
-            .await
-            .map_err(|e| crate::sts::root_cause(&e))?;
+            .map_err(|_| Failed::Other("its URL is not valid".to_owned()))?;
+        let response = connector(&self.url).call(request).await.map_err(|e| {
+            if e.is_timeout() {
+                Failed::TimedOut
+            } else {
+                Failed::Other(crate::sts::root_cause(&e))
+            }
+        })?;
         let status = response.status().as_u16();
         let mut stream = ByteStream::new(response.into_body());
         let mut body = Vec::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| e.to_string())?;
+            let chunk = chunk.map_err(|e| Failed::Other(crate::sts::root_cause(&e)))?;
             body.extend_from_slice(&chunk);
             if body.len() > MAX_ANSWER {
-                return Err(format!("an answer longer than {MAX_ANSWER} bytes"));
+                return Err(Failed::Other(format!(
+                    "it answered more than {MAX_ANSWER} bytes"
+                )));
             }
         }
         Ok((status, body))
@@ -207,6 +220,13 @@ impl Federation {
             form_encode(token.expose())
         ))
     }
+}
+
+/// Why the one GET failed, without the URL (which holds the session's secret).
+enum Failed {
+    /// No answer within the read timeout.
+    TimedOut,
+    Other(String),
 }
 
 /// The connector for one call: as STS's (`sts::http_client`), with a read timeout of its own

@@ -304,6 +304,32 @@ fn an_endpoint_that_refuses_the_session_is_reported_without_secrets() {
     assert!(!out.status.success());
     out.stderr_has(&["cannot reach the sign-in endpoint http://127.0.0.1:9/federation"]);
     assert!(out.elapsed < Duration::from_secs(20), "{:?}", out.elapsed);
+    // One that takes the connection and never answers is given up on, saying so.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/federation", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    let hangs = Test::new()
+        .config(&format!("{CONFIG}{CHAIN}"))
+        .credentials(CREDENTIALS)
+        .sts(&sts)
+        .env("MFA_ENV_SIGNIN_URL", &url)
+        .args(["console", "admin", "-c", "123456", "--print"]);
+    let out = hangs.run();
+    assert!(!out.status.success());
+    out.stderr_has(&[&format!(
+        "no answer from the sign-in endpoint {url} within 5s"
+    )]);
+    assert!(
+        out.elapsed >= Duration::from_secs(4) && out.elapsed < Duration::from_secs(20),
+        "{:?}: {}",
+        out.elapsed,
+        out.stderr
+    );
     // Plain http elsewhere is refused before a code is spent.
     let before = sts.requests().len();
     let remote = Test::new()
