@@ -387,6 +387,58 @@ fn from_the_mfa_session_this_shell_holds_no_code() {
 }
 
 #[test]
+fn the_role_session_this_shell_holds_serves_as_it_is() {
+    let sts = StsServer::start();
+    sts.role_creds(role());
+    let read_only = "arn:aws:iam::123456789012:role/ReadOnly";
+    let held = Creds {
+        access_key_id: "ASIAHELDSESSION00042".into(),
+        secret_access_key: "heldSecret".into(),
+        session_token: "heldToken".into(),
+        expiration: String::new(),
+    };
+    let federation = Federation::start(&[held, role()], &[Creds::default()]);
+    let config = format!("{CONFIG}[profile ro]\nrole_arn = {read_only}\nsource_profile = dev\n");
+    let holding = |left: i64| {
+        test(&sts, &federation)
+            .config(&config)
+            .holding("ro", left)
+            .env("MFA_ENV_ROLE", read_only)
+    };
+    let out = holding(40 * 60).args(["console", "ro", "--print"]).ok();
+    out.stderr_has(&[
+        "the role session this shell holds serves: no code needed (--force opens a new one)",
+        "the console session lasts until ",
+        "(40m)",
+    ]);
+    assert!(sts.requests().is_empty());
+    let asked = federation.actions("getSigninToken");
+    assert!(
+        asked[0]
+            .param("Session")
+            .unwrap()
+            .contains("ASIAHELDSESSION00042")
+    );
+    login_params(&out.stdout, &federation);
+    // --force, or too little left: a new role session, with the code.
+    for (left, more) in [(40 * 60, &["--force"][..]), (5 * 60, &[][..])] {
+        let out = holding(left)
+            .args(["console", "ro", "--print", "-c", "123456"])
+            .args(more.iter())
+            .ok();
+        assert!(
+            !out.stderr.contains("this shell holds serves"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(
+            sts.requests().pop().unwrap().param("TokenCode"),
+            Some("123456")
+        );
+    }
+}
+
+#[test]
 fn print_on_a_terminal_is_refused_unless_asked() {
     let (sts, federation) = servers();
     let test = test(&sts, &federation);

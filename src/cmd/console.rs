@@ -65,14 +65,20 @@ pub fn run(args: &ConsoleArgs, env: &Env) -> Result<()> {
             "no mfa_serial along the source_profile chain of '{name}': the console session carries no MFA"
         ));
     }
-    // A role session as long as asked for, else an hour: a kept one serves only with that
-    // much left (but for --min-ttl), since the console lasts as long as it.
+    // The role session this shell holds, when it serves the request (more than --min-ttl
+    // left, and the --duration asked, if any): the console lasts what is left of it.
+    let held = if federated { None } else { req.held_role(env) };
+    // Else a role session as long as asked for, else an hour: a kept one serves only with
+    // that much left (but for --min-ttl), since the console lasts as long as it.
     req.duration = Some(
         req.duration
             .or(req.resolved.duration)
             .unwrap_or(CONSOLE_DEFAULT),
     );
-    let session = if federated {
+    let session = if let Some(session) = held {
+        say("the role session this shell holds serves: no code needed (--force opens a new one)");
+        session
+    } else if federated {
         say(&format!(
             "--federation-token: the console session of '{name}' carries no MFA, and every policy that requires MFA (aws:MultiFactorAuthPresent) denies it"
         ));
