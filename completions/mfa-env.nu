@@ -72,6 +72,30 @@ module completions {
     ...command: string        # The command and its arguments, passed unchanged [default: $SHELL, else /bin/sh]
   ]
 
+  # Open the AWS console in the browser, signed in with a role session assumed with MFA
+  export extern "mfa-env console" [
+    --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env asks on the terminal
+    --duration(-d): string    # How long the session lasts: 12h, 90m, 1h30m, 3600s or seconds; 15m to 36h, or to 12h for a role [default: the profile's duration_seconds, else 12h, or 1h for a role]
+    --region(-r): string      # The region whose STS endpoint is called and that the session exports [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
+    --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
+    --force                   # Open a new session even when this shell holds one for the profile
+    --min-ttl: string         # A session this shell holds is kept while it has more than this left
+    --role-arn: string        # Assume this role with the profile's credentials, without editing any file
+    --external-id: string     # The ExternalId the role's trust policy asks for [default: the profile's external_id]
+    --role-session-name: string # The role session's name [default: the profile's role_session_name, else mfa-env-$USER]
+    --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
+    --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
+    --destination: string     # The console page to open, as a URL, instead of a service's
+    --print                   # Write the sign-in URL on stdout instead of opening a browser; refused when stdout is a terminal, since the URL signs in whoever has it for 15 minutes
+    --allow-terminal          # With --print, write the URL even on a terminal
+    --federation-token        # For an IAM user's profile with no role: sign in with a federation token (GetFederationToken with the long-term keys), whose console session carries NO MFA and fails every policy that requires it
+    --help(-h)                # Print help (see more with '--help')
+    profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
+    service?: string          # The console page of this service, by its name in the console's URLs (s3, ec2, iam, lambda, cloudformation, ...) [default: the console's home]
+  ]
+
   # Show this shell's session, from its environment alone; exit 1 when there is none
   export extern "mfa-env status" [
     --prompt                  # A short segment for the prompt, such as `dev 42m`, or nothing without a session
@@ -211,6 +235,10 @@ module completions {
 
   # Run a command with the session in its environment (no shell, nothing exported)
   export extern "mfa-env help exec" [
+  ]
+
+  # Open the AWS console in the browser, signed in with a role session assumed with MFA
+  export extern "mfa-env help console" [
   ]
 
   # Show this shell's session, from its environment alone; exit 1 when there is none

@@ -76,6 +76,17 @@ pub enum Command {
     )]
     Exec(ExecArgs),
 
+    /// Open the AWS console in the browser, signed in with a role session assumed with MFA
+    ///
+    /// The role is assumed from the MFA session the agent or this shell holds, with no code,
+    /// else with one code; the federation endpoint exchanges the role session for a sign-in
+    /// URL, which the browser gets in its arguments ($BROWSER, else the system's opener). An
+    /// IAM user's own session cannot sign in to the console: a role profile (or --role-arn)
+    /// is needed.
+    // Not wrapped to the terminal: a command cut in two is not one to copy.
+    #[command(after_help = CONSOLE_HELP, term_width = 0)]
+    Console(ConsoleArgs),
+
     /// Show this shell's session, from its environment alone; exit 1 when there is none
     Status(StatusArgs),
 
@@ -141,6 +152,19 @@ Add to the shell's start-up file:
   nu      config.nu                   mkdir ($nu.user-autoload-dirs | first)
                                       mfa-env init nu | save -f ($nu.user-autoload-dirs | first | path join mfa-env.nu)
   pwsh    $PROFILE                    mfa-env init powershell | Out-String | Invoke-Expression";
+
+const CONSOLE_HELP: &str = "\
+Examples:
+  mfa-env console admin                     the console's home, in the profile's region
+  mfa-env console admin s3                  the S3 console
+  mfa-env console admin ec2 -r eu-west-1    EC2 in another region
+  mfa-env console dev --role-arn ARN        a role for once
+  mfa-env console admin --print | wl-copy   the sign-in URL, for a browser of your choice
+  mfa-env console dev --federation-token    an IAM user's console WITHOUT MFA (asked by name)
+
+The console session lasts as long as the role session (--duration; at most 1h for a role
+assumed from a held MFA session). The sign-in URL signs in whoever opens it for 15 minutes.
+MFA_ENV_SIGNIN_URL replaces the federation endpoint (plain http only to this computer).";
 
 const AGENT_HELP: &str = "\
 While an agent runs, `mfa-env PROFILE`, `exec` and `--format process` ask it first: the first
@@ -246,6 +270,36 @@ pub struct ExecArgs {
     /// The command and its arguments, passed unchanged [default: $SHELL, else /bin/sh]
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub args: ExportArgs,
+
+    /// The console page of this service, by its name in the console's URLs (s3, ec2, iam,
+    /// lambda, cloudformation, ...) [default: the console's home]
+    #[arg(value_name = "SERVICE", conflicts_with = "destination")]
+    pub service: Option<String>,
+
+    /// The console page to open, as a URL, instead of a service's
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
+
+    /// Write the sign-in URL on stdout instead of opening a browser; refused when stdout is
+    /// a terminal, since the URL signs in whoever has it for 15 minutes
+    #[arg(long)]
+    pub print: bool,
+
+    /// With --print, write the URL even on a terminal
+    #[arg(long, requires = "print")]
+    pub allow_terminal: bool,
+
+    /// For an IAM user's profile with no role: sign in with a federation token
+    /// (GetFederationToken with the long-term keys), whose console session carries NO MFA and
+    /// fails every policy that requires it
+    #[arg(long)]
+    pub federation_token: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,6 +4,7 @@
 //! rendered lines -> stdout.
 
 mod agent;
+mod browser;
 mod child;
 pub mod cli;
 mod cmd;
@@ -22,6 +23,7 @@ pub mod prompt;
 mod secret;
 mod session;
 pub mod shell;
+mod signin;
 mod sts;
 mod sys;
 pub mod time;
@@ -42,6 +44,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
     match cli.command {
         Some(cli::Command::Export { args, format }) => cmd::export::run(&args, format.format, &env),
         Some(cli::Command::Exec(args)) => cmd::exec::run(&args, &env),
+        Some(cli::Command::Console(args)) => cmd::console::run(&args, &env),
         Some(cli::Command::Status(args)) => cmd::status::run(&args, &env),
         Some(cli::Command::Unset { shell }) => cmd::unset::run(shell.shell, &env),
         Some(cli::Command::List { json }) => cmd::list::run(json, &env),

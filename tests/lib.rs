@@ -7,6 +7,7 @@ mod agent_security;
 mod bash32;
 mod completions;
 mod config;
+mod console;
 mod device_discovery;
 mod doctor;
 mod endpoints;

@@ -161,6 +161,7 @@ fn subcommand_name(command: &Command) -> &'static str {
     match command {
         Command::Export { .. } => "export",
         Command::Exec(_) => "exec",
+        Command::Console(_) => "console",
         Command::Status(_) => "status",
         Command::Unset { .. } => "unset",
         Command::List { .. } => "list",

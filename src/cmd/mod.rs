@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod bare;
 pub mod completions;
+pub mod console;
 pub mod doctor;
 pub mod exec;
 pub mod export;

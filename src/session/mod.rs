@@ -235,6 +235,32 @@ impl<'p> Request<'p> {
     }
 }
 
+/// The inline session policy of a federation token: everything, so that the federated user
+/// has exactly the IAM user's permissions (a federation token's are the intersection of the
+/// user's policies and this one; without one it has none).
+pub const FEDERATION_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+impl Request<'_> {
+    /// A federated user's session from the IAM user's long-term keys (GetFederationToken),
+    /// for the console when it is asked for by name: it carries no MFA, takes no code, and is
+    /// never kept. Its name is `mfa-env-<local user>`, in the 2 to 32 characters STS allows.
+    pub async fn federation_token(&self, env: &Env, notes: &mut Notes) -> Result<Session> {
+        let r = &self.resolved;
+        let length = duration(self.duration, r, SESSION_LIMITS, "GetFederationToken")?;
+        let user = env.user().unwrap_or_else(|| "user".to_owned());
+        let name: String = format!("mfa-env-{user}")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
+            .take(32)
+            .collect();
+        let sts = sts(r, notes)?;
+        sts.get_federation_token(&Signer::from(&r.keys), &name, FEDERATION_POLICY, length)
+            .await
+            .map_err(|(CallError::CodeRejected(e) | CallError::Failed(e))| e)
+    }
+}
+
 /// The length asked for, checked against what the call accepts before any call.
 fn duration(
     asked: Option<Duration>,

@@ -354,26 +354,19 @@ impl Request<'_> {
             && id.account == key.account.as_deref()
             && id.key.is_some()
             && id.key == super::held::key_tail(&self.resolved.keys.access_key_id);
-        let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
-        let token = env.get("AWS_SESSION_TOKEN")?;
-        // Only what STS sends, as export accepted it: nothing else goes into a request.
-        let like_sts = [
-            ("AccessKeyId", held.access_key_id),
-            ("SecretAccessKey", secret),
-            ("SessionToken", token),
-        ]
-        .iter()
-        .all(|(field, value)| crate::sts::unlike_sts(field, value).is_none());
-        if !same || !like_sts {
+        if !same {
             return None;
         }
-        let session = Session {
-            access_key_id: held.access_key_id.to_owned(),
-            secret_access_key: crate::secret::Secret::new(secret),
-            session_token: crate::secret::Secret::new(token),
-            expiration: held.expiration,
-        };
-        Some((key, session))
+        Some((key, held_session(&held, env)?))
+    }
+
+    /// The role session this shell holds, when it serves the request (`Request::held`): for a
+    /// command that uses a role session where it is (the console), not one that exports it.
+    pub fn held_role(&self, env: &Env) -> Option<Session> {
+        if self.resolved.roles.is_empty() {
+            return None;
+        }
+        held_session(&self.held(env)?, env)
     }
 
     /// The IAM user's own MFA session that the chain's roles are assumed from: a code, then
@@ -390,6 +383,26 @@ impl Request<'_> {
             .ready(&r.name, self.mfa_process.as_deref(), env, notes)?;
         session_token_with(SESSION_DEFAULT, &serial, &mut codes, r, notes).await
     }
+}
+
+/// The session `held` describes, its secret and token from `env`, when all three are what STS
+/// sends, as export accepted them: nothing else goes into a request.
+fn held_session(held: &super::Held, env: &Env) -> Option<Session> {
+    let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
+    let token = env.get("AWS_SESSION_TOKEN")?;
+    let like_sts = [
+        ("AccessKeyId", held.access_key_id),
+        ("SecretAccessKey", secret),
+        ("SessionToken", token),
+    ]
+    .iter()
+    .all(|(field, value)| crate::sts::unlike_sts(field, value).is_none());
+    like_sts.then(|| Session {
+        access_key_id: held.access_key_id.to_owned(),
+        secret_access_key: crate::secret::Secret::new(secret),
+        session_token: crate::secret::Secret::new(token),
+        expiration: held.expiration,
+    })
 }
 
 /// A path as the same file is named from any directory.

@@ -217,6 +217,34 @@ impl Sts {
         }
     }
 
+    /// GetFederationToken with an IAM user's long-term keys: a federated user's session, which
+    /// carries no MFA (the call takes no code). `policy` is the inline session policy: without
+    /// one the session has no permission at all.
+    pub async fn get_federation_token(
+        &self,
+        signer: &Signer,
+        name: &str,
+        policy: &str,
+        duration: Duration,
+    ) -> Result<Session, CallError> {
+        let call = self
+            .client(signer)
+            .get_federation_token()
+            .name(name)
+            .policy(policy)
+            .duration_seconds(seconds(duration))
+            .send();
+        let context = Context {
+            action: "GetFederationToken",
+            signer,
+            role: None,
+        };
+        match call.await {
+            Ok(out) => self.session(out.credentials(), &context, duration),
+            Err(err) => Err(self.explain(&context, &err)),
+        }
+    }
+
     /// AssumeRole, with MFA when `req.mfa` is set. A call with a `deadline` (the second and
     /// later of a role chain) ends by it: the calls of a chain share one bound, so that a chain
     /// of N roles cannot take N times as long as one call.

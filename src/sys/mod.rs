@@ -5,6 +5,7 @@
 //! mfa-env, the parent's program, the processes below one) and get it the way the system they
 //! were built for provides it.
 
+pub mod browser;
 pub mod death;
 pub mod fd;
 pub mod harden;

@@ -7,6 +7,7 @@ pub mod moto;
 pub mod path;
 pub mod pty;
 pub mod shells;
+pub mod signin;
 pub mod sts;
 
 use std::collections::BTreeMap;

@@ -177,6 +177,8 @@ struct World {
     role_lifetime: Option<i64>,
     /// AssumeRole requests so far, this one included.
     assumed: usize,
+    /// What AssumeRole's normal answers hand out instead of the reply's credentials.
+    role_creds: Option<Creds>,
 }
 
 impl Default for World {
@@ -187,6 +189,7 @@ impl Default for World {
             clock_offset: 0,
             role_lifetime: None,
             assumed: 0,
+            role_creds: None,
         }
     }
 }
@@ -245,6 +248,13 @@ impl StsServer {
     /// Role sessions that last `secs` seconds, each with keys of its own (see `World`).
     pub fn short_roles(&self, secs: i64) -> &Self {
         self.state.lock().unwrap().world.role_lifetime = Some(secs);
+        self
+    }
+
+    /// AssumeRole's normal answers hand out `creds` (GetSessionToken's stay the reply's): a
+    /// role session then differs from the MFA session it was assumed from.
+    pub fn role_creds(&self, creds: Creds) -> &Self {
+        self.state.lock().unwrap().world.role_creds = Some(creds);
         self
     }
 
@@ -392,7 +402,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     })
 }
 
-fn form_decode(body: &str) -> BTreeMap<String, String> {
+pub fn form_decode(body: &str) -> BTreeMap<String, String> {
     body.split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
@@ -498,6 +508,7 @@ fn success(request: &Request, world: &World, creds: &Creds) -> String {
     let result = match action {
         "AssumeRole" => {
             let numbered;
+            let creds = world.role_creds.as_ref().unwrap_or(creds);
             let creds = match world.role_lifetime {
                 Some(secs) => {
                     numbered = Creds {
@@ -520,6 +531,15 @@ fn success(request: &Request, world: &World, creds: &Creds) -> String {
                 xml_escape(session),
                 xml_escape(&assumed),
                 xml_escape(session)
+            )
+        }
+        "GetFederationToken" => {
+            let name = request.param("Name").unwrap_or("");
+            format!(
+                "{}<FederatedUser><FederatedUserId>123456789012:{}</FederatedUserId><Arn>arn:aws:sts::123456789012:federated-user/{}</Arn></FederatedUser><PackedPolicySize>6</PackedPolicySize>",
+                credentials_xml(creds, request),
+                xml_escape(name),
+                xml_escape(name)
             )
         }
         "GetCallerIdentity" => format!(
