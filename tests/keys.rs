@@ -377,3 +377,21 @@ fn a_missing_secret_service_or_bus_is_named_at_once() {
     assert!(out.elapsed < Duration::from_secs(3));
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn import_refuses_a_file_with_hard_links_before_storing_anything() {
+    let test = Test::new().config(CONFIG).credentials(RICH);
+    let path = credentials_path(&test);
+    // The other name is outside HOME: the old text would live on there.
+    let other = test.dir.path().join("credentials-backup");
+    fs::hard_link(&path, &other).unwrap();
+    let keyring = Keyring::start(&test);
+    let test = keyring.session(test);
+    fails_with(
+        &test,
+        &["keys", "import", "dev"],
+        &["has 2 names (hard links)", "make it a file of one name"],
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), RICH);
+    assert_eq!(keyring.search(), Vec::<String>::new());
+}

@@ -162,8 +162,9 @@ fn assert_ran(machine: &Machine, want: &[String]) {
 #[test]
 fn on_macos_scripts_test_installs_with_homebrew() {
     let machine = Machine::new("Darwin", 501, Some("brew"));
-    let mut want =
-        vec!["brew install --quiet bash zsh dash fish tcsh elvish xonsh python gnupg pass".to_owned()];
+    let mut want = vec![
+        "brew install --quiet bash zsh dash fish tcsh elvish xonsh python gnupg pass".to_owned(),
+    ];
     want.extend(the_rest("brew install --quiet node"));
     assert_ran(&machine, &want);
 
