@@ -395,3 +395,30 @@ fn import_refuses_a_file_with_hard_links_before_storing_anything() {
     assert_eq!(fs::read_to_string(&path).unwrap(), RICH);
     assert_eq!(keyring.search(), Vec::<String>::new());
 }
+
+#[test]
+fn add_asks_on_the_terminal_and_shows_no_secret() {
+    let test = Test::new().config(CONFIG);
+    let path = credentials_path(&test);
+    let keyring = Keyring::start(&test);
+    let test = keyring.session(test).may_write(&path);
+    let pty = Pty::open();
+    let mut child = pty.spawn(test.command_with(&["keys", "add", "dev"]), Wiring::Terminal);
+    pty.expect("access key id for profile 'dev': ", 1);
+    pty.send(&format!("{KEY_ID}\r"));
+    pty.expect("secret access key (not shown): ", 1);
+    pty.send(&format!("{SECRET}\r"));
+    let status = child.wait().unwrap();
+    pty.expect("+ credential_process = mfa-env keys print dev", 1);
+    let screen = pty.screen();
+    assert!(status.success(), "{screen}");
+    assert!(
+        screen.contains(KEY_ID),
+        "the key id is shown as typed: {screen}"
+    );
+    assert!(
+        !screen.contains(SECRET),
+        "the secret is not shown: {screen}"
+    );
+    assert_eq!(keyring.lookup("dev").as_deref(), Some(PRINTED.trim_end()));
+}
