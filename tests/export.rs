@@ -380,10 +380,13 @@ fn unsupported_profiles() {
         .sts(&server)
         .args(["dev", "-c", "123456"])
         .fails(&["credential_process of profile 'dev' `/bin/echo` printed no JSON object"]);
-    for (body, why) in [(
-        "sso_session = corp\nsso_account_id = 1",
-        "IAM Identity Center",
-    )] {
+    for (body, why) in [
+        (
+            "sso_session = corp\nsso_account_id = 1",
+            "IAM Identity Center",
+        ),
+        ("web_identity_token_file = /x", "web identity token"),
+    ] {
         Test::new()
             .config(&format!("[profile dev]\n{body}\n"))
             .sts(&server)
