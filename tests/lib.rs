@@ -8,6 +8,7 @@ mod bash32;
 mod completions;
 mod config;
 mod console;
+mod credential_process;
 mod device_discovery;
 mod doctor;
 mod endpoints;
@@ -19,6 +20,9 @@ mod harness;
 mod held;
 mod hostile;
 mod init;
+// The Secret Service; macOS's Keychain is type-checked (scripts/cross-check), not run here.
+#[cfg(target_os = "linux")]
+mod keys;
 mod layers;
 mod list;
 mod mfa_process;

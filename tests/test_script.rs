@@ -23,6 +23,10 @@ for p in "$@"; do
     -*|install|update) ;;
     python|python3) cp "$FAKES/python3" "$BIN/python3" ;;
     node|npm) cp "$FAKES/npm" "$BIN/npm" ;;
+    dbus) printf '#!/bin/sh\n' > "$BIN/dbus-daemon"; chmod +x "$BIN/dbus-daemon" ;;
+    gnome-keyring) printf '#!/bin/sh\n' > "$BIN/gnome-keyring-daemon"; chmod +x "$BIN/gnome-keyring-daemon" ;;
+    libsecret-tools) printf '#!/bin/sh\n' > "$BIN/secret-tool"; chmod +x "$BIN/secret-tool" ;;
+    gnupg) printf '#!/bin/sh\n' > "$BIN/gpg"; chmod +x "$BIN/gpg" ;;
     *) printf '#!/bin/sh\n' > "$BIN/$p"; chmod +x "$BIN/$p" ;;
     esac
 done
@@ -158,8 +162,9 @@ fn assert_ran(machine: &Machine, want: &[String]) {
 #[test]
 fn on_macos_scripts_test_installs_with_homebrew() {
     let machine = Machine::new("Darwin", 501, Some("brew"));
-    let mut want =
-        vec!["brew install --quiet bash zsh dash fish tcsh elvish xonsh python".to_owned()];
+    let mut want = vec![
+        "brew install --quiet bash zsh dash fish tcsh elvish xonsh python gnupg pass".to_owned(),
+    ];
     want.extend(the_rest("brew install --quiet node"));
     assert_ran(&machine, &want);
 
@@ -168,7 +173,7 @@ fn on_macos_scripts_test_installs_with_homebrew() {
     assert!(!ok && calls.is_empty());
     assert!(
         stderr.contains(
-            "the tests need these Homebrew packages: bash zsh dash fish tcsh elvish xonsh python\n"
+            "the tests need these Homebrew packages: bash zsh dash fish tcsh elvish xonsh python gnupg pass\n"
         ),
         "{stderr}"
     );
@@ -180,7 +185,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let machine = Machine::new("Linux", 0, Some("apt-get"));
     let mut want = vec![
         "apt-get update -qq".to_owned(),
-        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 chromium".to_owned(),
+        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass chromium".to_owned(),
         "apt-get update -qq".to_owned(),
     ];
     want.extend(the_rest("apt-get install -y -qq npm"));
@@ -190,9 +195,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let (ok, _, stderr, calls) = Machine::new("Linux", 1000, Some("apt-get")).run(&[]);
     assert!(!ok && calls.is_empty(), "{calls:?}");
     assert!(
-        stderr.contains(
-            "sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 chromium),"
-        ),
+        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass chromium),"),
         "{stderr}"
     );
 }

@@ -170,5 +170,6 @@ fn subcommand_name(command: &Command) -> &'static str {
         Command::Setup(_) => "setup",
         Command::Doctor(_) => "doctor",
         Command::Agent { .. } => "agent",
+        Command::Keys { .. } => "keys",
     }
 }

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod exec;
 pub mod export;
 pub mod init;
+pub mod keys;
 pub mod list;
 pub mod setup;
 pub mod status;

@@ -6,9 +6,12 @@
 //! were built for provides it.
 
 pub mod browser;
+#[cfg(target_os = "linux")]
+pub mod dbus;
 pub mod death;
 pub mod fd;
 pub mod harden;
+pub mod keyring;
 pub mod peer;
 pub mod proc;
 pub mod socket;
