@@ -85,10 +85,15 @@ fn lines(text: &str) -> Vec<Span<'_>> {
 
 /// Whether a header names the profile in the config file (`[profile default]` wins over
 /// `[default]`).
-fn is_profile_section(header: &str, profile: &str, prefixed_default: bool) -> bool {
+fn is_profile_section(
+    header: &str,
+    kind: EnvConfigFileKind,
+    profile: &str,
+    prefixed_default: bool,
+) -> bool {
     let unprefixed_default = ini::section_pair(header) == (None, "default");
-    ini::profile_name(header, EnvConfigFileKind::Config) == Some(profile)
-        && !(prefixed_default && unprefixed_default)
+    ini::profile_name(header, kind) == Some(profile)
+        && !(matches!(kind, EnvConfigFileKind::Config) && prefixed_default && unprefixed_default)
 }
 
 /// The header a new section gets.
@@ -102,6 +107,12 @@ pub fn header_for(profile: &str) -> String {
 
 /// Set `key = value` in `profile`'s section of the config file `text`.
 pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
+    set_in(text, EnvConfigFileKind::Config, profile, key, value)
+}
+
+/// Set `key = value` in `profile`'s section of `text`, a file of `kind` (the credentials
+/// file names its sections `[NAME]`).
+pub fn set_in(text: &str, kind: EnvConfigFileKind, profile: &str, key: &str, value: &str) -> Edit {
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let line = format!("{key} = {value}");
     let lines = lines(text);
@@ -122,7 +133,8 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
     for (i, l) in lines.iter().enumerate() {
         match l.kind {
             Line::Header(h) => {
-                in_section = h.is_some_and(|h| is_profile_section(h, profile, prefixed_default));
+                in_section =
+                    h.is_some_and(|h| is_profile_section(h, kind, profile, prefixed_default));
                 in_found = false;
                 if in_section {
                     header_text = Some(&text[l.start + l.indent..l.end]);
@@ -224,7 +236,10 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
         };
     }
 
-    let header = header_for(profile);
+    let header = match kind {
+        EnvConfigFileKind::Credentials => format!("[{profile}]"),
+        _ => header_for(profile),
+    };
     let mut out = text.to_owned();
     if !out.is_empty() {
         if !out.ends_with('\n') {
@@ -256,7 +271,7 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let fail = |what: &str, p: &Path, e: std::io::Error| {
         Error::new(format!("cannot {what} {}: {e}", p.display()))
-            .hint("check the folder's permissions; the config file was not changed")
+            .hint("check the folder's permissions; the file was not changed")
     };
     let target = match fs::canonicalize(path) {
         Ok(target) => target,
