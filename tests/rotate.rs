@@ -372,6 +372,10 @@ fn one_code_rotates_the_key_and_the_file_changes_only_there() {
             format!("DeleteAccessKey {session} token no-code 200"),
         ]
     );
+    // doctor reads the new key's age from moto's IAM, signed with the key itself.
+    let doctor = w.test.run_with(&["doctor", "alice"]);
+    assert!(doctor.status.success(), "{}", doctor.stderr);
+    doctor.stderr_has(&[&format!("pass  access key {new_id} created "), "(today)"]);
     // The AWS CLI's reader gets the new key from the rewritten file.
     let botocore = w.test.home().join(".aws/credentials");
     let read = std::process::Command::new(Moto::python_path())
