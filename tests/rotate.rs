@@ -549,3 +549,95 @@ fn the_shell_session_of_the_old_key_is_removed_when_the_output_is_evaluated() {
         assert!(!run.env.contains_key(gone), "{gone} is still set");
     }
 }
+
+#[test]
+fn no_code_while_the_agent_holds_the_mfa_session_and_it_forgets_the_old_keys_sessions() {
+    let World {
+        test,
+        key_id,
+        log,
+        moto: _moto,
+        _proxy,
+        ..
+    } = world("none", &[]);
+    let test = test.with_runtime_dir();
+    let _agent = test.start_agent();
+    let export = test.run_with(&["alice", "--code", "123456", "-f", "bash"]);
+    assert!(export.status.success(), "{}", export.stderr);
+    // No code, and no terminal to ask one on: the agent's MFA session signs everything.
+    let out = test.run_with(&["rotate", "alice"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    out.stderr_has(&[
+        "the session comes from the agent: no code needed",
+        "the agent forgot 1 session(s) of the old key",
+        "rotated: profile 'alice' holds ",
+    ]);
+    let calls = log.lock().unwrap().clone();
+    let codes: Vec<_> = calls.iter().filter(|l| l.contains(" code ")).collect();
+    assert_eq!(
+        codes,
+        [&format!("GetSessionToken {key_id} no-token code 200")],
+        "{calls:?}"
+    );
+    let status = test.run_with(&["agent", "status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["sessions"].as_array().unwrap().len(), 0, "{status}");
+}
+
+// Linux only: setpriv (util-linux) runs mfa-env as nobody, whom the folder's mode stops (root
+// writes anywhere).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_new_key_that_cannot_be_stored_is_deleted_again() {
+    let w = world("none", &[]);
+    let aws = w.test.home().join(".aws");
+    for (path, mode) in [
+        (w.test.dir.path().to_owned(), 0o755),
+        (w.test.home(), 0o755),
+        (w.test.tmp(), 0o777),
+        (w.path(), 0o644),
+        (aws.clone(), 0o555),
+    ] {
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let sealed = w
+        .test
+        .command_with(&["rotate", "alice", "--code", "123456"]);
+    let mut cmd = Command::new("/usr/bin/setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(sealed.get_program())
+        .args(sealed.get_args())
+        .env_clear()
+        .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdin(Stdio::null());
+    let out = cmd.output().unwrap();
+    fs::set_permissions(&aws, fs::Permissions::from_mode(0o755)).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert_eq!(out.stdout, b"");
+    let created = w
+        .log()
+        .iter()
+        .find_map(|l| l.strip_prefix("CreateAccessKey "))
+        .map(str::to_owned)
+        .expect("a key was created");
+    assert!(created.ends_with(" 200"), "{created}");
+    for needle in [
+        "cannot create ",
+        ".credentials.mfa-env-",
+        &format!(
+            "was deleted again: profile 'alice' keeps {}, which works",
+            w.key_id
+        ),
+    ] {
+        assert!(
+            stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains(&w.secret));
+    assert_eq!(w.file(), credentials(&w.key_id, &w.secret));
+    w.assert_no_leftover();
+    assert_eq!(w.keys(&w.key_id, &w.secret), vec![w.key_id.clone()]);
+    assert_eq!(w.can(&w.key_id, &w.secret).0, ALICE);
+}
