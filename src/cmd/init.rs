@@ -98,7 +98,7 @@ pub fn check_evaluated(cli: &Cli, env: &Env) -> Result<Evaluated> {
             )),
         );
     };
-    // Only export and unset print statements, and only in the shell's own format.
+    // Only export, unset and rotate print statements, and only in the shell's own format.
     let (what, prints_statements, format) = match &cli.command {
         None => ("PROFILE", true, cli.format.format),
         Some(Command::Export { format, .. }) => ("export", true, format.format),
