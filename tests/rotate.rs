@@ -641,3 +641,35 @@ fn a_new_key_that_cannot_be_stored_is_deleted_again() {
     assert_eq!(w.keys(&w.key_id, &w.secret), vec![w.key_id.clone()]);
     assert_eq!(w.can(&w.key_id, &w.secret).0, ALICE);
 }
+
+#[test]
+fn the_code_is_asked_once_on_the_terminal() {
+    use crate::support::pty::{Pty, Wiring};
+    let w = world("none", &[]);
+    let pty = Pty::open();
+    // As inside `eval "$(mfa-env rotate alice)"`: only /dev/tty reaches the person.
+    let child = pty.spawn(
+        w.test.command_with(&["rotate", "alice"]),
+        Wiring::Redirected,
+    );
+    let prompt = format!("MFA code for alice ({})", w.serial);
+    pty.expect(&prompt, 1);
+    pty.send("123456\r");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("mfa-env: rotated: profile 'alice' holds "),
+        "{stderr}"
+    );
+    assert_eq!(
+        pty.screen().matches("MFA code for").count(),
+        1,
+        "{}",
+        pty.screen()
+    );
+    let codes = w.log().iter().filter(|l| l.contains(" code ")).count();
+    assert_eq!(codes, 1, "{:?}", w.log());
+    let (new_id, new_secret) = w.stored();
+    assert_eq!(w.file(), credentials(&new_id, &new_secret));
+}

@@ -398,6 +398,37 @@ mod tests {
         );
     }
 
+    /// The credentials file names its sections `[NAME]`: `[profile NAME]` there is no
+    /// profile, and a key's line is replaced where it is, with its own line ending.
+    #[test]
+    fn replaces_a_key_in_the_credentials_files_section() {
+        let kind = EnvConfigFileKind::Credentials;
+        let before = "[profile dev]\naws_access_key_id = WRONG\n\n[dev]\r\naws_access_key_id=OLD\r\n# note\r\naws_secret_access_key = s\r\n[other]\naws_access_key_id = OTHER\n";
+        let edit = set_in(before, kind, "dev", "aws_access_key_id", "NEW");
+        assert!(!edit.unchanged);
+        assert_eq!(edit.replaced, ["aws_access_key_id=OLD"]);
+        assert_eq!(edit.section, "[dev]");
+        assert_eq!(
+            edit.text,
+            "[profile dev]\naws_access_key_id = WRONG\n\n[dev]\r\naws_access_key_id = NEW\r\n# note\r\naws_secret_access_key = s\r\n[other]\naws_access_key_id = OTHER\n"
+        );
+        // [default] is a profile of the credentials file like any other.
+        let edit = set_in(
+            "[default]\naws_access_key_id = A\n",
+            kind,
+            "default",
+            "aws_access_key_id",
+            "B",
+        );
+        assert_eq!(edit.text, "[default]\naws_access_key_id = B\n");
+        // A missing section is made in the credentials file's form.
+        let edit = set_in("[other]\nx = y\n", kind, "dev", "aws_access_key_id", "K");
+        assert_eq!(
+            edit.text,
+            "[other]\nx = y\n\n[dev]\naws_access_key_id = K\n"
+        );
+    }
+
     #[test]
     fn finds_the_section_as_the_sdk_does() {
         // Spaces in the header, a comment after it, a mixed-case key elsewhere.
