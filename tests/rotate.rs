@@ -517,37 +517,37 @@ fn two_keys_are_refused_naming_both() {
 }
 
 #[test]
-fn the_shell_session_of_the_old_key_is_removed_when_the_output_is_evaluated() {
-    let World {
-        test,
-        key_id,
-        serial,
-        moto: _moto,
-        _proxy,
-        ..
-    } = world("none", &[]);
-    let tail = &key_id[key_id.len() - 4..];
-    let test = test
-        .holding("alice", 3600)
-        .env(
-            "MFA_ENV_LONG_TERM_KEY_ID",
-            &format!("****************{tail}"),
-        )
-        .env("MFA_ENV_MFA_SERIAL", &serial);
-    let run = test.shell(
-        Sh::Bash,
-        "eval \"$(mfa-env rotate alice --code 123456)\" || exit 9\nenv",
+fn the_shells_mfa_session_signs_with_no_code_and_is_removed_when_the_output_is_evaluated() {
+    let w = world("none", &[]);
+    // What `mfa-env alice` exported into the shell: the MFA session (the proxy's stand-in).
+    let export = w
+        .test
+        .run_with(&["alice", "--code", "123456", "-f", "bash"]);
+    assert!(export.status.success(), "{}", export.stderr);
+    let script = format!(
+        "{}\neval \"$(mfa-env rotate alice)\" || exit 9\nenv",
+        export.stdout
     );
+    let run = w.test.shell(Sh::Bash, &script);
     assert!(run.status.success(), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("this shell's session of the old key (alice) is removed"),
-        "{}",
-        run.stderr
-    );
+    for needle in [
+        "the MFA session this shell holds signs the calls: no code needed",
+        "this shell's session of the old key (alice) is removed",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?}:\n{}", run.stderr);
+    }
     for gone in ["AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "MFA_ENV_PROFILE"] {
         assert!(!run.env.contains_key(gone), "{gone} is still set");
     }
+    // One code in all: the export's.
+    let log = w.log();
+    assert_eq!(
+        log.iter().filter(|l| l.contains(" code ")).count(),
+        1,
+        "{log:?}"
+    );
+    let (new_id, new_secret) = w.stored();
+    assert_eq!(w.keys(&new_id, &new_secret), vec![new_id.clone()]);
 }
 
 #[test]

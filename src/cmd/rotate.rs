@@ -5,7 +5,8 @@
 //! The steps are ordered so that the user always holds a working key, stored:
 //!
 //! 1. GetCallerIdentity with the old key: whose it is (and that it works), before a code.
-//! 2. The MFA session (GetSessionToken with the code, or the agent's).
+//! 2. The MFA session: the one this shell holds for the profile, else the agent's, else
+//!    GetSessionToken with the code.
 //! 3. ListAccessKeys: the old key must be the user's, and the user must have room for a
 //!    second key (IAM allows two).
 //! 4. CreateAccessKey.
@@ -103,7 +104,13 @@ pub fn run(args: &RotateArgs, env: &Env) -> Result<()> {
     };
     let code = code_from(args.code.as_deref(), &args.mfa_process, &mut ask)?;
     let mut req = Request::new(&profiles, &asked, code, env)?;
-    let session = obtain(&mut req, args.no_agent, env)?;
+    let session = match held_mfa_session(&req, env) {
+        Some(session) => {
+            say("the MFA session this shell holds signs the calls: no code needed");
+            session
+        }
+        None => obtain(&mut req, args.no_agent, env)?,
+    };
     let signer = Signer::session(&session, Signing::MfaSession(holder.clone()));
     let iam = Iam::signed_by(&signer, &region, &iam_endpoint)?;
     if let Some(line) = iam.notice() {
@@ -467,6 +474,31 @@ impl Store {
         }
         profile::edit::write_atomic(path, &written.before)
     }
+}
+
+/// The MFA session this shell holds for the profile (GetSessionToken's, as export set it: the
+/// same profile, device, account, region and long-term key, with time left), when it serves
+/// the request: it signs the IAM calls with no code. Only values in STS's alphabet are used.
+fn held_mfa_session(req: &Request, env: &Env) -> Option<crate::sts::Session> {
+    let held = req.held(env)?;
+    if !held.complete || held.id.role.is_some() {
+        return None;
+    }
+    let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
+    let token = env.get("AWS_SESSION_TOKEN")?;
+    let like_sts = [
+        ("AccessKeyId", held.access_key_id),
+        ("SecretAccessKey", secret),
+        ("SessionToken", token),
+    ]
+    .iter()
+    .all(|(field, value)| crate::sts::unlike_sts(field, value).is_none());
+    like_sts.then(|| crate::sts::Session {
+        access_key_id: held.access_key_id.to_owned(),
+        secret_access_key: crate::secret::Secret::new(secret),
+        session_token: crate::secret::Secret::new(token),
+        expiration: held.expiration,
+    })
 }
 
 /// This shell's session, when it came from the old key: the statements that remove it on
