@@ -673,3 +673,82 @@ fn the_code_is_asked_once_on_the_terminal() {
     let (new_id, new_secret) = w.stored();
     assert_eq!(w.file(), credentials(&new_id, &new_secret));
 }
+
+/// An IAM answer (the test server stands for IAM as it does for STS).
+fn iam_answer(action: &str, result: &str) -> Reply {
+    Reply::Raw {
+        status: 200,
+        body: format!(
+            "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>4e1b5a3e-0000-4000-8000-000000000000</RequestId></ResponseMetadata></{action}Response>"
+        ),
+    }
+}
+
+#[test]
+fn a_new_key_iam_sends_in_another_form_is_never_written_and_deleted_again() {
+    // A secret with a line break would write a section of its own into the file.
+    let server = StsServer::start();
+    server.reply(Reply::Creds(Creds::default())); // GetCallerIdentity
+    server.reply(Reply::Creds(Creds::default())); // GetSessionToken
+    server.reply(iam_answer(
+        "ListAccessKeys",
+        &format!("<AccessKeyMetadata><member><UserName>alice</UserName><AccessKeyId>{KEY_ID}</AccessKeyId><Status>Active</Status><CreateDate>2026-01-02T03:04:05Z</CreateDate></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>"),
+    ));
+    server.reply(iam_answer(
+        "CreateAccessKey",
+        "<AccessKey><UserName>alice</UserName><AccessKeyId>AKIANEWKEY0000000001</AccessKeyId><Status>Active</Status><SecretAccessKey>s&#10;[evil]&#10;credential_process = touch /tmp/x</SecretAccessKey><CreateDate>2026-12-01T00:00:00Z</CreateDate></AccessKey>",
+    ));
+    server.reply(iam_answer("DeleteAccessKey", ""));
+    let test = Test::dev(&server)
+        .iam(&server)
+        .args(["rotate", "dev", "--code", "123456"]);
+    let before = fs::read(test.home().join(".aws/credentials")).unwrap();
+    let out = test.fails(&[
+            "IAM's new key AKIANEWKEY0000000001 is not in the form IAM's keys take",
+            "the new key AKIANEWKEY0000000001 was deleted again: profile 'dev' keeps AKIAEXAMPLEDEV00001",
+        ]);
+    assert!(!out.stderr.contains("evil"), "{}", out.stderr);
+    let actions: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.action().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "GetCallerIdentity",
+            "GetSessionToken",
+            "ListAccessKeys",
+            "CreateAccessKey",
+            "DeleteAccessKey"
+        ]
+    );
+    let delete = server.requests().pop().unwrap();
+    assert_eq!(delete.param("AccessKeyId"), Some("AKIANEWKEY0000000001"));
+    assert_eq!(delete.param("UserName"), Some("alice"));
+    let (key, _, region, service) = delete.scope().unwrap();
+    assert_eq!(
+        (key.as_str(), region.as_str(), service.as_str()),
+        ("ASIATESTSESSIONKEY01", "us-east-1", "iam")
+    );
+    assert_eq!(
+        fs::read(test.home().join(".aws/credentials")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_profile_without_an_mfa_device_is_refused_before_any_call() {
+    let server = StsServer::start();
+    Test::new()
+        .config("[profile dev]\nregion = eu-west-1\n")
+        .credentials(CREDENTIALS)
+        .sts(&server)
+        .iam(&server)
+        .args(["rotate", "dev", "--code", "123456"])
+        .fails(&[
+            "profile 'dev' has no mfa_serial: rotate signs its IAM calls with an MFA session",
+            "mfa-env setup dev",
+        ]);
+    assert!(server.requests().is_empty());
+}
