@@ -203,6 +203,69 @@ module completions {
     profile: string           # The profile whose key to rotate (a role profile: the key of its source_profile chain)
   ]
 
+  # Long-term keys in the OS keyring instead of the credentials file: import, add, remove, list, print
+  export extern "mfa-env keys" [
+    --help(-h)                # Print help
+  ]
+
+  # Move the profile's aws_access_key_id and aws_secret_access_key from the credentials file into the keyring, and write `credential_process = mfa-env keys print PROFILE` in their place; no other byte of the file changes
+  export extern "mfa-env keys import" [
+    --help(-h)                # Print help
+    profile: string           # The profile whose key it is
+  ]
+
+  # Store a key for the profile in the keyring: asked on the terminal, else two lines read from stdin (the key id, then the secret); the profile gets the credential_process line
+  export extern "mfa-env keys add" [
+    --help(-h)                # Print help
+    profile: string           # The profile whose key it is
+  ]
+
+  # Delete the profile's key from the keyring, and the profile's `mfa-env keys print` line
+  export extern "mfa-env keys remove" [
+    --help(-h)                # Print help
+    profile: string           # The profile whose key it is
+  ]
+
+  # Every profile with a key: its masked key id, where the key is (file, keyring, process) and, for the keyring, when it was stored
+  export extern "mfa-env keys list" [
+    --json                    # One JSON array instead of text
+    --help(-h)                # Print help
+  ]
+
+  # The profile's key from the keyring as credential_process JSON, for the AWS CLI and SDKs; refused when stdout is a terminal
+  export extern "mfa-env keys print" [
+    --help(-h)                # Print help
+    profile: string           # The profile whose key it is
+  ]
+
+  # Print this message or the help of the given subcommand(s)
+  export extern "mfa-env keys help" [
+  ]
+
+  # Move the profile's aws_access_key_id and aws_secret_access_key from the credentials file into the keyring, and write `credential_process = mfa-env keys print PROFILE` in their place; no other byte of the file changes
+  export extern "mfa-env keys help import" [
+  ]
+
+  # Store a key for the profile in the keyring: asked on the terminal, else two lines read from stdin (the key id, then the secret); the profile gets the credential_process line
+  export extern "mfa-env keys help add" [
+  ]
+
+  # Delete the profile's key from the keyring, and the profile's `mfa-env keys print` line
+  export extern "mfa-env keys help remove" [
+  ]
+
+  # Every profile with a key: its masked key id, where the key is (file, keyring, process) and, for the keyring, when it was stored
+  export extern "mfa-env keys help list" [
+  ]
+
+  # The profile's key from the keyring as credential_process JSON, for the AWS CLI and SDKs; refused when stdout is a terminal
+  export extern "mfa-env keys help print" [
+  ]
+
+  # Print this message or the help of the given subcommand(s)
+  export extern "mfa-env keys help help" [
+  ]
+
   def "nu-complete mfa-env unset shell" [] {
     [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" ]
   }
@@ -276,6 +339,30 @@ module completions {
 
   # Replace the profile's long-term access key with a new one, with one MFA code
   export extern "mfa-env help rotate" [
+  ]
+
+  # Long-term keys in the OS keyring instead of the credentials file: import, add, remove, list, print
+  export extern "mfa-env help keys" [
+  ]
+
+  # Move the profile's aws_access_key_id and aws_secret_access_key from the credentials file into the keyring, and write `credential_process = mfa-env keys print PROFILE` in their place; no other byte of the file changes
+  export extern "mfa-env help keys import" [
+  ]
+
+  # Store a key for the profile in the keyring: asked on the terminal, else two lines read from stdin (the key id, then the secret); the profile gets the credential_process line
+  export extern "mfa-env help keys add" [
+  ]
+
+  # Delete the profile's key from the keyring, and the profile's `mfa-env keys print` line
+  export extern "mfa-env help keys remove" [
+  ]
+
+  # Every profile with a key: its masked key id, where the key is (file, keyring, process) and, for the keyring, when it was stored
+  export extern "mfa-env help keys list" [
+  ]
+
+  # The profile's key from the keyring as credential_process JSON, for the AWS CLI and SDKs; refused when stdout is a terminal
+  export extern "mfa-env help keys print" [
   ]
 
   # Print the statements that remove every variable export sets

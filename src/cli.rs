@@ -137,6 +137,53 @@ pub enum Command {
     // Not wrapped to the terminal: a command cut in two is not one to copy.
     #[command(after_help = ROTATE_HELP, term_width = 0)]
     Rotate(RotateArgs),
+    /// Long-term keys in the OS keyring instead of the credentials file: import, add, remove,
+    /// list, print
+    #[command(after_help = KEYS_HELP)]
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+const KEYS_HELP: &str = "\
+A profile whose key is in the keyring has `credential_process = mfa-env keys print PROFILE` in
+the credentials file: the AWS CLI and SDKs run it, and mfa-env reads the keyring directly.
+Linux: the Secret Service (gnome-keyring, KeePassXC), which must be unlocked; macOS: the login
+Keychain. Items: service mfa-env, username PROFILE (`secret-tool search service mfa-env`).
+Other stores (1Password, pass) through credential_process: see docs/keys.md.";
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Move the profile's aws_access_key_id and aws_secret_access_key from the credentials
+    /// file into the keyring, and write `credential_process = mfa-env keys print PROFILE` in
+    /// their place; no other byte of the file changes
+    Import(KeysProfile),
+    /// Store a key for the profile in the keyring: asked on the terminal, else two lines read
+    /// from stdin (the key id, then the secret); the profile gets the credential_process line
+    Add(KeysProfile),
+    /// Delete the profile's key from the keyring, and the profile's `mfa-env keys print` line
+    Remove(KeysProfile),
+    /// Every profile with a key: its masked key id, where the key is (file, keyring, process)
+    /// and, for the keyring, when it was stored
+    List {
+        /// One JSON array instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// The profile's key from the keyring as credential_process JSON, for the AWS CLI and
+    /// SDKs; refused when stdout is a terminal
+    Print(KeysProfile),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysProfile {
+    /// The profile whose key it is
+    #[arg(
+        value_name = "PROFILE",
+        add = ArgValueCandidates::new(crate::completer::profiles)
+    )]
+    pub profile: String,
 }
 
 const ROTATE_HELP: &str = "\

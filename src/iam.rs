@@ -357,6 +357,7 @@ mod tests {
             profile: "dev".into(),
             access_key_id: "AKIAEXAMPLE".into(),
             secret_access_key: Secret::new("secret"),
+            from: crate::profile::KeyFrom::Lines,
         };
         let url = |region: &str, fips: bool, dual_stack: bool| {
             let endpoint = Endpoint {

@@ -16,6 +16,7 @@ mod foreground;
 pub mod format;
 mod hardening;
 mod iam;
+mod keys;
 mod mfa_process;
 pub mod profile;
 pub mod prompt;
@@ -51,6 +52,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         Some(cli::Command::Setup(args)) => cmd::setup::run(&args, &env),
         Some(cli::Command::Doctor(args)) => cmd::doctor::run(&args, &env),
         Some(cli::Command::Rotate(args)) => cmd::rotate::run(&args, &env),
+        Some(cli::Command::Keys { action }) => cmd::keys::run(&action, &env),
         None => cmd::export::run(&cli.export, cli.format.format, &env),
     }
 }

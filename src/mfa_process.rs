@@ -94,7 +94,7 @@ impl Prepared {
             Error::new(format!("cannot run {origin} `{shown}`: '{name}': {e}")).hint(hint)
         })?;
         let deadline = Instant::now() + timeout;
-        let output = collect(&mut child, deadline);
+        let output = collect(&mut child, deadline, MAX_OUTPUT);
         guard.finish(output.as_ref().map(|(status, _)| *status))?;
         let (status, stdout) = output.ok_or_else(|| {
             Error::new(format!(
@@ -118,20 +118,29 @@ impl Prepared {
 }
 
 /// Wait for the child and its output until `deadline`; on time-out kill its process group.
-fn collect(child: &mut Child, deadline: Instant) -> Option<(ExitStatus, Vec<u8>)> {
+/// At most `max` bytes of output and one more are kept (so that the caller can tell output
+/// beyond its limit from output at it).
+pub(crate) fn collect(
+    child: &mut Child,
+    deadline: Instant,
+    max: usize,
+) -> Option<(ExitStatus, Vec<u8>)> {
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut kept = Vec::new();
+        // Room for a credential_process answer from the start: a secret is not left behind in
+        // memory freed as the buffer grows.
+        let mut kept = Vec::with_capacity((max + 1).min(1 << 16));
         let mut buf = [0; 8192];
         // Read to the end even past the limit, so that the command never blocks on a full pipe.
         while let Ok(n) = stdout.read(&mut buf) {
             if n == 0 {
                 break;
             }
-            let room = MAX_OUTPUT.saturating_sub(kept.len());
+            let room = (max + 1).saturating_sub(kept.len());
             kept.extend_from_slice(&buf[..n.min(room)]);
         }
+        zeroize::Zeroize::zeroize(&mut buf);
         let _ = send.send(kept);
     });
     let status = loop {
@@ -163,7 +172,7 @@ fn collect(child: &mut Child, deadline: Instant) -> Option<(ExitStatus, Vec<u8>)
     Some((status, output))
 }
 
-fn describe(status: ExitStatus) -> String {
+pub(crate) fn describe(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),

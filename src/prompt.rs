@@ -115,6 +115,17 @@ impl Prompter {
         self.finish(answer).map(|text| text.trim().to_owned())
     }
 
+    /// A secret that `valid` accepts, typed with nothing shown (no echo, no stars).
+    pub fn secret(
+        &self,
+        prompt: &str,
+        valid: impl Fn(&str) -> Option<String>,
+    ) -> Result<crate::secret::Secret> {
+        let answer = self.read_line(prompt, |text| valid(text.trim()), true);
+        self.finish(answer)
+            .map(|text| crate::secret::Secret::new(text.trim()))
+    }
+
     /// The answer of a question; the cursor shown again (a menu hides it).
     fn finish<T>(&self, answer: io::Result<T>) -> Result<T> {
         let _ = self.term.show_cursor();
@@ -135,13 +146,25 @@ impl Prompter {
     /// `valid` accepts it. Ctrl-D ends it as end of input does, Ctrl-C as SIGINT does; Ctrl-U
     /// clears what was typed.
     fn line(&self, prompt: &str, valid: impl Fn(&str) -> Option<String>) -> io::Result<String> {
+        self.read_line(prompt, valid, false)
+            .map(|typed| typed.as_str().to_owned())
+    }
+
+    /// `line`, what is typed shown or not (`hidden`); cleared from memory when dropped.
+    fn read_line(
+        &self,
+        prompt: &str,
+        valid: impl Fn(&str) -> Option<String>,
+        hidden: bool,
+    ) -> io::Result<zeroize::Zeroizing<String>> {
         let term = &self.term;
         let prompt = format!("{}: ", printable(prompt));
         self.asking(|| {
             loop {
                 term.write_str(&prompt)?;
                 term.flush()?;
-                let mut typed = String::new();
+                // Room made first: a secret typed is not left in memory freed as it grows.
+                let mut typed = zeroize::Zeroizing::new(String::with_capacity(1024));
                 loop {
                     match term.read_key()? {
                         Key::Enter => break,
@@ -150,17 +173,25 @@ impl Prompter {
                             return Err(io::ErrorKind::UnexpectedEof.into());
                         }
                         Key::Char('\x15') => {
-                            term.clear_chars(console::measure_text_width(&typed))?;
+                            if !hidden {
+                                term.clear_chars(console::measure_text_width(&typed))?;
+                            }
                             typed.clear();
                         }
                         Key::Backspace => {
-                            if let Some(c) = typed.pop() {
+                            if let Some(c) = typed.pop()
+                                && !hidden
+                            {
                                 term.clear_chars(console::measure_text_width(&c.to_string()))?;
                             }
                         }
                         Key::Char(c) if !c.is_control() => {
-                            typed.push(c);
-                            term.write_str(&c.to_string())?;
+                            if typed.len() + c.len_utf8() <= typed.capacity() {
+                                typed.push(c);
+                            }
+                            if !hidden {
+                                term.write_str(&c.to_string())?;
+                            }
                         }
                         _ => {}
                     }

@@ -172,5 +172,6 @@ fn subcommand_name(command: &Command) -> &'static str {
         Command::Doctor(_) => "doctor",
         Command::Agent { .. } => "agent",
         Command::Rotate(_) => "rotate",
+        Command::Keys { .. } => "keys",
     }
 }

@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod exec;
 pub mod export;
 pub mod init;
+pub mod keys;
 pub mod list;
 pub mod rotate;
 pub mod setup;

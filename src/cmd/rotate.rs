@@ -20,7 +20,7 @@
 //!    evaluates), and only there.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aws_runtime::env_config::file::EnvConfigFileKind;
@@ -34,7 +34,8 @@ use crate::cmd::{
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::{AccessKey, Iam, NewKey, user_name};
-use crate::profile::{self, Chain, Key, LongTermKeys, Profiles};
+use crate::keys;
+use crate::profile::{self, Chain, Key, KeySource, LongTermKeys, Profiles};
 use crate::session::{Asked, Held, Note, Request, unset_statements};
 use crate::sts::{Signer, Signing, Sts};
 
@@ -51,8 +52,9 @@ pub fn run(args: &RotateArgs, env: &Env) -> Result<()> {
     let profiles = Profiles::load(env)?;
     let chain = Chain::follow(&profiles, name)?;
     let holder = chain.holder().name().to_owned();
-    let old = chain.keys()?;
-    let store = Store::find(&profiles, &holder)?;
+    let source = chain.key_source()?;
+    let store = Store::find(&profiles, &holder, &source)?;
+    let old = keys::from_source(source, env)?;
     let region = chain.region(args.region.as_deref(), env)?;
     let sts_endpoint = profile::endpoint(chain.holder(), env, "sts", "STS")?;
     let iam_endpoint = profile::endpoint(chain.holder(), env, "iam", "IAM")?;
@@ -149,7 +151,7 @@ pub fn run(args: &RotateArgs, env: &Env) -> Result<()> {
     say(&format!("created access key {}", new.id));
 
     // 5. Stored where the old one was.
-    let written = match store.write(&profiles, &holder, &new) {
+    let written = match store.write(&profiles, &holder, &old, &new) {
         Ok(written) => written,
         Err(e) => return Err(steps.undo_create(&new, e.message(), "")),
     };
@@ -160,6 +162,7 @@ pub fn run(args: &RotateArgs, env: &Env) -> Result<()> {
         profile: holder.clone(),
         access_key_id: new.id.clone(),
         secret_access_key: new.secret.clone(),
+        from: old.from.clone(),
     };
     if let Err(why) = block_on(verify(&sts, &new_keys, &identity.arn))? {
         let why = format!(
@@ -358,24 +361,42 @@ enum Store {
         path: PathBuf,
         kind: EnvConfigFileKind,
     },
+    /// The OS keyring's item of this profile, which the profile's `credential_process =
+    /// mfa-env keys print ITEM` line names.
+    Keyring { item: String },
 }
 
 /// What `Store::write` wrote, to put back if the new key turns out not to work.
-struct Written {
-    before: Vec<u8>,
-    after: Vec<u8>,
+enum Written {
+    File { before: Vec<u8>, after: Vec<u8> },
+    Keyring { before: LongTermKeys },
 }
 
 impl Drop for Written {
     fn drop(&mut self) {
-        self.before.zeroize();
-        self.after.zeroize();
+        if let Written::File { before, after } = self {
+            before.zeroize();
+            after.zeroize();
+        }
     }
 }
 
 impl Store {
-    /// Where `holder`'s key is: the credentials file's section, else the config file's.
-    fn find(profiles: &Profiles, holder: &str) -> Result<Store> {
+    /// Where `holder`'s key is: the keyring for mfa-env's own `keys print` line, else the
+    /// credentials file's section, else the config file's. Another credential_process keeps
+    /// the key where mfa-env cannot write (a password manager): refused before any call.
+    fn find(profiles: &Profiles, holder: &str, source: &KeySource) -> Result<Store> {
+        if let KeySource::Process { command, .. } = source {
+            return match keys::own_profile(command) {
+                Some(item) => Ok(Store::Keyring { item }),
+                None => Err(Error::new(format!(
+                    "profile '{holder}' gets its key from `credential_process = {command}`, where mfa-env cannot store a new one"
+                ))
+                .hint(format!(
+                    "rotate it where that command reads it from, or move the key into the keyring (`mfa-env keys add {holder}`) and rotate from there"
+                ))),
+            };
+        }
         let profile = profiles.get(holder)?;
         if profile.in_credentials(Key::AccessKeyId).is_some() {
             Ok(Store::File {
@@ -393,87 +414,134 @@ impl Store {
     fn describe(&self) -> String {
         match self {
             Store::File { path, .. } => path.display().to_string(),
+            Store::Keyring { item } => {
+                format!("{}, item of profile '{item}'", keys::keyring_name())
+            }
         }
     }
 
-    /// Replace the profile's key with `new`: both lines edited in place, every other byte as
-    /// it was, the file replaced atomically with its mode and owner. Checked first: the AWS
-    /// SDK's parser must read exactly the new key from the new text.
-    fn write(&self, profiles: &Profiles, holder: &str, new: &NewKey) -> Result<Written> {
-        let Store::File { path, kind } = self;
-        let kind = *kind;
-        let before = std::fs::read(path)
-            .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
-        let (bom, body) = match before.strip_prefix("\u{feff}".as_bytes()) {
-            Some(body) => ("\u{feff}", body),
-            None => ("", &before[..]),
-        };
-        let read = match kind {
-            EnvConfigFileKind::Config => &profiles.config,
-            EnvConfigFileKind::Credentials => &profiles.credentials,
-        };
-        let text = std::str::from_utf8(body).ok().filter(|text| {
-            profile::dedent_properties(text) == read.contents.as_deref().unwrap_or_default()
-        });
-        let Some(text) = text else {
-            return Err(Error::new(format!(
-                "{} changed while mfa-env was reading it",
-                path.display()
-            )));
-        };
-        let mut first = profile::edit::set_in(text, kind, holder, "aws_access_key_id", &new.id);
-        let mut second = profile::edit::set_in(
-            &first.text,
-            kind,
-            holder,
-            "aws_secret_access_key",
-            new.secret.expose(),
-        );
-        first.text.zeroize();
-        second.line.zeroize();
-        let replaced = !first.replaced.is_empty() && !second.replaced.is_empty();
-        first.replaced.iter_mut().for_each(Zeroize::zeroize);
-        second.replaced.iter_mut().for_each(Zeroize::zeroize);
-        let mut after = bom.as_bytes().to_vec();
-        after.extend_from_slice(second.text.as_bytes());
-        let new_text = std::mem::take(&mut second.text);
-        let checked = match kind {
-            EnvConfigFileKind::Config => profiles.with_config(new_text),
-            EnvConfigFileKind::Credentials => profiles.with_credentials(new_text),
-        };
-        let reads_new = checked.as_ref().is_ok_and(|after| {
-            after.get(holder).is_ok_and(|p| {
-                p.get(Key::AccessKeyId).map(str::trim) == Some(new.id.as_str())
-                    && p.get(Key::SecretAccessKey).map(str::trim) == Some(new.secret.expose())
-            })
-        });
-        if !replaced || !reads_new {
-            after.zeroize();
-            return Err(Error::new(format!(
-                "the new key would not read back from {} after the edit; nothing was written",
-                path.display()
-            )));
+    /// Replace the profile's key with `new`, checked by reading it back.
+    fn write(
+        &self,
+        profiles: &Profiles,
+        holder: &str,
+        old: &LongTermKeys,
+        new: &NewKey,
+    ) -> Result<Written> {
+        match self {
+            Store::File { path, kind } => write_file(path, *kind, profiles, holder, new),
+            Store::Keyring { item } => {
+                let keys = LongTermKeys {
+                    profile: item.clone(),
+                    access_key_id: new.id.clone(),
+                    secret_access_key: new.secret.clone(),
+                    from: old.from.clone(),
+                };
+                keys::store(item, &keys)?;
+                let back = keys::find(item)?;
+                let same = back.is_some_and(|b| {
+                    b.access_key_id == new.id && b.secret_access_key.expose() == new.secret.expose()
+                });
+                if !same {
+                    return Err(Error::new(format!(
+                        "the new key did not read back from {}",
+                        self.describe()
+                    )));
+                }
+                Ok(Written::Keyring {
+                    before: old.clone(),
+                })
+            }
         }
-        profile::edit::write_atomic(path, &after)?;
-        Ok(Written { before, after })
     }
 
-    /// Put back what `write` replaced, unless the file changed since.
+    /// Put back what `write` replaced (a file only unless it changed since).
     fn restore(&self, written: &Written) -> Result<()> {
-        let Store::File { path, .. } = self;
-        let now = std::fs::read(path)
-            .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
-        let same = now == written.after;
-        let mut now = now;
-        now.zeroize();
-        if !same {
-            return Err(Error::new(format!(
-                "{} changed since mfa-env wrote it",
-                path.display()
-            )));
+        match (self, written) {
+            (Store::File { path, .. }, Written::File { before, after }) => {
+                let now = std::fs::read(path)
+                    .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+                let same = &now == after;
+                let mut now = now;
+                now.zeroize();
+                if !same {
+                    return Err(Error::new(format!(
+                        "{} changed since mfa-env wrote it",
+                        path.display()
+                    )));
+                }
+                profile::edit::write_atomic(path, before)
+            }
+            (Store::Keyring { item }, Written::Keyring { before }) => keys::store(item, before),
+            _ => Err(Error::new("nothing to put back")),
         }
-        profile::edit::write_atomic(path, &written.before)
     }
+}
+
+/// Replace the profile's key in a file with `new`: both lines edited in place, every other
+/// byte as it was, the file replaced atomically with its mode and owner. Checked first: the
+/// AWS SDK's parser must read exactly the new key from the new text.
+fn write_file(
+    path: &Path,
+    kind: EnvConfigFileKind,
+    profiles: &Profiles,
+    holder: &str,
+    new: &NewKey,
+) -> Result<Written> {
+    let before = std::fs::read(path)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+    let (bom, body) = match before.strip_prefix("\u{feff}".as_bytes()) {
+        Some(body) => ("\u{feff}", body),
+        None => ("", &before[..]),
+    };
+    let read = match kind {
+        EnvConfigFileKind::Config => &profiles.config,
+        EnvConfigFileKind::Credentials => &profiles.credentials,
+    };
+    let text = std::str::from_utf8(body).ok().filter(|text| {
+        profile::dedent_properties(text) == read.contents.as_deref().unwrap_or_default()
+    });
+    let Some(text) = text else {
+        return Err(Error::new(format!(
+            "{} changed while mfa-env was reading it",
+            path.display()
+        )));
+    };
+    let mut first = profile::edit::set_in(text, kind, holder, "aws_access_key_id", &new.id);
+    let mut second = profile::edit::set_in(
+        &first.text,
+        kind,
+        holder,
+        "aws_secret_access_key",
+        new.secret.expose(),
+    );
+    first.text.zeroize();
+    second.line.zeroize();
+    let replaced = !first.replaced.is_empty() && !second.replaced.is_empty();
+    first.replaced.iter_mut().for_each(Zeroize::zeroize);
+    second.replaced.iter_mut().for_each(Zeroize::zeroize);
+    let mut after = bom.as_bytes().to_vec();
+    after.extend_from_slice(second.text.as_bytes());
+    let new_text = std::mem::take(&mut second.text);
+    let checked = match kind {
+        EnvConfigFileKind::Config => profiles.with_config(new_text),
+        EnvConfigFileKind::Credentials => profiles.with_credentials(new_text),
+    };
+    let reads_new = checked.as_ref().is_ok_and(|after| {
+        after.get(holder).is_ok_and(|p| {
+            p.get(Key::AccessKeyId).map(str::trim) == Some(new.id.as_str())
+                && p.get(Key::SecretAccessKey).map(str::trim) == Some(new.secret.expose())
+        })
+    });
+    if !replaced || !reads_new {
+        after.zeroize();
+        return Err(Error::new(format!(
+            "the new key would not read back from {} after the edit; nothing was written",
+            path.display()
+        )));
+    }
+    profile::edit::write_atomic(path, &after)?;
+    Ok(Written::File { before, after })
 }
 
 /// The MFA session this shell holds for the profile (GetSessionToken's, as export set it: the

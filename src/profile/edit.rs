@@ -83,23 +83,38 @@ fn lines(text: &str) -> Vec<Span<'_>> {
     out
 }
 
-/// Whether a header names the profile in the config file (`[profile default]` wins over
-/// `[default]`).
+/// Whether a header names the profile in a file of `kind` (in the config file, `[profile
+/// default]` wins over `[default]`).
 fn is_profile_section(
     header: &str,
-    kind: EnvConfigFileKind,
     profile: &str,
     prefixed_default: bool,
+    kind: EnvConfigFileKind,
 ) -> bool {
+    if matches!(kind, EnvConfigFileKind::Credentials) {
+        return ini::profile_name(header, kind) == Some(profile);
+    }
     let unprefixed_default = ini::section_pair(header) == (None, "default");
     ini::profile_name(header, kind) == Some(profile)
         && !(matches!(kind, EnvConfigFileKind::Config) && prefixed_default && unprefixed_default)
 }
 
-/// The header a new section gets.
+/// Whether the config file has `[profile default]`, which wins over its `[default]`.
+fn has_prefixed_default(lines: &[Span]) -> bool {
+    lines.iter().any(|l| {
+        matches!(l.kind, Line::Header(Some(h)) if ini::section_pair(h) == (Some("profile"), "default"))
+    })
+}
+
+/// The header a new section of the config file gets.
 pub fn header_for(profile: &str) -> String {
-    if profile == "default" {
-        "[default]".to_owned()
+    header_in(profile, EnvConfigFileKind::Config)
+}
+
+/// The header a new section of a file of `kind` gets.
+fn header_in(profile: &str, kind: EnvConfigFileKind) -> String {
+    if profile == "default" || matches!(kind, EnvConfigFileKind::Credentials) {
+        format!("[{profile}]")
     } else {
         format!("[profile {profile}]")
     }
@@ -110,15 +125,12 @@ pub fn set(text: &str, profile: &str, key: &str, value: &str) -> Edit {
     set_in(text, EnvConfigFileKind::Config, profile, key, value)
 }
 
-/// Set `key = value` in `profile`'s section of `text`, a file of `kind` (the credentials
-/// file names its sections `[NAME]`).
+/// Set `key = value` in `profile`'s section of `text`, a file of `kind`.
 pub fn set_in(text: &str, kind: EnvConfigFileKind, profile: &str, key: &str, value: &str) -> Edit {
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let line = format!("{key} = {value}");
     let lines = lines(text);
-    let prefixed_default = lines.iter().any(|l| {
-        matches!(l.kind, Line::Header(Some(h)) if ini::section_pair(h) == (Some("profile"), "default"))
-    });
+    let prefixed_default = has_prefixed_default(&lines);
 
     // Walk the sections: which lines belong to the profile, the key's lines there, and the
     // last property (or continuation) line of each of its sections.
@@ -134,7 +146,7 @@ pub fn set_in(text: &str, kind: EnvConfigFileKind, profile: &str, key: &str, val
         match l.kind {
             Line::Header(h) => {
                 in_section =
-                    h.is_some_and(|h| is_profile_section(h, kind, profile, prefixed_default));
+                    h.is_some_and(|h| is_profile_section(h, profile, prefixed_default, kind));
                 in_found = false;
                 if in_section {
                     header_text = Some(&text[l.start + l.indent..l.end]);
@@ -236,10 +248,7 @@ pub fn set_in(text: &str, kind: EnvConfigFileKind, profile: &str, key: &str, val
         };
     }
 
-    let header = match kind {
-        EnvConfigFileKind::Credentials => format!("[{profile}]"),
-        _ => header_for(profile),
-    };
+    let header = header_in(profile, kind);
     let mut out = text.to_owned();
     if !out.is_empty() {
         if !out.ends_with('\n') {
@@ -262,6 +271,66 @@ pub fn set_in(text: &str, kind: EnvConfigFileKind, profile: &str, key: &str, val
         created_section: true,
         unchanged: false,
     }
+}
+
+/// `text`, a file of `kind`, with every line of `profile`'s sections whose key is one of
+/// `remove` (and its continuation lines) taken out, and `put` (`key = value`) in the place of
+/// the first, with its indentation; every other byte as it was. `None` when no such line is
+/// there. For `keys import`: the key lines out, the credential_process line in.
+pub fn replace_lines(
+    text: &str,
+    kind: EnvConfigFileKind,
+    profile: &str,
+    remove: &[&str],
+    put: Option<(&str, &str)>,
+) -> Option<String> {
+    let lines = lines(text);
+    let prefixed_default = has_prefixed_default(&lines);
+    let mut in_section = false;
+    // (first line, last line) of each property line to take out, with its continuations.
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    let mut in_found = false;
+    for (i, l) in lines.iter().enumerate() {
+        match l.kind {
+            Line::Header(h) => {
+                in_section =
+                    h.is_some_and(|h| is_profile_section(h, profile, prefixed_default, kind));
+                in_found = false;
+            }
+            Line::Property(k) if in_section => {
+                in_found = k.is_some_and(|p| remove.iter().any(|r| p.key.eq_ignore_ascii_case(r)));
+                if in_found {
+                    found.push((i, i));
+                }
+            }
+            Line::Continuation if in_section && in_found => match found.last_mut() {
+                Some((_, last)) if *last + 1 == i => *last = i,
+                _ => in_found = false,
+            },
+            _ => in_found = false,
+        }
+    }
+    let (first, _) = *found.first()?;
+    // Room for the whole text from the start: the other profiles' keys are in it, and are not
+    // left behind in memory freed as it grows.
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut at = 0;
+    for &(start, last) in &found {
+        let l = &lines[start];
+        out.push_str(&text[at..l.start]);
+        if start == first
+            && let Some((key, value)) = put
+        {
+            out.push_str(&text[l.start..l.start + l.indent]);
+            out.push_str(key);
+            out.push_str(" = ");
+            out.push_str(value);
+            out.push_str(&text[lines[last].end..lines[last].end_with_eol]);
+        }
+        at = lines[last].end_with_eol;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
 }
 
 /// Replace the file at `path` with `bytes` atomically: a temporary file in the same folder,
@@ -347,6 +416,74 @@ mod tests {
         assert!(!edit.unchanged && edit.replaced.is_empty());
         assert_eq!(edit.text, expected, "before:\n{before}");
         assert_eq!(edit.line, format!("mfa_serial = {ARN}"));
+    }
+
+    #[test]
+    fn key_lines_give_way_to_one_line_and_nothing_else_moves() {
+        let creds = EnvConfigFileKind::Credentials;
+        let line = Some(("credential_process", "mfa-env keys print dev"));
+        let keys = ["aws_access_key_id", "aws_secret_access_key"];
+        let before = "# mine\r\n[prod]\r\naws_access_key_id = AKIAPROD\r\n\r\n[dev] ; x\r\n  region=eu-west-1\r\n  AWS_ACCESS_KEY_ID=AKIADEV\r\n# keep\r\naws_secret_access_key = s\r\n  more\r\noutput = json";
+        assert_eq!(
+            replace_lines(before, creds, "dev", &keys, line).unwrap(),
+            "# mine\r\n[prod]\r\naws_access_key_id = AKIAPROD\r\n\r\n[dev] ; x\r\n  region=eu-west-1\r\n  credential_process = mfa-env keys print dev\r\n# keep\r\noutput = json"
+        );
+        // The last line without a line ending stays without one; only the removal.
+        assert_eq!(
+            replace_lines(
+                "[dev]\naws_secret_access_key = s\naws_access_key_id = A",
+                creds,
+                "dev",
+                &keys,
+                None
+            )
+            .unwrap(),
+            "[dev]\n"
+        );
+        // [profile dev] is no section of the credentials file; [dev] is none of the config.
+        assert_eq!(
+            replace_lines(
+                "[profile dev]\naws_access_key_id = A\n",
+                creds,
+                "dev",
+                &keys,
+                line
+            ),
+            None
+        );
+        assert_eq!(
+            replace_lines(
+                "[dev]\naws_access_key_id = A\n",
+                EnvConfigFileKind::Config,
+                "dev",
+                &keys,
+                line
+            ),
+            None
+        );
+        assert_eq!(
+            replace_lines(
+                "[profile dev]\naws_access_key_id = A\n",
+                EnvConfigFileKind::Config,
+                "dev",
+                &keys,
+                line
+            )
+            .unwrap(),
+            "[profile dev]\ncredential_process = mfa-env keys print dev\n"
+        );
+        // A new section of the credentials file is [NAME].
+        let edit = set_in(
+            "[a]\nx = 1\n",
+            creds,
+            "dev",
+            "credential_process",
+            "mfa-env keys print dev",
+        );
+        assert_eq!(
+            edit.text,
+            "[a]\nx = 1\n\n[dev]\ncredential_process = mfa-env keys print dev\n"
+        );
     }
 
     #[test]

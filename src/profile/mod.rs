@@ -39,15 +39,17 @@ mod resolve;
 mod scan;
 mod sdk;
 
-pub use check::{MAX_ROLE_ARN, check_role_arn, check_serial, is_mfa_arn, is_region};
+pub use check::{
+    MAX_ROLE_ARN, check_profile_name, check_role_arn, check_serial, is_mfa_arn, is_region,
+};
 pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint, is_local_url};
 pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
 pub use names::closest;
 pub use resolve::{
-    Chain, LongTermKeys, Overrides, REGION_MARKER, REGION_VARS, Resolved, Role, SAVED_REGION_VARS,
-    long_term_keys, own_region, own_region_var, region, resolve, saved_region_var, section_name,
-    unsupported,
+    Chain, KeyFrom, KeySource, LongTermKeys, Overrides, REGION_MARKER, REGION_VARS, Resolved, Role,
+    SAVED_REGION_VARS, key_source, long_term_keys, own_region, own_region_var, region, resolve,
+    resolve_with, saved_region_var, section_name, unsupported,
 };
 pub(crate) use sdk::ready;
 
@@ -180,6 +182,12 @@ fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>> {
         return Err(read.err().map_or_else(|| too_large(path), cannot_read));
     }
     Ok(Some(bytes))
+}
+
+/// The bytes of a config or credentials file as they are on disk (read as `Profiles` reads
+/// it; none when there is none), cleared when dropped: for an edit that changes no other byte.
+pub fn read_raw(path: &Path) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+    read_bounded(path).map(|bytes| bytes.map(zeroize::Zeroizing::new))
 }
 
 fn too_large(path: &Path) -> Error {

@@ -19,6 +19,45 @@ pub struct LongTermKeys {
     pub profile: String,
     pub access_key_id: String,
     pub secret_access_key: Secret,
+    /// Where they came from.
+    pub from: KeyFrom,
+}
+
+/// Where a profile's key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFrom {
+    /// `aws_access_key_id` and `aws_secret_access_key` in the files.
+    Lines,
+    /// The OS keyring, through the profile's `credential_process = mfa-env keys print PROFILE`.
+    Keyring,
+    /// The profile's `credential_process` (this command line); a session when it gave a
+    /// token (usable for AssumeRole only).
+    Process {
+        command: String,
+        session_token: Option<Secret>,
+    },
+}
+
+impl LongTermKeys {
+    /// The session token, when a credential_process gave a session instead of a key.
+    pub fn session_token(&self) -> Option<&Secret> {
+        match &self.from {
+            KeyFrom::Process { session_token, .. } => session_token.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// Where a profile's key is to be had: the key lines of the files (read already), or its
+/// `credential_process` (not run yet: that is for the caller, above this layer).
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    Lines(LongTermKeys),
+    Process {
+        /// The profile whose line it is.
+        profile: String,
+        command: String,
+    },
 }
 
 /// What the command line can override.
@@ -76,10 +115,6 @@ impl Resolved {
 
 const UNSUPPORTED: &[(Key, &str)] = &[
     (
-        Key::CredentialProcess,
-        "its keys come from credential_process",
-    ),
-    (
         Key::CredentialSource,
         "its keys come from credential_source",
     ),
@@ -128,9 +163,14 @@ impl<'a> Chain<'a> {
         self.profiles.iter().map(|p| p.name()).collect()
     }
 
-    /// The long-term keys that sign the first call.
+    /// The long-term keys that sign the first call, from the files' key lines.
     pub fn keys(&self) -> Result<LongTermKeys> {
         long_term_keys(self.holder())
+    }
+
+    /// Where the keys that sign the first call are to be had (see [`key_source`]).
+    pub fn key_source(&self) -> Result<KeySource> {
+        key_source(self.holder())
     }
 
     /// The MFA device a session is opened with (see [`chain::serial`]).
@@ -160,11 +200,28 @@ impl<'a> Chain<'a> {
 }
 
 /// Follow `source_profile` from `name` to the profile that holds the keys, and describe each
-/// AssumeRole on the way back.
+/// AssumeRole on the way back; keys only from the files' key lines (see `resolve_with`).
 pub fn resolve(profiles: &Profiles, name: &str, env: &Env, over: &Overrides) -> Result<Resolved> {
+    resolve_with(profiles, name, env, over, &mut |source| match source {
+        KeySource::Lines(keys) => Ok(keys),
+        KeySource::Process { profile, .. } => Err(Error::new(format!(
+            "profile '{profile}' gets its keys from credential_process, which is not run here"
+        ))),
+    })
+}
+
+/// `resolve`, the keys from where the profile that holds them says: `load` turns a
+/// credential_process into keys (it runs the process, or reads the keyring; see `keys`).
+pub fn resolve_with(
+    profiles: &Profiles,
+    name: &str,
+    env: &Env,
+    over: &Overrides,
+    load: &mut dyn FnMut(KeySource) -> Result<LongTermKeys>,
+) -> Result<Resolved> {
     check_profile_name(name)?;
     let walk = Chain::follow(profiles, name)?;
-    let keys = walk.keys()?;
+    let keys = load(walk.key_source()?)?;
     let chain = &walk.profiles;
 
     // Roles in the order they are assumed: from the keys' end of the chain to the named one.
@@ -343,6 +400,20 @@ pub fn unsupported(profile: &Profile) -> Option<Error> {
         })
 }
 
+/// Where `profile`'s keys are: its key lines, else its credential_process (as the AWS CLI
+/// reads a profile, the key lines first).
+pub fn key_source(profile: &Profile) -> Result<KeySource> {
+    let lines =
+        profile.get(Key::AccessKeyId).is_some() || profile.get(Key::SecretAccessKey).is_some();
+    match profile.get(Key::CredentialProcess) {
+        Some(command) if !lines => Ok(KeySource::Process {
+            profile: profile.name().to_owned(),
+            command: command.trim().to_owned(),
+        }),
+        _ => long_term_keys(profile).map(KeySource::Lines),
+    }
+}
+
 pub fn long_term_keys(profile: &Profile) -> Result<LongTermKeys> {
     let name = profile.name();
     let id = profile.get(Key::AccessKeyId);
@@ -384,6 +455,7 @@ pub fn long_term_keys(profile: &Profile) -> Result<LongTermKeys> {
         profile: name.to_owned(),
         access_key_id: id.to_owned(),
         secret_access_key: Secret::new(secret),
+        from: KeyFrom::Lines,
     })
 }
 

@@ -140,7 +140,21 @@ impl<'p> Request<'p> {
         env: &Env,
     ) -> Result<Request<'p>> {
         let name = asked.profile;
-        let resolved = profile::resolve(profiles, name, env, &asked.overrides)?;
+        let resolved = profile::resolve_with(profiles, name, env, &asked.overrides, &mut |s| {
+            crate::keys::from_source(s, env)
+        })?;
+        if resolved.roles.is_empty()
+            && let profile::KeyFrom::Process {
+                command,
+                session_token: Some(_),
+            } = &resolved.keys.from
+        {
+            return Err(Error::new(format!(
+                "the credential_process of profile '{}' (`{command}`) gives a session (it has a SessionToken), and GetSessionToken cannot be called with a session",
+                resolved.keys_profile
+            ))
+            .hint("make it print the IAM user's long-term key, or use the profile as the source_profile of a role (AssumeRole takes a session)"));
+        }
         let mfa_process = profiles
             .get(name)?
             .get(profile::Key::MfaProcess)

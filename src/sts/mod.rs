@@ -76,7 +76,7 @@ impl From<&LongTermKeys> for Signer {
         Signer {
             access_key_id: keys.access_key_id.clone(),
             secret_access_key: keys.secret_access_key.clone(),
-            session_token: None,
+            session_token: keys.session_token().cloned(),
             what: Signing::Keys(keys.profile.clone()),
         }
     }

@@ -8,6 +8,7 @@
 pub mod death;
 pub mod fd;
 pub mod harden;
+pub mod keyring;
 pub mod peer;
 pub mod proc;
 pub mod socket;
