@@ -752,3 +752,90 @@ fn a_profile_without_an_mfa_device_is_refused_before_any_call() {
         ]);
     assert!(server.requests().is_empty());
 }
+
+/// A real Secret Service for one test: `script` runs in `sh` inside `dbus-run-session`, after
+/// gnome-keyring (secrets only) was started unlocked with a login keyring of its own under the
+/// test's HOME; the test's sealed environment, with XDG_RUNTIME_DIR in its TMPDIR.
+fn in_keyring_session(test: &Test, script: &str) -> std::process::Output {
+    for program in ["/usr/bin/dbus-run-session", "/usr/bin/gnome-keyring-daemon"] {
+        assert!(
+            std::path::Path::new(program).is_file(),
+            "{program} is missing: run scripts/test, which installs dbus and gnome-keyring"
+        );
+    }
+    let runtime = test.tmp().join("runtime");
+    fs::create_dir_all(&runtime).unwrap();
+    fs::set_permissions(&runtime, fs::Permissions::from_mode(0o700)).unwrap();
+    let sealed = test.command_with::<&str>(&[]);
+    let setup = "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || exit 70\n";
+    Command::new("/usr/bin/dbus-run-session")
+        .args(["--", "sh", "-c", &format!("{setup}{script}")])
+        .env_clear()
+        .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_key_in_the_keyring_is_rotated_there() {
+    let w = world("none", &[]);
+    // The key moves into the keyring, rotate replaces it there, and `keys print` gives the
+    // new one, which the AWS tools would read.
+    let out = in_keyring_session(
+        &w.test,
+        "mfa-env keys import alice >&2 || exit 71\n\
+         mfa-env rotate alice --code 123456 >&2 || exit 72\n\
+         mfa-env keys print alice || exit 73\n",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}\n{stderr}", out.status);
+    assert!(
+        stderr.contains("item of profile 'alice'")
+            && stderr.contains("rotated: profile 'alice' holds "),
+        "{stderr}"
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let new_id = printed["AccessKeyId"].as_str().unwrap().to_owned();
+    let new_secret = printed["SecretAccessKey"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, w.key_id);
+    assert!(!stderr.contains(&new_secret) && !stderr.contains(&w.secret));
+    // In moto: only the new key, and it works.
+    assert_eq!(w.keys(&new_id, &new_secret), vec![new_id.clone()]);
+    assert_eq!(
+        w.can(&new_id, &new_secret),
+        (ALICE.to_owned(), "session".to_owned())
+    );
+    assert_eq!(w.can(&w.key_id, &w.secret).0, "InvalidClientTokenId");
+    // The file names the keyring and holds no key; rotate did not touch it.
+    let file = w.file();
+    assert!(
+        file.contains("credential_process = mfa-env keys print alice"),
+        "{file}"
+    );
+    for key in [&w.key_id, &w.secret, &new_id, &new_secret] {
+        assert!(!file.contains(key.as_str()), "{file}");
+    }
+    // One code in all.
+    let log = w.log();
+    assert_eq!(
+        log.iter().filter(|l| l.contains(" code ")).count(),
+        1,
+        "{log:?}"
+    );
+    // No secret anywhere under HOME or TMPDIR but in the keyring's own encrypted file.
+    for (path, (bytes, _)) in snapshot(w.test.dir.path()) {
+        let text = String::from_utf8_lossy(&bytes);
+        if path.to_string_lossy().contains("/.local/share/keyrings/") {
+            continue;
+        }
+        for secret in [&w.secret, &new_secret] {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{} holds a secret",
+                path.display()
+            );
+        }
+    }
+}
