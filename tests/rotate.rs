@@ -753,6 +753,7 @@ fn a_profile_without_an_mfa_device_is_refused_before_any_call() {
     assert!(server.requests().is_empty());
 }
 
+#[cfg(target_os = "linux")]
 /// A real Secret Service for one test: `script` runs in `sh` inside `dbus-run-session`, after
 /// gnome-keyring (secrets only) was started unlocked with a login keyring of its own under the
 /// test's HOME; the test's sealed environment, with XDG_RUNTIME_DIR in its TMPDIR.
@@ -778,6 +779,8 @@ fn in_keyring_session(test: &Test, script: &str) -> std::process::Output {
         .unwrap()
 }
 
+// Linux only: the Secret Service (macOS's Keychain cannot be driven headless here).
+#[cfg(target_os = "linux")]
 #[test]
 fn a_key_in_the_keyring_is_rotated_there() {
     let w = world("none", &[]);

@@ -15,7 +15,8 @@ const TOOLS: [&str; 14] = [
 ];
 
 /// A package manager: it writes its arguments down and puts a program for each package on
-/// PATH (python3 for `python`/`python3`, npm for `node`/`npm`).
+/// PATH (python3 for `python`/`python3`, npm for `node`/`npm`, dbus-run-session and
+/// gnome-keyring-daemon for their Debian packages).
 const MANAGER: &str = r#"#!/bin/sh
 echo "$(basename "$0") $*" >> "$LOG"
 for p in "$@"; do
@@ -23,6 +24,8 @@ for p in "$@"; do
     -*|install|update) ;;
     python|python3) cp "$FAKES/python3" "$BIN/python3" ;;
     node|npm) cp "$FAKES/npm" "$BIN/npm" ;;
+    dbus-daemon) printf '#!/bin/sh\n' > "$BIN/dbus-run-session"; chmod +x "$BIN/dbus-run-session" ;;
+    gnome-keyring) printf '#!/bin/sh\n' > "$BIN/gnome-keyring-daemon"; chmod +x "$BIN/gnome-keyring-daemon" ;;
     *) printf '#!/bin/sh\n' > "$BIN/$p"; chmod +x "$BIN/$p" ;;
     esac
 done
@@ -180,7 +183,8 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let machine = Machine::new("Linux", 0, Some("apt-get"));
     let mut want = vec![
         "apt-get update -qq".to_owned(),
-        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3".to_owned(),
+        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 dbus-daemon gnome-keyring"
+            .to_owned(),
         "apt-get update -qq".to_owned(),
     ];
     want.extend(the_rest("apt-get install -y -qq npm"));
@@ -190,7 +194,9 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let (ok, _, stderr, calls) = Machine::new("Linux", 1000, Some("apt-get")).run(&[]);
     assert!(!ok && calls.is_empty(), "{calls:?}");
     assert!(
-        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3),"),
+        stderr.contains(
+            "sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 dbus-daemon gnome-keyring),"
+        ),
         "{stderr}"
     );
 }
