@@ -229,6 +229,7 @@ module completions {
   # Every profile with a key: its masked key id, where the key is (file, keyring, process) and, for the keyring, when it was stored
   export extern "mfa-env keys list" [
     --json                    # One JSON array instead of text
+    --age                     # Also ask IAM when each key was created (ListAccessKeys, signed with the key itself; many policies allow it only with MFA), and warn past 90 days
     --help(-h)                # Print help
   ]
 

@@ -170,6 +170,10 @@ pub enum KeysAction {
         /// One JSON array instead of text
         #[arg(long)]
         json: bool,
+        /// Also ask IAM when each key was created (ListAccessKeys, signed with the key itself;
+        /// many policies allow it only with MFA), and warn past 90 days
+        #[arg(long)]
+        age: bool,
     },
     /// The profile's key from the keyring as credential_process JSON, for the AWS CLI and
     /// SDKs; refused when stdout is a terminal

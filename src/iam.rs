@@ -237,6 +237,26 @@ impl Iam {
     }
 }
 
+/// How old an access key may be before mfa-env warns: CIS AWS Foundations asks for rotation
+/// every 90 days.
+pub const MAX_KEY_AGE_DAYS: i64 = 90;
+
+/// When IAM created `keys`' access key (ListAccessKeys for the caller, signed with the key
+/// itself); the error is one line that says why IAM did not tell.
+pub async fn key_created(
+    keys: &LongTermKeys,
+    region: &str,
+    endpoint: &Endpoint,
+) -> std::result::Result<i64, String> {
+    let iam = Iam::new(keys, region, endpoint).map_err(|e| e.message().to_owned())?;
+    let listed = iam.list_access_keys(None).await?;
+    listed
+        .iter()
+        .find(|k| k.id == keys.access_key_id)
+        .and_then(|k| k.created)
+        .ok_or_else(|| format!("IAM lists no creation date for {}", keys.access_key_id))
+}
+
 /// One of a user's access keys, as ListAccessKeys shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {

@@ -842,3 +842,55 @@ fn a_key_in_the_keyring_is_rotated_there() {
         }
     }
 }
+
+/// ListAccessKeys' answer: the dev key, created `days` days ago.
+fn listed_created(days: i64) -> Reply {
+    let created = mfa_env::time::rfc3339(mfa_env::time::now() - days * 86_400);
+    iam_answer(
+        "ListAccessKeys",
+        &format!(
+            "<AccessKeyMetadata><member><UserName>alice</UserName><AccessKeyId>{KEY_ID}</AccessKeyId><Status>Active</Status><CreateDate>{created}</CreateDate></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>"
+        ),
+    )
+}
+
+#[test]
+fn keys_list_age_shows_iams_creation_date_and_warns_past_90_days() {
+    let server = StsServer::start();
+    server.reply(listed_created(120));
+    let test = Test::dev(&server).iam(&server);
+    let out = test.run_with(&["keys", "list", "--age"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    let date = &mfa_env::time::rfc3339(mfa_env::time::now() - 120 * 86_400)[..10];
+    assert!(
+        out.stdout.contains(&format!(
+            ", created {date} (120 days ago): over 90 days, `mfa-env rotate dev` replaces it"
+        )),
+        "{}",
+        out.stdout
+    );
+    let list = server.only_request();
+    assert_eq!(list.action(), "ListAccessKeys");
+    assert_eq!(list.access_key(), KEY_ID);
+    // JSON: seconds since the epoch; a refusal is null, and said in text.
+    server.reply(listed_created(3));
+    let out = test.run_with(&["keys", "list", "--age", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let created = rows[0]["created"].as_i64().unwrap();
+    assert!(
+        (mfa_env::time::now() - 3 * 86_400 - created).abs() < 60,
+        "{rows}"
+    );
+    server.reply(Reply::error(403, "AccessDenied", "MFA required"));
+    let out = test.run_with(&["keys", "list", "--age"]);
+    assert!(
+        out.stdout
+            .contains(", age unknown: IAM denied ListAccessKeys (AccessDenied: MFA required)"),
+        "{}",
+        out.stdout
+    );
+    // Without --age, no call.
+    let calls = server.requests().len();
+    assert!(test.run_with(&["keys", "list"]).status.success());
+    assert_eq!(server.requests().len(), calls);
+}

@@ -16,15 +16,11 @@ use crate::cmd::{block_on, created_when, request, say};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::iam::{self, Iam};
+use crate::iam::{self, Iam, MAX_KEY_AGE_DAYS};
 use crate::profile::{self, Chain, Key, Profile, Profiles};
 use crate::session::Request;
 use crate::sts::{Probe, Signer, Sts};
 use crate::{duration, mfa_process, time};
-
-/// How old an access key may be before doctor warns: CIS AWS Foundations asks for rotation
-/// every 90 days.
-const MAX_KEY_AGE_DAYS: i64 = 90;
 
 /// How far the clock may be from STS's: SigV4 signatures are valid for 5 minutes.
 const MAX_SKEW_SECS: i64 = 5 * 60;
