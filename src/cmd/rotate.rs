@@ -172,14 +172,19 @@ pub fn run(args: &RotateArgs, env: &Env) -> Result<()> {
         );
         return Err(match store.restore(&written) {
             Ok(()) => steps.undo_create(&new, &why, " and the old key stored again"),
+            // The store changed since it was written: the new key stays (it may work in a
+            // minute), and so does the old one, which still works.
             Err(e) => Error::new(format!(
-                "{why}, and the old key {} could not be put back ({}): profile '{holder}' holds the new key, and the old one still works",
-                old.access_key_id,
-                e.message()
+                "{why}, and the old key could not be put back ({}): profile '{holder}' holds {}, and {} still works",
+                e.message(),
+                new.id,
+                old.access_key_id
             ))
             .hint(format!(
-                "once `mfa-env doctor {holder}` passes, delete the old key: {}",
-                delete_command(user, &old.access_key_id)
+                "run `mfa-env doctor {holder}` in a minute: if it passes, delete the old key with {}; if not, put {} back in {}",
+                delete_command(user, &old.access_key_id),
+                old.access_key_id,
+                store.describe()
             )),
         });
     }
