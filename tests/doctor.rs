@@ -506,8 +506,10 @@ fn a_credential_process_profile_that_runs_mfa_env_checks_the_profile_it_exports(
         &with("mfa-env --format process nowhere"),
         &["FAIL  profile 'nowhere' not found"],
     );
-    // Another program's credential_process is not mfa-env's to check.
-    with("aws-vault export --format=json dev").fails(&["FAIL  profile 'dev-mfa' is not supported by mfa-env: its keys come from credential_process"]);
+    // Another program's credential_process is the profile's key source: run as export runs it.
+    with("aws-vault export --format=json dev").fails(&[
+        "FAIL  cannot run credential_process of profile 'dev-mfa' `aws-vault export --format=json dev`: 'aws-vault': No such file or directory",
+    ]);
 }
 
 /// ListAccessKeys' answer: the dev key, created `days` days ago.

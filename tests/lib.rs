@@ -7,6 +7,7 @@ mod agent_security;
 mod bash32;
 mod completions;
 mod config;
+mod credential_process;
 mod device_discovery;
 mod doctor;
 mod endpoints;
@@ -18,6 +19,9 @@ mod harness;
 mod held;
 mod hostile;
 mod init;
+// The Secret Service; macOS's Keychain is type-checked (scripts/cross-check), not run here.
+#[cfg(target_os = "linux")]
+mod keys;
 mod layers;
 mod list;
 mod mfa_process;

@@ -331,7 +331,7 @@ fn chains_that_cannot_be_followed() {
         .fails(&["profile 'byec2' assumes its role with credentials from credential_source = Ec2InstanceMetadata"]);
     roles(&server)
         .args(["proc", "-c", "123456"])
-        .fails(&["profile 'viaproc' is not supported", "credential_process"]);
+        .fails(&["credential_process of profile 'viaproc' `/bin/false` failed (exit status 1)"]);
     Test::new()
         .config("[profile x]\nrole_arn = arn:aws:iam::210987654321:role/X\nsource_profile = gone\n")
         .sts(&server)

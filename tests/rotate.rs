@@ -753,57 +753,47 @@ fn a_profile_without_an_mfa_device_is_refused_before_any_call() {
     assert!(server.requests().is_empty());
 }
 
-#[cfg(target_os = "linux")]
-/// A real Secret Service for one test: `script` runs in `sh` inside `dbus-run-session`, after
-/// gnome-keyring (secrets only) was started unlocked with a login keyring of its own under the
-/// test's HOME; the test's sealed environment, with XDG_RUNTIME_DIR in its TMPDIR.
-fn in_keyring_session(test: &Test, script: &str) -> std::process::Output {
-    for program in ["/usr/bin/dbus-run-session", "/usr/bin/gnome-keyring-daemon"] {
-        assert!(
-            std::path::Path::new(program).is_file(),
-            "{program} is missing: run scripts/test, which installs dbus and gnome-keyring"
-        );
-    }
-    let runtime = test.tmp().join("runtime");
-    fs::create_dir_all(&runtime).unwrap();
-    fs::set_permissions(&runtime, fs::Permissions::from_mode(0o700)).unwrap();
-    let sealed = test.command_with::<&str>(&[]);
-    let setup = "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || exit 70\n";
-    Command::new("/usr/bin/dbus-run-session")
-        .args(["--", "sh", "-c", &format!("{setup}{script}")])
-        .env_clear()
-        .envs(sealed.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
 // Linux only: the Secret Service (macOS's Keychain cannot be driven headless here).
 #[cfg(target_os = "linux")]
 #[test]
 fn a_key_in_the_keyring_is_rotated_there() {
-    let w = world("none", &[]);
+    use crate::support::keyring::Keyring;
+    let World {
+        moto,
+        _proxy,
+        log,
+        key_id,
+        secret,
+        serial,
+        session_key,
+        test,
+    } = world("none", &[]);
+    let keyring = Keyring::start(&test);
+    let w = World {
+        moto,
+        _proxy,
+        log,
+        key_id,
+        secret,
+        serial,
+        session_key,
+        test: keyring.session(test),
+    };
     // The key moves into the keyring, rotate replaces it there, and `keys print` gives the
     // new one, which the AWS tools would read.
-    let out = in_keyring_session(
-        &w.test,
-        "mfa-env keys import alice >&2 || exit 71\n\
-         mfa-env rotate alice --code 123456 >&2 || exit 72\n\
-         mfa-env keys print alice || exit 73\n",
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{:?}\n{stderr}", out.status);
-    assert!(
-        stderr.contains("item of profile 'alice'")
-            && stderr.contains("rotated: profile 'alice' holds "),
-        "{stderr}"
-    );
-    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let import = w.test.run_with(&["keys", "import", "alice"]);
+    assert!(import.status.success(), "{}", import.stderr);
+    let out = w.rotate(&[]);
+    assert!(out.status.success(), "{}", out.stderr);
+    out.stderr_has(&["item of profile 'alice'", "rotated: profile 'alice' holds "]);
+    let print = w.test.run_with(&["keys", "print", "alice"]);
+    assert!(print.status.success(), "{}", print.stderr);
+    let printed: serde_json::Value = serde_json::from_str(&print.stdout).unwrap();
     let new_id = printed["AccessKeyId"].as_str().unwrap().to_owned();
     let new_secret = printed["SecretAccessKey"].as_str().unwrap().to_owned();
     assert_ne!(new_id, w.key_id);
-    assert!(!stderr.contains(&new_secret) && !stderr.contains(&w.secret));
+    assert!(!out.stderr.contains(&new_secret));
+    assert_eq!(keyring.search(), ["alice"]);
     // In moto: only the new key, and it works.
     assert_eq!(w.keys(&new_id, &new_secret), vec![new_id.clone()]);
     assert_eq!(
@@ -829,10 +819,10 @@ fn a_key_in_the_keyring_is_rotated_there() {
     );
     // No secret anywhere under HOME or TMPDIR but in the keyring's own encrypted file.
     for (path, (bytes, _)) in snapshot(w.test.dir.path()) {
-        let text = String::from_utf8_lossy(&bytes);
-        if path.to_string_lossy().contains("/.local/share/keyrings/") {
+        if path.starts_with(keyring.keyrings()) {
             continue;
         }
+        let text = String::from_utf8_lossy(&bytes);
         for secret in [&w.secret, &new_secret] {
             assert!(
                 !text.contains(secret.as_str()),
@@ -893,4 +883,20 @@ fn keys_list_age_shows_iams_creation_date_and_warns_past_90_days() {
     let calls = server.requests().len();
     assert!(test.run_with(&["keys", "list"]).status.success());
     assert_eq!(server.requests().len(), calls);
+}
+
+#[test]
+fn a_key_another_credential_process_gives_is_refused_before_any_call() {
+    let server = StsServer::start();
+    Test::new()
+        .config(&format!("[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n"))
+        .credentials("[dev]\ncredential_process = op read op://vault/aws-dev\n")
+        .sts(&server)
+        .iam(&server)
+        .args(["rotate", "dev", "--code", "123456"])
+        .fails(&[
+            "profile 'dev' gets its key from `credential_process = op read op://vault/aws-dev`, where mfa-env cannot store a new one",
+            "mfa-env keys add dev",
+        ]);
+    assert!(server.requests().is_empty());
 }

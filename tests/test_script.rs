@@ -15,8 +15,7 @@ const TOOLS: [&str; 14] = [
 ];
 
 /// A package manager: it writes its arguments down and puts a program for each package on
-/// PATH (python3 for `python`/`python3`, npm for `node`/`npm`, dbus-run-session and
-/// gnome-keyring-daemon for their Debian packages).
+/// PATH (python3 for `python`/`python3`, npm for `node`/`npm`).
 const MANAGER: &str = r#"#!/bin/sh
 echo "$(basename "$0") $*" >> "$LOG"
 for p in "$@"; do
@@ -24,8 +23,10 @@ for p in "$@"; do
     -*|install|update) ;;
     python|python3) cp "$FAKES/python3" "$BIN/python3" ;;
     node|npm) cp "$FAKES/npm" "$BIN/npm" ;;
-    dbus-daemon) printf '#!/bin/sh\n' > "$BIN/dbus-run-session"; chmod +x "$BIN/dbus-run-session" ;;
+    dbus) printf '#!/bin/sh\n' > "$BIN/dbus-daemon"; chmod +x "$BIN/dbus-daemon" ;;
     gnome-keyring) printf '#!/bin/sh\n' > "$BIN/gnome-keyring-daemon"; chmod +x "$BIN/gnome-keyring-daemon" ;;
+    libsecret-tools) printf '#!/bin/sh\n' > "$BIN/secret-tool"; chmod +x "$BIN/secret-tool" ;;
+    gnupg) printf '#!/bin/sh\n' > "$BIN/gpg"; chmod +x "$BIN/gpg" ;;
     *) printf '#!/bin/sh\n' > "$BIN/$p"; chmod +x "$BIN/$p" ;;
     esac
 done
@@ -161,8 +162,9 @@ fn assert_ran(machine: &Machine, want: &[String]) {
 #[test]
 fn on_macos_scripts_test_installs_with_homebrew() {
     let machine = Machine::new("Darwin", 501, Some("brew"));
-    let mut want =
-        vec!["brew install --quiet bash zsh dash fish tcsh elvish xonsh python".to_owned()];
+    let mut want = vec![
+        "brew install --quiet bash zsh dash fish tcsh elvish xonsh python gnupg pass".to_owned(),
+    ];
     want.extend(the_rest("brew install --quiet node"));
     assert_ran(&machine, &want);
 
@@ -171,7 +173,7 @@ fn on_macos_scripts_test_installs_with_homebrew() {
     assert!(!ok && calls.is_empty());
     assert!(
         stderr.contains(
-            "the tests need these Homebrew packages: bash zsh dash fish tcsh elvish xonsh python\n"
+            "the tests need these Homebrew packages: bash zsh dash fish tcsh elvish xonsh python gnupg pass\n"
         ),
         "{stderr}"
     );
@@ -183,8 +185,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let machine = Machine::new("Linux", 0, Some("apt-get"));
     let mut want = vec![
         "apt-get update -qq".to_owned(),
-        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 dbus-daemon gnome-keyring"
-            .to_owned(),
+        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass".to_owned(),
         "apt-get update -qq".to_owned(),
     ];
     want.extend(the_rest("apt-get install -y -qq npm"));
@@ -194,9 +195,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let (ok, _, stderr, calls) = Machine::new("Linux", 1000, Some("apt-get")).run(&[]);
     assert!(!ok && calls.is_empty(), "{calls:?}");
     assert!(
-        stderr.contains(
-            "sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 dbus-daemon gnome-keyring),"
-        ),
+        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass),"),
         "{stderr}"
     );
 }

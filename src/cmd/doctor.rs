@@ -214,11 +214,25 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         Some(chain) => {
             let holder = chain.holder().name();
             report.check(
-                chain.keys(),
-                &format!("add them with `aws configure --profile {holder}`"),
+                chain
+                    .key_source()
+                    .and_then(|source| crate::keys::from_source(source, env)),
+                &format!("add them with `aws configure --profile {holder}`, or `mfa-env keys add {holder}`"),
                 |keys| {
+                    let from = match &keys.from {
+                        profile::KeyFrom::Lines => "long-term keys in".to_owned(),
+                        profile::KeyFrom::Keyring => {
+                            format!("long-term key in {} for", crate::keys::keyring_name())
+                        }
+                        profile::KeyFrom::Process { command, session_token: None } => {
+                            format!("long-term key from credential_process `{command}` of")
+                        }
+                        profile::KeyFrom::Process { command, session_token: Some(_) } => {
+                            format!("a session (for roles only) from credential_process `{command}` of")
+                        }
+                    };
                     format!(
-                        "long-term keys in profile '{holder}' (access key {})",
+                        "{from} profile '{holder}' (access key {})",
                         keys.access_key_id
                     )
                 },
@@ -416,11 +430,15 @@ fn export_args<'a>(
     args: &DoctorArgs,
     env: &Env,
 ) -> Result<(ExportArgs, Option<&'a str>)> {
-    let process = profile.get(Key::CredentialProcess).and_then(|command| {
-        let words = mfa_process::split(command, mfa_process::home_str(&env.home())).ok()?;
-        let program = Path::new(words.first()?).file_name()?;
-        (program == "mfa-env").then_some((command, words))
-    });
+    // mfa-env's own `keys print` line gives the profile's key: the profile itself is checked.
+    let process = profile
+        .get(Key::CredentialProcess)
+        .filter(|command| crate::keys::own_profile(command).is_none())
+        .and_then(|command| {
+            let words = mfa_process::split(command, mfa_process::home_str(&env.home())).ok()?;
+            let program = Path::new(words.first()?).file_name()?;
+            (program == "mfa-env").then_some((command, words))
+        });
     let (words, command) = match process {
         Some((command, words)) => (words, Some(command)),
         None => (

@@ -21,7 +21,14 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
     let profiles = Profiles::load(env)?;
     // A role profile signs with the keys at the end of its source_profile chain.
     let chain = Chain::follow(&profiles, name)?;
-    let keys = chain.keys()?;
+    let keys = crate::keys::from_source(chain.key_source()?, env)?;
+    if keys.session_token().is_some() {
+        return Err(Error::new(format!(
+            "the credential_process of profile '{}' gives a session, and setup asks IAM with the IAM user's long-term key",
+            chain.holder().name()
+        ))
+        .hint("pass --serial-number ARN to write the device without asking IAM, or write mfa_serial by hand"));
+    }
     let region = chain.region(args.region.as_deref(), env)?;
     let iam_endpoint = chain.endpoint(env, "iam", "IAM")?;
     let lookup = Lookup::new(

@@ -21,8 +21,23 @@ use crate::secret::Secret;
 
 /// Time the process has to answer: 1Password's `op` may wait for the desktop app's approval,
 /// `pass` for a GnuPG passphrase, so a person has time; a process that hangs does not hang
-/// mfa-env.
+/// mfa-env. `TIMEOUT_VAR` (seconds) changes it.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
+pub const TIMEOUT_VAR: &str = "MFA_ENV_CREDENTIAL_PROCESS_TIMEOUT";
+
+/// The time the process has: `TIMEOUT_VAR`, else `TIMEOUT`.
+fn timeout(env: &Env) -> Result<Duration> {
+    let Some(text) = env.get(TIMEOUT_VAR) else {
+        return Ok(TIMEOUT);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(secs) if (1..=3600).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(Error::new(format!(
+            "{TIMEOUT_VAR}={text} is not a number of seconds from 1 to 3600"
+        ))
+        .hint(format!("unset it for the default, {}s", TIMEOUT.as_secs()))),
+    }
+}
 /// An answer is a few hundred bytes (a session's token a few kilobytes).
 pub const MAX_ANSWER: usize = 64 * 1024;
 
@@ -40,6 +55,7 @@ struct Answer {
 pub fn run(profile: &str, command: &str, env: &Env) -> Result<LongTermKeys> {
     let shown = command.trim();
     let origin = format!("credential_process of profile '{profile}'");
+    let timeout = timeout(env)?;
     let words = mfa_process::split(command, mfa_process::home_str(&env.home())).map_err(|why| {
         Error::new(format!("cannot run {origin} `{shown}`: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
@@ -65,14 +81,14 @@ pub fn run(profile: &str, command: &str, env: &Env) -> Result<LongTermKeys> {
         };
         Error::new(format!("cannot run {origin} `{shown}`: '{name}': {e}")).hint(hint)
     })?;
-    let output = mfa_process::collect(&mut child, Instant::now() + TIMEOUT, MAX_ANSWER);
+    let output = mfa_process::collect(&mut child, Instant::now() + timeout, MAX_ANSWER);
     guard.finish(output.as_ref().map(|(status, _)| *status))?;
     let Some((status, stdout)) = output else {
         return Err(Error::new(format!(
             "{origin} `{shown}` gave no keys within {}s and was stopped",
-            TIMEOUT.as_secs()
+            timeout.as_secs()
         ))
-        .hint("if it waits for an unlock or an approval, answer it in time; run it by hand to see what it waits for"));
+        .hint(format!("if it waits for an unlock or an approval, answer it in time ({TIMEOUT_VAR}=SECONDS gives it longer); run it by hand to see what it waits for")));
     };
     let stdout = Zeroizing::new(stdout);
     if !status.success() {

@@ -3,6 +3,8 @@
 //! server, the real shells and a pseudo-terminal.
 
 pub mod agent;
+#[cfg(target_os = "linux")]
+pub mod keyring;
 pub mod moto;
 pub mod path;
 pub mod pty;
