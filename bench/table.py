@@ -26,6 +26,7 @@ sections = [
     ("Start-up", results("startup")),
     ("Scale: 10,000 profiles", results("scale", "scale-complete")),
     ("Agent", results("agent")),
+    ("Keys", results("keys")),
 ]
 
 lines = []
@@ -71,6 +72,8 @@ listing = medians[("Scale: 10,000 profiles", "mfa-env list (10,000 profiles)")]
 last = medians[("Scale: 10,000 profiles", "export of the last of 10,000 profiles")]
 version = medians[("Agent", "mfa-env --version")]
 agent_export = medians[("Agent", "export answered by the agent")]
+from_file = medians[("Keys", "export, key in the file")]
+from_keyring = medians[("Keys", "export, key in the keyring")]
 init_cost = medians[("Start-up", "bash -i, rc with mfa-env init")] - medians[("Start-up", "bash -i, plain rc")]
 checks = [
     (f"main job within 1.5x of curl: {ours / curl:.2f}x", ours <= 1.5 * curl),
@@ -85,6 +88,10 @@ checks = [
     (
         f"export answered by the agent within 2x `mfa-env --version`: {agent_export / version:.2f}x ({agent_export:.2f} ms against {version:.2f} ms)",
         agent_export <= 2 * version,
+    ),
+    (
+        f"export with the key from the keyring within 2x of the key from the file: {from_keyring / from_file:.2f}x ({from_keyring:.2f} ms against {from_file:.2f} ms)",
+        from_keyring <= 2 * from_file,
     ),
 ]
 if quick == "1":

@@ -377,3 +377,48 @@ fn a_missing_secret_service_or_bus_is_named_at_once() {
     assert!(out.elapsed < Duration::from_secs(3));
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn import_refuses_a_file_with_hard_links_before_storing_anything() {
+    let test = Test::new().config(CONFIG).credentials(RICH);
+    let path = credentials_path(&test);
+    // The other name is outside HOME: the old text would live on there.
+    let other = test.dir.path().join("credentials-backup");
+    fs::hard_link(&path, &other).unwrap();
+    let keyring = Keyring::start(&test);
+    let test = keyring.session(test);
+    fails_with(
+        &test,
+        &["keys", "import", "dev"],
+        &["has 2 names (hard links)", "make it a file of one name"],
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), RICH);
+    assert_eq!(keyring.search(), Vec::<String>::new());
+}
+
+#[test]
+fn add_asks_on_the_terminal_and_shows_no_secret() {
+    let test = Test::new().config(CONFIG);
+    let path = credentials_path(&test);
+    let keyring = Keyring::start(&test);
+    let test = keyring.session(test).may_write(&path);
+    let pty = Pty::open();
+    let mut child = pty.spawn(test.command_with(&["keys", "add", "dev"]), Wiring::Terminal);
+    pty.expect("access key id for profile 'dev': ", 1);
+    pty.send(&format!("{KEY_ID}\r"));
+    pty.expect("secret access key (not shown): ", 1);
+    pty.send(&format!("{SECRET}\r"));
+    let status = child.wait().unwrap();
+    pty.expect("+ credential_process = mfa-env keys print dev", 1);
+    let screen = pty.screen();
+    assert!(status.success(), "{screen}");
+    assert!(
+        screen.contains(KEY_ID),
+        "the key id is shown as typed: {screen}"
+    );
+    assert!(
+        !screen.contains(SECRET),
+        "the secret is not shown: {screen}"
+    );
+    assert_eq!(keyring.lookup("dev").as_deref(), Some(PRINTED.trim_end()));
+}

@@ -557,6 +557,12 @@ fn list(json: bool, age: bool, env: &Env) -> Result<()> {
         Ok(stored_times.clone().unwrap_or_default())
     };
     let mut pointed = Vec::new();
+    // Which file a key line is in: the credentials file read alone, once.
+    let creds_only = profiles
+        .credentials
+        .contents
+        .as_deref()
+        .and_then(|text| Profiles::from_texts("", text).ok());
     for name in profiles.names() {
         let Some(found) = profiles.find(name) else {
             continue;
@@ -568,15 +574,11 @@ fn list(json: bool, age: bool, env: &Env) -> Result<()> {
         }
         let row = match profile::key_source(&found) {
             Ok(KeySource::Lines(keys)) => {
-                let path = if profiles.credentials.contents.is_some()
-                    && Profiles::from_texts(
-                        "",
-                        profiles.credentials.contents.as_deref().unwrap_or_default(),
-                    )
-                    .ok()
-                    .and_then(|p| p.find(name).map(|p| p.get(Key::AccessKeyId).is_some()))
-                        == Some(true)
-                {
+                let in_credentials = creds_only
+                    .as_ref()
+                    .and_then(|p| p.find(name))
+                    .is_some_and(|p| p.get(Key::AccessKeyId).is_some());
+                let path = if in_credentials {
                     &profiles.credentials.path
                 } else {
                     &profiles.config.path

@@ -16,14 +16,7 @@
 //!   for the login password when the Keychain is locked, or to allow mfa-env the item).
 //! - Elsewhere: no keyring; every call says so.
 
-use std::time::Duration;
-
 use zeroize::Zeroizing;
-
-/// One D-Bus call: a local service answers in milliseconds.
-const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-/// One whole operation (connect, open a session, search, read).
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An item as the keyring holds it.
 pub struct Stored {
@@ -84,12 +77,18 @@ mod imp {
 
     use std::collections::HashMap;
     use std::future::Future;
+    use std::time::Duration;
 
     use zbus::Connection;
     use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
     use zeroize::Zeroizing;
 
-    use super::{CALL_TIMEOUT, Failure, Stored, TIMEOUT, Users};
+    use super::{Failure, Stored, Users};
+
+    /// One D-Bus call: a local service answers in milliseconds.
+    const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+    /// One whole operation (connect, open a session, search, read).
+    const TIMEOUT: Duration = Duration::from_secs(10);
 
     pub const NAME: &str = "the Secret Service keyring";
     pub const UNLOCK_HINT: &str = "unlock it (log in to the desktop, open Passwords and Keys (seahorse), or run `gnome-keyring-daemon --unlock` and type its password) and run mfa-env again";
@@ -399,6 +398,9 @@ mod imp {
     fn failure(e: Error) -> Failure {
         match e {
             Error::NoStorageAccess(e) => Failure::Locked(format!("the login keychain ({e})")),
+            Error::NoDefaultStore | Error::NotSupportedByStore(_) => {
+                Failure::Absent(format!("the Keychain cannot be used ({e})"))
+            }
             e => Failure::Failed(e.to_string()),
         }
     }
