@@ -130,7 +130,7 @@ pub enum Command {
 
     /// Replace the profile's long-term access key with a new one, with one MFA code
     ///
-    /// One MFA session (one code, or none while the agent holds one) signs every call:
+    /// One MFA session (one code, or none while this shell or the agent holds one) signs every call:
     /// CreateAccessKey, then the new key is stored where the old one was and proved to work,
     /// then DeleteAccessKey of the old one. A failure at any step leaves a working key stored.
     /// A role profile rotates the key of the profile at the end of its source_profile chain.
@@ -193,7 +193,7 @@ pub struct KeysProfile {
 const ROTATE_HELP: &str = "\
 Examples:
   mfa-env rotate dev                      ask for the code, rotate dev's key
-  eval \"$(mfa-env rotate dev)\"           also drop this shell's session of the old key
+  eval \"$(mfa-env rotate dev)\"            also drop this shell's session of the old key
 
 stdout carries only the statements that remove this shell's session of the old key, when
 the shell holds one (the function from `mfa-env init` evaluates them); sessions the agent
