@@ -900,3 +900,47 @@ fn a_key_another_credential_process_gives_is_refused_before_any_call() {
         ]);
     assert!(server.requests().is_empty());
 }
+
+// Linux only: the Secret Service, as above.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_new_key_sts_never_accepts_leaves_the_old_key_in_the_keyring() {
+    use crate::support::keyring::Keyring;
+    let World {
+        moto,
+        _proxy,
+        log,
+        key_id,
+        secret,
+        serial,
+        session_key,
+        test,
+    } = world("verify", &[]);
+    let keyring = Keyring::start(&test);
+    let w = World {
+        moto,
+        _proxy,
+        log,
+        key_id,
+        secret,
+        serial,
+        session_key,
+        test: keyring.session(test),
+    };
+    let import = w.test.run_with(&["keys", "import", "alice"]);
+    assert!(import.status.success(), "{}", import.stderr);
+    let out = w.rotate(&[]);
+    assert!(!out.status.success());
+    out.stderr_has(&[
+        "STS did not accept the new key ",
+        &format!(
+            "was deleted again and the old key stored again: profile 'alice' keeps {}, which works",
+            w.key_id
+        ),
+    ]);
+    let print = w.test.run_with(&["keys", "print", "alice"]);
+    let printed: serde_json::Value = serde_json::from_str(&print.stdout).unwrap();
+    assert_eq!(printed["AccessKeyId"], w.key_id.as_str());
+    assert_eq!(printed["SecretAccessKey"], w.secret.as_str());
+    assert_eq!(w.keys(&w.key_id, &w.secret), vec![w.key_id.clone()]);
+}
