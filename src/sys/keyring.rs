@@ -4,7 +4,7 @@
 //! names them, so that `secret-tool search service mfa-env` lists them.
 //!
 //! - Linux: the Secret Service (gnome-keyring, KeePassXC, KWallet's bridge) over the session
-//!   D-Bus, spoken with zbus (pure Rust, on tokio) in a "plain" session: the secret crosses the
+//!   D-Bus (`sys::dbus`, in a few hundred lines of Rust) in a "plain" session: the secret crosses the
 //!   user's own bus unencrypted, which only the user's processes (and root) can read, as they
 //!   can read the unlocked keyring itself. A keyring that is locked is never unlocked from
 //!   here: Secret Service answers an unlock, a write into a locked collection or a delete with
@@ -73,16 +73,13 @@ pub fn users(service: &str) -> Result<Option<Users>, Failure> {
 
 #[cfg(target_os = "linux")]
 mod imp {
-    //! The Secret Service API (freedesktop.org), the few calls mfa-env needs.
+    //! The Secret Service API (freedesktop.org), the few calls mfa-env needs, over `sys::dbus`.
 
-    use std::collections::HashMap;
-    use std::future::Future;
     use std::time::Duration;
 
-    use zbus::Connection;
-    use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
     use zeroize::Zeroizing;
 
+    use super::super::dbus::{Arg, Bus, CallError, Value};
     use super::{Failure, Stored, Users};
 
     /// One D-Bus call: a local service answers in milliseconds.
@@ -100,278 +97,229 @@ mod imp {
     const ITEM: &str = "org.freedesktop.Secret.Item";
     const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 
-    /// The secret as Secret Service passes it: session, parameters, value, content type.
-    type SecretStruct = (OwnedObjectPath, Vec<u8>, Vec<u8>, String);
-
-    /// Run `work` on a thread of its own with a runtime of its own, bounded by TIMEOUT: the
-    /// callers are sync, and may themselves run inside another runtime.
-    fn run<T: Send, F>(work: impl FnOnce() -> F + Send) -> Result<T, Failure>
-    where
-        F: Future<Output = Result<T, Failure>>,
-    {
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .map_err(|e| Failure::Failed(format!("cannot start: {e}")))?;
-                    runtime.block_on(async {
-                        tokio::time::timeout(TIMEOUT, work())
-                            .await
-                            .unwrap_or_else(|_| {
-                                Err(Failure::Failed(format!(
-                                    "no answer within {}s",
-                                    TIMEOUT.as_secs()
-                                )))
-                            })
-                    })
-                })
-                .join()
-                .unwrap_or_else(|_| Err(Failure::Failed("its client stopped".into())))
-        })
-    }
-
-    /// The session bus and a plain Secret Service session on it.
-    struct Bus {
-        conn: Connection,
-        session: OwnedObjectPath,
-    }
-
-    async fn bounded<T>(
-        what: &str,
-        call: impl Future<Output = zbus::Result<T>>,
-    ) -> Result<T, Failure> {
-        match tokio::time::timeout(CALL_TIMEOUT, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(failure(what, e)),
-            Err(_) => Err(Failure::Failed(format!(
-                "{what}: no answer within {}s",
-                CALL_TIMEOUT.as_secs()
-            ))),
-        }
-    }
-
-    fn failure(what: &str, e: zbus::Error) -> Failure {
-        match &e {
-            zbus::Error::MethodError(name, _, _)
-                if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown"
-                    || name.as_str() == "org.freedesktop.DBus.Error.NameHasNoOwner" =>
+    fn failure(what: &str, e: CallError) -> Failure {
+        match e {
+            CallError::NoBus(why) => {
+                Failure::Absent(format!("no session D-Bus to reach it on ({why})"))
+            }
+            CallError::Error(name, _)
+                if name == "org.freedesktop.DBus.Error.ServiceUnknown"
+                    || name == "org.freedesktop.DBus.Error.NameHasNoOwner" =>
             {
                 Failure::Absent("no Secret Service runs on the session D-Bus".into())
             }
-            zbus::Error::MethodError(name, _, _)
-                if name.as_str() == "org.freedesktop.Secret.Error.IsLocked" =>
-            {
+            CallError::Error(name, _) if name == "org.freedesktop.Secret.Error.IsLocked" => {
                 Failure::Locked("the keyring".into())
             }
-            _ => Failure::Failed(format!("{what}: {e}")),
+            CallError::Error(name, message) => {
+                Failure::Failed(format!("{what}: {name}: {message}"))
+            }
+            CallError::Failed(why) => Failure::Failed(format!("{what}: {why}")),
         }
     }
 
-    impl Bus {
-        async fn open() -> Result<Bus, Failure> {
-            let conn = match tokio::time::timeout(CALL_TIMEOUT, Connection::session()).await {
-                Ok(Ok(conn)) => conn,
-                Ok(Err(e)) => {
-                    return Err(Failure::Absent(format!(
-                        "no session D-Bus to reach it on ({e})"
-                    )));
-                }
-                Err(_) => {
-                    return Err(Failure::Absent(format!(
-                        "the session D-Bus did not answer within {}s",
-                        CALL_TIMEOUT.as_secs()
-                    )));
-                }
-            };
-            let reply = bounded(
-                "opening a session",
-                conn.call_method(
-                    Some(DEST),
+    /// The session bus and a plain Secret Service session on it.
+    struct Secrets {
+        bus: Bus,
+        session: String,
+    }
+
+    fn unexpected(what: &str) -> Failure {
+        Failure::Failed(format!(
+            "{what}: an answer of another form than the Secret Service's"
+        ))
+    }
+
+    impl Secrets {
+        fn open() -> Result<Secrets, Failure> {
+            let mut bus =
+                Bus::session(CALL_TIMEOUT, TIMEOUT).map_err(|e| failure("connecting", e))?;
+            let reply = bus
+                .call(
+                    DEST,
                     ROOT,
-                    Some(SERVICE),
+                    SERVICE,
                     "OpenSession",
-                    &("plain", Value::from("")),
-                ),
-            )
-            .await?;
-            let (_, session): (OwnedValue, OwnedObjectPath) = reply
-                .body()
-                .deserialize()
-                .map_err(|e| Failure::Failed(format!("opening a session: {e}")))?;
-            Ok(Bus { conn, session })
+                    &[Arg::Str("plain"), Arg::VarStr("")],
+                )
+                .map_err(|e| failure("opening a session", e))?;
+            let session = reply
+                .get(1)
+                .and_then(Value::str)
+                .ok_or_else(|| unexpected("opening a session"))?
+                .to_owned();
+            Ok(Secrets { bus, session })
         }
 
-        async fn call<B, R>(
-            &self,
+        fn call(
+            &mut self,
             path: &str,
             iface: &str,
             method: &str,
-            body: &B,
-        ) -> Result<R, Failure>
-        where
-            B: serde::Serialize + zbus::zvariant::DynamicType,
-            R: for<'d> serde::Deserialize<'d> + zbus::zvariant::Type,
-        {
-            let reply = bounded(
-                method,
-                self.conn
-                    .call_method(Some(DEST), path, Some(iface), method, body),
-            )
-            .await?;
-            reply
-                .body()
-                .deserialize::<R>()
-                .map_err(|e| Failure::Failed(format!("{method}: {e}")))
+            args: &[Arg],
+        ) -> Result<Vec<Value>, Failure> {
+            self.bus
+                .call(DEST, path, iface, method, args)
+                .map_err(|e| failure(method, e))
         }
 
-        async fn property<R>(&self, path: &str, iface: &str, name: &str) -> Result<R, Failure>
-        where
-            R: TryFrom<OwnedValue>,
-        {
-            let value: OwnedValue = self.call(path, PROPERTIES, "Get", &(iface, name)).await?;
-            R::try_from(value)
-                .map_err(|_| Failure::Failed(format!("{name}: not the expected type")))
+        fn property(&mut self, path: &str, iface: &str, name: &str) -> Result<Value, Failure> {
+            self.call(path, PROPERTIES, "Get", &[Arg::Str(iface), Arg::Str(name)])?
+                .into_iter()
+                .next()
+                .ok_or_else(|| unexpected(name))
         }
 
         /// Items with these attributes: (unlocked, locked).
-        async fn search(
-            &self,
-            attributes: &HashMap<&str, &str>,
-        ) -> Result<(Vec<OwnedObjectPath>, Vec<OwnedObjectPath>), Failure> {
-            self.call(ROOT, SERVICE, "SearchItems", &(attributes,))
-                .await
+        fn search(
+            &mut self,
+            attributes: &[(&str, &str)],
+        ) -> Result<(Vec<String>, Vec<String>), Failure> {
+            let reply = self.call(ROOT, SERVICE, "SearchItems", &[Arg::StrDict(attributes)])?;
+            let paths = |v: Option<&Value>| -> Vec<String> {
+                v.map(Value::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(Value::str)
+                    .map(str::to_owned)
+                    .collect()
+            };
+            Ok((paths(reply.first()), paths(reply.get(1))))
         }
 
         /// The label of the collection that holds `item` (its parent path).
-        async fn keyring_of(&self, item: &str) -> String {
+        fn keyring_of(&mut self, item: &str) -> String {
             let collection = item.rsplit_once('/').map_or(item, |(parent, _)| parent);
-            self.collection_name(collection).await
+            self.collection_name(collection)
         }
 
-        async fn collection_name(&self, collection: &str) -> String {
-            let label: Result<String, _> = self.property(collection, COLLECTION, "Label").await;
-            match label {
-                Ok(label) if !label.is_empty() => format!("keyring '{label}'"),
+        fn collection_name(&mut self, collection: &str) -> String {
+            match self.property(collection, COLLECTION, "Label") {
+                Ok(label) if label.str().is_some_and(|l| !l.is_empty()) => {
+                    format!("keyring '{}'", label.str().unwrap_or_default())
+                }
                 _ => format!("keyring {collection}"),
             }
         }
 
-        async fn secret(&self, item: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
-            let (_, _, value, _): SecretStruct = self
-                .call(item, ITEM, "GetSecret", &(&self.session,))
-                .await?;
-            Ok(Zeroizing::new(value))
+        fn secret(&mut self, item: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+            let session = self.session.clone();
+            let reply = self.call(item, ITEM, "GetSecret", &[Arg::Path(&session)])?;
+            match reply.first().map(Value::items) {
+                Some([_, _, Value::Bytes(value), _]) => Ok(value.clone()),
+                _ => Err(unexpected("GetSecret")),
+            }
         }
 
-        async fn created(&self, item: &str) -> Option<u64> {
-            self.property::<u64>(item, ITEM, "Created")
-                .await
+        fn created(&mut self, item: &str) -> Option<u64> {
+            self.property(item, ITEM, "Created")
                 .ok()
+                .and_then(|v| v.int())
                 .filter(|t| *t > 0)
         }
     }
 
-    fn attributes<'a>(service: &'a str, user: &'a str) -> HashMap<&'a str, &'a str> {
-        HashMap::from([("service", service), ("username", user)])
-    }
-
     pub fn read(service: &str, user: &str) -> Result<Option<Stored>, Failure> {
-        run(|| async {
-            let bus = Bus::open().await?;
-            let (unlocked, locked) = bus.search(&attributes(service, user)).await?;
-            if let Some(item) = unlocked.first() {
-                let secret = bus.secret(item.as_str()).await?;
-                let created = bus.created(item.as_str()).await;
-                return Ok(Some(Stored { secret, created }));
-            }
-            match locked.first() {
-                Some(item) => Err(Failure::Locked(bus.keyring_of(item.as_str()).await)),
-                None => Ok(None),
-            }
-        })
+        let mut ss = Secrets::open()?;
+        let (unlocked, locked) = ss.search(&[("service", service), ("username", user)])?;
+        if let Some(item) = unlocked.first() {
+            let secret = ss.secret(item)?;
+            let created = ss.created(item);
+            return Ok(Some(Stored { secret, created }));
+        }
+        match locked.first() {
+            Some(item) => Err(Failure::Locked(ss.keyring_of(item))),
+            None => Ok(None),
+        }
     }
 
     pub fn write(service: &str, user: &str, label: &str, secret: &[u8]) -> Result<(), Failure> {
-        run(|| async {
-            let bus = Bus::open().await?;
-            let collection: OwnedObjectPath =
-                bus.call(ROOT, SERVICE, "ReadAlias", &("default",)).await?;
-            if collection.as_str() == "/" {
-                return Err(Failure::Absent(
-                    "the Secret Service has no default keyring".into(),
-                ));
-            }
-            let path = collection.as_str();
-            let locked: bool = bus.property(path, COLLECTION, "Locked").await?;
-            if locked {
-                return Err(Failure::Locked(bus.collection_name(path).await));
-            }
-            let attributes: HashMap<String, String> = attributes(service, user)
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-            let properties: HashMap<&str, Value> = HashMap::from([
-                ("org.freedesktop.Secret.Item.Label", Value::from(label)),
-                (
-                    "org.freedesktop.Secret.Item.Attributes",
-                    Value::from(attributes),
-                ),
-            ]);
-            let value = Zeroizing::new(secret.to_vec());
-            let secret = (
-                &bus.session,
-                Vec::<u8>::new(),
-                &*value,
-                "text/plain; charset=utf8",
-            );
-            let (item, prompt): (OwnedObjectPath, OwnedObjectPath) = bus
-                .call(path, COLLECTION, "CreateItem", &(properties, secret, true))
-                .await?;
-            if item.as_str() == "/" || prompt.as_str() != "/" {
-                // It asks for a prompt (locked after all): not followed.
-                return Err(Failure::Locked(bus.collection_name(path).await));
-            }
-            Ok(())
-        })
+        let mut ss = Secrets::open()?;
+        let collection = ss.call(ROOT, SERVICE, "ReadAlias", &[Arg::Str("default")])?;
+        let path = collection
+            .first()
+            .and_then(Value::str)
+            .ok_or_else(|| unexpected("ReadAlias"))?
+            .to_owned();
+        if path == "/" {
+            return Err(Failure::Absent(
+                "the Secret Service has no default keyring".into(),
+            ));
+        }
+        let locked = ss.property(&path, COLLECTION, "Locked")?.bool();
+        if locked != Some(false) {
+            return Err(Failure::Locked(ss.collection_name(&path)));
+        }
+        let attributes = [("service", service), ("username", user)];
+        let properties = [
+            ("org.freedesktop.Secret.Item.Label", Arg::VarStr(label)),
+            (
+                "org.freedesktop.Secret.Item.Attributes",
+                Arg::VarStrDict(&attributes),
+            ),
+        ];
+        let session = ss.session.clone();
+        let reply = ss.call(
+            &path,
+            COLLECTION,
+            "CreateItem",
+            &[
+                Arg::Props(&properties),
+                Arg::Secret {
+                    session: &session,
+                    value: secret,
+                    content_type: "text/plain; charset=utf8",
+                },
+                Arg::Bool(true),
+            ],
+        )?;
+        let (item, prompt) = (
+            reply.first().and_then(Value::str).unwrap_or("/"),
+            reply.get(1).and_then(Value::str).unwrap_or("/"),
+        );
+        if item == "/" || prompt != "/" {
+            // It asks for a prompt (locked after all): not followed.
+            return Err(Failure::Locked(ss.collection_name(&path)));
+        }
+        Ok(())
     }
 
     pub fn delete(service: &str, user: &str) -> Result<bool, Failure> {
-        run(|| async {
-            let bus = Bus::open().await?;
-            let (unlocked, locked) = bus.search(&attributes(service, user)).await?;
-            if let Some(item) = locked.first() {
-                return Err(Failure::Locked(bus.keyring_of(item.as_str()).await));
+        let mut ss = Secrets::open()?;
+        let (unlocked, locked) = ss.search(&[("service", service), ("username", user)])?;
+        if let Some(item) = locked.first() {
+            return Err(Failure::Locked(ss.keyring_of(item)));
+        }
+        for item in &unlocked {
+            let reply = ss.call(item, ITEM, "Delete", &[])?;
+            if reply.first().and_then(Value::str) != Some("/") {
+                return Err(Failure::Locked(ss.keyring_of(item)));
             }
-            for item in &unlocked {
-                let prompt: OwnedObjectPath = bus.call(item.as_str(), ITEM, "Delete", &()).await?;
-                if prompt.as_str() != "/" {
-                    return Err(Failure::Locked(bus.keyring_of(item.as_str()).await));
-                }
-            }
-            Ok(!unlocked.is_empty())
-        })
+        }
+        Ok(!unlocked.is_empty())
     }
 
     pub fn users(service: &str) -> Result<Option<Users>, Failure> {
-        run(|| async {
-            let bus = Bus::open().await?;
-            let (unlocked, locked) = bus.search(&HashMap::from([("service", service)])).await?;
-            if let Some(item) = locked.first() {
-                return Err(Failure::Locked(bus.keyring_of(item.as_str()).await));
+        let mut ss = Secrets::open()?;
+        let (unlocked, locked) = ss.search(&[("service", service)])?;
+        if let Some(item) = locked.first() {
+            return Err(Failure::Locked(ss.keyring_of(item)));
+        }
+        let mut users = Vec::new();
+        for item in &unlocked {
+            let attributes = ss.property(item, ITEM, "Attributes")?;
+            let user = attributes
+                .pairs()
+                .iter()
+                .find(|(k, _)| k.str() == Some("username"))
+                .and_then(|(_, v)| v.str())
+                .map(str::to_owned);
+            if let Some(user) = user {
+                users.push((user, ss.created(item)));
             }
-            let mut users = Vec::new();
-            for item in &unlocked {
-                let attributes: HashMap<String, String> =
-                    bus.property(item.as_str(), ITEM, "Attributes").await?;
-                if let Some(user) = attributes.get("username") {
-                    users.push((user.clone(), bus.created(item.as_str()).await));
-                }
-            }
-            users.sort();
-            Ok(Some(users))
-        })
+        }
+        users.sort();
+        Ok(Some(users))
     }
 }
 

@@ -5,6 +5,8 @@
 //! mfa-env, the parent's program, the processes below one) and get it the way the system they
 //! were built for provides it.
 
+#[cfg(target_os = "linux")]
+pub mod dbus;
 pub mod death;
 pub mod fd;
 pub mod harden;

@@ -58,6 +58,26 @@ mod imp {
     }
 }
 
+/// A connection to a Unix socket in the abstract namespace (`unix:abstract=` D-Bus addresses):
+/// Linux has it; elsewhere there is none.
+#[allow(dead_code)]
+pub fn connect_abstract(name: &str) -> std::io::Result<std::os::unix::net::UnixStream> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+        std::os::unix::net::UnixStream::connect_addr(&addr)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = name;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "this system has no abstract sockets",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::net::UnixListener;
