@@ -4,7 +4,7 @@
 # It defines a function named mfa-env that wraps the binary, so that `mfa-env PROFILE`,
 # `mfa-env export PROFILE` and `mfa-env unset` change this shell's environment by themselves.
 # Everything else (--help, --version, --format, exec, status, list, init, completions, setup,
-# doctor, agent, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
+# doctor, agent, keys, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
 # come on stderr with a failing status, so nothing is evaluated. Loading this file runs nothing: a
 # missing binary cannot break start-up.
 #
@@ -23,7 +23,7 @@ fn mfa-env {|@args|
     if (> (count $args) 0) {
         set first = $args[0]
     }
-    if (has-value [exec status list init completions setup doctor agent help] $first) {
+    if (has-value [exec status list init completions setup doctor agent keys help] $first) {
         e:mfa-env $@args
         return
     }

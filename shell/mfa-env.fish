@@ -4,7 +4,7 @@
 # It defines a function named mfa-env that wraps the binary, so that `mfa-env PROFILE`,
 # `mfa-env export PROFILE` and `mfa-env unset` change this shell's environment by themselves.
 # Everything else (--help, --version, --format, exec, status, list, init, completions, setup,
-# doctor, agent, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
+# doctor, agent, keys, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
 # come on stderr with a failing status, so nothing is evaluated. Sourcing this file runs nothing: a
 # missing binary cannot break start-up.
 
@@ -15,7 +15,7 @@ function mfa-env --description 'Export an MFA-authenticated AWS session into thi
         return
     end
     switch "$argv[1]"
-        case exec status list init completions setup doctor agent help
+        case exec status list init completions setup doctor agent keys help
             command mfa-env $argv
             return
     end

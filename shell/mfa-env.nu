@@ -6,7 +6,7 @@
 # `mfa-env export PROFILE` and `mfa-env unset` change this shell's environment by themselves:
 # the binary prints a record ({"set": {...}, "unset": [...]}) that the command loads with
 # load-env and hide-env. Everything else (--help, --version, --format, exec, status, list, init,
-# completions, setup, doctor, agent, help) runs the binary as it is; help and version that slip through
+# completions, setup, doctor, agent, keys, help) runs the binary as it is; help and version that slip through
 # (`mfa-env dev -hh`) come on stderr with a failing status, so nothing is loaded. Loading this
 # file runs nothing: a missing binary cannot break start-up.
 
@@ -17,7 +17,7 @@ def _mfa_env_loads [args: list<string>]: nothing -> bool {
         return false
     }
     let first = ($args | get -o 0 | default '')
-    if $first in [exec status list init completions setup doctor agent help] {
+    if $first in [exec status list init completions setup doctor agent keys help] {
         return false
     }
     for arg in $args {

@@ -4,7 +4,7 @@
 # It defines a function named mfa-env that wraps the binary, so that `mfa-env PROFILE`,
 # `mfa-env export PROFILE` and `mfa-env unset` change this session's environment by themselves.
 # Everything else (--help, --version, --format, exec, status, list, init, completions, setup,
-# doctor, agent, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
+# doctor, agent, keys, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
 # come on stderr with a failing status, so nothing is evaluated. Loading this script runs nothing: a
 # missing binary cannot break start-up.
 
@@ -22,7 +22,7 @@ function mfa-env {
         return
     }
     $first = if ($args.Count -gt 0) { [string]$args[0] } else { '' }
-    if ($first -cin @('exec', 'status', 'list', 'init', 'completions', 'setup', 'doctor', 'agent', 'help')) {
+    if ($first -cin @('exec', 'status', 'list', 'init', 'completions', 'setup', 'doctor', 'agent', 'keys', 'help')) {
         & $mfaEnvExe @args
         return
     }

@@ -6,7 +6,7 @@
 # It defines a function named mfa-env that wraps the binary, so that `mfa-env PROFILE`,
 # `mfa-env export PROFILE` and `mfa-env unset` change this shell's environment by themselves.
 # Everything else (--help, --version, --format, exec, status, list, init, completions, setup,
-# doctor, agent, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
+# doctor, agent, keys, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
 # come on stderr with a failing status, so nothing is evaluated. Sourcing this file runs nothing: a
 # missing binary cannot break start-up.
 
@@ -25,7 +25,7 @@ function mfa-env {
         return
     fi
     case "${1-}" in
-        exec | status | list | init | completions | setup | doctor | agent | help)
+        exec | status | list | init | completions | setup | doctor | agent | keys | help)
             command mfa-env "$@"
             return
             ;;

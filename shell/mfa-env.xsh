@@ -4,7 +4,7 @@
 # It defines an alias named mfa-env that wraps the binary, so that `mfa-env PROFILE`,
 # `mfa-env export PROFILE` and `mfa-env unset` change this shell's environment by themselves.
 # Everything else (--help, --version, --format, exec, status, list, init, completions, setup,
-# doctor, agent, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
+# doctor, agent, keys, help) runs the binary as it is; help and version that slip through (`mfa-env dev -hh`)
 # come on stderr with a failing status, so nothing is evaluated. Loading this file runs nothing: a
 # missing binary cannot break start-up.
 
@@ -25,7 +25,7 @@ def _mfa_env_alias(args, stdin=None, stdout=None, stderr=None):
     # A Tab press asks the binary for candidates: pass it through.
     if "_MFA_ENV_COMPLETE" not in env:
         first = args[0] if args else ""
-        passed = first in ("exec", "status", "list", "init", "completions", "setup", "doctor", "agent", "help")
+        passed = first in ("exec", "status", "list", "init", "completions", "setup", "doctor", "agent", "keys", "help")
         for arg in args:
             if passed or arg == "--":
                 break

@@ -147,6 +147,11 @@ pub enum Command {
 }
 
 const KEYS_HELP: &str = "\
+Examples:
+  mfa-env keys import dev    move [dev]'s key lines into the keyring
+  mfa-env keys add dev       store a key typed on the terminal
+  mfa-env keys list          where each profile's key is
+
 A profile whose key is in the keyring has `credential_process = mfa-env keys print PROFILE` in
 the credentials file: the AWS CLI and SDKs run it, and mfa-env reads the keyring directly.
 Linux: the Secret Service (gnome-keyring, KeePassXC), which must be unlocked; macOS: the login

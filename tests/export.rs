@@ -373,12 +373,19 @@ fn malformed_serial_is_refused() {
 #[test]
 fn unsupported_profiles() {
     let server = StsServer::start();
+    // A credential_process is a key source now (tests/credential_process.rs): one that prints
+    // nothing is refused for that.
+    Test::new()
+        .config("[profile dev]\ncredential_process = /bin/echo\n")
+        .sts(&server)
+        .args(["dev", "-c", "123456"])
+        .fails(&["credential_process of profile 'dev' `/bin/echo` printed no JSON object"]);
     for (body, why) in [
-        ("credential_process = /bin/echo", "credential_process"),
         (
             "sso_session = corp\nsso_account_id = 1",
             "IAM Identity Center",
         ),
+        ("web_identity_token_file = /x", "web identity token"),
     ] {
         Test::new()
             .config(&format!("[profile dev]\n{body}\n"))

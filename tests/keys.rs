@@ -422,3 +422,21 @@ fn add_asks_on_the_terminal_and_shows_no_secret() {
     );
     assert_eq!(keyring.lookup("dev").as_deref(), Some(PRINTED.trim_end()));
 }
+
+#[test]
+fn doctor_checks_a_profile_whose_key_is_in_the_keyring() {
+    let server = StsServer::start();
+    let (test, mut keyring) = imported(&server);
+    let out = test.run_with(&["doctor", "dev"]);
+    out.stderr_has(&[
+        "pass  long-term key in the Secret Service keyring for profile 'dev' (access key AKIAEXAMPLEDEV00001)",
+    ]);
+    assert!(
+        !out.stderr.contains("runs mfa-env, but not to export"),
+        "{}",
+        out.stderr
+    );
+    keyring.lock();
+    let out = test.run_with(&["doctor", "dev"]);
+    out.stderr_has(&["FAIL  cannot read the key of profile 'dev' from the Secret Service keyring: keyring 'Login' is locked"]);
+}
