@@ -214,6 +214,19 @@ module completions {
     profile: string           # The profile to check
   ]
 
+  # Replace the profile's long-term access key with a new one, with one MFA code
+  export extern "mfa-env rotate" [
+    --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env runs mfa_process or asks on the terminal
+    --mfa-token: string       # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env runs mfa_process or asks on the terminal
+    --region(-r): string      # The region for STS [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
+    --serial-number: string   # The MFA device's ARN, instead of the profile's mfa_serial
+    --no-agent                # Do not ask the agent for its MFA session, nor tell it to forget the old key's
+    --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
+    --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
+    --help(-h)                # Print help (see more with '--help')
+    profile: string           # The profile whose key to rotate (a role profile: the key of its source_profile chain)
+  ]
+
   # Long-term keys in the OS keyring instead of the credentials file: import, add, remove, list, print
   export extern "mfa-env keys" [
     --help(-h)                # Print help
@@ -240,6 +253,7 @@ module completions {
   # Every profile with a key: its masked key id, where the key is (file, keyring, process) and, for the keyring, when it was stored
   export extern "mfa-env keys list" [
     --json                    # One JSON array instead of text
+    --age                     # Also ask IAM when each key was created (ListAccessKeys, signed with the key itself; many policies allow it only with MFA), and warn past 90 days
     --help(-h)                # Print help
   ]
 
@@ -350,6 +364,10 @@ module completions {
 
   # Check a profile step by step and say how to fix what fails
   export extern "mfa-env help doctor" [
+  ]
+
+  # Replace the profile's long-term access key with a new one, with one MFA code
+  export extern "mfa-env help rotate" [
   ]
 
   # Long-term keys in the OS keyring instead of the credentials file: import, add, remove, list, print

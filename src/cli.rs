@@ -138,6 +138,16 @@ pub enum Command {
     Setup(SetupArgs),
     /// Check a profile step by step and say how to fix what fails
     Doctor(DoctorArgs),
+
+    /// Replace the profile's long-term access key with a new one, with one MFA code
+    ///
+    /// One MFA session (one code, or none while this shell or the agent holds one) signs every call:
+    /// CreateAccessKey, then the new key is stored where the old one was and proved to work,
+    /// then DeleteAccessKey of the old one. A failure at any step leaves a working key stored.
+    /// A role profile rotates the key of the profile at the end of its source_profile chain.
+    // Not wrapped to the terminal: a command cut in two is not one to copy.
+    #[command(after_help = ROTATE_HELP, term_width = 0)]
+    Rotate(RotateArgs),
     /// Long-term keys in the OS keyring instead of the credentials file: import, add, remove,
     /// list, print
     #[command(after_help = KEYS_HELP)]
@@ -176,6 +186,10 @@ pub enum KeysAction {
         /// One JSON array instead of text
         #[arg(long)]
         json: bool,
+        /// Also ask IAM when each key was created (ListAccessKeys, signed with the key itself;
+        /// many policies allow it only with MFA), and warn past 90 days
+        #[arg(long)]
+        age: bool,
     },
     /// The profile's key from the keyring as credential_process JSON, for the AWS CLI and
     /// SDKs; refused when stdout is a terminal
@@ -191,6 +205,15 @@ pub struct KeysProfile {
     )]
     pub profile: String,
 }
+
+const ROTATE_HELP: &str = "\
+Examples:
+  mfa-env rotate dev                      ask for the code, rotate dev's key
+  eval \"$(mfa-env rotate dev)\"            also drop this shell's session of the old key
+
+stdout carries only the statements that remove this shell's session of the old key, when
+the shell holds one (the function from `mfa-env init` evaluates them); sessions the agent
+holds for the old key are forgotten.";
 
 const INIT_HELP: &str = "\
 Add to the shell's start-up file:
@@ -519,6 +542,36 @@ pub struct DoctorArgs {
     /// The region to check with [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     #[arg(short, long, value_name = "REGION")]
     pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    /// The profile whose key to rotate (a role profile: the key of its source_profile chain)
+    #[arg(
+        value_name = "PROFILE",
+        add = ArgValueCandidates::new(crate::completer::profiles)
+    )]
+    pub profile: String,
+
+    /// The one-time code from the MFA device, or `-` to read it from stdin; without it
+    /// mfa-env runs mfa_process or asks on the terminal
+    #[arg(short, long, visible_alias = "mfa-token", value_name = "CODE", value_parser = parse_code)]
+    pub code: Option<String>,
+
+    /// The region for STS [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// The MFA device's ARN, instead of the profile's mfa_serial
+    #[arg(long, value_name = "ARN")]
+    pub serial_number: Option<String>,
+
+    /// Do not ask the agent for its MFA session, nor tell it to forget the old key's
+    #[arg(long)]
+    pub no_agent: bool,
+
+    #[command(flatten)]
+    pub mfa_process: MfaProcessArgs,
 }
 
 /// `--code`: six digits, or `-` (`CODE_FROM_STDIN`) for a code read from stdin.

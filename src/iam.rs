@@ -1,5 +1,7 @@
-//! IAM ListMFADevices, for `setup`: the MFA devices of the user whose keys a profile holds
-//! (`devices`: who the keys belong to, from STS, then what IAM lists for that user).
+//! IAM: ListMFADevices, for `setup` (`devices`: who the keys belong to, from STS, then what
+//! IAM lists for that user); ListAccessKeys, for the key's age (`doctor`); CreateAccessKey and
+//! DeleteAccessKey, for `rotate`, signed with an MFA session (GetSessionToken's credentials
+//! may call IAM only with the MFA context).
 //!
 //! Built from the STS client's settings (`sts::sdk_config`: explicit keys, region, endpoint,
 //! timeouts, retries) on the same ring-based HTTP client. IAM is global: its calls go to the partition's one endpoint and are
@@ -8,6 +10,7 @@
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::{Credentials, Region};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::types::StatusType;
 
 use crate::error::Result;
 use crate::profile::{Endpoint, LongTermKeys};
@@ -20,6 +23,8 @@ const MAX_PAGES: usize = 10;
 pub struct Iam {
     client: aws_sdk_iam::Client,
     secret: Secret,
+    /// The session token, when a session signs.
+    token: Option<Secret>,
     configured: Endpoint,
     /// Where calls go, for messages.
     endpoint: String,
@@ -42,6 +47,12 @@ fn iam_region(region: &str) -> &'static str {
 
 impl Iam {
     pub fn new(keys: &LongTermKeys, region: &str, configured: &Endpoint) -> Result<Iam> {
+        Iam::signed_by(&Signer::from(keys), region, configured)
+    }
+
+    /// IAM with calls signed by `signer`: long-term keys, or a session (an MFA session for
+    /// what IAM allows only with MFA).
+    pub fn signed_by(signer: &Signer, region: &str, configured: &Endpoint) -> Result<Iam> {
         let signing_region = iam_region(region);
         let endpoint = sts::url_of(configured, "IAM", signing_region, |fips, dual_stack| {
             use aws_sdk_iam::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
@@ -54,9 +65,9 @@ impl Iam {
             sts::rules_url(DefaultResolver::new().resolve_endpoint(&params))
         })?;
         let credentials = Credentials::new(
-            &keys.access_key_id,
-            keys.secret_access_key.expose(),
-            None,
+            &signer.access_key_id,
+            signer.secret_access_key.expose(),
+            signer.session_token.as_ref().map(|t| t.expose().to_owned()),
             None,
             "mfa-env",
         );
@@ -68,7 +79,8 @@ impl Iam {
         );
         Ok(Iam {
             client: aws_sdk_iam::Client::new(&config),
-            secret: keys.secret_access_key.clone(),
+            secret: signer.secret_access_key.clone(),
+            token: signer.session_token.clone(),
             configured: configured.clone(),
             endpoint,
         })
@@ -92,7 +104,9 @@ impl Iam {
                 .set_user_name(user.map(str::to_owned))
                 .set_marker(marker.take())
                 .send();
-            let page = call.await.map_err(|err| self.describe(&err))?;
+            let page = call
+                .await
+                .map_err(|err| self.describe("ListMFADevices", &err))?;
             serials.extend(
                 page.mfa_devices()
                     .iter()
@@ -106,7 +120,81 @@ impl Iam {
         Ok(serials)
     }
 
-    fn describe<E>(&self, err: &SdkError<E, HttpResponse>) -> String
+    /// The access keys of `user` (without a user, the caller's), oldest first.
+    pub async fn list_access_keys(&self, user: Option<&str>) -> Result<Vec<AccessKey>, String> {
+        let mut keys = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let call = self
+                .client
+                .list_access_keys()
+                .set_user_name(user.map(str::to_owned))
+                .set_marker(marker.take())
+                .send();
+            let page = call
+                .await
+                .map_err(|err| self.describe("ListAccessKeys", &err))?;
+            keys.extend(page.access_key_metadata().iter().map(|k| AccessKey {
+                id: k.access_key_id().unwrap_or_default().to_owned(),
+                active: k.status() == Some(&StatusType::Active),
+                created: k.create_date().map(|d| d.secs()),
+            }));
+            match page.marker() {
+                Some(next) if page.is_truncated() => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        keys.sort_by_key(|k| k.created);
+        Ok(keys)
+    }
+
+    /// A new access key for `user` (without a user, the caller). Its id and secret are checked
+    /// to be what IAM sends (`A-Z0-9` ids, a base64-like secret): they go into a file as they
+    /// are. An answer that is not is an error: the key is named so that it can be deleted.
+    pub async fn create_access_key(&self, user: Option<&str>) -> Result<NewKey, String> {
+        let call = self
+            .client
+            .create_access_key()
+            .set_user_name(user.map(str::to_owned))
+            .send();
+        let out = call
+            .await
+            .map_err(|err| self.describe("CreateAccessKey", &err))?;
+        let Some(key) = out.access_key() else {
+            return Err("IAM answered CreateAccessKey without a key".to_owned());
+        };
+        let id = key.access_key_id().to_owned();
+        let secret = Secret::new(key.secret_access_key());
+        let id_ok = (16..=128).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let secret_ok = (1..=1024).contains(&secret.expose().len())
+            && secret
+                .expose()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+        Ok(NewKey {
+            id,
+            secret,
+            well_formed: id_ok && secret_ok,
+        })
+    }
+
+    /// Delete the access key `id` of `user` (without a user, the caller's).
+    pub async fn delete_access_key(&self, user: Option<&str>, id: &str) -> Result<(), String> {
+        let call = self
+            .client
+            .delete_access_key()
+            .set_user_name(user.map(str::to_owned))
+            .access_key_id(id)
+            .send();
+        call.await
+            .map(|_| ())
+            .map_err(|err| self.describe("DeleteAccessKey", &err))
+    }
+
+    fn describe<E>(&self, action: &str, err: &SdkError<E, HttpResponse>) -> String
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -120,12 +208,12 @@ impl Iam {
                 let message = message.trim();
                 match code.as_deref() {
                     Some(code @ "AccessDenied") => {
-                        format!("IAM denied ListMFADevices ({code}: {message})")
+                        format!("IAM denied {action} ({code}: {message})")
                     }
                     Some(code @ "NoSuchEntity") => {
-                        format!("IAM does not know the user ({code}: {message})")
+                        format!("IAM does not know the user or key ({code}: {message})")
                     }
-                    Some(code) => format!("IAM refused ListMFADevices ({code}: {message})"),
+                    Some(code) => format!("IAM refused {action} ({code}: {message})"),
                     None => format!(
                         "IAM at {endpoint} sent an answer that is not an IAM response (HTTP {})",
                         service.raw().status().as_u16()
@@ -139,10 +227,53 @@ impl Iam {
             SdkError::DispatchFailure(_) => {
                 format!("cannot reach IAM at {endpoint}: {}", sts::root_cause(err))
             }
-            _ => format!("ListMFADevices failed: {}", sts::chain(err)),
+            _ => format!("{action} failed: {}", sts::chain(err)),
         };
-        self.secret.redact_from(&text)
+        let text = self.secret.redact_from(&text);
+        match &self.token {
+            Some(token) => token.redact_from(&text),
+            None => text,
+        }
     }
+}
+
+/// How old an access key may be before mfa-env warns: CIS AWS Foundations asks for rotation
+/// every 90 days.
+pub const MAX_KEY_AGE_DAYS: i64 = 90;
+
+/// When IAM created `keys`' access key (ListAccessKeys for the caller, signed with the key
+/// itself); the error is one line that says why IAM did not tell.
+pub async fn key_created(
+    keys: &LongTermKeys,
+    region: &str,
+    endpoint: &Endpoint,
+) -> std::result::Result<i64, String> {
+    let iam = Iam::new(keys, region, endpoint).map_err(|e| e.message().to_owned())?;
+    let listed = iam.list_access_keys(None).await?;
+    listed
+        .iter()
+        .find(|k| k.id == keys.access_key_id)
+        .and_then(|k| k.created)
+        .ok_or_else(|| format!("IAM lists no creation date for {}", keys.access_key_id))
+}
+
+/// One of a user's access keys, as ListAccessKeys shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    pub id: String,
+    /// Active, else inactive (it signs nothing).
+    pub active: bool,
+    /// When IAM created it, in seconds since the epoch.
+    pub created: Option<i64>,
+}
+
+/// A key CreateAccessKey made.
+#[derive(Debug)]
+pub struct NewKey {
+    pub id: String,
+    pub secret: Secret,
+    /// Its id and secret are in the alphabet IAM uses; a key that is not is not stored.
+    pub well_formed: bool,
 }
 
 /// The MFA devices of the user whose keys a profile holds.

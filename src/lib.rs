@@ -54,6 +54,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         Some(cli::Command::Completions { shell }) => cmd::completions::run(shell),
         Some(cli::Command::Setup(args)) => cmd::setup::run(&args, &env),
         Some(cli::Command::Doctor(args)) => cmd::doctor::run(&args, &env),
+        Some(cli::Command::Rotate(args)) => cmd::rotate::run(&args, &env),
         Some(cli::Command::Keys { action }) => cmd::keys::run(&action, &env),
         None => cmd::export::run(&cli.export, cli.format.format, &env),
     }

@@ -511,3 +511,69 @@ fn a_credential_process_profile_that_runs_mfa_env_checks_the_profile_it_exports(
         "FAIL  cannot run credential_process of profile 'dev-mfa' `aws-vault export --format=json dev`: 'aws-vault': No such file or directory",
     ]);
 }
+
+/// ListAccessKeys' answer: the dev key, created `days` days ago.
+fn access_keys(days: i64) -> Reply {
+    let created = mfa_env::time::rfc3339(mfa_env::time::now() - days * 86_400);
+    Reply::Raw {
+        status: 200,
+        body: format!(
+            "<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListAccessKeysResult><UserName>alice</UserName><AccessKeyMetadata><member><UserName>alice</UserName><AccessKeyId>{KEY_ID}</AccessKeyId><Status>Active</Status><CreateDate>{created}</CreateDate></member></AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult><ResponseMetadata><RequestId>4e1b5a3e-0000-4000-8000-000000000000</RequestId></ResponseMetadata></ListAccessKeysResponse>"
+        ),
+    }
+}
+
+#[test]
+fn the_keys_age_comes_from_iam_and_past_90_days_is_a_warning() {
+    let server = StsServer::start();
+    server.reply(Reply::Creds(Creds::default()));
+    server.reply(access_keys(10));
+    let out = doctor(&server).iam(&server).ok();
+    let date = &mfa_env::time::rfc3339(mfa_env::time::now() - 10 * 86_400)[..10];
+    out.stderr_has(&[
+        &format!("pass  access key {KEY_ID} created {date} (10 days ago)"),
+        "all 12 checks passed",
+    ]);
+    let requests = server.requests();
+    let list = &requests[1];
+    assert_eq!(list.action(), "ListAccessKeys");
+    assert_eq!(list.param("UserName"), Some("alice"));
+    let (key, _, region, service) = list.scope().unwrap();
+    assert_eq!(
+        (key.as_str(), region.as_str(), service.as_str()),
+        (KEY_ID, "us-east-1", "iam")
+    );
+
+    let server = StsServer::start();
+    server.reply(Reply::Creds(Creds::default()));
+    server.reply(access_keys(120));
+    let out = doctor(&server).iam(&server).ok();
+    out.stderr_has(&[
+        &format!("warn  access key {KEY_ID} was created "),
+        "(120 days ago): rotate keys every 90 days (CIS AWS Foundations)",
+        "fix: `mfa-env rotate dev` replaces it, with one MFA code",
+        "all 12 checks passed, 1 with a warning",
+    ]);
+}
+
+#[test]
+fn a_key_age_iam_will_not_tell_without_mfa_fails_nothing() {
+    let server = StsServer::start();
+    server.reply(Reply::Creds(Creds::default()));
+    server.reply(Reply::error(
+        403,
+        "AccessDenied",
+        "User is not authorized to perform iam:ListAccessKeys with an explicit deny (MFA)",
+    ));
+    let out = doctor(&server).iam(&server).ok();
+    out.stderr_has(&[
+        "info  access key age unknown: IAM denied ListAccessKeys (AccessDenied: User is not authorized",
+        "(IAM may allow it only with MFA)",
+        "all 11 checks passed",
+    ]);
+    // IAM at AWS's own endpoint while STS is elsewhere: not asked at all.
+    let server = StsServer::start();
+    let out = doctor(&server).ok();
+    out.stderr_has(&["info  access key age not asked: STS is at a configured endpoint"]);
+    assert_eq!(server.only_request().action(), "GetCallerIdentity");
+}

@@ -639,7 +639,7 @@ fn every_subcommand_is_either_evaluated_or_passed_through_by_every_script() {
     use clap::CommandFactory;
     // The function evaluates the output of these; every other subcommand must be in each
     // script's pass-through list, or a profile-like call would evaluate its output.
-    const EVALUATED: &[&str] = &["export", "unset", "clear"];
+    const EVALUATED: &[&str] = &["export", "unset", "clear", "rotate"];
     // Built, as at run time: clap adds the `help` subcommand then.
     let mut cli = mfa_env::cli::Cli::command();
     cli.build();

@@ -29,6 +29,7 @@ mod mfa_process;
 mod prompt;
 mod quoting;
 mod roles;
+mod rotate;
 mod server;
 mod setup;
 mod shells;

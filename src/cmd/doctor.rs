@@ -1,9 +1,10 @@
 //! `mfa-env doctor PROFILE`: a checklist on stderr, each line passed or failed with the fix.
 //!
 //! The checks run in the order a session is built, and a check that needs what an earlier
-//! one failed to provide is skipped (and the run fails anyway). The only network call is
-//! GetCallerIdentity, which needs no MFA code: it shows that STS answers, its Date header
-//! shows the clock's error, and its answer shows that the keys are valid. No secret is printed.
+//! one failed to provide is skipped (and the run fails anyway). The network calls need no MFA
+//! code: GetCallerIdentity shows that STS answers, its Date header shows the clock's error,
+//! and its answer shows that the keys are valid; then IAM's ListAccessKeys, where IAM allows
+//! it without MFA, shows the key's age. No secret is printed.
 
 use std::path::Path;
 use std::time::Instant;
@@ -11,10 +12,11 @@ use std::time::Instant;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, DoctorArgs, ExportArgs};
-use crate::cmd::{block_on, request, say};
+use crate::cmd::{block_on, created_when, request, say};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
+use crate::iam::{self, Iam, MAX_KEY_AGE_DAYS};
 use crate::profile::{self, Chain, Key, Profile, Profiles};
 use crate::session::Request;
 use crate::sts::{Probe, Signer, Sts};
@@ -55,6 +57,11 @@ impl Report {
 
     fn fail_with(&mut self, err: &Error, fallback: &str) {
         self.fail(err.message(), err.hint_text().unwrap_or(fallback));
+    }
+
+    /// Something to know that is no check: it neither passes nor fails.
+    fn info(&mut self, what: &str) {
+        say(&format!("info  {what}"));
     }
 
     fn skip(&mut self, what: &str, why: &str) {
@@ -348,12 +355,70 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
             "check that the endpoint is STS and not a proxy's page",
         ),
     }
-    report.check(probe.identity, "", |id| {
+    let Some(identity) = report.check(probe.identity, "", |id| {
         format!(
             "keys valid: they belong to {} (account {})",
             id.arn, id.account
         )
+    }) else {
+        return;
+    };
+    key_age(report, &keys, &identity.arn, &region, &sts, &profile, env);
+}
+
+/// The access key's age, from IAM (ListAccessKeys, signed with the key itself), and a warning
+/// past `MAX_KEY_AGE_DAYS`. IAM may refuse it without MFA (a policy that asks for MFA): then
+/// an `info` line says so and nothing fails. IAM is not asked when STS's endpoint is
+/// configured and IAM's is not: the key would go to AWS's IAM while STS is elsewhere (a local
+/// STS, the tests').
+fn key_age(
+    report: &mut Report,
+    keys: &profile::LongTermKeys,
+    arn: &str,
+    region: &str,
+    sts: &Sts,
+    profile: &Profile,
+    env: &Env,
+) {
+    let id = &keys.access_key_id;
+    let holder = &keys.profile;
+    let endpoint = match profile::endpoint(profile, env, "iam", "IAM") {
+        Ok(endpoint) => endpoint,
+        Err(e) => return report.info(&format!("access key age not asked: {}", e.message())),
+    };
+    if sts.configured_by().is_some() && endpoint.url.is_none() {
+        return report.info(
+            "access key age not asked: STS is at a configured endpoint, IAM at AWS's own (set AWS_ENDPOINT_URL_IAM too)",
+        );
+    }
+    let listed = Iam::new(keys, region, &endpoint).map_err(|e| e.message().to_owned());
+    let listed = listed.and_then(|iam| {
+        block_on(iam.list_access_keys(iam::user_name(arn))).map_err(|e| e.message().to_owned())?
     });
+    let keys = match listed {
+        Ok(keys) => keys,
+        Err(why) => {
+            return report.info(&format!(
+                "access key age unknown: {why} (IAM may allow it only with MFA)"
+            ));
+        }
+    };
+    let Some(created) = keys.iter().find(|k| &k.id == id).and_then(|k| k.created) else {
+        return report.info(&format!(
+            "access key age unknown: IAM lists no creation date for {id}"
+        ));
+    };
+    let now = time::now();
+    let days = (now - created).max(0) / 86_400;
+    let when = created_when(created, now);
+    if days > MAX_KEY_AGE_DAYS {
+        report.warn(
+            &format!("access key {id} was created {when}: rotate keys every {MAX_KEY_AGE_DAYS} days (CIS AWS Foundations)"),
+            &format!("`mfa-env rotate {holder}` replaces it, with one MFA code"),
+        );
+    } else {
+        report.pass(&format!("access key {id} created {when}"));
+    }
 }
 
 /// What export would be asked for to check `profile`: the profile itself (with doctor's

@@ -1,8 +1,8 @@
 //! `mfa-env init SHELL`: the shell function that makes `mfa-env PROFILE` export by itself.
 //!
 //! The scripts are real files in `shell/`, checked and run by the tests in each real shell.
-//! The function evaluates what the binary prints only for `mfa-env PROFILE`, `export` and
-//! `unset`, and only when the binary succeeds; it sets `_MFA_ENV_EVAL` to its shell for those
+//! The function evaluates what the binary prints only for `mfa-env PROFILE`, `export`,
+//! `unset` and `rotate`, and only when the binary succeeds; it sets `_MFA_ENV_EVAL` to its shell for those
 //! calls, so that the binary prints that shell's statements and refuses to print anything else
 //! into an `eval` (see `check_evaluated`).
 //!
@@ -98,13 +98,15 @@ pub fn check_evaluated(cli: &Cli, env: &Env) -> Result<Evaluated> {
             )),
         );
     };
-    // Only export and unset print statements, and only in the shell's own format.
+    // Only export, unset and rotate print statements, and only in the shell's own format.
     let (what, prints_statements, format) = match &cli.command {
         None => ("PROFILE", true, cli.format.format),
         Some(Command::Export { format, .. }) => ("export", true, format.format),
         Some(Command::Unset { shell }) => {
             ("unset", true, shell.shell.map(crate::format::Format::from))
         }
+        // What removes this shell's session of the old key, when it holds one.
+        Some(Command::Rotate(_)) => ("rotate", true, None),
         Some(other) => (subcommand_name(other), false, None),
     };
     let statements = prints_statements && format.is_none_or(|f| f.shell() == Some(shell));
@@ -170,6 +172,7 @@ fn subcommand_name(command: &Command) -> &'static str {
         Command::Setup(_) => "setup",
         Command::Doctor(_) => "doctor",
         Command::Agent { .. } => "agent",
+        Command::Rotate(_) => "rotate",
         Command::Keys { .. } => "keys",
     }
 }

@@ -39,7 +39,7 @@ pub fn run(action: &KeysAction, env: &Env) -> Result<()> {
         KeysAction::Import(p) => import(&p.profile, env),
         KeysAction::Add(p) => add(&p.profile, env),
         KeysAction::Remove(p) => remove(&p.profile, env),
-        KeysAction::List { json } => list(*json, env),
+        KeysAction::List { json, age } => list(*json, *age, env),
         KeysAction::Print(p) => print(&p.profile),
     }
 }
@@ -534,7 +534,7 @@ struct Listed {
     problem: Option<String>,
 }
 
-fn list(json: bool, env: &Env) -> Result<()> {
+fn list(json: bool, age: bool, env: &Env) -> Result<()> {
     let profiles = Profiles::load(env)?;
     let mut rows = Vec::new();
     // The keyring is asked once, for all (and its creation times).
@@ -661,10 +661,15 @@ fn list(json: bool, env: &Env) -> Result<()> {
         }
     }
     let now = time::now();
+    // IAM's creation dates, asked only when wanted: one call per key, over the network.
+    let created: Vec<Option<std::result::Result<i64, String>>> = rows
+        .iter()
+        .map(|row| age.then(|| iam_created(&profiles, row, env)).flatten())
+        .collect();
     let text = if json {
-        render_json(&rows)
+        render_json(&rows, &created)
     } else {
-        render_text(&rows, now)
+        render_text(&rows, &created, now)
     };
     if rows.is_empty() {
         say("no profile has a long-term key in the files or the keyring");
@@ -681,14 +686,61 @@ fn age(stored: u64, now: i64) -> String {
     )
 }
 
-fn render_text(rows: &[Listed], now: i64) -> String {
+/// When IAM created the key of `row`'s profile, for `--age`: None where the row has no key
+/// mfa-env can read (a credential_process of another program is not run for it).
+fn iam_created(
+    profiles: &Profiles,
+    row: &Listed,
+    env: &Env,
+) -> Option<std::result::Result<i64, String>> {
+    if row.problem.is_some() || !matches!(row.place, "file" | "keyring") {
+        return None;
+    }
+    let profile = profiles.find(&row.profile)?;
+    let keys = profile::key_source(&profile)
+        .and_then(|source| keys::from_source(source, env))
+        .ok()?;
+    let region = profile::region(None, std::slice::from_ref(&profile), env).ok()?;
+    let endpoint = match profile::endpoint(&profile, env, "iam", "IAM") {
+        Ok(endpoint) => endpoint,
+        Err(e) => return Some(Err(e.message().to_owned())),
+    };
+    Some(
+        crate::cmd::block_on(crate::iam::key_created(&keys, &region, &endpoint))
+            .unwrap_or_else(|e| Err(e.message().to_owned())),
+    )
+}
+
+/// `, created 2026-01-02 (120 days ago): over 90 days, rotate it: mfa-env rotate dev`.
+fn created_text(profile: &str, created: &std::result::Result<i64, String>, now: i64) -> String {
+    match created {
+        Ok(at) => {
+            let when = crate::cmd::created_when(*at, now);
+            if (now - at) / 86_400 > crate::iam::MAX_KEY_AGE_DAYS {
+                format!(
+                    ", created {when}: over {} days, `mfa-env rotate {profile}` replaces it",
+                    crate::iam::MAX_KEY_AGE_DAYS
+                )
+            } else {
+                format!(", created {when}")
+            }
+        }
+        Err(why) => format!(", age unknown: {why}"),
+    }
+}
+
+fn render_text(
+    rows: &[Listed],
+    created: &[Option<std::result::Result<i64, String>>],
+    now: i64,
+) -> String {
     let width = rows
         .iter()
         .map(|r| r.profile.chars().count())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
-    for row in rows {
+    for (i, row) in rows.iter().enumerate() {
         let key = row.key.as_deref().map_or_else(|| "-".repeat(20), mask);
         let _ = write!(
             out,
@@ -698,6 +750,9 @@ fn render_text(rows: &[Listed], now: i64) -> String {
         if let Some(t) = row.stored {
             let _ = write!(out, ", {}", age(t, now));
         }
+        if let Some(Some(at)) = created.get(i) {
+            out.push_str(&created_text(&row.profile, at, now));
+        }
         if let Some(problem) = &row.problem {
             let _ = write!(out, " ({problem})");
         }
@@ -706,7 +761,7 @@ fn render_text(rows: &[Listed], now: i64) -> String {
     out
 }
 
-fn render_json(rows: &[Listed]) -> String {
+fn render_json(rows: &[Listed], created: &[Option<std::result::Result<i64, String>>]) -> String {
     let mut out = String::from("[");
     for (i, row) in rows.iter().enumerate() {
         out.push_str(if i == 0 { "\n" } else { ",\n" });
@@ -727,6 +782,16 @@ fn render_json(rows: &[Listed]) -> String {
                 let _ = write!(out, "{t}");
             }
             None => out.push_str("null"),
+        }
+        // IAM's creation date (--age), in seconds since the epoch.
+        if let Some(Some(at)) = created.get(i) {
+            out.push_str(",\"created\":");
+            match at {
+                Ok(at) => {
+                    let _ = write!(out, "{at}");
+                }
+                Err(_) => out.push_str("null"),
+            }
         }
         out.push_str(",\"problem\":");
         match &row.problem {

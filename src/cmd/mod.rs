@@ -10,6 +10,7 @@ pub mod export;
 pub mod init;
 pub mod keys;
 pub mod list;
+pub mod rotate;
 pub mod setup;
 pub mod status;
 pub mod unset;
@@ -255,8 +256,37 @@ pub fn note(note: Note) {
     say(&text);
 }
 
+/// `2026-01-02 (400 days ago)`.
+pub fn created_when(created: i64, now: i64) -> String {
+    let days = (now - created).max(0) / 86_400;
+    let date = crate::time::rfc3339(created);
+    let date = date.get(..10).unwrap_or(&date);
+    match days {
+        0 => format!("{date} (today)"),
+        1 => format!("{date} (1 day ago)"),
+        n => format!("{date} ({n} days ago)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ages_in_days() {
+        let created = 1_767_323_045; // 2026-01-02T03:04:05Z
+        assert_eq!(
+            super::created_when(created, created + 5),
+            "2026-01-02 (today)"
+        );
+        assert_eq!(
+            super::created_when(created, created + 86_400),
+            "2026-01-02 (1 day ago)"
+        );
+        assert_eq!(
+            super::created_when(created, created + 91 * 86_400 + 7),
+            "2026-01-02 (91 days ago)"
+        );
+    }
+
     /// A function here never has the name of a command's module: `cmd::agent` was both.
     #[test]
     fn no_shared_function_is_named_as_a_command() {

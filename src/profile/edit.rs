@@ -95,8 +95,8 @@ fn is_profile_section(
         return ini::profile_name(header, kind) == Some(profile);
     }
     let unprefixed_default = ini::section_pair(header) == (None, "default");
-    ini::profile_name(header, EnvConfigFileKind::Config) == Some(profile)
-        && !(prefixed_default && unprefixed_default)
+    ini::profile_name(header, kind) == Some(profile)
+        && !(matches!(kind, EnvConfigFileKind::Config) && prefixed_default && unprefixed_default)
 }
 
 /// Whether the config file has `[profile default]`, which wins over its `[default]`.
@@ -340,7 +340,7 @@ pub fn replace_lines(
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let fail = |what: &str, p: &Path, e: std::io::Error| {
         Error::new(format!("cannot {what} {}: {e}", p.display()))
-            .hint("check the folder's permissions; the config file was not changed")
+            .hint("check the folder's permissions; the file was not changed")
     };
     let target = match fs::canonicalize(path) {
         Ok(target) => target,
@@ -532,6 +532,37 @@ mod tests {
             "[profile dev]",
             "dev",
             &format!("[profile dev]\nmfa_serial = {ARN}"),
+        );
+    }
+
+    /// The credentials file names its sections `[NAME]`: `[profile NAME]` there is no
+    /// profile, and a key's line is replaced where it is, with its own line ending.
+    #[test]
+    fn replaces_a_key_in_the_credentials_files_section() {
+        let kind = EnvConfigFileKind::Credentials;
+        let before = "[profile dev]\naws_access_key_id = WRONG\n\n[dev]\r\naws_access_key_id=OLD\r\n# note\r\naws_secret_access_key = s\r\n[other]\naws_access_key_id = OTHER\n";
+        let edit = set_in(before, kind, "dev", "aws_access_key_id", "NEW");
+        assert!(!edit.unchanged);
+        assert_eq!(edit.replaced, ["aws_access_key_id=OLD"]);
+        assert_eq!(edit.section, "[dev]");
+        assert_eq!(
+            edit.text,
+            "[profile dev]\naws_access_key_id = WRONG\n\n[dev]\r\naws_access_key_id = NEW\r\n# note\r\naws_secret_access_key = s\r\n[other]\naws_access_key_id = OTHER\n"
+        );
+        // [default] is a profile of the credentials file like any other.
+        let edit = set_in(
+            "[default]\naws_access_key_id = A\n",
+            kind,
+            "default",
+            "aws_access_key_id",
+            "B",
+        );
+        assert_eq!(edit.text, "[default]\naws_access_key_id = B\n");
+        // A missing section is made in the credentials file's form.
+        let edit = set_in("[other]\nx = y\n", kind, "dev", "aws_access_key_id", "K");
+        assert_eq!(
+            edit.text,
+            "[other]\nx = y\n\n[dev]\naws_access_key_id = K\n"
         );
     }
 

@@ -335,6 +335,32 @@ impl Profiles {
         })
     }
 
+    /// The profiles as they would be with `credentials` as the text of the credentials file,
+    /// read by aws-config's parser itself (see [`Profiles::with_config`]).
+    pub fn with_credentials(&self, credentials: String) -> Result<Profiles> {
+        let credentials = match dedent_properties(&credentials) {
+            Cow::Borrowed(_) => credentials,
+            Cow::Owned(dedented) => dedented,
+        };
+        let credentials = File {
+            path: self.credentials.path.clone(),
+            contents: Some(credentials),
+        };
+        let config = self.config.clone();
+        let readings = [
+            Reading::of(EnvConfigFileKind::Config, &config)?,
+            Reading::Parsed(sdk::parse_one(
+                EnvConfigFileKind::Credentials,
+                &credentials,
+            )?),
+        ];
+        Ok(Profiles {
+            config,
+            credentials,
+            readings,
+        })
+    }
+
     /// Done with the files once the profile is resolved: their texts, which hold the
     /// long-term secret of every profile, are cleared and freed now. A file aws-config read
     /// is left for the exit to return: its strings are aws-config's, out of reach for
@@ -570,6 +596,11 @@ impl<'a> Profile<'a> {
     /// The value of a key in the config file's sections alone.
     pub fn in_config(&self, key: Key) -> Option<&'a str> {
         self.parts[0].get(key)
+    }
+
+    /// The value of a key in the credentials file's sections alone.
+    pub fn in_credentials(&self, key: Key) -> Option<&'a str> {
+        self.parts[1].get(key)
     }
 
     /// The files the profile was read from, to name in messages.

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 pub use code::{Ask, CODE_TRIES, CodeFrom, Codes, prompt};
 pub use held::{
-    Held, Identity, NoSession, SET, UNSET, account, keep_own_region, mask, unset_statements,
-    variables,
+    Held, Identity, NoSession, SET, UNSET, account, keep_own_region, key_tail, mask,
+    unset_statements, variables,
 };
 pub use shared::{Holder, Keep, Key, WithMemory, lasts, origin_note};
 
