@@ -6,6 +6,7 @@
 //! were built for provides it.
 
 pub mod death;
+pub mod dialog;
 pub mod fd;
 pub mod harden;
 pub mod peer;

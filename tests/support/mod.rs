@@ -3,6 +3,7 @@
 //! server, the real shells and a pseudo-terminal.
 
 pub mod agent;
+pub mod desktop;
 pub mod moto;
 pub mod path;
 pub mod pty;
