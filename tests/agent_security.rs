@@ -376,8 +376,8 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
         b"hello".to_vec(),
         b"".to_vec(),
         b"\0\0\0\0".to_vec(),
-        b"\xff\xfe{\"v\":2}".to_vec(),
-        b"{\"v\":2,\"ask\":\"forget\",\"profile\":\"\xff\"}".to_vec(),
+        b"\xff\xfe{\"v\":3}".to_vec(),
+        b"{\"v\":3,\"ask\":\"forget\",\"profile\":\"\xff\"}".to_vec(),
         deep.into_bytes(),
         br#"{"v":1e999}"#.to_vec(),
         br#"{"v":-1,"ask":"hello"}"#.to_vec(),
@@ -394,7 +394,7 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
             panic!("no answer to {:?}", String::from_utf8_lossy(line));
         };
         let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(answer["v"], 2, "{text}");
+        assert_eq!(answer["v"], 3, "{text}");
         assert_eq!(answer["answer"], "error", "{text}");
     }
     assert_eq!(raw.ask(r#"{"v":3,"ask":"hello"}"#)["pid"], agent.pid);
@@ -412,7 +412,7 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
     let mut many: Vec<Raw> = (0..100).map(|_| Raw::connect(&socket)).collect();
     let (mut answered, mut closed) = (0, 0);
     for conn in &mut many {
-        let _ = conn.send(b"{\"v\":2,\"ask\":\"hello\"}\n");
+        let _ = conn.send(b"{\"v\":3,\"ask\":\"hello\"}\n");
         match conn.hear(Duration::from_secs(2)) {
             Heard::Line(_) => answered += 1,
             Heard::Closed => closed += 1,

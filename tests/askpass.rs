@@ -320,12 +320,12 @@ fn a_profile_forces_askpass_and_doctor_says_what_asks() {
     assert_eq!(token_codes(&server), ["424242"]);
     let doctor = test.run_with(&["doctor", "dev"]);
     doctor.stderr_has(&[
-        "pass  MFA code asked on MFA_ENV_ASKPASS (",
+        "note  MFA code asked on MFA_ENV_ASKPASS (",
         "(mfa_prompt or --prompt says so)",
     ]);
     let plain = Test::dev(&server).run_with(&["doctor", "dev"]);
     plain.stderr_has(&[
-        "warn  MFA code asked on nothing: no terminal, MFA_ENV_ASKPASS is not set, and no desktop dialog",
+        "note  MFA code asked on nothing: no terminal, MFA_ENV_ASKPASS is not set, and no desktop dialog",
     ]);
 }
 
