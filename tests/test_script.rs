@@ -23,6 +23,7 @@ for p in "$@"; do
     -*|install|update) ;;
     python|python3) cp "$FAKES/python3" "$BIN/python3" ;;
     node|npm) cp "$FAKES/npm" "$BIN/npm" ;;
+    xvfb) printf '#!/bin/sh\n' > "$BIN/Xvfb"; chmod +x "$BIN/Xvfb" ;;
     *) printf '#!/bin/sh\n' > "$BIN/$p"; chmod +x "$BIN/$p" ;;
     esac
 done
@@ -180,7 +181,8 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let machine = Machine::new("Linux", 0, Some("apt-get"));
     let mut want = vec![
         "apt-get update -qq".to_owned(),
-        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3".to_owned(),
+        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 xvfb zenity xdotool"
+            .to_owned(),
         "apt-get update -qq".to_owned(),
     ];
     want.extend(the_rest("apt-get install -y -qq npm"));
@@ -190,7 +192,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let (ok, _, stderr, calls) = Machine::new("Linux", 1000, Some("apt-get")).run(&[]);
     assert!(!ok && calls.is_empty(), "{calls:?}");
     assert!(
-        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3),"),
+        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 xvfb zenity xdotool),"),
         "{stderr}"
     );
 }
