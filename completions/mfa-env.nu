@@ -1,5 +1,9 @@
 module completions {
 
+  def "nu-complete mfa-env prompt" [] {
+    [ "terminal" "dialog" "askpass" ]
+  }
+
   def "nu-complete mfa-env format" [] {
     [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" "json" "dotenv" "process" ]
   }
@@ -19,12 +23,18 @@ module completions {
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
+    --prompt: string@"nu-complete mfa-env prompt" # Where the code is asked for, instead of the profile's mfa_prompt: only the terminal, only the desktop's dialog (zenity, kdialog, osascript), or only the MFA_ENV_ASKPASS program [default: the terminal; with none, MFA_ENV_ASKPASS, else the dialog]
+    --prompt-timeout: string  # How long the dialog or the askpass program waits for the code, instead of the profile's mfa_prompt_timeout [default: 60]
     --format(-f): string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --shell: string@"nu-complete mfa-env format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --help(-h)                # Print help (see more with '--help')
     --version(-V)             # Print version
     profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
   ]
+
+  def "nu-complete mfa-env export prompt" [] {
+    [ "terminal" "dialog" "askpass" ]
+  }
 
   def "nu-complete mfa-env export format" [] {
     [ "bash" "zsh" "sh" "fish" "tcsh" "elvish" "xonsh" "nu" "powershell" "json" "dotenv" "process" ]
@@ -45,11 +55,17 @@ module completions {
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
+    --prompt: string@"nu-complete mfa-env export prompt" # Where the code is asked for, instead of the profile's mfa_prompt: only the terminal, only the desktop's dialog (zenity, kdialog, osascript), or only the MFA_ENV_ASKPASS program [default: the terminal; with none, MFA_ENV_ASKPASS, else the dialog]
+    --prompt-timeout: string  # How long the dialog or the askpass program waits for the code, instead of the profile's mfa_prompt_timeout [default: 60]
     --format(-f): string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --shell: string@"nu-complete mfa-env export format" # What to print: shell statements for bash, zsh, sh (posix), fish, tcsh (csh), elvish, xonsh, nu (nushell) or powershell (pwsh), or json, dotenv, or process (credential_process JSON) [default: the shell of the function from `mfa-env init`, else the parent process's shell (by its program, then its name), else $SHELL's, else bash]
     --help(-h)                # Print help (see more with '--help')
     profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
   ]
+
+  def "nu-complete mfa-env exec prompt" [] {
+    [ "terminal" "dialog" "askpass" ]
+  }
 
   # Run a command with the session in its environment (no shell, nothing exported)
   export extern "mfa-env exec" [
@@ -66,11 +82,17 @@ module completions {
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
+    --prompt: string@"nu-complete mfa-env exec prompt" # Where the code is asked for, instead of the profile's mfa_prompt: only the terminal, only the desktop's dialog (zenity, kdialog, osascript), or only the MFA_ENV_ASKPASS program [default: the terminal; with none, MFA_ENV_ASKPASS, else the dialog]
+    --prompt-timeout: string  # How long the dialog or the askpass program waits for the code, instead of the profile's mfa_prompt_timeout [default: 60]
     --server                  # Serve the session to the command from a local endpoint that renews a role's session while it runs (AWS_CONTAINER_CREDENTIALS_FULL_URI), instead of keys in its environment
     --help(-h)                # Print help (see more with '--help')
     profile: string           # The profile, as named in ~/.aws/config or ~/.aws/credentials (`default` works when named)
     ...command: string        # The command and its arguments, passed unchanged [default: $SHELL, else /bin/sh]
   ]
+
+  def "nu-complete mfa-env console prompt" [] {
+    [ "terminal" "dialog" "askpass" ]
+  }
 
   # Open the AWS console in the browser, signed in with a role session assumed with MFA
   export extern "mfa-env console" [
@@ -87,6 +109,8 @@ module completions {
     --no-agent                # Do not ask the agent, even when one runs: a code for this session alone
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
+    --prompt: string@"nu-complete mfa-env console prompt" # Where the code is asked for, instead of the profile's mfa_prompt: only the terminal, only the desktop's dialog (zenity, kdialog, osascript), or only the MFA_ENV_ASKPASS program [default: the terminal; with none, MFA_ENV_ASKPASS, else the dialog]
+    --prompt-timeout: string  # How long the dialog or the askpass program waits for the code, instead of the profile's mfa_prompt_timeout [default: 60]
     --destination: string     # The console page to open, as a URL, instead of a service's
     --print                   # Write the sign-in URL on stdout instead of opening a browser; refused when stdout is a terminal, since the URL signs in whoever has it for 15 minutes
     --allow-terminal          # With --print, write the URL even on a terminal
@@ -193,6 +217,10 @@ module completions {
     shell: string@"nu-complete mfa-env completions shell"
   ]
 
+  def "nu-complete mfa-env setup prompt" [] {
+    [ "terminal" "dialog" "askpass" ]
+  }
+
   # Find the profile's MFA device and write its mfa_serial into the config file
   export extern "mfa-env setup" [
     --serial-number: string   # The MFA device's ARN to write, instead of one chosen from IAM's list; IAM is still asked, and a device not among the user's is written with a warning
@@ -203,6 +231,8 @@ module completions {
     --region(-r): string      # The region for STS [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1]
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
+    --prompt: string@"nu-complete mfa-env setup prompt" # Where the code is asked for, instead of the profile's mfa_prompt: only the terminal, only the desktop's dialog (zenity, kdialog, osascript), or only the MFA_ENV_ASKPASS program [default: the terminal; with none, MFA_ENV_ASKPASS, else the dialog]
+    --prompt-timeout: string  # How long the dialog or the askpass program waits for the code, instead of the profile's mfa_prompt_timeout [default: 60]
     --help(-h)                # Print help
     profile: string           # The profile that holds the IAM user's long-term keys
   ]
@@ -214,6 +244,10 @@ module completions {
     profile: string           # The profile to check
   ]
 
+  def "nu-complete mfa-env rotate prompt" [] {
+    [ "terminal" "dialog" "askpass" ]
+  }
+
   # Replace the profile's long-term access key with a new one, with one MFA code
   export extern "mfa-env rotate" [
     --code(-c): string        # The one-time code from the MFA device, or `-` to read it from stdin; without it mfa-env runs mfa_process or asks on the terminal
@@ -223,6 +257,8 @@ module completions {
     --no-agent                # Do not ask the agent for its MFA session, nor tell it to forget the old key's
     --mfa-process: string     # A command that prints the MFA code, such as `ykman oath accounts code --single aws`, instead of the profile's mfa_process; split like a shell would, but no shell runs
     --mfa-process-timeout: string # How long the mfa_process command may run before it is stopped, and `--code -` waits for stdin
+    --prompt: string@"nu-complete mfa-env rotate prompt" # Where the code is asked for, instead of the profile's mfa_prompt: only the terminal, only the desktop's dialog (zenity, kdialog, osascript), or only the MFA_ENV_ASKPASS program [default: the terminal; with none, MFA_ENV_ASKPASS, else the dialog]
+    --prompt-timeout: string  # How long the dialog or the askpass program waits for the code, instead of the profile's mfa_prompt_timeout [default: 60]
     --help(-h)                # Print help (see more with '--help')
     profile: string           # The profile whose key to rotate (a role profile: the key of its source_profile chain)
   ]

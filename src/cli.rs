@@ -24,9 +24,14 @@ Examples:
 
 mfa-env reads the profile from ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE and
 AWS_SHARED_CREDENTIALS_FILE): aws_access_key_id, aws_secret_access_key, mfa_serial, mfa_process,
-region, duration_seconds, and for roles role_arn, source_profile, external_id and
-role_session_name. It writes nothing to disk: the session lives only in the shell that evaluates
-the output.";
+region, duration_seconds, mfa_prompt, mfa_prompt_timeout, and for roles role_arn,
+source_profile, external_id and role_session_name. It writes nothing to disk: the session lives
+only in the shell that evaluates the output.
+
+The code is asked on the terminal; where there is none (an IDE running credential_process),
+the program MFA_ENV_ASKPASS names gets the question as its argument and prints the code, else
+the desktop's dialog asks (zenity or kdialog with DISPLAY or WAYLAND_DISPLAY, osascript on
+macOS). `mfa_prompt = terminal | dialog | askpass` or --prompt forces one.";
 
 /// Export an MFA-authenticated AWS session into the current shell, and write nothing to disk.
 ///
@@ -479,6 +484,18 @@ pub struct MfaProcessArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub mfa_process_timeout: u64,
+
+    /// Where the code is asked for, instead of the profile's mfa_prompt: only the terminal,
+    /// only the desktop's dialog (zenity, kdialog, osascript), or only the MFA_ENV_ASKPASS
+    /// program [default: the terminal; with none, MFA_ENV_ASKPASS, else the dialog]
+    #[arg(long, value_name = "WHERE", value_parser = ["terminal", "dialog", "askpass"])]
+    pub prompt: Option<String>,
+
+    /// How long the dialog or the askpass program waits for the code, instead of the
+    /// profile's mfa_prompt_timeout [default: 60]
+    #[arg(long, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub prompt_timeout: Option<u64>,
 }
 
 const SETUP_EXAMPLES: &str = "\

@@ -80,6 +80,16 @@ impl Error {
         }
     }
 
+    /// A question cancelled some other way than on the terminal (a dialog's Cancel), saying so.
+    pub fn cancelled_by(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            hint: None,
+            kind: Kind::Cancelled,
+            reason: None,
+        }
+    }
+
     /// Ctrl-C or end of input at a question of `setup`.
     pub fn cancelled_nothing_written() -> Self {
         Error {

@@ -10,6 +10,7 @@ pub mod cli;
 mod cmd;
 mod completer;
 mod container;
+mod dialog;
 pub mod duration;
 mod env;
 pub mod error;

@@ -85,17 +85,9 @@ impl Prepared {
             origin,
             timeout,
         } = self;
-        let (mut child, guard) = crate::child::spawn(&mut program).map_err(|e| {
-            let hint = if e.kind() == std::io::ErrorKind::NotFound {
-                "install it, or give its full path"
-            } else {
-                "check the program's path and permissions"
-            };
-            Error::new(format!("cannot run {origin} `{shown}`: '{name}': {e}")).hint(hint)
+        let output = run(&mut program, timeout, |e| {
+            Error::new(format!("cannot run {origin} `{shown}`: '{name}': {e}")).hint(spawn_hint(&e))
         })?;
-        let deadline = Instant::now() + timeout;
-        let output = collect(&mut child, deadline, MAX_OUTPUT);
-        guard.finish(output.as_ref().map(|(status, _)| *status))?;
         let (status, stdout) = output.ok_or_else(|| {
             Error::new(format!(
                 "{origin} `{shown}` printed no code within {}s and was stopped",
@@ -115,6 +107,33 @@ impl Prepared {
             )
         })
     }
+}
+
+/// What to do when a program cannot be started (`e`).
+pub fn spawn_hint(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        "install it, or give its full path"
+    } else {
+        "check the program's path and permissions"
+    }
+}
+
+/// Run `program` (its stdout piped) as a command for a code is run: no shell, in its own
+/// process group, given the terminal if mfa-env has it, ended with mfa-env (see `child`), and
+/// stopped with what it started once `timeout` is over. Its exit status and what it printed
+/// (at most MAX_OUTPUT), or None when it was stopped; `cannot_start` says why it did not
+/// start. Call it on the thread that waits for it: see `child`. The askpass program and the
+/// desktop's dialog (`dialog.rs`) are run this way too.
+pub fn run(
+    program: &mut Command,
+    timeout: Duration,
+    cannot_start: impl FnOnce(std::io::Error) -> Error,
+) -> Result<Option<(ExitStatus, Vec<u8>)>> {
+    let (mut child, guard) = crate::child::spawn(program).map_err(cannot_start)?;
+    let deadline = Instant::now() + timeout;
+    let output = collect(&mut child, deadline, MAX_OUTPUT);
+    guard.finish(output.as_ref().map(|(status, _)| *status))?;
+    Ok(output)
 }
 
 /// Wait for the child and its output until `deadline`; on time-out kill its process group.
@@ -172,7 +191,8 @@ pub(crate) fn collect(
     Some((status, output))
 }
 
-pub(crate) fn describe(status: ExitStatus) -> String {
+/// How a program ended, for messages: `exit status 2`, `killed by signal 9`.
+pub fn describe(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),

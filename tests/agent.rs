@@ -388,7 +388,7 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
         .unwrap();
     let key = r#"{"profile":"dev","source":"dev","serial":null,"role":null,"account":null,"region":null,"scope":"x"}"#;
     let line = format!(
-        "{{\"v\":2,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIA$(touch /tmp/pwned)\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
+        "{{\"v\":3,\"ask\":\"put\",\"via\":\"terminal\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIA$(touch /tmp/pwned)\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
         mfa_env::time::now() + 3600
     );
     stream.write_all(line.as_bytes()).unwrap();
@@ -401,7 +401,7 @@ fn the_agent_keeps_only_what_sts_could_have_sent() {
     );
     // Nor one that outlasts any STS session (36 hours): a far-off year would be exported.
     let line = format!(
-        "{{\"v\":2,\"ask\":\"put\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIAX\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
+        "{{\"v\":3,\"ask\":\"put\",\"via\":\"terminal\",\"key\":{key},\"session\":{{\"access_key_id\":\"ASIAX\",\"secret_access_key\":\"s\",\"session_token\":\"t\",\"expiration\":{}}}}}\n",
         i64::MAX
     );
     stream.write_all(line.as_bytes()).unwrap();

@@ -100,7 +100,7 @@ s = socket.socket(socket.AF_UNIX)
 s.settimeout(3)
 s.connect(path)
 try:
-    s.sendall(b'{"v":2,"ask":"hello"}\n{"v":2,"ask":"status"}\n')
+    s.sendall(b'{"v":3,"ask":"hello"}\n{"v":3,"ask":"status"}\n')
     data = s.recv(4096)
     print("heard", data) if data else print("closed")
 except (ConnectionResetError, BrokenPipeError):
@@ -190,7 +190,7 @@ def serve(c):
         print("heard", data, flush=True)
         if not data:
             return
-        c.sendall(b'{"v":2,"answer":"hello","version":"0.1.0","pid":1}\n')
+        c.sendall(b'{"v":3,"answer":"hello","version":"0.1.0","pid":1}\n')
 while True:
     c, _ = s.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
@@ -309,7 +309,7 @@ fn an_agent_of_another_version_is_named_and_left_running() {
     let test = test(&server);
     let fake = FakeAgent::start(&test.socket(), OTHER_VERSION);
     let what = "the agent at ";
-    let met = "is mfa-env 9.9.9 (protocol 99); this is mfa-env 0.1.0 (protocol 2): not using it";
+    let met = "is mfa-env 9.9.9 (protocol 99); this is mfa-env 0.1.0 (protocol 3): not using it";
     let todo = "stop it with that version's `mfa-env agent stop` (or `kill 4242`; its sessions are lost), or set MFA_ENV_AGENT_SOCK to another path for this version";
     let out = succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
     out.stderr_has(&[what, met, "going on without it", todo]);
@@ -325,7 +325,7 @@ fn an_agent_of_another_version_is_named_and_left_running() {
     let heard = fake.heard.lock().unwrap().clone();
     assert!(!heard.is_empty());
     assert!(
-        heard.iter().all(|l| l == r#"{"v":2,"ask":"hello"}"#),
+        heard.iter().all(|l| l == r#"{"v":3,"ask":"hello"}"#),
         "{heard:?}"
     );
 }
@@ -339,10 +339,10 @@ fn the_agent_answers_another_version_with_its_own_and_goes_on() {
     let answer = raw.ask(r#"{"v":99,"ask":"something","new":[1,2]}"#);
     assert_eq!(
         answer,
-        serde_json::json!({"v": 2, "answer": "version", "version": "0.1.0", "pid": agent.pid})
+        serde_json::json!({"v": 3, "answer": "version", "version": "0.1.0", "pid": agent.pid})
     );
     // The same connection, then another, are served.
-    let hello = raw.ask(r#"{"v":2,"ask":"hello"}"#);
+    let hello = raw.ask(r#"{"v":3,"ask":"hello"}"#);
     assert_eq!(hello["answer"], "hello");
     succeeds(&test, &["dev", "-c", "123456", "-f", "bash"]);
     agent_holds_dev(&test);
@@ -366,25 +366,25 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
     // Begun first, heard last: a request that never ends, and a connection that says nothing.
     let begun = Instant::now();
     let mut slow = Raw::connect(&socket);
-    slow.send(br#"{"v":2,"ask":"get","key":{"profile":"#)
+    slow.send(br#"{"v":3,"ask":"get","key":{"profile":"#)
         .unwrap();
     let mut quiet = Raw::connect(&socket);
     // Lines that are no request: each answered with an error, on the same connection.
     let mut raw = Raw::connect(&socket);
-    let deep = format!(r#"{{"v":2,"ask":{}"#, "[".repeat(60_000));
+    let deep = format!(r#"{{"v":3,"ask":{}"#, "[".repeat(60_000));
     let bad: Vec<Vec<u8>> = vec![
         b"hello".to_vec(),
         b"".to_vec(),
         b"\0\0\0\0".to_vec(),
-        b"\xff\xfe{\"v\":2}".to_vec(),
-        b"{\"v\":2,\"ask\":\"forget\",\"profile\":\"\xff\"}".to_vec(),
+        b"\xff\xfe{\"v\":3}".to_vec(),
+        b"{\"v\":3,\"ask\":\"forget\",\"profile\":\"\xff\"}".to_vec(),
         deep.into_bytes(),
         br#"{"v":1e999}"#.to_vec(),
         br#"{"v":-1,"ask":"hello"}"#.to_vec(),
         br#"{"v":"1","ask":"hello"}"#.to_vec(),
-        br#"{"v":2,"ask":"rm"}"#.to_vec(),
-        br#"{"v":2,"ask":"get"}"#.to_vec(),
-        br#"[{"v":2,"ask":"hello"}]"#.to_vec(),
+        br#"{"v":3,"ask":"rm"}"#.to_vec(),
+        br#"{"v":3,"ask":"get"}"#.to_vec(),
+        br#"[{"v":3,"ask":"hello"}]"#.to_vec(),
     ];
     for line in &bad {
         let mut sent = line.clone();
@@ -394,10 +394,10 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
             panic!("no answer to {:?}", String::from_utf8_lossy(line));
         };
         let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(answer["v"], 2, "{text}");
+        assert_eq!(answer["v"], 3, "{text}");
         assert_eq!(answer["answer"], "error", "{text}");
     }
-    assert_eq!(raw.ask(r#"{"v":2,"ask":"hello"}"#)["pid"], agent.pid);
+    assert_eq!(raw.ask(r#"{"v":3,"ask":"hello"}"#)["pid"], agent.pid);
     // A line past 64 KiB, with or without its end: the connection is cut, nothing answered.
     for end in [&b""[..], b"\n"] {
         let mut long = Raw::connect(&socket);
@@ -412,7 +412,7 @@ fn hostile_bytes_are_answered_with_errors_or_cut_off_and_the_agent_serves_on() {
     let mut many: Vec<Raw> = (0..100).map(|_| Raw::connect(&socket)).collect();
     let (mut answered, mut closed) = (0, 0);
     for conn in &mut many {
-        let _ = conn.send(b"{\"v\":2,\"ask\":\"hello\"}\n");
+        let _ = conn.send(b"{\"v\":3,\"ask\":\"hello\"}\n");
         match conn.hear(Duration::from_secs(2)) {
             Heard::Line(_) => answered += 1,
             Heard::Closed => closed += 1,
@@ -501,7 +501,7 @@ fn a_client_killed_mid_request_or_holding_a_lease_leaves_the_agent_serving() {
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
-s.sendall(b'{"v":2,"ask":"put","key":{"profile":"dev","source":')
+s.sendall(b'{"v":3,"ask":"put","key":{"profile":"dev","source":')
 print("sent", flush=True)
 time.sleep(30)
 "#;

@@ -4,6 +4,7 @@ mod support;
 
 mod agent;
 mod agent_security;
+mod askpass;
 mod bash32;
 mod completions;
 mod config;

@@ -27,6 +27,7 @@ for p in "$@"; do
     gnome-keyring) printf '#!/bin/sh\n' > "$BIN/gnome-keyring-daemon"; chmod +x "$BIN/gnome-keyring-daemon" ;;
     libsecret-tools) printf '#!/bin/sh\n' > "$BIN/secret-tool"; chmod +x "$BIN/secret-tool" ;;
     gnupg) printf '#!/bin/sh\n' > "$BIN/gpg"; chmod +x "$BIN/gpg" ;;
+    xvfb) printf '#!/bin/sh\n' > "$BIN/Xvfb"; chmod +x "$BIN/Xvfb" ;;
     *) printf '#!/bin/sh\n' > "$BIN/$p"; chmod +x "$BIN/$p" ;;
     esac
 done
@@ -185,7 +186,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let machine = Machine::new("Linux", 0, Some("apt-get"));
     let mut want = vec![
         "apt-get update -qq".to_owned(),
-        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass chromium".to_owned(),
+        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass chromium xvfb zenity xdotool".to_owned(),
         "apt-get update -qq".to_owned(),
     ];
     want.extend(the_rest("apt-get install -y -qq npm"));
@@ -195,7 +196,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let (ok, _, stderr, calls) = Machine::new("Linux", 1000, Some("apt-get")).run(&[]);
     assert!(!ok && calls.is_empty(), "{calls:?}");
     assert!(
-        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass chromium),"),
+        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass chromium xvfb zenity xdotool),"),
         "{stderr}"
     );
 }

@@ -15,7 +15,7 @@ use super::{ANSWER_TIMEOUT, IDLE_EXIT, MAX_LINE, REQUEST_TIMEOUT, WAIT_TIMEOUT};
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Reason, Result};
-use crate::session::{Keep, Key};
+use crate::session::{Keep, Key, Via};
 use crate::sts::Session;
 
 /// A connection to the agent, which checked to be the user's own.
@@ -31,6 +31,8 @@ pub struct Client {
     /// agent keeps a quiet connection open REQUEST_TIMEOUT, or longer while it has those).
     used: Instant,
     leases: usize,
+    /// How the code of the session the last `get` gave was had.
+    via: Option<Via>,
 }
 
 /// What to do about an agent that does not answer.
@@ -132,6 +134,7 @@ fn connect(place: Place, say: fn(&str)) -> Found {
         say,
         used: Instant::now(),
         leases: 0,
+        via: None,
     };
     match client.ask::<Answer>(&Ask::Hello, HELLO_TIMEOUT) {
         Ok(Answer::Hello { pid, .. }) => {
@@ -316,8 +319,11 @@ impl Keep for Client {
             ));
         }
         match answer {
-            Ok(Answer::Session { session }) => match session.unlike_sts() {
-                None => Some(session.into_session()),
+            Ok(Answer::Session { session, via }) => match session.unlike_sts() {
+                None => {
+                    self.via = Some(via);
+                    Some(session.into_session())
+                }
                 Some(why) => {
                     let e = self.lost(&format!("it gave a session STS could not have sent: {why}"));
                     self.failed(&e);
@@ -340,7 +346,11 @@ impl Keep for Client {
         }
     }
 
-    fn put(&mut self, key: &Key, session: &Session) {
+    fn via(&self) -> Option<Via> {
+        self.via
+    }
+
+    fn put(&mut self, key: &Key, session: &Session, via: Via) {
         if self.broken {
             return;
         }
@@ -348,6 +358,7 @@ impl Keep for Client {
         let ask = Ask::Put {
             key: key.clone(),
             session: Wire::from(session),
+            via,
         };
         let mut answer = self.ask::<Answer>(&ask, ANSWER_TIMEOUT);
         // A long wait at the prompt outlasts the agent's patience with a quiet connection:

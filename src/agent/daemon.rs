@@ -24,7 +24,7 @@ use super::path::{Place, check_dir};
 use super::protocol::{Answer, Ask, Message, PROTOCOL, SessionInfo, Status, VersionOnly, line};
 use super::{LEASE_TIMEOUT, MAX_CONNECTIONS, MAX_LINE, MAX_SESSIONS, REQUEST_TIMEOUT};
 use crate::error::{Error, Result};
-use crate::session::{Key, lasts};
+use crate::session::{Key, Via, lasts};
 use crate::sts::Session;
 use crate::time;
 
@@ -34,6 +34,7 @@ const TICK: Duration = Duration::from_secs(5);
 struct Held {
     key: Key,
     session: Session,
+    via: Via,
 }
 
 /// What the agent holds, behind one lock.
@@ -460,7 +461,7 @@ async fn answer(
             false,
         ),
         Ask::Get { key, left } => (get(agent, key, left, id, pid, write).await, false),
-        Ask::Put { key, session } => {
+        Ask::Put { key, session, via } => {
             if let Some(why) = session.unlike_sts() {
                 return (
                     error(&format!("not a session STS could have sent: {why}")),
@@ -489,7 +490,7 @@ async fn answer(
                 return (error("the agent holds as many sessions as it may"), false);
             }
             lock_secret(&session);
-            state.held.push(Held { key, session });
+            state.held.push(Held { key, session, via });
             (Answer::Done, false)
         }
         Ask::Status => {
@@ -546,6 +547,7 @@ fn info(h: &Held) -> SessionInfo {
         account: h.key.account.clone(),
         region: h.key.region.clone(),
         expiration: h.session.expiration,
+        via: h.via,
     }
 }
 
@@ -576,6 +578,7 @@ async fn get(
             {
                 return Answer::Session {
                     session: (&h.session).into(),
+                    via: h.via,
                 };
             }
             match state.leases.get(&key) {

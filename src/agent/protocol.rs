@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::secret::Secret;
-use crate::session::Key;
+use crate::session::{Key, Via};
 use crate::sts::Session;
 
 /// The protocol's version: a change to any message is a new version.
-pub const PROTOCOL: u32 = 2;
+pub const PROTOCOL: u32 = 3;
 
 /// A request, as the client sends it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -22,8 +22,8 @@ pub enum Ask {
     /// The session kept under `key` with more than `left` seconds left. When there is none,
     /// the asker obtains it (and `put`s it); others asking for it meanwhile wait.
     Get { key: Key, left: u64 },
-    /// Keep a session.
-    Put { key: Key, session: Wire },
+    /// Keep a session, whose code was had `via` (what `status` shows).
+    Put { key: Key, session: Wire, via: Via },
     /// What the agent holds, never a secret.
     Status,
     /// Drop every session, or those of a profile (named, or holding the keys).
@@ -42,6 +42,7 @@ pub enum Answer {
     },
     Session {
         session: Wire,
+        via: Via,
     },
     /// None kept: the asker obtains it.
     Miss,
@@ -177,6 +178,9 @@ pub struct SessionInfo {
     pub region: Option<String>,
     /// Seconds since the epoch.
     pub expiration: i64,
+    /// How the code that made it was had: the terminal, a dialog, askpass, --code,
+    /// mfa_process; or none (a role from a kept MFA session).
+    pub via: Via,
 }
 
 /// A message as one line, its bytes cleared by the caller once sent. Written into room for
@@ -204,12 +208,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             text,
-            "{\"v\":2,\"answer\":\"version\",\"version\":\"0.1.0\",\"pid\":7}\n"
+            "{\"v\":3,\"answer\":\"version\",\"version\":\"0.1.0\",\"pid\":7}\n"
         );
         let ask: Message<Ask> =
-            serde_json::from_str("{\"v\":2,\"ask\":\"forget\",\"profile\":\"dev\"}").unwrap();
+            serde_json::from_str("{\"v\":3,\"ask\":\"forget\",\"profile\":\"dev\"}").unwrap();
         assert!(matches!(ask.body, Ask::Forget { profile: Some(p) } if p == "dev"));
-        assert!(serde_json::from_str::<Message<Ask>>("{\"v\":2,\"ask\":\"rm\"}").is_err());
+        assert!(serde_json::from_str::<Message<Ask>>("{\"v\":3,\"ask\":\"rm\"}").is_err());
     }
 
     #[test]

@@ -166,6 +166,7 @@ fn json_text(status: &Status, socket: &str) -> String {
                 "region": s.region,
                 "expiration": time::rfc3339(s.expiration),
                 "seconds_left": (s.expiration - now).max(0),
+                "code_from": s.via,
             })
         })
         .collect();
@@ -228,6 +229,7 @@ fn table(status: &Status, socket: &str) -> String {
                 duration::human(Duration::from_secs(
                     u64::try_from(s.expiration - now).unwrap_or(0),
                 )),
+                s.via.to_string(),
             ];
             if shared {
                 row.push(
@@ -239,7 +241,15 @@ fn table(status: &Status, socket: &str) -> String {
             row
         })
         .collect();
-    let mut head = vec!["ID", "PROFILE", "MFA DEVICE", "ROLE", "EXPIRES", "LEFT"];
+    let mut head = vec![
+        "ID",
+        "PROFILE",
+        "MFA DEVICE",
+        "ROLE",
+        "EXPIRES",
+        "LEFT",
+        "CODE FROM",
+    ];
     if shared {
         head.push("CONFIG");
     }

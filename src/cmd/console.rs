@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::browser;
 use crate::cli::ConsoleArgs;
-use crate::cmd::{block_on, note, obtain, profile_name, request, say, terminal, write_stdout};
+use crate::cmd::{Prompting, block_on, note, obtain, profile_name, request, say, write_stdout};
 use crate::duration;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -30,7 +30,7 @@ pub fn run(args: &ConsoleArgs, env: &Env) -> Result<()> {
         )));
     }
     let profiles = Profiles::load(env)?;
-    let mut ask = terminal();
+    let mut ask = Prompting::new(&args.args.mfa_process, &profiles, name, env)?.asker();
     let mut req = request(&args.args, &profiles, &mut ask, env)?;
     // Freed at the exit, which is soon (see `cmd/export.rs`).
     profiles.release();

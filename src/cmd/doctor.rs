@@ -12,13 +12,13 @@ use std::time::Instant;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, DoctorArgs, ExportArgs};
-use crate::cmd::{block_on, created_when, request, say};
+use crate::cmd::{Prompting, block_on, created_when, request, say};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::iam::{self, Iam, MAX_KEY_AGE_DAYS};
 use crate::profile::{self, Chain, Key, Profile, Profiles};
-use crate::session::Request;
+use crate::session::{Question, Request, Via};
 use crate::sts::{Probe, Signer, Sts};
 use crate::{duration, mfa_process, time};
 
@@ -277,6 +277,23 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
             format!("mfa_process `{command}` runs {path}")
         });
     }
+    // Where a code would be asked for, as export would choose: the terminal, else askpass,
+    // else the desktop's dialog (or what mfa_prompt forces).
+    match Prompting::new(&export.mfa_process, &profiles, name, env) {
+        Ok(prompting) => {
+            let terminal = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/tty")
+                .is_ok();
+            // Said, not counted: without a terminal, --code or mfa_process still serve.
+            say(&format!(
+                "note  MFA code asked on {}",
+                prompting.describe(terminal)
+            ));
+        }
+        Err(e) => report.fail_with(&e, ""),
+    }
 
     // Where the call goes. A broken chain has no profiles whose region counts.
     let along = chain.as_ref().map_or(&[][..], |chain| &chain.profiles);
@@ -304,7 +321,7 @@ fn checks(report: &mut Report, args: &DoctorArgs, env: &Env) {
         report.skip(AFTER_PROFILE[SESSION], "needs the checks above");
     } else {
         let mut no_code =
-            |_: &str| -> Result<String> { Err(Error::new("doctor asks for no code")) };
+            |_: &Question| -> Result<(String, Via)> { Err(Error::new("doctor asks for no code")) };
         let session = request(&export, &profiles, &mut no_code, env).and_then(|req| planned(&req));
         report.check(session, "", String::clone);
     }

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cli::ExecArgs;
-use crate::cmd::{obtain, profile_name, request, say, say_valid_until, terminal};
+use crate::cmd::{Prompting, obtain, profile_name, request, say, say_valid_until};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::profile::Profiles;
@@ -38,7 +38,7 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     }
     // A session this shell holds for the request is in the environment already.
     let profiles = Profiles::load(env)?;
-    let mut ask = terminal();
+    let mut ask = Prompting::new(&args.mfa_process, &profiles, name, env)?.asker();
     let mut req = request(args, &profiles, &mut ask, env)?;
     // The process is replaced by the command soon after: the texts are cleared and freed
     // now, the parsed set is left (see export).

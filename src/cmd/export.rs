@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::ExportArgs;
 use crate::cmd::{
-    detect_shell, obtain, profile_name, request, say, say_valid_until, terminal, write_stdout,
+    Prompting, detect_shell, obtain, profile_name, request, say, say_valid_until, write_stdout,
 };
 use crate::duration;
 use crate::env::Env;
@@ -22,7 +22,7 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
     let format = format.unwrap_or_else(|| Format::from(detect_shell(env)));
     refuse_a_terminal(format, name)?;
     let profiles = Profiles::load(env)?;
-    let mut ask = terminal();
+    let mut ask = Prompting::new(&args.mfa_process, &profiles, name, env)?.asker();
     let mut req = request(args, &profiles, &mut ask, env)?;
     // The files' texts are cleared and freed now; the parsed set is left for the exit, which
     // is soon (see `Profiles::release`). The command chooses this: the session core frees
@@ -49,7 +49,7 @@ pub fn run(args: &ExportArgs, format: Option<Format>, env: &Env) -> Result<()> {
         // The AWS tools run credential_process with a command line fixed in their config
         // and often without a terminal: a code there must come from a command.
         Format::Process if e.is(Reason::NoCode) => e.hint(format!(
-            "as credential_process, mfa-env cannot be given a code: add `mfa_process = COMMAND` to profile '{name}', a command that prints the current code (such as ykman oath accounts code --single aws)"
+            "as credential_process, mfa-env cannot be given a code: add `mfa_process = COMMAND` to profile '{name}', a command that prints the current code (such as ykman oath accounts code --single aws); or set MFA_ENV_ASKPASS for the tool, or run it on a desktop where a dialog can ask (zenity or kdialog with DISPLAY set)"
         )),
         _ => e,
     })?;

@@ -21,11 +21,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::cli::{CODE_FROM_STDIN, ExportArgs, MfaProcessArgs};
+use crate::dialog::{ASKPASS, Asker, Prompt};
 use crate::env::Env;
-use crate::error::{Error, Result};
-use crate::profile::{Overrides, Profiles};
+use crate::error::{Error, Reason, Result};
+use crate::profile::{Key, Overrides, Profiles};
 use crate::prompt::Prompter;
-use crate::session::{self, Asked, CodeFrom, Note, Request};
+use crate::session::{self, Asked, CodeFrom, Note, Question, Request, Via};
 use crate::shell::Shell;
 use crate::{duration, time};
 
@@ -147,18 +148,171 @@ pub fn code_from<'p>(
         mfa_process: args.mfa_process.clone(),
         mfa_process_timeout: timeout,
         ask,
+        used: None,
     })
 }
 
-/// Codes asked for on the terminal (/dev/tty), which is opened when the first is needed.
-pub fn terminal() -> impl FnMut(&str) -> Result<String> + Send {
-    let mut prompter = None;
-    move |prompt: &str| {
-        let prompter = match &mut prompter {
-            Some(prompter) => prompter,
-            None => prompter.insert(Prompter::open()?),
+/// Where the codes of a command are asked for, as the command line and the profile say: the
+/// terminal (/dev/tty); where there is none, the program MFA_ENV_ASKPASS names, else the
+/// desktop's dialog. `mfa_prompt` (or --prompt) forces one of the three.
+pub struct Prompting {
+    forced: Option<Prompt>,
+    timeout: Duration,
+    askpass: Option<Asker>,
+    desktop: std::result::Result<Asker, String>,
+    /// The program that ran mfa-env (an IDE's helper, python3 for botocore), for the dialog.
+    asked_by: Option<String>,
+}
+
+/// What asks once the first question is asked: the terminal, or a program.
+enum Chosen {
+    Terminal(Prompter),
+    Program(Asker),
+}
+
+impl Prompting {
+    /// For `profile` (when the files have it), with the command line's `args`.
+    pub fn new(
+        args: &MfaProcessArgs,
+        profiles: &Profiles,
+        profile: &str,
+        env: &Env,
+    ) -> Result<Prompting> {
+        let found = profiles.find(profile);
+        let key = |key: Key| found.as_ref().and_then(|p| p.get(key)).map(str::trim);
+        let forced = match (&args.prompt, key(Key::MfaPrompt)) {
+            (Some(given), _) => Prompt::parse(given),
+            (None, Some(value)) => Some(Prompt::parse(value).ok_or_else(|| {
+                Error::new(format!(
+                    "profile '{profile}': mfa_prompt = {value:?} is not one of {}",
+                    Prompt::NAMES.join(", ")
+                ))
+                .hint("write mfa_prompt = terminal, dialog or askpass, or leave it out: the terminal, else askpass, else the dialog")
+            })?),
+            (None, None) => None,
         };
-        prompter.code(prompt)
+        let timeout = match (args.prompt_timeout, key(Key::MfaPromptTimeout)) {
+            (Some(seconds), _) => Duration::from_secs(seconds),
+            (None, Some(value)) => value
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=3600).contains(s))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "profile '{profile}': mfa_prompt_timeout = {value:?} is not a number of seconds from 1 to 3600"
+                    ))
+                    .hint("write mfa_prompt_timeout = 60, or leave it out (60 s)")
+                })?,
+            (None, None) => crate::dialog::TIMEOUT,
+        };
+        let parent = std::os::unix::process::parent_id();
+        Ok(Prompting {
+            forced,
+            timeout,
+            askpass: Asker::askpass(env),
+            desktop: Asker::desktop(env),
+            asked_by: crate::sys::proc::name(parent).map(|name| format!("{name} (pid {parent})")),
+        })
+    }
+
+    /// What asks for a code here, as `doctor` says it (`terminal`: whether there is one).
+    pub fn describe(&self, terminal: bool) -> String {
+        let program = |asker: &Option<Asker>| asker.as_ref().map(Asker::describe);
+        let askpass = program(&self.askpass);
+        let desktop = self.desktop.as_ref().map(Asker::describe);
+        match self.forced {
+            Some(Prompt::Terminal) => "the terminal (mfa_prompt or --prompt says so)".to_owned(),
+            Some(Prompt::Askpass) => askpass.map_or_else(
+                || format!("nothing: mfa_prompt = askpass, and {ASKPASS} is not set"),
+                |a| format!("{a} (mfa_prompt or --prompt says so)"),
+            ),
+            Some(Prompt::Dialog) => match desktop {
+                Ok(d) => format!("{d} (mfa_prompt or --prompt says so)"),
+                Err(why) => format!("nothing: mfa_prompt = dialog, and {why}"),
+            },
+            None if terminal => {
+                let then = askpass.or_else(|| desktop.ok());
+                match then {
+                    Some(other) => format!("the terminal; without one, {other}"),
+                    None => {
+                        "the terminal; without one, nothing (no MFA_ENV_ASKPASS, no desktop dialog)"
+                            .to_owned()
+                    }
+                }
+            }
+            None => match (askpass, desktop) {
+                (Some(a), _) => a,
+                (None, Ok(d)) => d,
+                (None, Err(why)) => format!(
+                    "nothing: no terminal, {ASKPASS} is not set, and no desktop dialog ({why})"
+                ),
+            },
+        }
+    }
+
+    /// The asking itself: what asks is chosen at the first question and kept.
+    pub fn asker(self) -> impl FnMut(&Question) -> Result<(String, Via)> + Send {
+        let mut chosen: Option<Chosen> = None;
+        move |q: &Question| {
+            let chosen = match &mut chosen {
+                Some(chosen) => chosen,
+                None => chosen.insert(self.choose()?),
+            };
+            match chosen {
+                Chosen::Terminal(prompter) => prompter.code(q.text).map(|c| (c, Via::Terminal)),
+                Chosen::Program(asker) => {
+                    let via = if asker.is_askpass() {
+                        Via::Askpass
+                    } else {
+                        Via::Dialog
+                    };
+                    asker
+                        .code(q.text, q.rejected, self.asked_by.as_deref(), self.timeout)
+                        .map(|c| (c, via))
+                }
+            }
+        }
+    }
+
+    fn choose(&self) -> Result<Chosen> {
+        let hint = format!(
+            "pass --code 123456 (or --code - on stdin), set mfa_process in the profile, set {ASKPASS} to a program that prints the code, or run it on a desktop (zenity or kdialog with DISPLAY set, osascript on macOS)"
+        );
+        match self.forced {
+            Some(Prompt::Terminal) => Ok(Chosen::Terminal(Prompter::open()?)),
+            Some(Prompt::Askpass) => self.askpass.clone().map(Chosen::Program).ok_or_else(|| {
+                Error::new(format!(
+                    "mfa_prompt (or --prompt) is askpass, and {ASKPASS} is not set"
+                ))
+                .hint(format!("set {ASKPASS} to a program that prints the code, as SSH_ASKPASS does"))
+                .because(Reason::NoCode)
+            }),
+            Some(Prompt::Dialog) => self.desktop.clone().map(Chosen::Program).map_err(|why| {
+                Error::new(format!(
+                    "mfa_prompt (or --prompt) is dialog, and there is no desktop dialog: {why}"
+                ))
+                .hint("install zenity or kdialog and run it on the desktop, or choose another mfa_prompt")
+                .because(Reason::NoCode)
+            }),
+            None => match Prompter::open() {
+                Ok(prompter) => Ok(Chosen::Terminal(prompter)),
+                Err(no_terminal) => {
+                    if let Some(askpass) = &self.askpass {
+                        return Ok(Chosen::Program(askpass.clone()));
+                    }
+                    match &self.desktop {
+                        Ok(desktop) => Ok(Chosen::Program(desktop.clone())),
+                        Err(why) => Err(Error::new(format!(
+                            "{}, {ASKPASS} is not set, and there is no desktop dialog: {why}",
+                            no_terminal.message()
+                        ))
+                        .hint(hint)
+                        .because(Reason::NoCode)),
+                    }
+                }
+            },
+        }
     }
 }
 

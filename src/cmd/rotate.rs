@@ -28,7 +28,7 @@ use zeroize::Zeroize;
 
 use crate::cli::RotateArgs;
 use crate::cmd::{
-    block_on, code_from, created_when, detect_shell, obtain, reach_agent, say, terminal,
+    Prompting, block_on, code_from, created_when, detect_shell, obtain, reach_agent, say,
     write_stdout,
 };
 use crate::env::Env;
@@ -92,7 +92,7 @@ pub fn run(args: &RotateArgs, env: &Env) -> Result<()> {
     let who = user.clone().unwrap_or_else(|| identity.arn.clone());
 
     // 2. The one MFA session that signs every IAM call.
-    let mut ask = terminal();
+    let mut ask = Prompting::new(&args.mfa_process, &profiles, name, env)?.asker();
     let asked = Asked {
         profile: &holder,
         overrides: profile::Overrides {

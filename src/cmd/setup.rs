@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::cli::SetupArgs;
-use crate::cmd::{block_on, code_from, notes_once, say, terminal};
+use crate::cmd::{Prompting, block_on, code_from, notes_once, say};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::iam::Lookup;
@@ -73,7 +73,7 @@ pub fn run(args: &SetupArgs, env: &Env) -> Result<()> {
         // The session export would open, with this device and the shortest length: it
         // proves that the device, the keys (and a role's trust policy) work together, and it
         // is dropped unseen.
-        let mut ask = terminal();
+        let mut ask = Prompting::new(&args.mfa_process, &profiles, name, env)?.asker();
         let asked = Asked {
             profile: name,
             overrides: Overrides {

@@ -21,6 +21,8 @@ pub enum Key {
     RoleSessionName,
     DurationSeconds,
     MfaProcess,
+    MfaPrompt,
+    MfaPromptTimeout,
     // Where the calls go.
     EndpointUrl,
     Services,
@@ -38,7 +40,7 @@ pub enum Key {
 }
 
 impl Key {
-    pub const ALL: [Key; 22] = [
+    pub const ALL: [Key; 24] = [
         Key::RoleArn,
         Key::MfaSerial,
         Key::SourceProfile,
@@ -50,6 +52,8 @@ impl Key {
         Key::RoleSessionName,
         Key::DurationSeconds,
         Key::MfaProcess,
+        Key::MfaPrompt,
+        Key::MfaPromptTimeout,
         Key::EndpointUrl,
         Key::Services,
         Key::IgnoreConfiguredEndpointUrls,
@@ -88,6 +92,8 @@ impl Key {
             Key::RoleSessionName => "role_session_name",
             Key::DurationSeconds => "duration_seconds",
             Key::MfaProcess => "mfa_process",
+            Key::MfaPrompt => "mfa_prompt",
+            Key::MfaPromptTimeout => "mfa_prompt_timeout",
             Key::EndpointUrl => "endpoint_url",
             Key::Services => "services",
             Key::IgnoreConfiguredEndpointUrls => "ignore_configured_endpoint_urls",

@@ -15,7 +15,7 @@ mod shared;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-pub use code::{Ask, CODE_TRIES, CodeFrom, Codes, prompt};
+pub use code::{Ask, CODE_TRIES, CodeFrom, Codes, Question, Via, prompt};
 pub use held::{
     Held, Identity, NoSession, SET, UNSET, account, keep_own_region, key_tail, mask,
     unset_statements, variables,
@@ -229,8 +229,14 @@ impl<'p> Request<'p> {
         })
     }
 
+    /// How the code of the last session obtained was had (`NoMfa`: none was needed).
+    pub fn via(&self) -> Via {
+        self.code.used.unwrap_or(Via::NoMfa)
+    }
+
     /// A new session: the code from where the request says, then STS.
     pub async fn obtain(&mut self, env: &Env, notes: &mut Notes) -> Result<Session> {
+        self.code.used = None;
         let r = &self.resolved;
         let given = self.code.code.is_some();
         if r.roles.is_empty() || r.mfa_role().is_some() {
@@ -477,6 +483,7 @@ mod tests {
             mfa_process: None,
             mfa_process_timeout: Duration::from_secs(5),
             ask,
+            used: None,
         }
     }
 
@@ -490,9 +497,9 @@ mod tests {
         let env = env(&[]);
         let profiles = Profiles::from_texts(files.0, files.1).unwrap();
         let questions = Arc::clone(seen);
-        let mut ask = move |prompt: &str| {
-            questions.lock().unwrap().push(format!("ask: {prompt}"));
-            Ok("123456".to_owned())
+        let mut ask = move |q: &Question| {
+            questions.lock().unwrap().push(format!("ask: {}", q.text));
+            Ok(("123456".to_owned(), Via::Terminal))
         };
         let mut req = Request::new(&profiles, asked, code_from(code, &mut ask), &env).unwrap();
         // The request holds nothing of the files: they may go before the calls.
@@ -575,7 +582,7 @@ mod tests {
     #[test]
     fn the_session_a_shell_holds_serves_only_the_same_identity() {
         let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
-        let mut ask = |_: &str| -> Result<String> { panic!("no code is asked for") };
+        let mut ask = |_: &Question| -> Result<(String, Via)> { panic!("no code is asked for") };
         let env = env(&[
             ("MFA_ENV_PROFILE", "admin"),
             ("MFA_ENV_ROLE", "arn:aws:iam::210987654321:role/Admin"),
@@ -627,7 +634,7 @@ mod tests {
     #[test]
     fn a_role_sessions_identity_is_its_last_role_and_that_roles_account() {
         let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
-        let mut ask = |_: &str| -> Result<String> { panic!("no code is asked for") };
+        let mut ask = |_: &Question| -> Result<(String, Via)> { panic!("no code is asked for") };
         let env = env(&[]);
         let identity = |profile: &str, ask: &mut Ask| {
             let req = Request::new(&profiles, &asked(profile), code_from(None, ask), &env).unwrap();

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CHAINED_MAX, Note, Notes, ROLE_DEFAULT, ROLE_MIN, Request, SESSION_DEFAULT, assume_from,
+    CHAINED_MAX, Note, Notes, ROLE_DEFAULT, ROLE_MIN, Request, SESSION_DEFAULT, Via, assume_from,
     session_token_with,
 };
 use crate::env::Env;
@@ -51,11 +51,15 @@ pub struct Key {
 pub trait Keep {
     /// The session kept under `key` with more than `left` of it left.
     fn get(&mut self, key: &Key, left: Duration) -> Option<Session>;
-    /// Keep `session` under `key`, replacing what was there.
-    fn put(&mut self, key: &Key, session: &Session);
+    /// Keep `session` under `key`, replacing what was there; `via` says how its code was had.
+    fn put(&mut self, key: &Key, session: &Session, via: Via);
     /// Who held the session the last `get` gave, for the notes.
     fn holder(&self) -> Holder {
         Holder::Agent
+    }
+    /// How the code of the session the last `get` gave was had, when known.
+    fn via(&self) -> Option<Via> {
+        None
     }
 }
 
@@ -78,22 +82,29 @@ impl Holder {
     }
 }
 
-/// Sessions kept in this process's memory only.
+/// Sessions kept in this process's memory only, each with how its code was had; and that of
+/// the one the last `get` gave.
 #[derive(Default)]
-pub struct Memory(Vec<(Key, Session)>);
+pub struct Memory(Vec<(Key, Session, Via)>, Option<Via>);
 
 impl Keep for Memory {
     fn get(&mut self, key: &Key, left: Duration) -> Option<Session> {
         let now = crate::time::now();
-        self.0
+        let (_, session, via) = self
+            .0
             .iter()
-            .find(|(k, s)| k == key && lasts(s, now, left))
-            .map(|(_, s)| s.clone())
+            .find(|(k, s, _)| k == key && lasts(s, now, left))?;
+        self.1 = Some(*via);
+        Some(session.clone())
     }
 
-    fn put(&mut self, key: &Key, session: &Session) {
-        self.0.retain(|(k, _)| k != key);
-        self.0.push((key.clone(), session.clone()));
+    fn put(&mut self, key: &Key, session: &Session, via: Via) {
+        self.0.retain(|(k, _, _)| k != key);
+        self.0.push((key.clone(), session.clone(), via));
+    }
+
+    fn via(&self) -> Option<Via> {
+        self.1
     }
 }
 
@@ -128,7 +139,7 @@ impl<K: Keep> WithMemory<K> {
             ..WithMemory::new(first)
         };
         if let Some((key, session)) = held {
-            keep.memory.put(&key, &session);
+            keep.memory.put(&key, &session, Via::Shell);
         }
         keep
     }
@@ -139,7 +150,8 @@ impl<K: Keep> Keep for WithMemory<K> {
         if let Some(first) = &mut self.first
             && let Some(session) = first.get(key, left)
         {
-            self.memory.put(key, &session);
+            let via = first.via().unwrap_or(Via::KeptMfa);
+            self.memory.put(key, &session, via);
             self.served = Holder::Agent;
             return Some(session);
         }
@@ -147,17 +159,18 @@ impl<K: Keep> Keep for WithMemory<K> {
         self.served = self.memory_is;
         // The agent did not have it (and may have made this process the one to obtain it):
         // it gets it back.
+        let via = self.memory.via().unwrap_or(Via::KeptMfa);
         if let Some(first) = &mut self.first {
-            first.put(key, &session);
+            first.put(key, &session, via);
         }
         Some(session)
     }
 
-    fn put(&mut self, key: &Key, session: &Session) {
+    fn put(&mut self, key: &Key, session: &Session, via: Via) {
         if let Some(first) = &mut self.first {
-            first.put(key, session);
+            first.put(key, session, via);
         }
-        self.memory.put(key, session);
+        self.memory.put(key, session, via);
     }
 
     fn holder(&self) -> Holder {
@@ -263,6 +276,7 @@ impl Request<'_> {
         keep: &mut (dyn Keep + Send),
     ) -> Result<(Session, Origin)> {
         let key = self.key(env);
+        self.code.used = None;
         let is_role = !self.resolved.roles.is_empty();
         // The length asked is checked as without a keeper, before anything kept serves it.
         self.length()?;
@@ -302,13 +316,20 @@ impl Request<'_> {
                     // Obtained now, with a code: the role did need one.
                     None => {
                         let mfa = self.mfa_session(env, notes).await?;
-                        keep.put(&mfa_key, &mfa);
+                        keep.put(&mfa_key, &mfa, self.via());
                         (mfa, Origin::New)
                     }
                 };
                 let d = self.duration.or(self.resolved.duration);
                 match assume_from(&mfa, d, &self.resolved, notes).await {
-                    Ok(session) => (session, from),
+                    Ok(session) if from == Origin::New => (session, from),
+                    Ok(session) => {
+                        self.code.used = Some(match from {
+                            Origin::FromKeptMfa(Holder::Shell) => Via::Shell,
+                            _ => Via::KeptMfa,
+                        });
+                        (session, from)
+                    }
                     // A trust policy may refuse a session that old (aws:MultiFactorAuthAge)
                     // where a fresh code would do: assumed with a code, as without the agent.
                     // An MFA session obtained just now with a code is as fresh as it gets:
@@ -331,7 +352,7 @@ impl Request<'_> {
             }
             _ => (self.obtain(env, notes).await?, Origin::New),
         };
-        keep.put(&key, &session);
+        keep.put(&key, &session, self.via());
         Ok((session, origin))
     }
 
@@ -462,12 +483,13 @@ mod tests {
             force: false,
             min_ttl: Duration::from_secs(600),
         };
-        let mut ask = |_: &str| Ok(String::new());
+        let mut ask = |_: &crate::session::Question| Ok((String::new(), Via::Terminal));
         let code = CodeFrom {
             code: None,
             mfa_process: None,
             mfa_process_timeout: Duration::from_secs(5),
             ask: &mut ask,
+            used: None,
         };
         let req = Request::new(&profiles, &asked, code, &env).unwrap();
         (req.key(&env), req.mfa_key(&env))
@@ -518,9 +540,9 @@ mod tests {
         };
         let mut memory = Memory::default();
         let minute = Duration::from_secs(60);
-        memory.put(&dev, &session("ASIAFIRST", 3600));
-        memory.put(&dev, &session("ASIASECOND", 3600));
-        memory.put(&admin, &session("ASIAROLE", 600));
+        memory.put(&dev, &session("ASIAFIRST", 3600), Via::Terminal);
+        memory.put(&dev, &session("ASIASECOND", 3600), Via::Dialog);
+        memory.put(&admin, &session("ASIAROLE", 600), Via::KeptMfa);
         assert_eq!(
             memory.get(&dev, minute).unwrap().access_key_id,
             "ASIASECOND"

@@ -9,6 +9,7 @@ pub mod browser;
 #[cfg(target_os = "linux")]
 pub mod dbus;
 pub mod death;
+pub mod dialog;
 pub mod fd;
 pub mod harden;
 pub mod keyring;

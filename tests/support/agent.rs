@@ -247,7 +247,7 @@ impl FakeAgent {
             stream,
             pending: Vec::new(),
         };
-        raw.send(b"{\"v\":2,\"ask\":\"hello\"}\n").is_ok()
+        raw.send(b"{\"v\":3,\"ask\":\"hello\"}\n").is_ok()
             && matches!(raw.hear(Duration::from_secs(2)), Heard::Line(_))
     }
 }

@@ -3,6 +3,7 @@
 //! server, the real shells and a pseudo-terminal.
 
 pub mod agent;
+pub mod desktop;
 #[cfg(target_os = "linux")]
 pub mod keyring;
 pub mod moto;

@@ -22,13 +22,13 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 
 use crate::cli::{ExecArgs, ExportArgs};
-use crate::cmd::{block_on, notes_once, profile_name, request, say, say_valid_until, terminal};
+use crate::cmd::{Prompting, block_on, notes_once, profile_name, request, say, say_valid_until};
 use crate::container::{self, Credentials, Token};
 use crate::env::Env;
 use crate::error::{Error, Reason, Result};
 use crate::foreground;
 use crate::profile::{Key, Profiles};
-use crate::session::{Keep, Note, SET, UNSET, WithMemory};
+use crate::session::{Keep, Note, Question, SET, UNSET, Via, WithMemory};
 
 /// Variables the command must not see besides what export sets and unsets: another source of
 /// credentials that the SDKs read before the container endpoint, or another endpoint.
@@ -74,9 +74,9 @@ pub fn run(exec: &ExecArgs, env: &Env) -> Result<()> {
     let (program, rest) = super::program(exec, env)?;
     let profiles = Profiles::load(env)?;
     let config_credentials = config_credentials(&profiles);
-    let mut ask = terminal();
+    let mut ask = Prompting::new(&args.mfa_process, &profiles, name, env)?.asker();
     let profile = name.to_owned();
-    let mut refuse = move |_: &str| -> Result<String> { Err(no_code_now(&profile)) };
+    let mut refuse = move |_: &Question| -> Result<(String, Via)> { Err(no_code_now(&profile)) };
     let mut req = request(args, &profiles, &mut ask, env)?;
     drop(profiles);
     // Renewals come from what is kept, whatever the command line says of the shell's own
