@@ -20,6 +20,7 @@ mod hostile;
 mod init;
 mod layers;
 mod list;
+mod man;
 mod mfa_process;
 mod prompt;
 mod quoting;
