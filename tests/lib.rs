@@ -22,6 +22,7 @@ mod layers;
 mod list;
 mod man;
 mod mfa_process;
+mod packaging;
 mod prompt;
 mod quoting;
 mod roles;

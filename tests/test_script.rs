@@ -159,7 +159,7 @@ fn assert_ran(machine: &Machine, want: &[String]) {
 fn on_macos_scripts_test_installs_with_homebrew() {
     let machine = Machine::new("Darwin", 501, Some("brew"));
     let mut want =
-        vec!["brew install --quiet bash zsh dash fish tcsh elvish xonsh python".to_owned()];
+        vec!["brew install --quiet bash zsh dash fish tcsh elvish xonsh python ruby".to_owned()];
     want.extend(the_rest("brew install --quiet node"));
     assert_ran(&machine, &want);
 
@@ -168,7 +168,7 @@ fn on_macos_scripts_test_installs_with_homebrew() {
     assert!(!ok && calls.is_empty());
     assert!(
         stderr.contains(
-            "the tests need these Homebrew packages: bash zsh dash fish tcsh elvish xonsh python\n"
+            "the tests need these Homebrew packages: bash zsh dash fish tcsh elvish xonsh python ruby\n"
         ),
         "{stderr}"
     );
@@ -180,7 +180,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let machine = Machine::new("Linux", 0, Some("apt-get"));
     let mut want = vec![
         "apt-get update -qq".to_owned(),
-        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3".to_owned(),
+        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 ruby".to_owned(),
         "apt-get update -qq".to_owned(),
     ];
     want.extend(the_rest("apt-get install -y -qq npm"));
@@ -190,7 +190,9 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let (ok, _, stderr, calls) = Machine::new("Linux", 1000, Some("apt-get")).run(&[]);
     assert!(!ok && calls.is_empty(), "{calls:?}");
     assert!(
-        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3),"),
+        stderr.contains(
+            "sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 ruby),"
+        ),
         "{stderr}"
     );
 }
