@@ -422,6 +422,8 @@ fn texts() -> Vec<(String, String, &'static [&'static [Feature]])> {
         ),
         // The first thing a macOS machine runs, in whatever bash it has.
         ("scripts/test".into(), committed("scripts/test"), BASH),
+        // The release workflow runs it on macOS runners too.
+        ("scripts/dist".into(), committed("scripts/dist"), BASH),
         // What a person copies into ~/.bashrc or ~/.bash_profile.
         (
             "docs/shell-integration.md's bash prompt segment".into(),

@@ -164,7 +164,8 @@ fn assert_ran(machine: &Machine, want: &[String]) {
 fn on_macos_scripts_test_installs_with_homebrew() {
     let machine = Machine::new("Darwin", 501, Some("brew"));
     let mut want = vec![
-        "brew install --quiet bash zsh dash fish tcsh elvish xonsh python gnupg pass".to_owned(),
+        "brew install --quiet bash zsh dash fish tcsh elvish xonsh python gnupg pass ruby"
+            .to_owned(),
     ];
     want.extend(the_rest("brew install --quiet node"));
     assert_ran(&machine, &want);
@@ -174,7 +175,7 @@ fn on_macos_scripts_test_installs_with_homebrew() {
     assert!(!ok && calls.is_empty());
     assert!(
         stderr.contains(
-            "the tests need these Homebrew packages: bash zsh dash fish tcsh elvish xonsh python gnupg pass\n"
+            "the tests need these Homebrew packages: bash zsh dash fish tcsh elvish xonsh python gnupg pass ruby\n"
         ),
         "{stderr}"
     );
@@ -186,7 +187,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let machine = Machine::new("Linux", 0, Some("apt-get"));
     let mut want = vec![
         "apt-get update -qq".to_owned(),
-        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass chromium xvfb zenity xdotool".to_owned(),
+        "apt-get install -y -qq bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass ruby chromium xvfb zenity xdotool".to_owned(),
         "apt-get update -qq".to_owned(),
     ];
     want.extend(the_rest("apt-get install -y -qq npm"));
@@ -196,7 +197,7 @@ fn on_debian_scripts_test_installs_with_apt_get_as_root() {
     let (ok, _, stderr, calls) = Machine::new("Linux", 1000, Some("apt-get")).run(&[]);
     assert!(!ok && calls.is_empty(), "{calls:?}");
     assert!(
-        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass chromium xvfb zenity xdotool),"),
+        stderr.contains("sudo apt-get install -y bash zsh dash fish tcsh elvish xonsh python3 dbus gnome-keyring libsecret-tools gnupg pass ruby chromium xvfb zenity xdotool),"),
         "{stderr}"
     );
 }
