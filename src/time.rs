@@ -61,6 +61,9 @@ fn clock_in(secs: i64, now: i64, offset: i64, zone: &str) -> String {
 #[allow(unsafe_code)]
 // time_t and long are i64 here, i32 on 32-bit targets: the conversions are for those.
 #[allow(clippy::useless_conversion)]
+// The libc crate marks musl's time_t deprecated (it follows musl 1.2's 64-bit time_t in a later
+// release, libc#1848); the value is converted with a check either way.
+#[allow(deprecated)]
 fn local_zone(secs: i64) -> Option<(i64, String)> {
     let time: libc::time_t = secs.try_into().ok()?;
     // SAFETY: tm is plain data, zeroed; localtime_r writes only into it (and the library's
