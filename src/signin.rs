@@ -25,7 +25,7 @@ use aws_smithy_types::byte_stream::ByteStream;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::profile::{ALLOW_HTTP, is_local_url};
+use crate::profile::{ALLOW_HTTP, is_local_url, partition};
 use crate::secret::Secret;
 use crate::sts::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, OPERATION_TIMEOUT, Session};
 
@@ -43,23 +43,6 @@ pub struct Federation {
     pub url: String,
     /// Where the URL was set; None for AWS's own.
     pub from: Option<String>,
-}
-
-/// The partition of a region, by its prefix, as the SDKs' partition rules match it.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("eusc-") {
-        "aws-eusc"
-    } else {
-        "aws"
-    }
 }
 
 impl Federation {

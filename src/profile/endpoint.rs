@@ -179,6 +179,24 @@ fn flag(profile: &Profile, env: &Env, variable: &str, key: Key) -> Result<Option
     }
 }
 
+/// The partition of a region, by its prefix, as the SDKs' partition rules match it: the
+/// session core keys sessions by it, the console picks its sign-in endpoint by it.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
+    } else {
+        "aws"
+    }
+}
+
 /// Whether a URL (http:// or https://) names this computer, as `is_loopback` reads its host.
 pub fn is_local_url(url: &str) -> bool {
     url.parse::<http::Uri>()

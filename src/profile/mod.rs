@@ -42,7 +42,7 @@ mod sdk;
 pub use check::{
     MAX_ROLE_ARN, check_profile_name, check_role_arn, check_serial, is_mfa_arn, is_region,
 };
-pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint, is_local_url};
+pub use endpoint::{ALLOW_HTTP, Endpoint, endpoint, is_local_url, partition};
 pub use ini::{dedent_properties, is_valid_name};
 pub use key::Key;
 pub use names::closest;

@@ -261,7 +261,8 @@ impl Request<'_> {
             r.endpoint.url,
             r.endpoint.fips,
             r.endpoint.dual_stack,
-            partition(&r.region)
+            // A session is no use in another partition.
+            crate::profile::partition(&r.region)
         )
     }
 
@@ -433,23 +434,6 @@ fn absolute(path: &Path) -> String {
         .unwrap_or_else(|_| path.to_owned())
         .to_string_lossy()
         .into_owned()
-}
-
-/// The partition of a region: its sessions are no use in another.
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("eusc-") {
-        "aws-eusc"
-    } else {
-        "aws"
-    }
 }
 
 /// A note for a session that came from what is kept.
