@@ -48,20 +48,8 @@ pub fn prepare(command: &str, origin: &str, timeout: Duration, env: &Env) -> Res
         Error::new(format!("cannot run {origin} `{shown}`: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;
-    let mut program = Command::new(&words[0]);
-    program
-        .args(&words[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
-    // are allowed: setrlimit is one system call, and reads a value set at start.
-    #[allow(unsafe_code)]
-    unsafe {
-        program.pre_exec(crate::hardening::user_core_limit_back);
-    }
     Ok(Prepared {
-        program,
+        program: program(&words, Stdio::null()),
         name: words[0].clone(),
         shown: shown.to_owned(),
         origin: origin.to_owned(),
@@ -107,6 +95,25 @@ impl Prepared {
             )
         })
     }
+}
+
+/// The command `words` name (split by `split`), as a command mfa-env runs for a secret is
+/// started: `stdin` as the caller says, stdout piped for `collect`, stderr the user's, and the
+/// user's own core-dump limit back (mfa-env's own is 0).
+pub fn program(words: &[String], stdin: Stdio) -> Command {
+    let mut program = Command::new(&words[0]);
+    program
+        .args(&words[1..])
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
+    // are allowed: setrlimit is one system call, and reads a value set at start.
+    #[allow(unsafe_code)]
+    unsafe {
+        program.pre_exec(crate::hardening::user_core_limit_back);
+    }
+    program
 }
 
 /// What to do when a program cannot be started (`e`).

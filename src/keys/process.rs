@@ -6,8 +6,7 @@
 //! `MAX_ANSWER` bytes of answer. It may ask on the terminal: it runs as `mfa_process` does
 //! (`child`: its group has the terminal while it runs, and it ends with mfa-env).
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -60,18 +59,8 @@ pub fn run(profile: &str, command: &str, env: &Env) -> Result<LongTermKeys> {
         Error::new(format!("cannot run {origin} `{shown}`: {why}"))
             .hint("write it as a plain command line; for pipes or variables use: sh -c '...'")
     })?;
-    let mut program = Command::new(&words[0]);
-    program
-        .args(&words[1..])
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
-    // are allowed: setrlimit is one system call, and reads a value set at start.
-    #[allow(unsafe_code)]
-    unsafe {
-        program.pre_exec(crate::hardening::user_core_limit_back);
-    }
+    // stdin stays the caller's, as botocore leaves it.
+    let mut program = mfa_process::program(&words, Stdio::inherit());
     let name = &words[0];
     let (mut child, guard) = crate::child::spawn(&mut program).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
