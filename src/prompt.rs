@@ -290,6 +290,21 @@ impl Ending {
         // asked on one thread, one at a time); tcgetattr fills it or fails, and then the
         // handler is told no terminal (-1) and leaves the modes alone.
         let have_modes = unsafe { libc::tcgetattr(tty, (*MODES.0.get()).as_mut_ptr()) } == 0;
+        if have_modes {
+            // The mode console reads each key in (raw, output as it was), for the whole
+            // question: console puts back after each key the mode it found, and in the
+            // terminal's own mode a key typed between two reads would be echoed by the
+            // terminal, a secret's too (as OpenSSH's readpassphrase, echo is off before the
+            // prompt is written).
+            // SAFETY: MODES was just filled by tcgetattr; `reading` is a copy of it.
+            unsafe {
+                let before = (*MODES.0.get()).assume_init();
+                let mut reading = before;
+                libc::cfmakeraw(&mut reading);
+                reading.c_oflag = before.c_oflag;
+                libc::tcsetattr(tty, libc::TCSADRAIN, &reading);
+            }
+        }
         TTY.store(if have_modes { tty } else { -1 }, SeqCst);
         NOTHING.store(nothing.as_ptr().cast_mut(), SeqCst);
         NOTHING_LEN.store(nothing.len(), SeqCst);
@@ -319,13 +334,25 @@ impl Ending {
 #[allow(unsafe_code)]
 impl Drop for Ending {
     fn drop(&mut self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let tty = ending_state::TTY.load(SeqCst);
+        if tty >= 0 {
+            // SAFETY: MODES was filled by tcgetattr before TTY was set to the terminal.
+            unsafe {
+                libc::tcsetattr(
+                    tty,
+                    libc::TCSADRAIN,
+                    (*ending_state::MODES.0.get()).as_ptr(),
+                )
+            };
+        }
         // SAFETY: puts back the actions saved in `start`.
         for (signal, before) in ENDINGS.iter().zip(self.before.iter()) {
             unsafe {
                 libc::sigaction(*signal, before, std::ptr::null_mut());
             }
         }
-        ending_state::TTY.store(-1, std::sync::atomic::Ordering::SeqCst);
+        ending_state::TTY.store(-1, SeqCst);
     }
 }
 
@@ -469,5 +496,51 @@ mod tests {
         assert_eq!(said, Error::cancelled().message());
         let said = format!("{}; {NOTHING_WRITTEN}", ended_by(libc::SIGINT));
         assert_eq!(said, Error::cancelled_nothing_written().message());
+    }
+
+    /// The terminal's modes on `fd`.
+    #[allow(unsafe_code)]
+    fn modes(fd: libc::c_int) -> libc::termios {
+        // SAFETY: tcgetattr fills the zeroed struct or fails, which the assert catches.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0);
+        t
+    }
+
+    #[test]
+    #[allow(unsafe_code)]
+    fn a_question_keeps_echo_off_from_before_its_prompt_until_it_ends() {
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty with out-pointers to two ints and no name, modes or size.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                // *const on Linux, *mut on macOS: a null *mut is both.
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(rc, 0);
+        let before = modes(slave);
+        assert_ne!(before.c_lflag & libc::ECHO, 0, "a new terminal echoes");
+        let ending = Ending::start(slave, NOTHING_EXPORTED);
+        // Between two keys console reads, the terminal is in the mode it reads in: nothing
+        // typed then is echoed by the terminal, and output is as it was.
+        let asking = modes(slave);
+        assert_eq!(asking.c_lflag & (libc::ECHO | libc::ICANON | libc::ISIG), 0);
+        assert_eq!(asking.c_oflag, before.c_oflag);
+        drop(ending);
+        let after = modes(slave);
+        assert_eq!(
+            (after.c_lflag, after.c_iflag, after.c_oflag),
+            (before.c_lflag, before.c_iflag, before.c_oflag)
+        );
+        // SAFETY: the two descriptors openpty gave, closed once.
+        unsafe {
+            libc::close(slave);
+            libc::close(master);
+        }
     }
 }

@@ -407,7 +407,11 @@ fn add_asks_on_the_terminal_and_shows_no_secret() {
     pty.expect("access key id for profile 'dev': ", 1);
     pty.send(&format!("{KEY_ID}\r"));
     pty.expect("secret access key (not shown): ", 1);
-    pty.send(&format!("{SECRET}\r"));
+    // Key by key, as typed: one that arrives between two of the reads is not echoed either.
+    for key in SECRET.chars() {
+        pty.send(&key.to_string());
+    }
+    pty.send("\r");
     let status = child.wait().unwrap();
     pty.expect("+ credential_process = mfa-env keys print dev", 1);
     let screen = pty.screen();
