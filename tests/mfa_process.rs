@@ -182,11 +182,12 @@ fn a_hanging_command_is_stopped_at_the_limit_with_what_it_started() {
         out.elapsed
     );
     assert!(server.requests().is_empty());
-    // The background sleep was in its process group and was killed with it.
+    // The background sleep was in its process group and was killed with it (a SIGKILL
+    // sent is not yet a process ended: on a busy machine it dies a moment after).
     let [pid] = pids_in(&pids)[..] else {
         panic!("one pid")
     };
-    assert!(ended(pid), "sleep {pid} outlived mfa-env");
+    assert_ends_soon(pid, "sleep");
 }
 
 #[test]
