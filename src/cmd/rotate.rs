@@ -557,21 +557,7 @@ fn held_mfa_session(req: &Request, env: &Env) -> Option<crate::sts::Session> {
     if !held.complete || held.id.role.is_some() {
         return None;
     }
-    let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
-    let token = env.get("AWS_SESSION_TOKEN")?;
-    let like_sts = [
-        ("AccessKeyId", held.access_key_id),
-        ("SecretAccessKey", secret),
-        ("SessionToken", token),
-    ]
-    .iter()
-    .all(|(field, value)| crate::sts::unlike_sts(field, value).is_none());
-    like_sts.then(|| crate::sts::Session {
-        access_key_id: held.access_key_id.to_owned(),
-        secret_access_key: crate::secret::Secret::new(secret),
-        session_token: crate::secret::Secret::new(token),
-        expiration: held.expiration,
-    })
+    held.session(env)
 }
 
 /// This shell's session, when it came from the old key: the statements that remove it on

@@ -262,6 +262,26 @@ impl<'a> Held<'a> {
         })
     }
 
+    /// The session itself, its secret and token from `env`, when all three are what STS
+    /// sends, as export accepted them: nothing else goes into a request.
+    pub fn session(&self, env: &Env) -> Option<Session> {
+        let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
+        let token = env.get("AWS_SESSION_TOKEN")?;
+        let like_sts = [
+            ("AccessKeyId", self.access_key_id),
+            ("SecretAccessKey", secret),
+            ("SessionToken", token),
+        ]
+        .iter()
+        .all(|(field, value)| crate::sts::unlike_sts(field, value).is_none());
+        like_sts.then(|| Session {
+            access_key_id: self.access_key_id.to_owned(),
+            secret_access_key: crate::secret::Secret::new(secret),
+            session_token: crate::secret::Secret::new(token),
+            expiration: self.expiration,
+        })
+    }
+
     /// Seconds left at `now`; zero or less when it has expired.
     pub fn left(&self, now: i64) -> i64 {
         self.expiration - now

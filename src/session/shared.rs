@@ -379,7 +379,7 @@ impl Request<'_> {
         if !same {
             return None;
         }
-        Some((key, held_session(&held, env)?))
+        Some((key, held.session(env)?))
     }
 
     /// The role session this shell holds, when it serves the request (`Request::held`): for a
@@ -388,7 +388,7 @@ impl Request<'_> {
         if self.resolved.roles.is_empty() {
             return None;
         }
-        held_session(&self.held(env)?, env)
+        self.held(env)?.session(env)
     }
 
     /// The IAM user's own MFA session that the chain's roles are assumed from: a code, then
@@ -405,26 +405,6 @@ impl Request<'_> {
             .ready(&r.name, self.mfa_process.as_deref(), env, notes)?;
         session_token_with(SESSION_DEFAULT, &serial, &mut codes, r, notes).await
     }
-}
-
-/// The session `held` describes, its secret and token from `env`, when all three are what STS
-/// sends, as export accepted them: nothing else goes into a request.
-fn held_session(held: &super::Held, env: &Env) -> Option<Session> {
-    let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
-    let token = env.get("AWS_SESSION_TOKEN")?;
-    let like_sts = [
-        ("AccessKeyId", held.access_key_id),
-        ("SecretAccessKey", secret),
-        ("SessionToken", token),
-    ]
-    .iter()
-    .all(|(field, value)| crate::sts::unlike_sts(field, value).is_none());
-    like_sts.then(|| Session {
-        access_key_id: held.access_key_id.to_owned(),
-        secret_access_key: crate::secret::Secret::new(secret),
-        session_token: crate::secret::Secret::new(token),
-        expiration: held.expiration,
-    })
 }
 
 /// A path as the same file is named from any directory.
