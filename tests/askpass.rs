@@ -4,9 +4,7 @@
 //! session) and reads /dev/null.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,16 +15,6 @@ use crate::support::*;
 /// The dialog's title (mfa-env's `dialog::TITLE`).
 const TITLE: &str = "mfa-env";
 const QUESTION: &str = "MFA code for dev (arn:aws:iam::123456789012:mfa/alice)";
-
-/// An executable script in the test's folder (outside HOME and TMPDIR).
-fn script(test: &Test, name: &str, body: &str) -> PathBuf {
-    let dir = test.dir.path().join("bin");
-    fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
 
 fn token_codes(server: &StsServer) -> Vec<String> {
     server

@@ -12,16 +12,6 @@ use crate::support::*;
 
 const ANSWER: &str = "{\"Version\": 1, \"AccessKeyId\": \"AKIAEXAMPLEDEV00001\", \"SecretAccessKey\": \"devSECRET+marker/0000000000000000000001\"}";
 
-/// An executable script in the test's folder (outside HOME and TMPDIR), its path.
-fn script(test: &Test, name: &str, body: &str) -> PathBuf {
-    let dir = test.dir.path().join("bin");
-    fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
 /// The dev profile, its key from `command`, with the roles of CHAIN on top.
 fn with_process(server: &StsServer, command: impl FnOnce(&Test) -> String) -> Test {
     let test = Test::new().config(&format!("{CONFIG}{CHAIN}")).sts(server);

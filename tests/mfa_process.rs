@@ -1,7 +1,6 @@
 //! Codes from a command: `--mfa-process` and the profile's `mfa_process`.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -9,16 +8,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::pty::{Pty, Wiring};
 use crate::support::*;
-
-/// An executable script in the test's folder (outside HOME and TMPDIR).
-fn script(test: &Test, name: &str, body: &str) -> PathBuf {
-    let dir = test.dir.path().join("bin");
-    fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
 
 /// An export whose `--mfa-process` is a script running `body`, in which `PIDS` is a file (in
 /// the test's folder) for the script to write process ids to; and that file.

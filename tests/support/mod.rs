@@ -68,6 +68,17 @@ pub struct Output {
     pub elapsed: Duration,
 }
 
+/// An executable `/bin/sh` script in the test's folder (outside HOME and TMPDIR), its path.
+pub fn script(test: &Test, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = test.dir.path().join("bin");
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
 impl Test {
     pub fn new() -> Test {
         let dir = tempfile::tempdir().expect("temp dir");
