@@ -56,14 +56,7 @@ fn spawn_detached(mut command: Command) -> Child {
 #[track_caller]
 fn finish(test: &Test, child: Child, started: Instant) -> Output {
     let out = child.wait_with_output().unwrap();
-    let raw_stderr = String::from_utf8(out.stderr).unwrap();
-    let output = Output {
-        status: out.status,
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: test.without_endpoint_lines(&raw_stderr),
-        raw_stderr,
-        elapsed: started.elapsed(),
-    };
+    let output = test.output(out, started.elapsed());
     output.assert_contract_allowing(&[]);
     output
 }

@@ -496,14 +496,7 @@ fn run_bounded(test: &Test) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().unwrap();
-    let raw_stderr = String::from_utf8(out.stderr).unwrap();
-    let out = Output {
-        status: out.status,
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: test.without_endpoint_lines(&raw_stderr),
-        raw_stderr,
-        elapsed: start.elapsed(),
-    };
+    let out = test.output(out, start.elapsed());
     test.assert_unchanged(&before);
     out.assert_contract_allowing(&[]);
     out

@@ -744,14 +744,7 @@ fn run_from(test: &Test, work: &Path, home: Option<&str>) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run mfa-env");
-    let raw_stderr = String::from_utf8(out.stderr).unwrap();
-    let out = Output {
-        status: out.status,
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: test.without_endpoint_lines(&raw_stderr),
-        raw_stderr,
-        elapsed: std::time::Duration::ZERO,
-    };
+    let out = test.output(out, std::time::Duration::ZERO);
     test.assert_unchanged(&before);
     out.assert_contract_allowing(&[]);
     out

@@ -38,14 +38,7 @@ fn wait_for_request(server: &StsServer) {
 fn finish_within(test: &Test, child: Child, max: Duration) -> Output {
     let start = Instant::now();
     let out = child.wait_with_output().unwrap();
-    let raw_stderr = String::from_utf8(out.stderr).unwrap();
-    let output = Output {
-        status: out.status,
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: test.without_endpoint_lines(&raw_stderr),
-        raw_stderr,
-        elapsed: start.elapsed(),
-    };
+    let output = test.output(out, start.elapsed());
     assert!(output.elapsed < max, "took {:?}", output.elapsed);
     output
 }

@@ -333,14 +333,7 @@ pub fn run_with_input(test: &Test, args: &[&str], input: &str) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    let raw_stderr = String::from_utf8(out.stderr).unwrap();
-    let output = Output {
-        status: out.status,
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: test.without_endpoint_lines(&raw_stderr),
-        raw_stderr,
-        elapsed: start.elapsed(),
-    };
+    let output = test.output(out, start.elapsed());
     test.assert_unchanged(&before);
     output.assert_contract_allowing(&[]);
     output

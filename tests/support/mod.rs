@@ -235,18 +235,24 @@ impl Test {
             .stderr(Stdio::piped())
             .output()
             .expect("run mfa-env");
-        let raw_stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
-        let output = Output {
-            status: out.status,
-            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: self.without_endpoint_lines(&raw_stderr),
-            raw_stderr,
-            elapsed: start.elapsed(),
-        };
+        let output = self.output(out, start.elapsed());
         self.assert_unchanged(&before);
         path::assert_not_reached(&path::sentinel_log());
         output.assert_contract_allowing(&self.foreign);
         output
+    }
+
+    /// What a finished run of mfa-env wrote, as text, and how long it took; stderr also
+    /// without the lines that name this test's endpoints.
+    pub fn output(&self, out: std::process::Output, elapsed: Duration) -> Output {
+        let raw_stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
+        Output {
+            status: out.status,
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: self.without_endpoint_lines(&raw_stderr),
+            raw_stderr,
+            elapsed,
+        }
     }
 
     /// The lines mfa-env writes before calling the endpoints this test set in
