@@ -183,6 +183,18 @@ fn credentials(key_id: &str, secret: &str) -> String {
     )
 }
 
+/// `world`, its test in a session with a keyring of its own (Linux: the Secret Service).
+#[cfg(target_os = "linux")]
+fn keyring_world(refuse: &str) -> (World, crate::support::keyring::Keyring) {
+    let w = world(refuse, &[]);
+    let keyring = crate::support::keyring::Keyring::start(&w.test);
+    let w = World {
+        test: keyring.session(w.test),
+        ..w
+    };
+    (w, keyring)
+}
+
 fn world(refuse: &str, setup: &[&str]) -> World {
     let moto = Moto::start();
     let out = moto.python(SETUP, setup);
@@ -757,28 +769,7 @@ fn a_profile_without_an_mfa_device_is_refused_before_any_call() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_key_in_the_keyring_is_rotated_there() {
-    use crate::support::keyring::Keyring;
-    let World {
-        moto,
-        _proxy,
-        log,
-        key_id,
-        secret,
-        serial,
-        session_key,
-        test,
-    } = world("none", &[]);
-    let keyring = Keyring::start(&test);
-    let w = World {
-        moto,
-        _proxy,
-        log,
-        key_id,
-        secret,
-        serial,
-        session_key,
-        test: keyring.session(test),
-    };
+    let (w, keyring) = keyring_world("none");
     // The key moves into the keyring, rotate replaces it there, and `keys print` gives the
     // new one, which the AWS tools would read.
     let import = w.test.run_with(&["keys", "import", "alice"]);
@@ -905,28 +896,7 @@ fn a_key_another_credential_process_gives_is_refused_before_any_call() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_new_key_sts_never_accepts_leaves_the_old_key_in_the_keyring() {
-    use crate::support::keyring::Keyring;
-    let World {
-        moto,
-        _proxy,
-        log,
-        key_id,
-        secret,
-        serial,
-        session_key,
-        test,
-    } = world("verify", &[]);
-    let keyring = Keyring::start(&test);
-    let w = World {
-        moto,
-        _proxy,
-        log,
-        key_id,
-        secret,
-        serial,
-        session_key,
-        test: keyring.session(test),
-    };
+    let (w, _keyring) = keyring_world("verify");
     let import = w.test.run_with(&["keys", "import", "alice"]);
     assert!(import.status.success(), "{}", import.stderr);
     let out = w.rotate(&[]);
